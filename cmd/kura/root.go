@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks an error caused by how the command was called (exit code 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usageErrorf returns a usage error (exit code 2).
+func usageErrorf(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// commands holds the constructors of the subcommands; each command's file adds
+// itself in an init function, so that commands live in files of their own.
+var commands []func() *cobra.Command
+
+func register(newCmd func() *cobra.Command) { commands = append(commands, newCmd) }
+
+type globalFlags struct {
+	verbose   bool
+	logFormat string
+}
+
+func newRootCmd() *cobra.Command {
+	var g globalFlags
+	root := &cobra.Command{
+		Use:   "kura",
+		Short: "Understand chat data at scale: embed, cluster and load-test conversation pipelines",
+		Long: `kura embeds conversation summaries, clusters them, and load-tests that pipeline
+to tell you what it costs in memory, time, storage and API money at any scale.`,
+		Example: `  # Run the load tester offline on the built-in sample corpus
+  kura loadtest
+
+  # Validate a Kura checkpoint directory
+  kura validate ./checkpoints`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return setupLogging(cmd.ErrOrStderr(), g)
+		},
+	}
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log debug messages to stderr")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{err}
+	})
+	for _, newCmd := range commands {
+		root.AddCommand(newCmd())
+	}
+	// Unknown subcommands and bad argument counts are usage errors too.
+	root.Args = cobra.NoArgs
+	wrapArgs(root)
+	return root
+}
+
+// wrapArgs makes every argument-validation failure a usage error.
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		orig := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return &usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
+
+func setupLogging(w io.Writer, g globalFlags) error {
+	level := slog.LevelInfo
+	if g.verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch strings.ToLower(g.logFormat) {
+	case "text":
+		h = slog.NewTextHandler(w, opts)
+	case "json":
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return usageErrorf("--log-format must be text or json, not %q", g.logFormat)
+	}
+	slog.SetDefault(slog.New(h))
+	return nil
+}
+
+// stderrIsTerminal reports whether progress output should be drawn.
+func stderrIsTerminal() bool {
+	fi, err := os.Stderr.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
