@@ -1,0 +1,110 @@
+// Package tokens counts and truncates text in OpenAI's cl100k_base encoding,
+// the tokenizer of text-embedding-3-small, text-embedding-3-large and
+// text-embedding-ada-002. The encoding's merge table is compiled into the
+// binary, so nothing is downloaded at run time.
+//
+// The encoder is built once per process (about a tenth of a second) on first
+// use and shared; all functions are safe for concurrent use.
+package tokens
+
+import (
+	"fmt"
+	"sync"
+	"unicode/utf8"
+
+	tiktoken "github.com/pkoukk/tiktoken-go"
+	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
+)
+
+// Encoding is the name of the encoding used by this package.
+const Encoding = "cl100k_base"
+
+var (
+	once    sync.Once
+	enc     *tiktoken.Tiktoken
+	initErr error
+)
+
+func load() (*tiktoken.Tiktoken, error) {
+	once.Do(func() {
+		// The offline loader reads the BPE ranks embedded in the binary
+		// instead of fetching them from openaipublic.blob.core.windows.net.
+		tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
+		enc, initErr = tiktoken.GetEncoding(Encoding)
+		if initErr != nil {
+			initErr = fmt.Errorf("tokens: loading the embedded %s encoding: %w", Encoding, initErr)
+		}
+	})
+	return enc, initErr
+}
+
+// Init builds the encoder now rather than on first use and reports whether
+// the embedded encoding could be loaded. Callers that want a clean error
+// instead of a panic from a corrupt build call it once at start-up.
+func Init() error {
+	_, err := load()
+	return err
+}
+
+func mustLoad() *tiktoken.Tiktoken {
+	e, err := load()
+	if err != nil {
+		// The encoding is compiled into the binary: failing to load it
+		// means the build itself is broken, not that the input is bad.
+		panic(err)
+	}
+	return e
+}
+
+// Encode returns the cl100k_base token ids of text. Special tokens such as
+// "<|endoftext|>" are encoded as ordinary text, as the embeddings API does.
+func Encode(text string) []int {
+	if text == "" {
+		return nil
+	}
+	return mustLoad().EncodeOrdinary(text)
+}
+
+// Decode returns the text of a sequence of token ids.
+func Decode(ids []int) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return mustLoad().Decode(ids)
+}
+
+// Count returns the number of cl100k_base tokens in text.
+func Count(text string) int {
+	if text == "" {
+		return 0
+	}
+	return len(Encode(text))
+}
+
+// Truncate cuts text to at most max tokens. It returns the (possibly
+// shortened) text, its token count, and whether it was cut. A cut may fall
+// inside a multi-byte character; the partial character is dropped so that
+// the result is valid UTF-8 and never longer than max tokens.
+func Truncate(text string, max int) (out string, n int, cut bool) {
+	ids := Encode(text)
+	if len(ids) <= max {
+		return text, len(ids), false
+	}
+	if max <= 0 {
+		return "", 0, len(ids) > 0
+	}
+	valid := utf8.ValidString(text)
+	for k := max; k > 0; k-- {
+		out = Decode(ids[:k])
+		if valid && !utf8.ValidString(out) {
+			// The cut split a multi-byte character: drop its partial bytes.
+			continue
+		}
+		// BPE is not prefix-stable: re-encoding the cut text can, rarely,
+		// take more tokens than the ids it came from. Check the real count.
+		if n = Count(out); n <= max {
+			return out, n, true
+		}
+	}
+	return "", 0, true
+}
