@@ -1,0 +1,218 @@
+package embed
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/embed/tokens"
+)
+
+func ptr(s string) *string { return &s }
+
+func TestSummaryText(t *testing.T) {
+	score := 3
+	tests := []struct {
+		name string
+		s    conversation.ConversationSummary
+		want string
+	}{
+		{
+			name: "all fields",
+			s: conversation.ConversationSummary{
+				Summary: "  The user asked for a poem. ", Request: ptr("Write a poem"), Task: ptr("Creative writing"),
+				Topic: ptr("poetry"), Languages: []string{"english", " ", "french"}, AssistantErrors: []string{"too long", "off topic"},
+				ConcerningScore: &score, ChatID: "chat-123", Metadata: map[string]any{"question_id": 81},
+			},
+			want: "The user asked for a poem.\nRequest: Write a poem\nTask: Creative writing\nTopic: poetry\nLanguages: english, french\nAssistant errors: too long; off topic",
+		},
+		{
+			name: "nulls left out",
+			s:    conversation.ConversationSummary{Summary: "Only a summary.", ChatID: "x", Languages: []string{}},
+			want: "Only a summary.",
+		},
+		{
+			name: "empty summary",
+			s:    conversation.ConversationSummary{Request: ptr("r"), ChatID: "x"},
+			want: "Request: r",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := SummaryText(&tt.s)
+			if got != tt.want {
+				t.Errorf("SummaryText =\n%q\nwant\n%q", got, tt.want)
+			}
+			if strings.Contains(got, tt.s.ChatID) && tt.s.ChatID != "" && !strings.Contains(tt.want, tt.s.ChatID) {
+				t.Errorf("chat id leaked into %q", got)
+			}
+		})
+	}
+}
+
+func TestConversationText(t *testing.T) {
+	c := conversation.Conversation{ChatID: "secret-id", Metadata: map[string]any{"k": "v"}, Messages: []conversation.Message{
+		{Role: "user", Content: "Hello,\n\n  how are   you?"},
+		{Role: "assistant", Content: "Fine."},
+		{Role: "tool", Content: "   "},
+		{Role: "", Content: "x"},
+	}}
+	want := "user: Hello, how are you?\nassistant: Fine.\nunknown: x"
+	if got := ConversationText(&c); got != want {
+		t.Errorf("ConversationText = %q, want %q", got, want)
+	}
+
+	// Bounded: whole messages that fit, and a character-safe cut of a single
+	// message that is too long on its own.
+	big := strings.Repeat("é", MaxConversationChars) // 2 bytes each
+	long := conversation.Conversation{Messages: []conversation.Message{
+		{Role: "user", Content: strings.Repeat("a", MaxConversationChars-100)},
+		{Role: "assistant", Content: strings.Repeat("b", 200)},
+	}}
+	got := ConversationText(&long)
+	if len(got) > MaxConversationChars || strings.Contains(got, "assistant:") {
+		t.Errorf("long conversation not cut at a message boundary: %d bytes", len(got))
+	}
+	one := ConversationText(&conversation.Conversation{Messages: []conversation.Message{{Role: "user", Content: big}}})
+	if len(one) > MaxConversationChars || len(one) < MaxConversationChars-1 || !utf8.ValidString(one) {
+		t.Errorf("single long message: %d bytes, valid UTF-8 %v", len(one), utf8.ValidString(one))
+	}
+}
+
+func TestPrices(t *testing.T) {
+	tests := []struct {
+		model string
+		want  float64
+		ok    bool
+	}{
+		{"text-embedding-3-small", 0.02, true},
+		{"text-embedding-3-large", 0.13, true},
+		{"text-embedding-ada-002", 0.10, true},
+		{"openai/text-embedding-3-small", 0.02, true},
+		{"nomic-embed-text", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := PricePerMillion(tt.model)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("PricePerMillion(%q) = %v, %v; want %v, %v", tt.model, got, ok, tt.want, tt.ok)
+		}
+	}
+	if c := Cost("text-embedding-3-small", 2_000_000); c != 0.04 {
+		t.Errorf("Cost = %v, want 0.04", c)
+	}
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "prices.json")
+	os.WriteFile(file, []byte(`{"my-model": 0.5, "text-embedding-3-small": 0.025}`), 0o644)
+	t.Cleanup(func() { SetPrice("text-embedding-3-small", 0.02) })
+	if err := LoadPriceFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := PricePerMillion("my-model"); p != 0.5 {
+		t.Errorf("my-model price %v, want 0.5", p)
+	}
+	if p, _ := PricePerMillion("text-embedding-3-small"); p != 0.025 {
+		t.Errorf("overridden price %v, want 0.025", p)
+	}
+	for _, bad := range []string{`[1,2]`, `{"m": -1}`, `{"m": "cheap"}`} {
+		os.WriteFile(file, []byte(bad), 0o644)
+		if err := LoadPriceFile(file); err == nil || !strings.Contains(err.Error(), file) {
+			t.Errorf("LoadPriceFile(%s) error %v, want one naming the file", bad, err)
+		}
+	}
+	if err := LoadPriceFile(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+func TestSplit(t *testing.T) {
+	word := "hello " // 1 token each ("hello", " hello", ...)
+	texts := make([]string, 10)
+	for i := range texts {
+		texts[i] = strings.TrimSpace(strings.Repeat(word, i+1))
+	}
+	long := strings.Repeat("lorem ipsum dolor sit amet ", 400)
+	tests := []struct {
+		name      string
+		texts     []string
+		batchSize int
+		lim       Limits
+		wantSizes []int
+		wantTrunc int
+	}{
+		{"batch size", texts, 4, Limits{}, []int{4, 4, 2}, 0},
+		{"limit inputs below batch size", texts, 50, Limits{MaxInputs: 3}, []int{3, 3, 3, 1}, 0},
+		{"request token limit", texts, 50, Limits{MaxRequestTokens: 10}, []int{4, 1, 1, 1, 1, 1, 1}, 0},
+		{"per input truncation", []string{"a", long, "b"}, 50, Limits{MaxInputTokens: 100}, []int{3}, 1},
+		{"empty input", nil, 50, OpenAILimits, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bs := Split(tt.texts, tt.batchSize, tt.lim)
+			var sizes []int
+			next, trunc := 0, 0
+			for _, b := range bs {
+				sizes = append(sizes, len(b.Texts))
+				if b.Offset != next {
+					t.Errorf("batch offset %d, want %d", b.Offset, next)
+				}
+				sum := 0
+				for _, s := range b.Texts {
+					sum += tokens.Count(s)
+				}
+				if sum != b.Tokens {
+					t.Errorf("batch at %d: Tokens %d, counted %d", b.Offset, b.Tokens, sum)
+				}
+				if tt.lim.MaxRequestTokens > 0 && b.Tokens > tt.lim.MaxRequestTokens {
+					t.Errorf("batch at %d has %d tokens > %d", b.Offset, b.Tokens, tt.lim.MaxRequestTokens)
+				}
+				next += len(b.Texts)
+				trunc += b.Truncated
+			}
+			if next != len(tt.texts) {
+				t.Errorf("batches cover %d texts, want %d", next, len(tt.texts))
+			}
+			if !equalInts(sizes, tt.wantSizes) {
+				t.Errorf("batch sizes %v, want %v", sizes, tt.wantSizes)
+			}
+			if trunc != tt.wantTrunc {
+				t.Errorf("truncated %d, want %d", trunc, tt.wantTrunc)
+			}
+		})
+	}
+}
+
+func TestSplitParallelMatchesSerial(t *testing.T) {
+	texts := make([]string, 3000)
+	for i := range texts {
+		texts[i] = strings.Repeat("word ", i%37+1) + strings.Repeat("x", i%11)
+	}
+	bs := Split(texts, 50, OpenAILimits)
+	i := 0
+	for _, b := range bs {
+		for j, s := range b.Texts {
+			if s != texts[b.Offset+j] {
+				t.Fatalf("text %d changed", b.Offset+j)
+			}
+			i++
+		}
+	}
+	if i != len(texts) || len(bs) != 60 {
+		t.Fatalf("%d texts in %d batches, want %d in 60", i, len(bs), len(texts))
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
