@@ -320,4 +320,3 @@ func BenchmarkKMeans(b *testing.B) {
 		})
 	}
 }
-
