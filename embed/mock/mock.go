@@ -1,0 +1,154 @@
+// Package mock is an embedder that calls nothing: every text gets a
+// deterministic unit vector derived from a hash of its text. It stands in for
+// an API model (Kura's MOCK_MODE): it batches texts as the API client would,
+// can sleep a simulated latency per request, and accounts requests and
+// tokens exactly as the real model would be billed, at zero cost.
+//
+// The vectors carry no meaning beyond identity: equal texts get equal
+// vectors, different texts get nearly orthogonal ones.
+package mock
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kura-go/kura/embed"
+)
+
+// Options configures the mock embedder. Zero fields take the defaults.
+type Options struct {
+	Dims        int           // vector length; default 1536 (text-embedding-3-small)
+	Model       string        // model it stands in for, for Name and token limits; default text-embedding-3-small
+	Latency     time.Duration // simulated time per request (batch); default 0
+	BatchSize   int           // inputs per simulated request; default 50
+	Concurrency int           // simulated requests in flight; default 5
+	Seed        uint64        // mixed into every vector; default 0
+}
+
+// Embedder is the mock embedder; it is safe for concurrent use.
+type Embedder struct {
+	o Options
+
+	requests, inputs, tokens, truncated atomic.Int64
+}
+
+// New returns a mock embedder.
+func New(o Options) *Embedder {
+	if o.Dims <= 0 {
+		o.Dims = 1536
+	}
+	if o.Model == "" {
+		o.Model = "text-embedding-3-small"
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 50
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 5
+	}
+	return &Embedder{o: o}
+}
+
+// Name returns "mock:" and the model it stands in for.
+func (e *Embedder) Name() string { return "mock:" + e.o.Model }
+
+// Dims returns the vector length.
+func (e *Embedder) Dims() int { return e.o.Dims }
+
+// Usage returns what the texts embedded so far would have taken from the
+// real model: requests, inputs and tokens. CostUSD is always 0; price the
+// tokens with embed.Cost(model, tokens) for what the API would have charged.
+func (e *Embedder) Usage() embed.Usage {
+	return embed.Usage{
+		Requests:  e.requests.Load(),
+		Inputs:    e.inputs.Load(),
+		Tokens:    e.tokens.Load(),
+		Truncated: e.truncated.Load(),
+	}
+}
+
+// Embed returns one unit vector per text. Texts are split into requests as
+// the OpenAI client would split them; with a Latency, each request sleeps
+// that long, Concurrency at a time.
+func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	batches := embed.Split(texts, e.o.BatchSize, embed.OpenAILimits)
+	out := make([][]float32, len(texts))
+	sem := make(chan struct{}, e.o.Concurrency)
+	var wg sync.WaitGroup
+	var failed atomic.Bool
+	for _, b := range batches {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil, ctx.Err()
+		}
+		wg.Add(1)
+		go func(b embed.Batch) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if e.o.Latency > 0 {
+				t := time.NewTimer(e.o.Latency)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					failed.Store(true)
+					return
+				}
+			}
+			// Vectors are made from the text as sent, i.e. after truncation,
+			// as the API would see it.
+			for j, s := range b.Texts {
+				out[b.Offset+j] = Vector(s, e.o.Dims, e.o.Seed)
+			}
+			e.requests.Add(1)
+			e.inputs.Add(int64(len(b.Texts)))
+			e.tokens.Add(int64(b.Tokens))
+			e.truncated.Add(int64(b.Truncated))
+		}(b)
+	}
+	wg.Wait()
+	if failed.Load() || ctx.Err() != nil {
+		return nil, fmt.Errorf("mock embedder: %w", context.Cause(ctx))
+	}
+	return out, nil
+}
+
+// Vector returns the mock embedding of text: dims components drawn from a
+// standard normal distribution seeded by the FNV-1a hash of text and seed,
+// scaled to unit length. The same arguments always give the same vector.
+func Vector(text string, dims int, seed uint64) []float32 {
+	h := fnv.New64a()
+	var sb [8]byte
+	binary.LittleEndian.PutUint64(sb[:], seed)
+	h.Write(sb[:])
+	h.Write([]byte(text))
+	s := h.Sum64()
+	r := rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+	v := make([]float32, dims)
+	var norm float64
+	for i := range v {
+		x := r.NormFloat64()
+		v[i] = float32(x)
+		norm += x * x
+	}
+	if norm == 0 {
+		v[0], norm = 1, 1
+	}
+	inv := 1 / math.Sqrt(norm)
+	for i := range v {
+		v[i] = float32(float64(v[i]) * inv)
+	}
+	return v
+}
