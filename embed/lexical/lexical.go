@@ -1,0 +1,276 @@
+// Package lexical is the "hash" embedder: a weights-free bag-of-words
+// embedder that needs no model files and no network. Each text becomes a
+// TF-IDF weighted bag of word unigrams and bigrams, folded into a fixed number
+// of dimensions by signed feature hashing, and scaled to unit length.
+//
+// It captures lexical similarity only (shared words and word pairs), which is
+// enough to group summaries of the same request; it does not know synonyms.
+//
+// Pipeline for one text:
+//
+//  1. Words: lower-cased runs of letters and digits (Unicode-aware);
+//     apostrophes inside words are dropped ("user's" -> "users").
+//  2. English stop words are removed (unless KeepStopWords), and a light
+//     plural stemmer maps "requests" to "request" (unless NoStem).
+//  3. Features: every remaining word, and every pair of adjacent remaining
+//     words (unless NoBigrams).
+//  4. Weight of a feature: (1 + ln tf) × idf, where tf is its count in the
+//     text and idf = ln((1+N)/(1+df)) + 1 from the corpus given to Fit (N
+//     texts, df of them containing the feature); idf = 1 before Fit.
+//  5. Feature f adds ±weight to component hash(f) mod Dims, the sign taken
+//     from another bit of the same 64-bit FNV-1a hash, so that collisions
+//     cancel out on average instead of piling up.
+//  6. The vector is L2-normalised. A text with no words gets the zero vector.
+package lexical
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kura-go/kura/embed"
+)
+
+// Options configures the hash embedder. The zero value is the default.
+type Options struct {
+	Dims          int     // vector length; default 1024
+	NoBigrams     bool    // use single words only
+	KeepStopWords bool    // keep English stop words
+	NoStem        bool    // do not strip plural endings
+	BigramWeight  float64 // weight of a bigram relative to a word; default 1
+}
+
+// Embedder is the hash embedder. Fit must not run concurrently with Embed;
+// Embed itself is safe for concurrent use.
+type Embedder struct {
+	o Options
+
+	mu   sync.RWMutex
+	df   map[uint64]uint32 // documents containing each feature, from Fit
+	docs int               // texts seen by Fit
+
+	inputs atomic.Int64
+}
+
+// DefaultDims is the vector length when Options.Dims is 0.
+const DefaultDims = 1024
+
+// New returns a hash embedder. Call Fit with the corpus to weight rare
+// features up; without it all features weigh the same.
+func New(o Options) *Embedder {
+	if o.Dims <= 0 {
+		o.Dims = DefaultDims
+	}
+	if o.BigramWeight <= 0 {
+		o.BigramWeight = 1
+	}
+	return &Embedder{o: o}
+}
+
+// Name returns "hash".
+func (e *Embedder) Name() string { return "hash" }
+
+// Dims returns the vector length.
+func (e *Embedder) Dims() int { return e.o.Dims }
+
+// Usage reports the texts embedded; the hash embedder makes no requests and
+// costs nothing.
+func (e *Embedder) Usage() embed.Usage { return embed.Usage{Inputs: e.inputs.Load()} }
+
+// Fitted reports how many texts the IDF weights were fitted on (0: not fitted).
+func (e *Embedder) Fitted() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.docs
+}
+
+// Fit learns document frequencies from texts (typically the corpus about to
+// be embedded), replacing any earlier fit.
+func (e *Embedder) Fit(texts []string) {
+	df := make(map[uint64]uint32)
+	seen := make(map[uint64]struct{})
+	for _, t := range texts {
+		clear(seen)
+		e.features(t, func(h uint64, _ bool) { seen[h] = struct{}{} })
+		for h := range seen {
+			df[h]++
+		}
+	}
+	e.mu.Lock()
+	e.df, e.docs = df, len(texts)
+	e.mu.Unlock()
+}
+
+// Embed returns one vector per text, spreading large inputs over all cores.
+func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	workers := runtime.GOMAXPROCS(0)
+	if len(texts) < 64 {
+		workers = 1
+	}
+	const chunk = 64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tf := make(map[uint64]feature)
+			for ctx.Err() == nil {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(texts) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(texts)); i++ {
+					out[i] = e.vector(texts[i], tf)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e.inputs.Add(int64(len(texts)))
+	return out, nil
+}
+
+type feature struct {
+	count  int
+	bigram bool
+}
+
+// vector embeds one text; tf is scratch space. Callers hold e.mu.RLock.
+func (e *Embedder) vector(text string, tf map[uint64]feature) []float32 {
+	clear(tf)
+	e.features(text, func(h uint64, bigram bool) {
+		f := tf[h]
+		f.count++
+		f.bigram = bigram
+		tf[h] = f
+	})
+	v := make([]float32, e.o.Dims)
+	if len(tf) == 0 {
+		return v
+	}
+	acc := make([]float64, e.o.Dims)
+	for h, f := range tf {
+		w := 1 + math.Log(float64(f.count))
+		if e.docs > 0 {
+			w *= math.Log(float64(1+e.docs)/float64(1+e.df[h])) + 1
+		}
+		if f.bigram {
+			w *= e.o.BigramWeight
+		}
+		i := int(h % uint64(e.o.Dims))
+		if h>>63 == 1 {
+			w = -w
+		}
+		acc[i] += w
+	}
+	var norm float64
+	for _, x := range acc {
+		norm += x * x
+	}
+	if norm == 0 { // every feature cancelled out: keep it the zero vector
+		return v
+	}
+	inv := 1 / math.Sqrt(norm)
+	for i, x := range acc {
+		v[i] = float32(x * inv)
+	}
+	return v
+}
+
+// features calls emit with the hash of every word and bigram of text.
+func (e *Embedder) features(text string, emit func(h uint64, bigram bool)) {
+	var prev string
+	havePrev := false
+	forEachWord(text, func(w string) {
+		if !e.o.KeepStopWords && stopWords[w] {
+			return
+		}
+		if !e.o.NoStem {
+			w = stem(w)
+		}
+		emit(hashString(offset64, w), false)
+		if !e.o.NoBigrams && havePrev {
+			h := hashString(offset64, prev)
+			h = hashByte(h, ' ')
+			emit(hashString(h, w), true)
+		}
+		prev, havePrev = w, true
+	})
+}
+
+// forEachWord calls f with every lower-cased run of letters and digits.
+// Apostrophes between letters are skipped so "user's" is one word.
+func forEachWord(text string, f func(string)) {
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			f(b.String())
+			b.Reset()
+		}
+	}
+	for i, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		case (r == '\'' || r == '’') && b.Len() > 0 && nextIsLetter(text[i+utf8.RuneLen(r):]):
+			// inside a word: drop the apostrophe
+		default:
+			flush()
+		}
+	}
+	flush()
+}
+
+func nextIsLetter(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLetter(r)
+}
+
+// stem strips common English plural endings from words of four letters or
+// more: "queries" -> "query", "boxes" -> "box", "requests" -> "request". It
+// leaves "ss", "us" and "is" endings alone ("class", "status", "analysis").
+func stem(w string) string {
+	n := len(w)
+	if n < 4 || w[n-1] != 's' {
+		return w
+	}
+	switch {
+	case strings.HasSuffix(w, "ies") && n > 4:
+		return w[:n-3] + "y"
+	case strings.HasSuffix(w, "sses"), strings.HasSuffix(w, "xes"), strings.HasSuffix(w, "ches"), strings.HasSuffix(w, "shes"):
+		return w[:n-2]
+	case strings.HasSuffix(w, "ss"), strings.HasSuffix(w, "us"), strings.HasSuffix(w, "is"):
+		return w
+	}
+	return w[:n-1]
+}
+
+const (
+	offset64 = 14695981039346656037
+	prime64  = 1099511628211
+)
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= prime64
+	}
+	return h
+}
+
+func hashByte(h uint64, c byte) uint64 {
+	h ^= uint64(c)
+	return h * prime64
+}
