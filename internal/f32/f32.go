@@ -1,106 +1,121 @@
 // Package f32 provides the float32 kernels that kura's hot loops stand on:
-// dot products, squared distances and a general matrix multiply (GEMM). Each
-// has a portable Go implementation; faster CPU-specific versions may be
-// selected at run time.
+// dot products, squared distances, AXPY and a general matrix multiply (GEMM).
+//
+// Every kernel has a portable Go implementation. On amd64 faster versions
+// written in Go assembly are selected at start-up from the CPU's features:
+// AVX-512 (F, DQ, BW, VL) first, then AVX2 with FMA, then the portable code.
+// Results of the assembly paths agree with the portable ones to within
+// float32 rounding (they use fused multiply-add and a different summation
+// order), and each path is deterministic.
+//
+// Setting the environment variable KURA_F32_NOASM=1 before the program
+// starts forces the portable path (useful to compare outputs or to rule the
+// assembly out when chasing a bug). Building with the purego tag, or for any
+// architecture other than amd64, compiles the portable code only.
+//
+// Gemm splits large problems over up to runtime.GOMAXPROCS goroutines. The
+// split never changes the order of operations that produce an output
+// element, so results are bit-identical whatever the number of goroutines.
 package f32
 
-// Dot returns the dot product of a and b, which must have the same length.
+// Dot returns the dot product of a and b. It panics if len(b) < len(a).
 func Dot(a, b []float32) float32 {
 	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	if len(a) == 0 {
+		return 0
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
+	return active.dot(a, b)
 }
 
-// SqDist returns the squared Euclidean distance between a and b.
+// SqDist returns the squared Euclidean distance between a and b. It panics if
+// len(b) < len(a).
 func SqDist(a, b []float32) float32 {
 	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		d0, d1, d2, d3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
+	if len(a) == 0 {
+		return 0
 	}
-	for ; i < len(a); i++ {
-		d := a[i] - b[i]
-		s0 += d * d
-	}
-	return (s0 + s1) + (s2 + s3)
+	return active.sqDist(a, b)
 }
 
-// Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, as
-// BLAS sgemm does: op(A) is m×k (A, or Aᵀ when transA), op(B) is k×n (B, or
-// Bᵀ when transB), C is m×n. lda, ldb and ldc are the row strides.
-func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		ci := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(ci)
-		} else if beta != 1 {
-			for j := range ci {
-				ci[j] *= beta
-			}
-		}
-	}
-	if alpha == 0 || k == 0 {
+// Axpy computes y += alpha·x over len(x) elements. It panics if
+// len(y) < len(x).
+func Axpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	if len(x) == 0 || alpha == 0 {
 		return
 	}
-	switch {
-	case !transA && transB:
-		// Rows of A against rows of B: contiguous dot products.
-		for i := 0; i < m; i++ {
-			ai := a[i*lda : i*lda+k]
-			ci := c[i*ldc : i*ldc+n]
-			for j := 0; j < n; j++ {
-				ci[j] += alpha * Dot(ai, b[j*ldb:j*ldb+k])
-			}
-		}
-	case !transA && !transB:
-		for i := 0; i < m; i++ {
-			ci := c[i*ldc : i*ldc+n]
-			for p := 0; p < k; p++ {
-				s := alpha * a[i*lda+p]
-				if s == 0 {
-					continue
-				}
-				bp := b[p*ldb : p*ldb+n]
-				for j, v := range bp {
-					ci[j] += s * v
-				}
-			}
-		}
-	default:
-		for i := 0; i < m; i++ {
-			ci := c[i*ldc : i*ldc+n]
-			for j := 0; j < n; j++ {
-				var s float32
-				for p := 0; p < k; p++ {
-					var av, bv float32
-					if transA {
-						av = a[p*lda+i]
-					} else {
-						av = a[i*lda+p]
-					}
-					if transB {
-						bv = b[j*ldb+p]
-					} else {
-						bv = b[p*ldb+j]
-					}
-					s += av * bv
-				}
-				ci[j] += alpha * s
+	active.axpy(alpha, x, y)
+}
+
+// Scale multiplies every element of x by alpha.
+func Scale(alpha float32, x []float32) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}
+
+// SqDists computes dst[i] = SqDist(q, x[i*d:(i+1)*d]) for every row i of the
+// row-major matrix x (len(x)/d rows of d columns, d = len(q)). It panics if
+// d is zero, if len(x) is not a multiple of d or if dst is too short.
+func SqDists(dst, q, x []float32) {
+	d := len(q)
+	if d == 0 || len(x)%d != 0 {
+		panic("f32: SqDists: len(x) is not a multiple of len(q)")
+	}
+	n := len(x) / d
+	dst = dst[:n]
+	f := active.sqDist
+	for i := range dst {
+		dst[i] = f(q, x[i*d:(i+1)*d:(i+1)*d])
+	}
+}
+
+// Dots computes dst[i] = Dot(q, x[i*d:(i+1)*d]) for every row i of the
+// row-major matrix x (len(x)/d rows of d columns, d = len(q)). It panics if
+// d is zero, if len(x) is not a multiple of d or if dst is too short.
+func Dots(dst, q, x []float32) {
+	d := len(q)
+	if d == 0 || len(x)%d != 0 {
+		panic("f32: Dots: len(x) is not a multiple of len(q)")
+	}
+	n := len(x) / d
+	dst = dst[:n]
+	f := active.dot
+	for i := range dst {
+		dst[i] = f(q, x[i*d:(i+1)*d:(i+1)*d])
+	}
+}
+
+// SqDistBlock fills the na×nb row-major matrix dst with the squared distances
+// between the rows of a (na×d, row-major, contiguous) and the rows of b
+// (nb×d): dst[i*nb+j] = SqDist(a[i*d:(i+1)*d], b[j*d:(j+1)*d]). The values are
+// exactly those SqDist returns (no |a|²+|b|²−2a·b shortcut, so no
+// cancellation); the loops are tiled so that a block of b stays in cache
+// while the rows of a stream past it.
+func SqDistBlock(dst, a []float32, na int, b []float32, nb, d int) {
+	if na < 0 || nb < 0 || d < 0 {
+		panic("f32: SqDistBlock: negative dimension")
+	}
+	if len(a) < na*d || len(b) < nb*d || len(dst) < na*nb {
+		panic("f32: SqDistBlock: slice too short")
+	}
+	if na == 0 || nb == 0 {
+		return
+	}
+	if d == 0 {
+		clear(dst[:na*nb])
+		return
+	}
+	f := active.sqDist
+	// Keep about 64 KiB of b hot per tile.
+	tb := max(1, (64<<10)/(4*d))
+	for j0 := 0; j0 < nb; j0 += tb {
+		j1 := min(nb, j0+tb)
+		for i := 0; i < na; i++ {
+			ai := a[i*d : (i+1)*d : (i+1)*d]
+			row := dst[i*nb : (i+1)*nb]
+			for j := j0; j < j1; j++ {
+				row[j] = f(ai, b[j*d:(j+1)*d:(j+1)*d])
 			}
 		}
 	}

@@ -1,0 +1,101 @@
+package f32
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// benchImpls runs f for every kernel set, restoring the active one after.
+func benchImpls(b *testing.B, f func(b *testing.B)) {
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			saved := active
+			active = im
+			defer func() { active = saved }()
+			f(b)
+		})
+	}
+}
+
+// BenchmarkGemm measures the MiniLM encoder's shapes (32 sentences × 40
+// tokens = 1280 rows, hidden 384, intermediate 1536, y = x·Wᵀ) and
+// attention-sized products, in GFLOP/s, on one goroutine and on all.
+func BenchmarkGemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		tA, tB  bool
+		m, n, k int
+	}{
+		{"NT_1280x384x384", false, true, 1280, 384, 384},
+		{"NT_1280x1536x384", false, true, 1280, 1536, 384},
+		{"NT_1280x384x1536", false, true, 1280, 384, 1536},
+		{"NN_1280x384x384", false, false, 1280, 384, 384},
+		{"NT_40x40x64", false, true, 40, 40, 64},
+		{"NN_40x64x40", false, false, 40, 64, 40},
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	benchImpls(b, func(b *testing.B) {
+		for _, s := range shapes {
+			a := randVec(r, s.m*s.k)
+			bm := randVec(r, s.k*s.n)
+			c := make([]float32, s.m*s.n)
+			lda, ldb := s.k, s.n
+			if s.tA {
+				lda = s.m
+			}
+			if s.tB {
+				ldb = s.k
+			}
+			for _, w := range []int{1, runtime.GOMAXPROCS(0)} {
+				if w == 1 && runtime.GOMAXPROCS(0) == 1 && s.m*s.n*s.k < minMACsPerWorker {
+					continue
+				}
+				b.Run(fmt.Sprintf("%s/workers=%d", s.name, w), func(b *testing.B) {
+					for b.Loop() {
+						GemmWorkers(w, s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+					}
+					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	})
+}
+
+func BenchmarkDot(b *testing.B)    { benchVec(b, Dot) }
+func BenchmarkSqDist(b *testing.B) { benchVec(b, SqDist) }
+
+func benchVec(b *testing.B, f func(a, b []float32) float32) {
+	r := rand.New(rand.NewPCG(2, 2))
+	benchImpls(b, func(b *testing.B) {
+		for _, d := range []int{384, 1536} {
+			x, y := randVec(r, d), randVec(r, d)
+			b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
+				var s float32
+				for b.Loop() {
+					s += f(x, y)
+				}
+				sink = s
+				b.ReportMetric(2*float64(d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	})
+}
+
+// BenchmarkSqDistBlock is the HDBSCAN-style all-pairs block: 256×1024 rows
+// of d = 384.
+func BenchmarkSqDistBlock(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	const na, nb, d = 256, 1024, 384
+	x, y := randVec(r, na*d), randVec(r, nb*d)
+	dst := make([]float32, na*nb)
+	benchImpls(b, func(b *testing.B) {
+		for b.Loop() {
+			SqDistBlock(dst, x, na, y, nb, d)
+		}
+		b.ReportMetric(3*float64(na*nb*d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+var sink float32

@@ -1,0 +1,289 @@
+package f32
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, as
+// BLAS sgemm does: op(A) is m×k (A, or Aᵀ when transA), op(B) is k×n (B, or
+// Bᵀ when transB), C is m×n. lda, ldb and ldc are the row strides. When beta
+// is zero C is not read (NaNs in it are overwritten).
+//
+// Large products are split over up to runtime.GOMAXPROCS goroutines; the
+// result is bit-identical whatever the split. Gemm panics, as BLAS
+// implementations do, if a dimension is negative, a stride is smaller than its
+// row length or a slice is too short for the shape it describes.
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(active, runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmWorkers is Gemm with an explicit upper bound on the number of
+// goroutines (workers <= 1 runs on the calling goroutine only). Callers that
+// already run one Gemm per core use it to avoid oversubscription; the result
+// is the same as Gemm's, bit for bit.
+func GemmWorkers(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(active, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// minMACsPerWorker is the smallest share of multiply-adds worth a goroutine
+// (about 10 µs of work on one AVX2 core).
+const minMACsPerWorker = 1 << 19
+
+func checkMatrix(name string, rows, cols, ld, length int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("f32: Gemm: ld%s = %d is smaller than the row length %d", name, ld, cols))
+	}
+	if rows > 0 && cols > 0 && length < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("f32: Gemm: len(%s) = %d, need at least %d for %d×%d with stride %d", name, length, (rows-1)*ld+cols, rows, cols, ld))
+	}
+}
+
+func gemm(im *impl, workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("f32: Gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	checkMatrix("c", m, n, ldc, len(c))
+	if transA {
+		checkMatrix("a", k, m, lda, len(a))
+	} else {
+		checkMatrix("a", m, k, lda, len(a))
+	}
+	if transB {
+		checkMatrix("b", n, k, ldb, len(b))
+	} else {
+		checkMatrix("b", k, n, ldb, len(b))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	load := 1
+	switch {
+	case alpha == 0 || k == 0:
+		scaleC(m, n, beta, c, ldc)
+		return
+	case beta == 0:
+		load = 0 // the first k block overwrites C
+	case beta != 1:
+		scaleC(m, n, beta, c, ldc)
+	}
+
+	g := im.gemm
+	macs := m * n * k
+	if macs/n/k != m { // overflow: certainly large
+		macs = int(^uint(0) >> 1)
+	}
+	w := min(workers, macs/minMACsPerWorker)
+	tilesM, tilesN := (m+g.mr-1)/g.mr, (n+g.nr-1)/g.nr
+	splitM := tilesM >= tilesN || tilesM >= w
+	if splitM {
+		w = min(w, tilesM)
+	} else {
+		w = min(w, tilesN)
+	}
+	if w <= 1 {
+		g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, load, c, ldc)
+		return
+	}
+	// Give each worker a contiguous run of whole register tiles. Splitting
+	// only changes which goroutine computes a tile, never how.
+	var wg sync.WaitGroup
+	tiles := tilesM
+	if !splitM {
+		tiles = tilesN
+	}
+	for i := range w {
+		t0, t1 := tiles*i/w, tiles*(i+1)/w
+		if t0 == t1 {
+			continue
+		}
+		run := func() {
+			if splitM {
+				i0, i1 := t0*g.mr, min(m, t1*g.mr)
+				var sa []float32
+				if transA {
+					sa = a[i0:]
+				} else {
+					sa = a[i0*lda:]
+				}
+				g.serial(transA, transB, i1-i0, n, k, alpha, sa, lda, b, ldb, load, c[i0*ldc:], ldc)
+			} else {
+				j0, j1 := t0*g.nr, min(n, t1*g.nr)
+				var sb []float32
+				if transB {
+					sb = b[j0*ldb:]
+				} else {
+					sb = b[j0:]
+				}
+				g.serial(transA, transB, m, j1-j0, k, alpha, a, lda, sb, ldb, load, c[j0:], ldc)
+			}
+		}
+		if i == w-1 {
+			run()
+		} else {
+			wg.Add(1)
+			go func() { defer wg.Done(); run() }()
+		}
+	}
+	wg.Wait()
+}
+
+// scaleC computes C = beta·C (C = 0 when beta is zero, whatever C held).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(ci)
+		} else {
+			for j := range ci {
+				ci[j] *= beta
+			}
+		}
+	}
+}
+
+// packBuf holds one goroutine's packing buffers.
+type packBuf struct{ a, b, tmp []float32 }
+
+var packPool sync.Pool
+
+// alignedFloats returns a slice of n float32s whose first element is 64-byte
+// aligned, reusing buf when it is large enough.
+func alignedFloats(buf []float32, n int) []float32 {
+	if cap(buf) >= n && uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64 == 0 {
+		return buf[:n]
+	}
+	raw := make([]float32, n+16)
+	off := int((64 - uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%64) % 64 / 4)
+	return raw[off : off+n : off+n]
+}
+
+// serial is the single-goroutine blocked GEMM: C = op(A)·op(B)·alpha + C·load
+// (load 0 means C is overwritten by the first k block).
+func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, load int, c []float32, ldc int) {
+	mr, nr := g.mr, g.nr
+	mcMax := min(g.mc, (m+mr-1)/mr*mr)
+	ncMax := min(g.nc, (n+nr-1)/nr*nr)
+	kcMax := min(g.kc, k)
+	buf, _ := packPool.Get().(*packBuf)
+	if buf == nil {
+		buf = new(packBuf)
+	}
+	buf.a = alignedFloats(buf.a, mcMax*kcMax)
+	buf.b = alignedFloats(buf.b, ncMax*kcMax)
+	buf.tmp = alignedFloats(buf.tmp, mr*nr)
+	for jc := 0; jc < n; jc += g.nc {
+		nb := min(g.nc, n-jc)
+		for pc := 0; pc < k; pc += g.kc {
+			kb := min(g.kc, k-pc)
+			ld := load
+			if pc > 0 {
+				ld = 1
+			}
+			if transB {
+				packGather(buf.b, b, ldb, jc, pc, nb, kb, nr, 1)
+			} else {
+				packCopy(buf.b, b, ldb, pc, jc, nb, kb, nr, 1)
+			}
+			for ic := 0; ic < m; ic += g.mc {
+				mb := min(g.mc, m-ic)
+				if transA {
+					packCopy(buf.a, a, lda, pc, ic, mb, kb, mr, alpha)
+				} else {
+					packGather(buf.a, a, lda, ic, pc, mb, kb, mr, alpha)
+				}
+				g.macro(mb, nb, kb, buf.a, buf.b, c[ic*ldc+jc:], ldc, ld, buf.tmp)
+			}
+		}
+	}
+	packPool.Put(buf)
+}
+
+// macro multiplies a packed mb×kb block of A by a packed kb×nb block of B
+// into C, one register tile at a time.
+func (g *gemmKernel) macro(mb, nb, kb int, ap, bp, c []float32, ldc, load int, tmp []float32) {
+	mr, nr := g.mr, g.nr
+	for jr := 0; jr < nb; jr += nr {
+		nw := min(nr, nb-jr)
+		pb := &bp[jr*kb]
+		for ir := 0; ir < mb; ir += mr {
+			mh := min(mr, mb-ir)
+			pa := &ap[ir*kb]
+			if mh == mr && nw == nr {
+				g.kern(kb, pa, pb, &c[ir*ldc+jr], ldc, load)
+				continue
+			}
+			// Edge tile: compute the full tile into tmp, then add the
+			// part that exists. C + acc is what the kernel does too, so
+			// edge and interior elements round alike.
+			g.kern(kb, pa, pb, &tmp[0], nr, 0)
+			for i := range mh {
+				row := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nw]
+				t := tmp[i*nr : i*nr+nw]
+				if load != 0 {
+					for j := range row {
+						row[j] += t[j]
+					}
+				} else {
+					copy(row, t)
+				}
+			}
+		}
+	}
+}
+
+// packGather packs rows [r0, r0+rows) × columns [p0, p0+kb) of the row-major
+// matrix src into panels of w rows: panel q holds element (r, p) at
+// dst[q*w*kb + p*w + r], scaled by alpha; missing rows of the last panel are
+// zero. It packs A (not transposed) and Bᵀ (B transposed).
+func packGather(dst, src []float32, ld, r0, p0, rows, kb, w int, alpha float32) {
+	for q := 0; q < rows; q += w {
+		h := min(w, rows-q)
+		pan := dst[q*kb : q*kb+w*kb]
+		for r := 0; r < h; r++ {
+			s := src[(r0+q+r)*ld+p0 : (r0+q+r)*ld+p0+kb]
+			if alpha == 1 {
+				for p, v := range s {
+					pan[p*w+r] = v
+				}
+			} else {
+				for p, v := range s {
+					pan[p*w+r] = alpha * v
+				}
+			}
+		}
+		for r := h; r < w; r++ {
+			for p := 0; p < kb; p++ {
+				pan[p*w+r] = 0
+			}
+		}
+	}
+}
+
+// packCopy packs columns [c0, c0+cols) × rows [p0, p0+kb) of the row-major
+// matrix src into panels of w columns: panel q holds element (p, c) at
+// dst[q*w*kb + p*w + c], scaled by alpha, zero-padded. It packs Aᵀ (A
+// transposed) and B (not transposed).
+func packCopy(dst, src []float32, ld, p0, c0, cols, kb, w int, alpha float32) {
+	for q := 0; q < cols; q += w {
+		h := min(w, cols-q)
+		pan := dst[q*kb : q*kb+w*kb]
+		for p := 0; p < kb; p++ {
+			d := pan[p*w : p*w+w]
+			s := src[(p0+p)*ld+c0+q : (p0+p)*ld+c0+q+h]
+			if alpha == 1 {
+				copy(d, s)
+			} else {
+				for i, v := range s {
+					d[i] = alpha * v
+				}
+			}
+			clear(d[h:])
+		}
+	}
+}

@@ -1,0 +1,67 @@
+//go:build amd64 && !purego
+
+package f32
+
+import "golang.org/x/sys/cpu"
+
+//go:generate go run gen_amd64.go
+
+// Assembly kernels (vec_amd64.s, gemm_amd64.s). The vector kernels need
+// n >= 1 and len(b) >= n; the GEMM kernels are described by gemmKernel.kern.
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func sqDistAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func axpyAVX2(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func dotAVX512(a, b *float32, n int) float32
+
+//go:noescape
+func sqDistAVX512(a, b *float32, n int) float32
+
+//go:noescape
+func kernAVX2_6x16(k int, a, b, c *float32, ldc int, load int)
+
+//go:noescape
+func kernAVX512_12x32(k int, a, b, c *float32, ldc int, load int)
+
+//go:noescape
+func kernAVX512_14x32(k int, a, b, c *float32, ldc int, load int)
+
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
+)
+
+var implAVX2 = &impl{
+	name:   "avx2",
+	dot:    func(a, b []float32) float32 { return dotAVX2(&a[0], &b[0], len(a)) },
+	sqDist: func(a, b []float32) float32 { return sqDistAVX2(&a[0], &b[0], len(a)) },
+	axpy:   func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
+	gemm:   &gemmKernel{mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048, kern: kernAVX2_6x16},
+}
+
+var implAVX512 = &impl{
+	name:   "avx512",
+	dot:    func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
+	sqDist: func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
+	axpy:   func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
+	gemm:   &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kern: kernAVX512_12x32},
+}
+
+// archImpls lists the assembly implementations this CPU supports, best first.
+var archImpls = func() []*impl {
+	var l []*impl
+	if hasAVX512 {
+		l = append(l, implAVX512)
+	}
+	if hasAVX2 {
+		l = append(l, implAVX2)
+	}
+	return l
+}()
