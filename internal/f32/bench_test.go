@@ -99,3 +99,21 @@ func BenchmarkSqDistBlock(b *testing.B) {
 }
 
 var sink float32
+
+// BenchmarkKernel measures a micro-kernel alone on packed panels that stay
+// in L1: the practical ceiling for Gemm on one core.
+func BenchmarkKernel(b *testing.B) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, im := range impls {
+		g := im.gemm
+		const k = 256
+		pa, pb := randVec(r, k*g.mr), randVec(r, k*g.nr)
+		c := make([]float32, g.mr*g.nr)
+		b.Run(im.name, func(b *testing.B) {
+			for b.Loop() {
+				g.kern(k, &pa[0], &pb[0], &c[0], g.nr, 1)
+			}
+			b.ReportMetric(2*float64(k*g.mr*g.nr)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -186,7 +186,7 @@ func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a [
 				ld = 1
 			}
 			if transB {
-				packGather(buf.b, b, ldb, jc, pc, nb, kb, nr, 1)
+				g.packGather(buf.b, b, ldb, jc, pc, nb, kb, nr, 1)
 			} else {
 				packCopy(buf.b, b, ldb, pc, jc, nb, kb, nr, 1)
 			}
@@ -195,7 +195,7 @@ func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a [
 				if transA {
 					packCopy(buf.a, a, lda, pc, ic, mb, kb, mr, alpha)
 				} else {
-					packGather(buf.a, a, lda, ic, pc, mb, kb, mr, alpha)
+					g.packGather(buf.a, a, lda, ic, pc, mb, kb, mr, alpha)
 				}
 				g.macro(mb, nb, kb, buf.a, buf.b, c[ic*ldc+jc:], ldc, ld, buf.tmp)
 			}
@@ -241,11 +241,19 @@ func (g *gemmKernel) macro(mb, nb, kb int, ap, bp, c []float32, ldc, load int, t
 // matrix src into panels of w rows: panel q holds element (r, p) at
 // dst[q*w*kb + p*w + r], scaled by alpha; missing rows of the last panel are
 // zero. It packs A (not transposed) and Bᵀ (B transposed).
-func packGather(dst, src []float32, ld, r0, p0, rows, kb, w int, alpha float32) {
+func (g *gemmKernel) packGather(dst, src []float32, ld, r0, p0, rows, kb, w int, alpha float32) {
 	for q := 0; q < rows; q += w {
 		h := min(w, rows-q)
 		pan := dst[q*kb : q*kb+w*kb]
-		for r := 0; r < h; r++ {
+		r := 0
+		if g.gather4 != nil {
+			// Rows r..r+3 of the panel exist in src (r+4 <= h) and
+			// pan holds the w·kb elements written.
+			for ; r+4 <= h; r += 4 {
+				g.gather4(&pan[r], &src[(r0+q+r)*ld+p0], ld, kb, w, alpha)
+			}
+		}
+		for ; r < h; r++ {
 			s := src[(r0+q+r)*ld+p0 : (r0+q+r)*ld+p0+kb]
 			if alpha == 1 {
 				for p, v := range s {

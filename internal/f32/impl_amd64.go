@@ -25,6 +25,9 @@ func dotAVX512(a, b *float32, n int) float32
 func sqDistAVX512(a, b *float32, n int) float32
 
 //go:noescape
+func gather4AVX(dst, src *float32, ld, kb, w int, alpha float32)
+
+//go:noescape
 func kernAVX2_6x16(k int, a, b, c *float32, ldc int, load int)
 
 //go:noescape
@@ -43,7 +46,7 @@ var implAVX2 = &impl{
 	dot:    func(a, b []float32) float32 { return dotAVX2(&a[0], &b[0], len(a)) },
 	sqDist: func(a, b []float32) float32 { return sqDistAVX2(&a[0], &b[0], len(a)) },
 	axpy:   func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
-	gemm:   &gemmKernel{mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048, kern: kernAVX2_6x16},
+	gemm:   &gemmKernel{mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048, kern: kernAVX2_6x16, gather4: gather4AVX},
 }
 
 var implAVX512 = &impl{
@@ -51,7 +54,7 @@ var implAVX512 = &impl{
 	dot:    func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
 	sqDist: func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
 	axpy:   func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
-	gemm:   &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kern: kernAVX512_12x32},
+	gemm:   &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kern: kernAVX512_12x32, gather4: gather4AVX},
 }
 
 // archImpls lists the assembly implementations this CPU supports, best first.
