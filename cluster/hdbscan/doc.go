@@ -1,0 +1,91 @@
+// Package hdbscan implements HDBSCAN* clustering with the semantics of the
+// Python hdbscan library 0.8.x (the library Kura uses), never storing an
+// n×n matrix: memory is O(n·d + n).
+//
+// The algorithm, step by step, as the library does it:
+//
+//   - core distance of a point: the Euclidean distance to its
+//     MinSamples-th nearest other point (the library asks its k-NN query for
+//     min_samples+1 neighbours, the point itself included);
+//   - mutual reachability: max(core(a), core(b), d(a,b)/Alpha);
+//   - minimum spanning tree by Prim's algorithm from point 0, in the
+//     library's order (see below), then single linkage;
+//   - condensed tree: walking down the dendrogram, a child with fewer than
+//     MinClusterSize points does not form a cluster: its points leave the
+//     parent at lambda = 1/distance of the split;
+//   - stability of a cluster: sum over its rows of (lambda − lambda_birth)·size;
+//   - selection: "eom" keeps a cluster unless its children's summed
+//     stability is strictly larger (the root only with AllowSingleCluster,
+//     clusters larger than MaxClusterSize never); "leaf" takes the leaves;
+//     Epsilon (cluster_selection_epsilon) then replaces clusters born below
+//     that distance by their ancestor born above it;
+//   - labels: each point belongs to its nearest selected ancestor, or is
+//     noise (-1); clusters are numbered in the order of their condensed-tree
+//     ids;
+//   - probabilities: lambda of the point's row / largest lambda among the
+//     rows of its cluster (capped at 1); outlier scores (GLOSH):
+//     (death − lambda)/death with the library's death propagation;
+//     persistence: stability / (size · largest lambda in the tree).
+//
+// # Ties
+//
+// Mutual-reachability distances have many exact ties (every edge whose
+// weight is a core distance shares it with the point's other neighbours).
+// The order in which tied merges happen decides whether a boundary point
+// joins a cluster or is noise, so Cluster follows the library's generic
+// algorithm exactly: Prim's algorithm starts at point 0, adds the remaining
+// point with the smallest distance to the tree (the lowest index among
+// equals), records each edge as (previously added point, new point), and
+// the edges are sorted stably by weight. As a consequence, and as in the
+// library, permuting the rows can move a few tie-bound boundary points
+// between a cluster and noise; without ties the partition does not depend
+// on the row order. The number of workers never changes the result.
+//
+// # Metrics
+//
+// "euclidean" is the default. "cosine" is 1 − cos(a, b), as in the
+// library (which computes it with scikit-learn's pairwise cosine
+// distances): rows are scaled to unit length (an all-zero row is an error),
+// for which 1 − cos = ||a − b||²/2, a monotone function of the Euclidean
+// distance. The tree is built on the Euclidean distances of the unit rows
+// (with Alpha replaced by √Alpha) and the weights are then mapped to cosine
+// distances, so lambdas, stabilities and Epsilon are in cosine units. On
+// unit-length input, cosine and euclidean give the same partition whenever
+// the selection does not depend on the lambda scale (it usually does not,
+// but EOM compares sums of lambda differences, which the squaring changes).
+//
+// # Mapping to other implementations
+//
+// scikit-learn's sklearn.cluster.HDBSCAN counts the point itself in
+// min_samples: sklearn min_samples = MinSamples + 1, min_cluster_size =
+// MinClusterSize, cluster_selection_epsilon = Epsilon, alpha = Alpha,
+// cluster_selection_method = Method, allow_single_cluster =
+// AllowSingleCluster, max_cluster_size = MaxClusterSize.
+//
+// R's dbscan::hdbscan(x, minPts) ties both parameters to one number and
+// counts the point itself: minPts = MinSamples + 1 and min_cluster_size =
+// minPts, i.e. R's minPts = m corresponds to MinClusterSize = m,
+// MinSamples = m − 1. R also treats "runt" children differently (when a
+// split leaves a child below the minimum size R does not shed its points at
+// the split the way the Python library does), so on data with small
+// children at splits R's labels can differ from ours and Python's.
+//
+// # Edge cases
+//
+// n = 0, d = 0, a data length other than n·d, NaN or ±Inf values,
+// MinClusterSize < 2, Alpha ≤ 0 and unknown Method or Metric are errors
+// wrapping ErrInvalidInput. n = 1 gives one noise point. MinSamples ≥ n is
+// clamped to n − 1 (as the library does). Fewer than MinClusterSize points,
+// or all points identical, give all noise unless AllowSingleCluster
+// allows the root; duplicate points get infinite lambdas, probability 1 and
+// outlier score 0, as in the library.
+//
+// # Performance
+//
+// Core distances come from a blocked all-pairs pass (tiles of 128×128
+// squared distances, in parallel over row blocks); the spanning tree from
+// Prim's algorithm whose per-step update of the distance-to-tree array runs
+// in parallel chunks and skips points that cannot improve (when the
+// current distance is at most max(core(new), core(point))). Distance
+// kernels are internal/f32's, which use SIMD where available.
+package hdbscan

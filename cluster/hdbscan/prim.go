@@ -1,0 +1,140 @@
+package hdbscan
+
+import (
+	"context"
+	"math"
+	"sync"
+
+	"github.com/kura-go/kura/internal/f32"
+)
+
+// primMST builds the minimum spanning tree of the mutual-reachability graph
+// with Prim's algorithm, computing distances on the fly (O(n) memory), in
+// exactly the order of the Python library's generic algorithm
+// (mst_linkage_core): start at point 0; after adding a point, lower every
+// remaining point's distance-to-tree against it; add the remaining point
+// with the smallest distance, the lowest index among equals; record the
+// edge as (previously added point, new point, distance). Mutual
+// reachability has many exact ties (core distances repeat), and this order
+// decides how tied merges nest, so following it is what makes the labels
+// identical to the library's.
+//
+// Each step's update runs over the remaining points in parallel chunks; the
+// chunk minima are reduced in index order, so the result does not depend
+// on the number of workers. A point whose current distance is already at
+// most max(core(new), core(point)) cannot improve and is skipped without a
+// distance evaluation.
+func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha float64, workers int) ([]edge, error) {
+	cur := make([]float64, n)
+	for i := range cur {
+		cur[i] = math.Inf(1)
+	}
+	inTree := make([]bool, n)
+	rem := make([]int32, n)
+	for i := range rem {
+		rem[i] = int32(i)
+	}
+	invAlpha := 1 / alpha
+	mst := make([]edge, 0, n-1)
+
+	type best struct {
+		w float64
+		j int32
+	}
+	// scan lowers cur[j] for j in rs against point c and returns the
+	// first minimum.
+	scan := func(rs []int32, c int32) best {
+		b := best{math.Inf(1), -1}
+		cc := core[c]
+		xc := x[int(c)*d : int(c+1)*d]
+		for _, j := range rs {
+			if inTree[j] {
+				continue
+			}
+			cj := cur[j]
+			lb := max(cc, core[j])
+			if lb < cj {
+				dd := math.Sqrt(float64(f32.SqDist(xc, x[int(j)*d:int(j+1)*d]))) * invAlpha
+				if w := max(lb, dd); w < cj {
+					cur[j] = w
+					cj = w
+				}
+			}
+			if cj < b.w || b.j < 0 {
+				b = best{cj, j}
+			}
+		}
+		return b
+	}
+
+	// A pool of workers, each scanning one chunk per step.
+	type task struct {
+		rs  []int32
+		c   int32
+		wg  *sync.WaitGroup
+		out *best
+	}
+	var tasks chan task
+	if workers > 1 {
+		tasks = make(chan task, workers)
+		defer close(tasks)
+		for w := 0; w < workers-1; w++ {
+			go func() {
+				for t := range tasks {
+					*t.out = scan(t.rs, t.c)
+					t.wg.Done()
+				}
+			}()
+		}
+	}
+	// Below this many remaining points per worker a step runs serially.
+	work := d + 4
+	minChunk := max(64, 32768/work)
+	outs := make([]best, workers)
+	var wg sync.WaitGroup
+
+	c := int32(0)
+	removed := 0
+	for step := 1; step < n; step++ {
+		if step&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		inTree[c] = true
+		removed++
+		if removed > 64 && removed*4 > len(rem) {
+			k := 0
+			for _, j := range rem {
+				if !inTree[j] {
+					rem[k] = j
+					k++
+				}
+			}
+			rem = rem[:k]
+			removed = 0
+		}
+		var b best
+		nw := min(workers, len(rem)/minChunk)
+		if nw <= 1 {
+			b = scan(rem, c)
+		} else {
+			chunk := (len(rem) + nw - 1) / nw
+			wg.Add(nw - 1)
+			for w := 0; w < nw-1; w++ {
+				tasks <- task{rem[w*chunk : (w+1)*chunk], c, &wg, &outs[w]}
+			}
+			outs[nw-1] = scan(rem[(nw-1)*chunk:], c)
+			wg.Wait()
+			b = best{math.Inf(1), -1}
+			for _, o := range outs[:nw] {
+				if o.j >= 0 && (b.j < 0 || o.w < b.w) {
+					b = o
+				}
+			}
+		}
+		mst = append(mst, edge{a: c, b: b.j, w: b.w})
+		c = b.j
+	}
+	return mst, nil
+}
