@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kura-go/kura/internal/f32"
 )
 
 const fixture = "testdata/bert-tiny"
@@ -174,6 +177,7 @@ func TestEmbeddings(t *testing.T) {
 	m := loadFixture(t)
 	seqs, want := fixtureInputs(t)
 	ctx := context.Background()
+	t.Logf("kernels: %s", f32.Implementation())
 	check := func(name string, got [][]float32, idx []int) {
 		t.Helper()
 		var worst float64
@@ -369,4 +373,26 @@ func shapeFor(cfg Config, name string) []int {
 		return []int{h, h}
 	}
 	return []int{h}
+}
+
+// TestPortableKernels reruns the fixture tests in a child process with
+// KURA_F32_NOASM=1, which makes internal/f32 use its portable Go kernels, so
+// that both the assembly and the portable paths are checked in one run.
+func TestPortableKernels(t *testing.T) {
+	if os.Getenv("KURA_F32_NOASM") != "" {
+		t.Skip("already running with KURA_F32_NOASM set")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^(TestEmbeddings|TestLastHiddenState|TestONNXWeights)$", "-test.v")
+	cmd.Env = append(os.Environ(), "KURA_F32_NOASM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("fixture tests with portable kernels failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "kernels: portable") {
+		t.Fatalf("child process did not use the portable kernels:\n%s", out)
+	}
+	t.Logf("portable kernels:\n%s", out)
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kura-go/kura/internal/f32"
 )
@@ -14,8 +15,9 @@ import (
 // workspace holds the activations of one packed chunk of sequences. Workers
 // reuse workspaces, so steady-state encoding allocates nothing per token.
 type workspace struct {
-	x, qkv, ctx, tmp, inter, scores []float32
-	offs                            []int
+	x, qkv, ctx, tmp, inter []float32
+	scores                  [][]float32 // one L×L buffer per attention goroutine
+	offs                    []int
 }
 
 type workspacePool struct{ p sync.Pool }
@@ -38,7 +40,10 @@ func grow(s []float32, n int) []float32 {
 
 // forward runs the encoder on seqs packed end to end, leaving the last hidden
 // state of all tokens in w.x (row w.offs[i]+p is token p of sequence i).
-func (m *Model) forward(w *workspace, seqs [][]int32) {
+//
+// gw is the number of goroutines each matrix product (and the attention of
+// the chunk's sequences) may use: 1 when other chunks run beside this one.
+func (m *Model) forward(w *workspace, seqs [][]int32, gw int) {
 	h, inter := m.cfg.HiddenSize, m.cfg.IntermediateSize
 	w.offs = w.offs[:0]
 	total, maxLen := 0, 0
@@ -53,7 +58,12 @@ func (m *Model) forward(w *workspace, seqs [][]int32) {
 	w.ctx = grow(w.ctx, total*h)
 	w.tmp = grow(w.tmp, total*h)
 	w.inter = grow(w.inter, total*inter)
-	w.scores = grow(w.scores, maxLen*maxLen)
+	for len(w.scores) < gw {
+		w.scores = append(w.scores, nil)
+	}
+	for i := range gw {
+		w.scores[i] = grow(w.scores[i], maxLen*maxLen)
+	}
 	eps := m.cfg.LayerNormEps
 	if total == 0 {
 		return
@@ -79,12 +89,10 @@ func (m *Model) forward(w *workspace, seqs [][]int32) {
 		for r := 0; r < total; r++ {
 			copy(w.qkv[r*3*h:][:3*h], L.qkvB)
 		}
-		f32.Gemm(false, true, total, 3*h, h, 1, w.x, h, L.qkvW, h, 1, w.qkv, 3*h)
-		for i := range seqs {
-			m.attention(w, w.offs[i], w.offs[i+1]-w.offs[i])
-		}
+		f32.GemmWorkers(gw, false, false, total, 3*h, h, 1, w.x, h, L.qkvW, 3*h, 1, w.qkv, 3*h)
+		m.attentionAll(w, len(seqs), gw)
 		// x = LayerNorm(ctx·Woᵀ + bo + x)
-		f32.Gemm(false, true, total, h, h, 1, w.ctx, h, L.attnW, h, 0, w.tmp, h)
+		f32.GemmWorkers(gw, false, false, total, h, h, 1, w.ctx, h, L.attnW, h, 0, w.tmp, h)
 		for r := 0; r < total; r++ {
 			layerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.attnB, L.ln1G, L.ln1B, eps)
 		}
@@ -92,7 +100,7 @@ func (m *Model) forward(w *workspace, seqs [][]int32) {
 		for r := 0; r < total; r++ {
 			copy(w.inter[r*inter:][:inter], L.interB)
 		}
-		f32.Gemm(false, true, total, inter, h, 1, w.x, h, L.interW, h, 1, w.inter, inter)
+		f32.GemmWorkers(gw, false, false, total, inter, h, 1, w.x, h, L.interW, inter, 1, w.inter, inter)
 		switch m.cfg.HiddenAct {
 		case "gelu":
 			geluErf(w.inter[:total*inter])
@@ -102,7 +110,7 @@ func (m *Model) forward(w *workspace, seqs [][]int32) {
 			relu(w.inter[:total*inter])
 		}
 		// x = LayerNorm(h·Wo2ᵀ + bo2 + x)
-		f32.Gemm(false, true, total, h, inter, 1, w.inter, inter, L.outW, inter, 0, w.tmp, h)
+		f32.GemmWorkers(gw, false, false, total, h, inter, 1, w.inter, inter, L.outW, h, 0, w.tmp, h)
 		for r := 0; r < total; r++ {
 			layerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.outB, L.ln2G, L.ln2B, eps)
 		}
@@ -113,21 +121,48 @@ func (m *Model) forward(w *workspace, seqs [][]int32) {
 // starting at row off into w.ctx. Each head is two small GEMMs around a fused
 // scale-and-softmax pass; only the sequence's own keys take part, which is
 // what a padded batch computes after masking padded keys with float32 min.
-func (m *Model) attention(w *workspace, off, n int) {
+func (m *Model) attention(w *workspace, scores []float32, off, n int) {
 	h, d := m.cfg.HiddenSize, m.headDim
 	ld := 3 * h
 	scale := float32(1 / math.Sqrt(float64(d)))
-	s := w.scores[:n*n]
+	s := scores[:n*n]
 	for hd := 0; hd < m.cfg.NumAttentionHeads; hd++ {
 		q := w.qkv[off*ld+hd*d:]
 		k := w.qkv[off*ld+h+hd*d:]
 		v := w.qkv[off*ld+2*h+hd*d:]
-		f32.Gemm(false, true, n, n, d, 1, q, ld, k, ld, 0, s, n)
+		f32.GemmWorkers(1, false, true, n, n, d, 1, q, ld, k, ld, 0, s, n)
 		for i := 0; i < n; i++ {
 			softmaxScaled(s[i*n:][:n], scale)
 		}
-		f32.Gemm(false, false, n, d, n, 1, s, n, v, ld, 0, w.ctx[off*h+hd*d:], h)
+		f32.GemmWorkers(1, false, false, n, d, n, 1, s, n, v, ld, 0, w.ctx[off*h+hd*d:], h)
 	}
+}
+
+// attentionAll runs attention for the chunk's nseq sequences on gw
+// goroutines, sequences taken in turn from a shared counter.
+func (m *Model) attentionAll(w *workspace, nseq, gw int) {
+	if gw <= 1 || nseq == 1 {
+		for i := 0; i < nseq; i++ {
+			m.attention(w, w.scores[0], w.offs[i], w.offs[i+1]-w.offs[i])
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := range min(gw, nseq) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= nseq {
+					return
+				}
+				m.attention(w, w.scores[g], w.offs[i], w.offs[i+1]-w.offs[i])
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // softmaxScaled replaces row by softmax(row·scale).
@@ -137,13 +172,20 @@ func softmaxScaled(row []float32, scale float32) {
 		row[i] *= scale
 		mx = max(mx, row[i])
 	}
-	var sum float64
-	for i, v := range row {
-		e := expNeg(v - mx)
-		row[i] = e
-		sum += float64(e)
+	var s0, s1 float32 // two sums, to halve the loop-carried dependency
+	i := 0
+	for ; i+1 < len(row); i += 2 {
+		e0, e1 := expNeg(row[i]-mx), expNeg(row[i+1]-mx)
+		row[i], row[i+1] = e0, e1
+		s0 += e0
+		s1 += e1
 	}
-	inv := float32(1 / sum)
+	if i < len(row) {
+		e := expNeg(row[i] - mx)
+		row[i] = e
+		s0 += e
+	}
+	inv := 1 / (s0 + s1)
 	for i := range row {
 		row[i] *= inv
 	}
@@ -333,7 +375,9 @@ func (m *Model) run(ctx context.Context, seqs [][]int32, o EmbedOptions, done fu
 
 	work := make(chan []int)
 	var wg sync.WaitGroup
-	for t := 0; t < min(threads, len(chunks)); t++ {
+	workers := min(threads, len(chunks))
+	gw := max(1, threads/workers) // goroutines inside each chunk when chunks are fewer than threads
+	for t := 0; t < workers; t++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -345,7 +389,7 @@ func (m *Model) run(ctx context.Context, seqs [][]int32, o EmbedOptions, done fu
 				for _, i := range idx {
 					batch = append(batch, seqs[i])
 				}
-				m.forward(w, batch)
+				m.forward(w, batch, gw)
 				done(w, idx, batch)
 			}
 		}()

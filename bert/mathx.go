@@ -73,15 +73,61 @@ func erfScaled(u float64) float64 {
 	return ((((((c[6]*t+c[5])*t+c[4])*t+c[3])*t+c[2])*t+c[1])*t + c[0])
 }
 
-// geluErf applies the exact GELU, 0.5·x·(1 + erf(x/√2)), in place.
+// The exact GELU is x·Φ(x) with Φ(x) = 0.5·(1 + erf(x/√2)), the normal CDF.
+// geluErf reads Φ from a table at steps of 1/phiSteps over [-phiRange,
+// phiRange] with linear interpolation: the interpolation error is at most
+// h²/8·|Φ''|, and x·Φ(x) errs by at most h²/8·max x²φ(x) ≈ 2.5e-8, below
+// float32 rounding. Outside the range Φ is 0 or 1 to within 1e-15.
+const (
+	phiSteps = 1024
+	phiRange = 8
+)
+
+var phiTable = buildPhiTable()
+
+func buildPhiTable() []float32 {
+	t := make([]float32, 2*phiRange*phiSteps+2)
+	for i := range t {
+		x := float64(i)/phiSteps - phiRange
+		t[i] = float32(0.5 * (1 + erfScaled(math.Abs(x))*sign(x)))
+	}
+	return t
+}
+
+func sign(x float64) float64 {
+	if x < 0 {
+		return -1
+	}
+	return 1
+}
+
+// geluErf applies the exact GELU, x·Φ(x), in place. It works in float32
+// only: converting float32 to float64 (CVTSS2SD) leaves a false dependency
+// on the destination register that serialises the loop and made a float64
+// version several times slower. x·phiSteps is exact (a power of two), and so
+// is its fractional part, so indexing loses no precision.
 func geluErf(v []float32) {
+	tab := phiTable
+	const lo, hi = -phiRange * phiSteps, phiRange * phiSteps
 	for i, x := range v {
-		xf := float64(x)
-		e := erfScaled(math.Abs(xf))
-		if xf < 0 {
-			e = -e
+		s := x * phiSteps
+		if s <= lo {
+			v[i] = 0
+			continue
 		}
-		v[i] = float32(0.5 * xf * (1 + e))
+		if !(s < hi) {
+			continue // Φ(x) = 1 to float32 precision (and NaN stays NaN)
+		}
+		k := int(s)
+		fk := float32(k)
+		if fk > s { // truncation rounded a negative s up
+			k--
+			fk--
+		}
+		f := s - fk
+		j := k + phiRange*phiSteps
+		p0 := tab[j]
+		v[i] = x * (p0 + f*(tab[j+1]-p0))
 	}
 }
 
@@ -103,16 +149,21 @@ func relu(v []float32) {
 }
 
 // expNeg returns e^x for x ≤ 0 (softmax arguments after subtracting the
-// maximum), with a relative error below 1e-9 before rounding to float32.
+// maximum), in float32 arithmetic (see geluErf for why): x = n·ln2 + r with
+// |r| ≤ ln2/2, e^r by its Taylor series to degree 7 (truncation error below
+// 5e-9 relative), times 2^n built from its exponent bits.
 func expNeg(x float32) float32 {
-	if x < -87.5 {
-		return 0 // below float32's normal range; the softmax weight is zero
+	if x < -87.33 {
+		return 0 // e^x < 1.2e-38, below float32's smallest normal number: a zero softmax weight
 	}
-	const log2e = 1.4426950408889634
-	xf := float64(x)
-	n := math.Floor(xf*log2e + 0.5)
-	r := xf - n*math.Ln2 // |r| ≤ ln2/2
-	// Taylor series of e^r to degree 8: error < 0.35^9/9! ≈ 2e-10.
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320))))))))
-	return float32(p * math.Float64frombits(uint64(int64(n)+1023)<<52))
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693145751953125 // ln 2 split so that n·ln2hi is exact
+		ln2lo = 1.428606765330187e-06
+	)
+	n := int(x*log2e - 0.5) // rounds to nearest (truncation toward zero of a negative number)
+	fn := float32(n)
+	r := (x - fn*ln2hi) - fn*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float32frombits(uint32(n+127)<<23)
 }

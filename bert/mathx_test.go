@@ -34,3 +34,16 @@ func TestExpNeg(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkGELU(b *testing.B) {
+	v := make([]float32, 1536*64)
+	src := make([]float32, len(v))
+	for i := range src {
+		src[i] = float32(math.Sin(float64(i))*3 - 0.5)
+	}
+	b.SetBytes(int64(4 * len(v)))
+	for b.Loop() {
+		copy(v, src)
+		geluErf(v)
+	}
+}

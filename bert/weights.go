@@ -11,9 +11,11 @@ import (
 	"github.com/kura-go/kura/bert/safetensors"
 )
 
-// layer holds one transformer layer's weights. Matrices are row-major
-// [out, in] as in PyTorch's Linear; query, key and value are stacked into one
-// [3·hidden, hidden] matrix so that one GEMM computes all three.
+// layer holds one transformer layer's weights. Matrices are stored row-major
+// as [in, out], the transpose of PyTorch's Linear weight, so that x·W needs no
+// transposed operand (the GEMM packs such a B by plain copies); query, key and
+// value are side by side in one [hidden, 3·hidden] matrix so that one GEMM
+// computes all three.
 type layer struct {
 	qkvW, qkvB   []float32
 	attnW, attnB []float32
@@ -105,15 +107,15 @@ func build(cfg Config, src tensorSource, where string) (*Model, error) {
 		L := &m.layers[l]
 		q, k, v := get(p+"attention.self.query.weight", h, h), get(p+"attention.self.key.weight", h, h), get(p+"attention.self.value.weight", h, h)
 		qb, kb, vb := get(p+"attention.self.query.bias", h), get(p+"attention.self.key.bias", h), get(p+"attention.self.value.bias", h)
-		L.qkvW = concat(q, k, v)
+		L.qkvW = transpose(concat(q, k, v), 3*h, h)
 		L.qkvB = concat(qb, kb, vb)
-		L.attnW = get(p+"attention.output.dense.weight", h, h)
+		L.attnW = transpose(get(p+"attention.output.dense.weight", h, h), h, h)
 		L.attnB = get(p+"attention.output.dense.bias", h)
 		L.ln1G = get(p+"attention.output.LayerNorm.weight", h)
 		L.ln1B = get(p+"attention.output.LayerNorm.bias", h)
-		L.interW = get(p+"intermediate.dense.weight", inter, h)
+		L.interW = transpose(get(p+"intermediate.dense.weight", inter, h), inter, h)
 		L.interB = get(p+"intermediate.dense.bias", inter)
-		L.outW = get(p+"output.dense.weight", h, inter)
+		L.outW = transpose(get(p+"output.dense.weight", h, inter), h, inter)
 		L.outB = get(p+"output.dense.bias", h)
 		L.ln2G = get(p+"output.LayerNorm.weight", h)
 		L.ln2B = get(p+"output.LayerNorm.bias", h)
@@ -122,6 +124,21 @@ func build(cfg Config, src tensorSource, where string) (*Model, error) {
 		return nil, fmt.Errorf("bert: %s: %w", where, errors.Join(errs...))
 	}
 	return m, nil
+}
+
+// transpose returns the cols×rows transpose of the row-major rows×cols
+// matrix a (nil for nil).
+func transpose(a []float32, rows, cols int) []float32 {
+	if a == nil {
+		return nil
+	}
+	t := make([]float32, len(a))
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			t[j*rows+i] = a[i*cols+j]
+		}
+	}
+	return t
 }
 
 func concat(parts ...[]float32) []float32 {
