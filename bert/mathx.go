@@ -76,7 +76,7 @@ func erfScaled(u float64) float64 {
 // The exact GELU is x·Φ(x) with Φ(x) = 0.5·(1 + erf(x/√2)), the normal CDF.
 // geluErf reads Φ from a table at steps of 1/phiSteps over [-phiRange,
 // phiRange] with linear interpolation: the interpolation error is at most
-// h²/8·|Φ''|, and x·Φ(x) errs by at most h²/8·max x²φ(x) ≈ 2.5e-8, below
+// h²/8·|Φ”|, and x·Φ(x) errs by at most h²/8·max x²φ(x) ≈ 2.5e-8, below
 // float32 rounding. Outside the range Φ is 0 or 1 to within 1e-15.
 const (
 	phiSteps = 1024
