@@ -218,6 +218,10 @@ func (g *gemmKernel) macro(mb, nb, kb int, ap, bp, c []float32, ldc, load int, t
 				g.kern(kb, pa, pb, &c[ir*ldc+jr], ldc, load)
 				continue
 			}
+			if g.kernEdge != nil {
+				g.kernEdge(kb, pa, pb, &c[ir*ldc+jr], ldc, load, mh, nw)
+				continue
+			}
 			// Edge tile: compute the full tile into tmp, then add the
 			// part that exists. C + acc is what the kernel does too, so
 			// edge and interior elements round alike.
@@ -252,6 +256,12 @@ func (g *gemmKernel) packGather(dst, src []float32, ld, r0, p0, rows, kb, w int,
 			for ; r+4 <= h; r += 4 {
 				g.gather4(&pan[r], &src[(r0+q+r)*ld+p0], ld, kb, w, alpha)
 			}
+			if r < h && h >= 4 {
+				// The last 1-3 rows: repack the last four (the
+				// overlap is rewritten with the same values).
+				g.gather4(&pan[h-4], &src[(r0+q+h-4)*ld+p0], ld, kb, w, alpha)
+				r = h
+			}
 		}
 		for ; r < h; r++ {
 			s := src[(r0+q+r)*ld+p0 : (r0+q+r)*ld+p0+kb]
@@ -265,13 +275,23 @@ func (g *gemmKernel) packGather(dst, src []float32, ld, r0, p0, rows, kb, w int,
 				}
 			}
 		}
-		for r := h; r < w; r++ {
+		if g.gather4 != nil && kb <= len(zeros) {
+			// Zero padding four rows at a time: a row stride of 0
+			// reads the zero row four times.
+			for ; r+4 <= w; r += 4 {
+				g.gather4(&pan[r], &zeros[0], 0, kb, w, 1)
+			}
+		}
+		for ; r < w; r++ {
 			for p := 0; p < kb; p++ {
 				pan[p*w+r] = 0
 			}
 		}
 	}
 }
+
+// zeros is a row of zeros that packGather copies for padding.
+var zeros [1024]float32
 
 // packCopy packs columns [c0, c0+cols) × rows [p0, p0+kb) of the row-major
 // matrix src into panels of w columns: panel q holds element (p, c) at

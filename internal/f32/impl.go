@@ -24,6 +24,10 @@ type gemmKernel struct {
 	// (load != 0), where acc = Σ_p a[p*mr+i]·b[p*nr+j] over p < k, from
 	// a packed A micro-panel (k×mr) and B micro-panel (k×nr).
 	kern func(k int, a, b, c *float32, ldc int, load int)
+	// kernEdge, if not nil, computes a partial tile straight into C: like
+	// kern but only rows < rows and columns < cols are stored, and every
+	// stored element is computed exactly as kern would compute it.
+	kernEdge func(k int, a, b, c *float32, ldc int, load int, rows, cols int)
 	// gather4, if not nil, packs four rows at once for packGather:
 	// dst[p*w+r] = alpha·src[r*ld+p] for r < 4, p < kb.
 	gather4 func(dst, src *float32, ld, kb, w int, alpha float32)

@@ -34,7 +34,20 @@ func kernAVX2_6x16(k int, a, b, c *float32, ldc int, load int)
 func kernAVX512_12x32(k int, a, b, c *float32, ldc int, load int)
 
 //go:noescape
-func kernAVX512_14x32(k int, a, b, c *float32, ldc int, load int)
+func kernAVX512_12x32e(k int, a, b, c *float32, ldc int, load int, rows, cols int)
+
+//go:noescape
+func kernAVX512_12x16e(k int, a, b, c *float32, ldc int, load int, rows, cols int)
+
+// kernAVX512Edge computes a partial 12×32 tile with masked stores, using
+// only the vectors that hold wanted columns.
+func kernAVX512Edge(k int, a, b, c *float32, ldc int, load int, rows, cols int) {
+	if cols <= 16 {
+		kernAVX512_12x16e(k, a, b, c, ldc, load, rows, cols)
+	} else {
+		kernAVX512_12x32e(k, a, b, c, ldc, load, rows, cols)
+	}
+}
 
 var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -54,7 +67,7 @@ var implAVX512 = &impl{
 	dot:    func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
 	sqDist: func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
 	axpy:   func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
-	gemm:   &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kern: kernAVX512_12x32, gather4: gather4AVX},
+	gemm:   &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kern: kernAVX512_12x32, kernEdge: kernAVX512Edge, gather4: gather4AVX},
 }
 
 // archImpls lists the assembly implementations this CPU supports, best first.
