@@ -239,6 +239,15 @@ func (w *FileWriter[T]) Close() error {
 	if err == nil {
 		err = w.tmp.Sync()
 	}
+	if err == nil {
+		// CreateTemp makes the file private; give it the mode of the file it
+		// replaces, or the usual 0644.
+		mode := os.FileMode(0o644)
+		if fi, serr := os.Stat(w.path); serr == nil {
+			mode = fi.Mode().Perm()
+		}
+		err = w.tmp.Chmod(mode)
+	}
 	if cerr := w.tmp.Close(); err == nil {
 		err = cerr
 	}

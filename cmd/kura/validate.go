@@ -1,0 +1,190 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kura-go/kura/conversation"
+)
+
+func init() { register(newValidateCmd) }
+
+type validateFlags struct {
+	kind        string
+	skipInvalid bool
+	maxProblems int
+}
+
+func newValidateCmd() *cobra.Command {
+	var f validateFlags
+	cmd := &cobra.Command{
+		Use:   "validate PATH...",
+		Short: "Check Kura checkpoint files or directories and report problems",
+		Long: `validate reads every record of the given files or checkpoint directories, checks
+it (required fields, types, message roles, scores 1..5, metadata values) and
+prints how many records of each type it found, the first problems and warnings.
+
+A directory is recognised as a Kura checkpoint by its file names: conversations,
+summaries, clusters, meta_clusters and dimensionality, each as .jsonl, without
+extension, or .parquet. A single file's type comes from its name or --type.
+
+It exits with status 1 if there is any problem. With --skip-invalid, invalid
+records are reported as skipped (as a loading command would skip them with the
+same flag) and do not count as problems; files that cannot be read still do.
+Warnings (unknown fields, blank lines, a byte-order mark, an empty file) never
+change the exit status.`,
+		Example: `  # Validate a Kura checkpoint directory
+  kura validate ./checkpoints
+
+  # Validate one file whose name does not tell its type
+  kura validate --type summaries ./export/part-0001.jsonl
+
+  # Would a --skip-invalid load of these files succeed, and what would it skip?
+  kura validate --skip-invalid conversations.jsonl summaries.parquet`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runValidate(cmd, args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.kind, "type", "", "record type of the files: conversations, summaries, clusters, meta_clusters or dimensionality (default: from the file name)")
+	fl.BoolVar(&f.skipInvalid, "skip-invalid", false, "report invalid records as skipped instead of failing")
+	fl.IntVar(&f.maxProblems, "max-problems", 20, "problems and warnings to print")
+	return cmd
+}
+
+// target is one file to check.
+type target struct {
+	path string
+	kind conversation.Kind
+}
+
+// resolveTargets expands directories into checkpoint files and finds the kind
+// of single files. Bad arguments are usage errors.
+func resolveTargets(args []string, kindFlag string) (targets []target, warnings []string, err error) {
+	var forced conversation.Kind
+	if kindFlag != "" {
+		if forced, err = conversation.ParseKind(kindFlag); err != nil {
+			return nil, nil, usageErrorf("--type: %v", err)
+		}
+	}
+	for _, p := range args {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fi.IsDir() {
+			if forced != 0 {
+				return nil, nil, usageErrorf("--type applies to files, but %s is a directory (its files are recognised by name)", p)
+			}
+			cp, err := conversation.FindCheckpoint(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, k := range conversation.Kinds {
+				if fp := cp.Path(k); fp != "" {
+					targets = append(targets, target{fp, k})
+				}
+			}
+			for _, ig := range cp.Ignored {
+				warnings = append(warnings, fmt.Sprintf("%s: ignored, the same records are read from another file of that type", ig))
+			}
+			continue
+		}
+		k := forced
+		if k == 0 {
+			var ok bool
+			if k, ok = conversation.KindOf(p); !ok {
+				return nil, nil, usageErrorf("cannot tell the record type of %s from its name (expected conversations, summaries, clusters, meta_clusters or dimensionality, with .jsonl, .parquet or no extension); use --type", p)
+			}
+		}
+		targets = append(targets, target{p, k})
+	}
+	return targets, warnings, nil
+}
+
+func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
+	if f.maxProblems < 0 {
+		return usageErrorf("--max-problems must be >= 0")
+	}
+	targets, dirWarnings, err := resolveTargets(args, f.kind)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	totals := map[conversation.Kind]int{}
+	var problems, skips []string
+	var warnings []string
+	numProblems, numSkipped, numWarnings := 0, 0, len(dirWarnings)
+	warnings = append(warnings, dirWarnings...)
+	keep := max(f.maxProblems, 1)
+	for _, t := range targets {
+		rep, err := conversation.CheckFile(cmd.Context(), t.path, t.kind, conversation.CheckOptions{
+			SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep,
+		})
+		if err != nil {
+			return err
+		}
+		totals[t.kind] += rep.Records
+		line := fmt.Sprintf("%s: %d %s", t.path, rep.Records, rep.Kind.Label())
+		if rep.Skipped > 0 {
+			line += fmt.Sprintf(", %d invalid skipped", rep.Skipped)
+		}
+		if rep.NumProblems > 0 {
+			line += fmt.Sprintf(", %d problem(s)", rep.NumProblems)
+		}
+		fmt.Fprintln(out, line)
+		for _, p := range rep.Problems {
+			problems = append(problems, p.Error())
+		}
+		for _, s := range rep.Skips {
+			skips = append(skips, s.Error())
+		}
+		for _, w := range rep.Warnings {
+			warnings = append(warnings, w.Error())
+		}
+		numProblems += rep.NumProblems
+		numSkipped += rep.Skipped
+		numWarnings += rep.NumWarnings
+	}
+	printList(out, "warnings", warnings, numWarnings, f.maxProblems)
+	printList(out, "skipped invalid records", skips, numSkipped, f.maxProblems)
+	printList(out, "problems", problems, numProblems, f.maxProblems)
+
+	var parts []string
+	for _, k := range conversation.Kinds {
+		if n, ok := totals[k]; ok {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k.Label()))
+		}
+	}
+	summary := "total: " + strings.Join(parts, ", ")
+	if numSkipped > 0 {
+		summary += fmt.Sprintf("; %d invalid record(s) skipped", numSkipped)
+	}
+	if numProblems == 0 {
+		fmt.Fprintln(out, summary+"; no problems")
+		return nil
+	}
+	fmt.Fprintf(out, "%s; %d problem(s)\n", summary, numProblems)
+	return fmt.Errorf("%d problem(s) found", numProblems)
+}
+
+// printList prints up to max of items (of total) under a heading.
+func printList(w io.Writer, heading string, items []string, total, maxItems int) {
+	if total == 0 {
+		return
+	}
+	shown := min(len(items), maxItems)
+	if shown < total {
+		fmt.Fprintf(w, "%s (first %d of %d):\n", heading, shown, total)
+	} else {
+		fmt.Fprintf(w, "%s (%d):\n", heading, total)
+	}
+	for _, s := range items[:shown] {
+		fmt.Fprintln(w, "  "+s)
+	}
+}
