@@ -1,0 +1,310 @@
+package loadtest
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Ratio compares one metric between the smallest and the largest scale, as
+// the guide's scaling analysis does: the metric grew Ratio times while the
+// number of conversations grew ScaleRatio times.
+type Ratio struct {
+	Metric     string  `json:"metric"`      // e.g. "total_time", "peak_memory", "embed_time"
+	Unit       string  `json:"unit"`        // "s" or "bytes"
+	First      float64 `json:"first"`       // value at the first scale
+	Last       float64 `json:"last"`        // value at the last scale
+	Ratio      float64 `json:"ratio"`       // Last / First
+	ScaleRatio float64 `json:"scale_ratio"` // conversations(last) / conversations(first)
+	// Efficiency is ScaleRatio / Ratio: 1.0 is linear scaling, above 1 better
+	// than linear (the metric grew more slowly than the data), below 1 worse.
+	Efficiency float64 `json:"efficiency"`
+	Verdict    string  `json:"verdict"` // plain words
+}
+
+// Efficiency returns scaleRatio / metricRatio (1.0 = linear, >1 better than
+// linear). It returns NaN when metricRatio is not positive.
+func Efficiency(scaleRatio, metricRatio float64) float64 {
+	if !(metricRatio > 0) {
+		return math.NaN()
+	}
+	return scaleRatio / metricRatio
+}
+
+// Verdict puts an efficiency in plain words.
+func Verdict(eff float64) string {
+	switch {
+	case math.IsNaN(eff) || math.IsInf(eff, 0):
+		return "not measurable (a value is zero)"
+	case eff >= 1.05:
+		return "better than linear (sub-linear growth): good"
+	case eff >= 0.95:
+		return "linear: grows in step with the data"
+	case eff >= 0.75:
+		return "slightly worse than linear: watch it at larger scales"
+	default:
+		return "worse than linear (super-linear growth): concerning"
+	}
+}
+
+// NewRatio compares first and last values of one metric.
+func NewRatio(metric, unit string, nFirst, nLast int, first, last float64) Ratio {
+	r := Ratio{Metric: metric, Unit: unit, First: first, Last: last}
+	r.ScaleRatio = float64(nLast) / float64(nFirst)
+	if first > 0 {
+		r.Ratio = last / first
+	} else {
+		r.Ratio = math.NaN()
+	}
+	r.Efficiency = Efficiency(r.ScaleRatio, r.Ratio)
+	r.Verdict = Verdict(r.Efficiency)
+	return r
+}
+
+// Fit is a least-squares fit of one metric against the number of
+// conversations over all successful scales. Two models are fitted: a power
+// law y = A·n^B (straight line in log-log space) and a line with intercept
+// y = Intercept + Slope·n. Both R² values are computed on the original scale
+// of y so that they are comparable; Model names the better one, which
+// Predict uses.
+type Fit struct {
+	Metric    string  `json:"metric"`
+	Unit      string  `json:"unit"`
+	Points    int     `json:"points"`
+	Model     string  `json:"model"` // "power" or "linear"
+	PowerA    float64 `json:"power_a"`
+	PowerB    float64 `json:"power_b"` // the growth exponent: 1 linear, 2 quadratic
+	PowerR2   float64 `json:"power_r2"`
+	Intercept float64 `json:"linear_intercept"`
+	Slope     float64 `json:"linear_slope"`
+	LinearR2  float64 `json:"linear_r2"`
+}
+
+// Predict evaluates the chosen model at n conversations.
+func (f *Fit) Predict(n float64) float64 {
+	if f.Model == "linear" {
+		return f.Intercept + f.Slope*n
+	}
+	return f.PowerA * math.Pow(n, f.PowerB)
+}
+
+// R2 is the coefficient of determination of the chosen model.
+func (f *Fit) R2() float64 {
+	if f.Model == "linear" {
+		return f.LinearR2
+	}
+	return f.PowerR2
+}
+
+// Describe states the chosen model, its exponent and its R² in words.
+func (f *Fit) Describe() string {
+	if f.Model == "linear" {
+		return fmt.Sprintf("linear fit %s + %s·n (R²=%.3f; power-law exponent %.2f, R²=%.3f)",
+			g4(f.Intercept), g4(f.Slope), f.LinearR2, f.PowerB, f.PowerR2)
+	}
+	return fmt.Sprintf("power law %s·n^%.2f (R²=%.3f; linear R²=%.3f)", g4(f.PowerA), f.PowerB, f.PowerR2, f.LinearR2)
+}
+
+func g4(v float64) string { return fmt.Sprintf("%.4g", v) }
+
+// FitScaling fits both models to the points (n[i], y[i]). Points with n <= 0
+// are ignored; the power law ignores points with y <= 0 (log undefined). It
+// needs at least two usable points and two distinct n.
+func FitScaling(metric, unit string, n, y []float64) (*Fit, error) {
+	if len(n) != len(y) {
+		return nil, fmt.Errorf("fit %s: %d scales but %d values", metric, len(n), len(y))
+	}
+	var xs, ys, lx, ly []float64
+	for i := range n {
+		if n[i] <= 0 || math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
+			continue
+		}
+		xs = append(xs, n[i])
+		ys = append(ys, y[i])
+		if y[i] > 0 {
+			lx = append(lx, math.Log(n[i]))
+			ly = append(ly, math.Log(y[i]))
+		}
+	}
+	if len(xs) < 2 || distinct(xs) < 2 {
+		return nil, fmt.Errorf("fit %s: need at least two scales with different sizes, have %d", metric, distinct(xs))
+	}
+	f := &Fit{Metric: metric, Unit: unit, Points: len(xs)}
+	f.Intercept, f.Slope = leastSquares(xs, ys)
+	f.LinearR2 = rSquared(ys, func(i int) float64 { return f.Intercept + f.Slope*xs[i] })
+	havePower := len(lx) >= 2 && distinct(lx) >= 2
+	if havePower {
+		la, b := leastSquares(lx, ly)
+		f.PowerA, f.PowerB = math.Exp(la), b
+		f.PowerR2 = rSquared(ys, func(i int) float64 { return f.PowerA * math.Pow(xs[i], f.PowerB) })
+	} else {
+		f.PowerR2 = math.Inf(-1)
+	}
+	// Prefer the power law unless the line fits clearly better: with few
+	// points both fit almost exactly and the power law carries the growth
+	// exponent the planning states.
+	f.Model = "power"
+	if !havePower || f.LinearR2 > f.PowerR2+1e-3 {
+		f.Model = "linear"
+	}
+	if math.IsInf(f.PowerR2, -1) {
+		f.PowerR2 = 0
+	}
+	return f, nil
+}
+
+func distinct(v []float64) int {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	k := 0
+	for i := range s {
+		if i == 0 || s[i] != s[i-1] {
+			k++
+		}
+	}
+	return k
+}
+
+// leastSquares returns the intercept and slope of the ordinary least-squares
+// line through (x, y).
+func leastSquares(x, y []float64) (intercept, slope float64) {
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= float64(len(x))
+	my /= float64(len(y))
+	var sxy, sxx float64
+	for i := range x {
+		dx := x[i] - mx
+		sxy += dx * (y[i] - my)
+		sxx += dx * dx
+	}
+	slope = sxy / sxx
+	return my - slope*mx, slope
+}
+
+// rSquared is 1 - SS_res/SS_tot of predictions pred(i) against y. When y is
+// constant it is 1 for an exact fit and 0 otherwise.
+func rSquared(y []float64, pred func(i int) float64) float64 {
+	var my float64
+	for _, v := range y {
+		my += v
+	}
+	my /= float64(len(y))
+	var ssRes, ssTot float64
+	for i, v := range y {
+		d := v - pred(i)
+		ssRes += d * d
+		t := v - my
+		ssTot += t * t
+	}
+	if ssTot == 0 {
+		if ssRes <= 1e-12*math.Max(1, my*my) {
+			return 1
+		}
+		return 0
+	}
+	return 1 - ssRes/ssTot
+}
+
+// Analysis is the scaling analysis of a run: first-versus-last ratios with
+// their efficiency and verdict, and least-squares fits over all scales.
+type Analysis struct {
+	FirstScale int      `json:"first_scale"` // conversations at the smallest successful scale
+	LastScale  int      `json:"last_scale"`  // conversations at the largest successful scale
+	ScaleRatio float64  `json:"scale_ratio"`
+	Ratios     []Ratio  `json:"ratios"`
+	Fits       []*Fit   `json:"fits"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
+// metric extracts one measured value from a scale's result.
+type metric struct {
+	name, unit string
+	get        func(*ScaleResult) float64
+	ratio      bool // part of the first-vs-last analysis
+}
+
+var metrics = []metric{
+	{"total_time", "s", func(r *ScaleResult) float64 { return r.TotalWallS }, true},
+	{"peak_memory", "bytes", func(r *ScaleResult) float64 { return float64(r.PeakRSSBytes) }, true},
+	{"working_memory", "bytes", func(r *ScaleResult) float64 { return float64(r.PeakRSSBytes - r.BaselineRSSBytes) }, true},
+	{"embed_time", "s", func(r *ScaleResult) float64 { return r.Stages.Embed.WallS }, true},
+	{"embed_memory", "bytes", func(r *ScaleResult) float64 { return float64(r.Stages.Embed.PeakRSSBytes) }, true},
+	{"cluster_time", "s", func(r *ScaleResult) float64 { return r.Stages.Cluster.WallS }, true},
+	{"cluster_memory", "bytes", func(r *ScaleResult) float64 { return float64(r.Stages.Cluster.PeakRSSBytes) }, true},
+	{"storage", "bytes", func(r *ScaleResult) float64 { return float64(r.Storage.TotalBytes) }, false},
+	{"estimated_cost", "usd", func(r *ScaleResult) float64 { return r.API.EstimatedCostUSD }, false},
+	{"actual_cost", "usd", func(r *ScaleResult) float64 { return r.API.CostUSD }, false},
+}
+
+// Analyze computes the scaling analysis of the successful scales (sorted by
+// size). It returns nil when fewer than two scales succeeded.
+func Analyze(results []ScaleResult) *Analysis {
+	rs := append([]ScaleResult(nil), results...)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Conversations < rs[j].Conversations })
+	if len(rs) < 2 || rs[0].Conversations == rs[len(rs)-1].Conversations {
+		return nil
+	}
+	first, last := &rs[0], &rs[len(rs)-1]
+	a := &Analysis{FirstScale: first.Conversations, LastScale: last.Conversations,
+		ScaleRatio: float64(last.Conversations) / float64(first.Conversations)}
+	ns := make([]float64, len(rs))
+	for i := range rs {
+		ns[i] = float64(rs[i].Conversations)
+	}
+	for _, m := range metrics {
+		if m.ratio {
+			a.Ratios = append(a.Ratios, NewRatio(m.name, m.unit, first.Conversations, last.Conversations, m.get(first), m.get(last)))
+		}
+		ys := make([]float64, len(rs))
+		allZero := true
+		for i := range rs {
+			ys[i] = m.get(&rs[i])
+			if ys[i] != 0 {
+				allZero = false
+			}
+		}
+		if allZero {
+			continue // e.g. actual cost of an offline run
+		}
+		f, err := FitScaling(m.name, m.unit, ns, ys)
+		if err != nil {
+			a.Notes = append(a.Notes, err.Error())
+			continue
+		}
+		a.Fits = append(a.Fits, f)
+	}
+	if len(rs) == 2 {
+		a.Notes = append(a.Notes, "only two scales: every fit passes exactly through both points; run more scales for a meaningful R²")
+	}
+	return a
+}
+
+// Ratio returns the named ratio, or nil.
+func (a *Analysis) Ratio(name string) *Ratio {
+	if a == nil {
+		return nil
+	}
+	for i := range a.Ratios {
+		if a.Ratios[i].Metric == name {
+			return &a.Ratios[i]
+		}
+	}
+	return nil
+}
+
+// Fit returns the named fit, or nil.
+func (a *Analysis) Fit(name string) *Fit {
+	if a == nil {
+		return nil
+	}
+	for _, f := range a.Fits {
+		if f.Metric == name {
+			return f
+		}
+	}
+	return nil
+}

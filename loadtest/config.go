@@ -1,0 +1,213 @@
+package loadtest
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultScales are the guide's test scales.
+var DefaultScales = []int{100, 250, 500, 1000, 2000}
+
+// Config is a load test's configuration. It is recorded in the results JSON
+// and sent to every scale's worker process.
+type Config struct {
+	Scales []int  `json:"scales"`
+	Data   string `json:"data"` // a checkpoint dir or file; "" = the built-in sample corpus
+	// SampleConversations and SampleTopics size the built-in baseline.
+	SampleConversations int   `json:"sample_conversations"`
+	SampleTopics        int   `json:"sample_topics"`
+	Seed                int64 `json:"seed"`
+
+	// EmbedderArgs are the embedder flags as given on the command line
+	// (e.g. ["--embedder=mock", "--dims=1536"]); each worker builds its
+	// embedder from them.
+	EmbedderArgs []string `json:"embedder_args"`
+	// EmbedChunk is how many texts are handed to the embedder per call (a
+	// multiple of batch size × concurrency keeps every wave of requests full).
+	EmbedChunk int `json:"embed_chunk"`
+	// PriceModel prices the tokens for the estimated cost.
+	PriceModel string `json:"price_model"`
+
+	Cluster ClusterConfig `json:"cluster"`
+
+	Delay       time.Duration `json:"delay_ns"`           // pause between scales
+	Timeout     time.Duration `json:"timeout_ns"`         // per scale; 0 = none
+	MemoryLimit int64         `json:"memory_limit_bytes"` // skip scales whose fitted peak memory exceeds it; 0 = none
+
+	TargetConversations  int `json:"target_conversations"`
+	MonthlyConversations int `json:"monthly_conversations"`
+
+	OutDir        string `json:"out_dir"`
+	KeepArtifacts string `json:"keep_artifacts"` // dir to keep each scale's files in; "" = temp dir, removed
+	InProcess     bool   `json:"in_process"`     // run scales in this process (less isolated)
+	Quiet         bool   `json:"quiet"`
+}
+
+// ClusterConfig chooses and parameterises the clustering algorithm.
+type ClusterConfig struct {
+	Algorithm       string `json:"algorithm"` // "hdbscan" or "kmeans"
+	MinClusterSize  int    `json:"min_cluster_size"`
+	MinSamples      int    `json:"min_samples"` // 0 = min_cluster_size
+	K               int    `json:"k"`           // k-means clusters; 0 = ceil(n / ItemsPerCluster)
+	ItemsPerCluster int    `json:"items_per_cluster"`
+	Seed            int64  `json:"seed"`
+}
+
+// Name describes the clusterer, e.g. "hdbscan(min_cluster_size=10)".
+func (c ClusterConfig) Name() string {
+	switch c.Algorithm {
+	case "kmeans":
+		if c.K > 0 {
+			return fmt.Sprintf("kmeans(k=%d)", c.K)
+		}
+		return fmt.Sprintf("kmeans(k=ceil(n/%d))", c.ItemsPerCluster)
+	default:
+		ms := c.MinSamples
+		if ms == 0 {
+			ms = c.MinClusterSize
+		}
+		return fmt.Sprintf("hdbscan(min_cluster_size=%d,min_samples=%d)", c.MinClusterSize, ms)
+	}
+}
+
+// DefaultConfig returns the defaults of `kura loadtest`.
+func DefaultConfig() Config {
+	return Config{
+		Scales:               append([]int(nil), DefaultScales...),
+		SampleConversations:  1000,
+		SampleTopics:         20,
+		Seed:                 42,
+		EmbedChunk:           1000,
+		PriceModel:           "text-embedding-3-small",
+		Cluster:              ClusterConfig{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
+		TargetConversations:  10000,
+		MonthlyConversations: 50000,
+		OutDir:               ".",
+	}
+}
+
+// Validate checks the configuration and sorts the scales.
+func (c *Config) Validate() error {
+	if len(c.Scales) == 0 {
+		return fmt.Errorf("no scales given")
+	}
+	seen := map[int]bool{}
+	for _, s := range c.Scales {
+		if s < 2 {
+			return fmt.Errorf("scale %d: need at least 2 conversations", s)
+		}
+		if seen[s] {
+			return fmt.Errorf("scale %d given twice", s)
+		}
+		seen[s] = true
+	}
+	sort.Ints(c.Scales)
+	switch c.Cluster.Algorithm {
+	case "hdbscan":
+		if c.Cluster.MinClusterSize < 2 {
+			return fmt.Errorf("min cluster size %d: must be at least 2", c.Cluster.MinClusterSize)
+		}
+		if c.Cluster.MinSamples < 0 {
+			return fmt.Errorf("min samples %d: must be at least 1 (0 = min cluster size)", c.Cluster.MinSamples)
+		}
+	case "kmeans":
+		if c.Cluster.K < 0 {
+			return fmt.Errorf("k %d: must be positive (0 = ceil(n / items per cluster))", c.Cluster.K)
+		}
+		if c.Cluster.K == 0 && c.Cluster.ItemsPerCluster < 1 {
+			return fmt.Errorf("items per cluster %d: must be at least 1", c.Cluster.ItemsPerCluster)
+		}
+	default:
+		return fmt.Errorf("clusterer %q: want hdbscan or kmeans", c.Cluster.Algorithm)
+	}
+	if c.SampleConversations < 2 || c.SampleTopics < 1 {
+		return fmt.Errorf("sample corpus of %d conversations in %d topics: too small", c.SampleConversations, c.SampleTopics)
+	}
+	if c.EmbedChunk < 1 {
+		c.EmbedChunk = 1000
+	}
+	if c.TargetConversations < 1 || c.MonthlyConversations < 0 {
+		return fmt.Errorf("target conversations %d / monthly %d: must be positive", c.TargetConversations, c.MonthlyConversations)
+	}
+	if c.Delay < 0 || c.Timeout < 0 || c.MemoryLimit < 0 {
+		return fmt.Errorf("delay, timeout and memory limit cannot be negative")
+	}
+	return nil
+}
+
+// ParseScales parses a comma-separated list of conversation counts such as
+// "100,250,1k,2000".
+func ParseScales(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		mult := 1
+		switch {
+		case strings.HasSuffix(f, "k") || strings.HasSuffix(f, "K"):
+			mult, f = 1000, f[:len(f)-1]
+		case strings.HasSuffix(f, "m") || strings.HasSuffix(f, "M"):
+			mult, f = 1000000, f[:len(f)-1]
+		}
+		v, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("scale %q: want a positive whole number of conversations", f)
+		}
+		out = append(out, v*mult)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no scales in %q", s)
+	}
+	return out, nil
+}
+
+// ParseBytes parses a memory size such as "512MB", "2GiB", "1.5G" or a plain
+// number of bytes. K/M/G/T are powers of 1024 (as RAM is sold); "0" means no
+// limit.
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(strings.ToUpper(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := 1.0
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult != 1 {
+			t = t[:len(t)-1]
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("memory size %q: want e.g. 512MB, 2GB or a number of bytes", s)
+	}
+	return int64(v * mult), nil
+}
+
+// ParsePercent parses "20%", "20" (percent) or "0.2" (a fraction below 1)
+// and returns a fraction.
+func ParsePercent(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	pct := strings.HasSuffix(t, "%")
+	t = strings.TrimSuffix(t, "%")
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("threshold %q: want a percentage such as 20%%", s)
+	}
+	if pct || v >= 1 {
+		return v / 100, nil
+	}
+	return v, nil
+}

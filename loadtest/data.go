@@ -1,0 +1,690 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/embed"
+)
+
+// Record kinds: what a baseline holds and what gets embedded.
+const (
+	KindSummaries     = "summaries"     // summaries, embedded as embed.SummaryText
+	KindConversations = "conversations" // conversations, embedded as embed.ConversationText
+)
+
+// Baseline is the data a load test scales from: summaries or conversations
+// and, when known, the clusters they belong to (the ground truth).
+type Baseline struct {
+	Source        string
+	Kind          string
+	Summaries     []conversation.ConversationSummary // when Kind == KindSummaries
+	Conversations []conversation.Conversation        // when Kind == KindConversations
+	Clusters      []conversation.Cluster             // ground truth; may be empty
+	// Labels[i] is record i's index in Clusters, or -1 when it has none.
+	Labels []int
+}
+
+// Len is the number of records.
+func (b *Baseline) Len() int {
+	if b.Kind == KindConversations {
+		return len(b.Conversations)
+	}
+	return len(b.Summaries)
+}
+
+// Info summarises the baseline for the results.
+func (b *Baseline) Info() BaselineInfo {
+	in := BaselineInfo{Source: b.Source, Kind: b.Kind, Records: b.Len(), Clusters: len(b.Clusters)}
+	for _, l := range b.Labels {
+		if l >= 0 {
+			in.Labeled++
+		}
+	}
+	return in
+}
+
+func (b *Baseline) chatID(i int) string {
+	if b.Kind == KindConversations {
+		return b.Conversations[i].ChatID
+	}
+	return b.Summaries[i].ChatID
+}
+
+// text is what gets embedded for record i.
+func (b *Baseline) text(i int) string {
+	if b.Kind == KindConversations {
+		return embed.ConversationText(&b.Conversations[i])
+	}
+	return embed.SummaryText(&b.Summaries[i])
+}
+
+// LoadBaseline reads the baseline named by c.Data (a checkpoint directory, or
+// a comma-separated list of files named summaries*, conversations* and
+// clusters*), or makes the built-in sample corpus when c.Data is empty.
+func LoadBaseline(ctx context.Context, tk *Toolkit, c *Config) (*Baseline, error) {
+	if c.Data == "" {
+		if tk.Sample == nil {
+			return nil, fmt.Errorf("no --data given and no built-in sample corpus available")
+		}
+		b, err := tk.Sample(ctx, c.SampleConversations, c.SampleTopics, c.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("built-in sample corpus: %w", err)
+		}
+		if b.Source == "" {
+			b.Source = fmt.Sprintf("built-in sample corpus (%d conversations, %d topics, seed %d)", c.SampleConversations, c.SampleTopics, c.Seed)
+		}
+		return b, b.check()
+	}
+	var sumPath, convPath, clusterPath string
+	for _, p := range strings.Split(c.Data, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		if fi.IsDir() {
+			s, cv, cl, err := tk.Records.FindCheckpoint(p)
+			if err != nil {
+				return nil, fmt.Errorf("--data %s: %w", p, err)
+			}
+			sumPath, convPath, clusterPath = pick(sumPath, s), pick(convPath, cv), pick(clusterPath, cl)
+			continue
+		}
+		base := strings.ToLower(filepath.Base(p))
+		switch {
+		case strings.HasPrefix(base, "summaries"):
+			sumPath = p
+		case strings.HasPrefix(base, "conversations"):
+			convPath = p
+		case strings.HasPrefix(base, "clusters"):
+			clusterPath = p
+		default:
+			return nil, fmt.Errorf("--data %s: cannot tell what the file holds; name it summaries.jsonl, conversations.jsonl or clusters.jsonl (or .parquet)", p)
+		}
+	}
+	b := &Baseline{Source: c.Data}
+	var err error
+	switch {
+	case sumPath != "":
+		b.Kind = KindSummaries
+		if b.Summaries, err = tk.Records.ReadSummaries(sumPath); err != nil {
+			return nil, err
+		}
+	case convPath != "":
+		b.Kind = KindConversations
+		if b.Conversations, err = tk.Records.ReadConversations(convPath); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("--data %s: no summaries or conversations found", c.Data)
+	}
+	if clusterPath != "" {
+		cl, err := tk.Records.ReadClusters(clusterPath)
+		if err != nil {
+			return nil, err
+		}
+		b.Clusters = leafClusters(cl)
+	}
+	b.Labels = labelsFor(b, b.Clusters)
+	return b, b.check()
+}
+
+func pick(old, v string) string {
+	if v != "" {
+		return v
+	}
+	return old
+}
+
+func (b *Baseline) check() error {
+	if b.Len() < 2 {
+		return fmt.Errorf("baseline %s: %d records; need at least 2", b.Source, b.Len())
+	}
+	if len(b.Labels) != b.Len() {
+		b.Labels = labelsFor(b, b.Clusters)
+	}
+	return nil
+}
+
+// leafClusters keeps the clusters that are no other cluster's parent, so a
+// hierarchical clusters file gives each chat one ground-truth cluster.
+func leafClusters(cl []conversation.Cluster) []conversation.Cluster {
+	parents := map[string]bool{}
+	for _, c := range cl {
+		if c.ParentID != nil {
+			parents[*c.ParentID] = true
+		}
+	}
+	var out []conversation.Cluster
+	for _, c := range cl {
+		if !parents[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func labelsFor(b *Baseline, cl []conversation.Cluster) []int {
+	of := map[string]int{}
+	for g, c := range cl {
+		for _, id := range c.ChatIDs {
+			if _, dup := of[id]; !dup {
+				of[id] = g
+			}
+		}
+	}
+	labels := make([]int, b.Len())
+	for i := range labels {
+		if g, ok := of[b.chatID(i)]; ok {
+			labels[i] = g
+		} else {
+			labels[i] = -1
+		}
+	}
+	return labels
+}
+
+// Dataset is the data of one scale: a subsample of the baseline, or the
+// baseline plus generated records that keep its cluster structure.
+type Dataset struct {
+	Kind          string
+	Summaries     []conversation.ConversationSummary
+	Conversations []conversation.Conversation
+	// Clusters is the ground truth of the dataset: the baseline's clusters
+	// with the chat ids present at this scale (generated records included).
+	Clusters []conversation.Cluster
+	// Generated counts the records made from the baseline.
+	Generated int
+	// Fallbacks counts generated records that recombination could not make
+	// distinct, so a numbered closing clause was added.
+	Fallbacks int
+	// Rewritten counts baseline records whose text repeated an earlier
+	// record's and were rewritten as distinct variants.
+	Rewritten int
+}
+
+// Len is the number of records.
+func (d *Dataset) Len() int {
+	if d.Kind == KindConversations {
+		return len(d.Conversations)
+	}
+	return len(d.Summaries)
+}
+
+// Text is what gets embedded for record i.
+func (d *Dataset) Text(i int) string {
+	if d.Kind == KindConversations {
+		return embed.ConversationText(&d.Conversations[i])
+	}
+	return embed.SummaryText(&d.Summaries[i])
+}
+
+// BuildDataset returns n records made from the baseline, deterministically
+// for seed. Below the baseline's size it is a stratified subsample (each
+// ground-truth cluster keeps its share); above, all baseline records plus new
+// ones, each generated within one cluster by recombining sentences and
+// clauses of that cluster's records and by light paraphrase, so it keeps that
+// cluster as its ground truth. No two records of the result have the same
+// embedded text unless the baseline itself repeats one.
+func BuildDataset(ctx context.Context, b *Baseline, n int, seed int64) (*Dataset, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("scale %d: need at least one record", n)
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), uint64(n)))
+	strata := strataOf(b)
+	d := &Dataset{Kind: b.Kind}
+	var picked []int
+	if n <= b.Len() {
+		counts := allocate(n, sizes(strata))
+		for s, st := range strata {
+			perm := rng.Perm(len(st.members))
+			for _, k := range perm[:counts[s]] {
+				picked = append(picked, st.members[k])
+			}
+		}
+		sort.Ints(picked)
+	} else {
+		picked = make([]int, b.Len())
+		for i := range picked {
+			picked[i] = i
+		}
+	}
+	members := make([][]string, len(b.Clusters))
+	seen := make(map[string]struct{}, max(n, b.Len()))
+	pool := map[int][]int{}
+	for _, st := range strata {
+		pool[st.label] = st.members
+	}
+	for _, i := range picked {
+		if g := b.Labels[i]; g >= 0 {
+			members[g] = append(members[g], b.chatID(i))
+		}
+		text := b.text(i)
+		if _, dup := seen[text]; dup {
+			// The baseline repeats a text: keep the record (its chat id and
+			// cluster) but rewrite it as a distinct variant.
+			d.addDistinct(b, i, pool[b.Labels[i]], b.chatID(i), rng, seen, i+1)
+			d.Rewritten++
+			continue
+		}
+		seen[text] = struct{}{}
+		switch b.Kind {
+		case KindConversations:
+			d.Conversations = append(d.Conversations, b.Conversations[i])
+		default:
+			d.Summaries = append(d.Summaries, b.Summaries[i])
+		}
+	}
+	if extra := n - b.Len(); extra > 0 {
+		if err := generate(ctx, b, d, strata, extra, rng, members, seen); err != nil {
+			return nil, err
+		}
+	}
+	for g, c := range b.Clusters {
+		if len(members[g]) == 0 {
+			continue
+		}
+		c.ChatIDs = members[g]
+		c.ParentID = nil
+		d.Clusters = append(d.Clusters, c)
+	}
+	return d, nil
+}
+
+type stratum struct {
+	label   int // ground-truth cluster, -1 for records without one
+	members []int
+}
+
+// strataOf groups record indices by ground-truth cluster, in cluster order,
+// with the unlabelled records last.
+func strataOf(b *Baseline) []stratum {
+	by := map[int][]int{}
+	for i, l := range b.Labels {
+		by[l] = append(by[l], i)
+	}
+	var out []stratum
+	for g := range b.Clusters {
+		if len(by[g]) > 0 {
+			out = append(out, stratum{g, by[g]})
+		}
+	}
+	if len(by[-1]) > 0 {
+		out = append(out, stratum{-1, by[-1]})
+	}
+	return out
+}
+
+func sizes(st []stratum) []int {
+	s := make([]int, len(st))
+	for i := range st {
+		s[i] = len(st[i].members)
+	}
+	return s
+}
+
+// allocate splits n over groups in proportion to their weights by the
+// largest-remainder method (ties to the earlier group). The sum is n.
+func allocate(n int, weights []int) []int {
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
+	out := make([]int, len(weights))
+	if total == 0 {
+		return out
+	}
+	type rem struct {
+		i int
+		r float64
+	}
+	rs := make([]rem, len(weights))
+	used := 0
+	for i, w := range weights {
+		exact := float64(n) * float64(w) / float64(total)
+		out[i] = int(exact)
+		used += out[i]
+		rs[i] = rem{i, exact - float64(out[i])}
+	}
+	sort.SliceStable(rs, func(a, b int) bool { return rs[a].r > rs[b].r })
+	for k := 0; used < n; k++ {
+		out[rs[k%len(rs)].i]++
+		used++
+	}
+	return out
+}
+
+// maxAttempts is how many recombinations are tried for a distinct record
+// before the numbered fallback clause.
+const maxAttempts = 48
+
+// generate appends extra new records to d, spread over the ground-truth
+// clusters in proportion to their size (over all records when there is no
+// ground truth).
+func generate(ctx context.Context, b *Baseline, d *Dataset, strata []stratum, extra int, rng *rand.Rand, members [][]string, seen map[string]struct{}) error {
+	gen := strata
+	var labelled []stratum
+	for _, s := range strata {
+		if s.label >= 0 {
+			labelled = append(labelled, s)
+		}
+	}
+	if len(labelled) > 0 {
+		gen = labelled
+	}
+	if len(labelled) == 0 {
+		all := make([]int, b.Len())
+		for i := range all {
+			all[i] = i
+		}
+		gen = []stratum{{-1, all}}
+	}
+	ids := make(map[string]struct{}, b.Len()+extra)
+	for i := 0; i < b.Len(); i++ {
+		ids[b.chatID(i)] = struct{}{}
+	}
+	counts := allocate(extra, sizes(gen))
+	serial := 0
+	for s, st := range gen {
+		for j := 0; j < counts[s]; j++ {
+			if j%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			base := st.members[j%len(st.members)]
+			serial++
+			id := newID(b.chatID(base), serial, ids)
+			d.addDistinct(b, base, st.members, id, rng, seen, b.Len()+serial)
+			d.Generated++
+			if st.label >= 0 {
+				members[st.label] = append(members[st.label], id)
+			}
+		}
+	}
+	return nil
+}
+
+func newID(base string, serial int, ids map[string]struct{}) string {
+	for k := 0; ; k++ {
+		id := fmt.Sprintf("%s~lt%d", base, serial)
+		if k > 0 {
+			id = fmt.Sprintf("%s~lt%d.%d", base, serial, k)
+		}
+		if _, dup := ids[id]; !dup {
+			ids[id] = struct{}{}
+			return id
+		}
+	}
+}
+
+// addDistinct appends a record recombined from base and the records of
+// pool whose embedded text is not in seen, and adds the text to seen. After
+// maxAttempts recombinations it closes the record with a clause numbered
+// from serial, unique to this record.
+func (d *Dataset) addDistinct(b *Baseline, base int, pool []int, id string, rng *rand.Rand, seen map[string]struct{}, serial int) {
+	for a := 0; a < maxAttempts; a++ {
+		text := d.add(b, base, pool, id, rng, 0)
+		if _, dup := seen[text]; !dup {
+			seen[text] = struct{}{}
+			return
+		}
+		d.drop()
+	}
+	// Recombination found nothing new (a tiny cluster): close the record
+	// with a numbered clause, which makes it distinct.
+	d.Fallbacks++
+	for k := 0; ; k++ {
+		text := d.add(b, base, pool, id, rng, serial+k*(1<<30))
+		if _, dup := seen[text]; !dup {
+			seen[text] = struct{}{}
+			return
+		}
+		d.drop()
+	}
+}
+
+// add appends one record recombined from base and donors of its stratum
+// and returns its embedded text. numbered > 0 adds the fallback clause.
+func (d *Dataset) add(b *Baseline, base int, pool []int, id string, rng *rand.Rand, numbered int) string {
+	donor := func() int { return pool[rng.IntN(len(pool))] }
+	if b.Kind == KindConversations {
+		c := recombineConversation(&b.Conversations[base], b, donor, rng)
+		c.ChatID = id
+		c.Metadata = withSource(c.Metadata, b.chatID(base))
+		if numbered > 0 && len(c.Messages) > 0 {
+			c.Messages[0].Content = strings.TrimSpace(c.Messages[0].Content) + " " + closing(numbered)
+		}
+		d.Conversations = append(d.Conversations, c)
+		return embed.ConversationText(&d.Conversations[len(d.Conversations)-1])
+	}
+	s := recombineSummary(&b.Summaries[base], b, donor, rng)
+	s.ChatID = id
+	s.Metadata = withSource(s.Metadata, b.chatID(base))
+	if numbered > 0 {
+		s.Summary = strings.TrimSpace(s.Summary) + " " + closing(numbered)
+	}
+	d.Summaries = append(d.Summaries, s)
+	return embed.SummaryText(&d.Summaries[len(d.Summaries)-1])
+}
+
+// drop removes the record add appended last.
+func (d *Dataset) drop() {
+	if d.Kind == KindConversations {
+		d.Conversations = d.Conversations[:len(d.Conversations)-1]
+	} else {
+		d.Summaries = d.Summaries[:len(d.Summaries)-1]
+	}
+}
+
+func closing(k int) string {
+	return fmt.Sprintf("This was follow-up number %d on the same subject.", k)
+}
+
+func withSource(m map[string]any, src string) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	out["loadtest_generated_from"] = src
+	return out
+}
+
+func recombineSummary(base *conversation.ConversationSummary, b *Baseline, donor func() int, rng *rand.Rand) conversation.ConversationSummary {
+	s := *base
+	s.Embedding = nil
+	s.Summary = recombineText(base.Summary, b.Summaries[donor()].Summary, rng)
+	if base.Request != nil {
+		s.Request = recombinePtr(base.Request, b.Summaries[donor()].Request, rng)
+	}
+	if base.Task != nil {
+		s.Task = recombinePtr(base.Task, b.Summaries[donor()].Task, rng)
+	}
+	s.Languages = append([]string(nil), base.Languages...)
+	s.AssistantErrors = append([]string(nil), base.AssistantErrors...)
+	return s
+}
+
+func recombinePtr(base, donor *string, rng *rand.Rand) *string {
+	d := ""
+	if donor != nil {
+		d = *donor
+	}
+	v := recombineText(*base, d, rng)
+	return &v
+}
+
+func recombineConversation(base *conversation.Conversation, b *Baseline, donor func() int, rng *rand.Rand) conversation.Conversation {
+	c := *base
+	c.Messages = make([]conversation.Message, len(base.Messages))
+	for i, m := range base.Messages {
+		dc := &b.Conversations[donor()]
+		other := ""
+		if i < len(dc.Messages) && dc.Messages[i].Role == m.Role {
+			other = dc.Messages[i].Content
+		}
+		m.Content = recombineText(m.Content, other, rng)
+		c.Messages[i] = m
+	}
+	return c
+}
+
+// recombineText builds a new text from base and donor, two texts of the same
+// cluster: sentence by sentence it takes base's or donor's sentence at that
+// position, sometimes joins the first clause of one to the rest of the other,
+// and paraphrases lightly. It keeps base's sentence count.
+func recombineText(base, donor string, rng *rand.Rand) string {
+	bs := splitSentences(base)
+	ds := splitSentences(donor)
+	out := make([]string, len(bs))
+	for i, s := range bs {
+		if i < len(ds) && rng.IntN(2) == 0 {
+			s = ds[i]
+		}
+		if i < len(ds) && rng.IntN(3) == 0 {
+			s = spliceClauses(s, ds[i], bs[i], rng)
+		}
+		out[i] = paraphrase(s, rng)
+	}
+	return strings.Join(out, " ")
+}
+
+// splitSentences splits text after '.', '!' or '?' followed by a space and
+// an upper-case letter or digit. Sentences keep their punctuation.
+func splitSentences(t string) []string {
+	t = strings.TrimSpace(t)
+	if t == "" {
+		return nil
+	}
+	var out []string
+	start := 0
+	for i := 0; i+2 < len(t); i++ {
+		c := t[i]
+		if (c == '.' || c == '!' || c == '?') && t[i+1] == ' ' {
+			n := t[i+2]
+			if n >= 'A' && n <= 'Z' || n >= '0' && n <= '9' {
+				out = append(out, strings.TrimSpace(t[start:i+1]))
+				start = i + 2
+			}
+		}
+	}
+	if s := strings.TrimSpace(t[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+var clauseMarks = []string{", and ", " and then ", ", while ", ", which ", ", including ", ", then ", " and "}
+
+// spliceClauses joins the head of one sentence to the tail of another at a
+// shared clause mark, if they have one; otherwise it returns fallback.
+func spliceClauses(a, b, fallback string, rng *rand.Rand) string {
+	if rng.IntN(2) == 0 {
+		a, b = b, a
+	}
+	for _, m := range clauseMarks {
+		i := strings.Index(a, m)
+		j := strings.Index(b, m)
+		if i > 0 && j > 0 {
+			return a[:i] + b[j:]
+		}
+	}
+	return fallback
+}
+
+// phrasePairs are light paraphrases applied in either direction.
+var phrasePairs = [][2]string{
+	{"The user requested", "The user asked for"},
+	{"The user asked", "The user wanted to know"},
+	{"The assistant provided", "The assistant gave"},
+	{"The assistant explained", "The assistant described"},
+	{"The assistant offered", "The assistant suggested"},
+	{"The user's overall request for the assistant is to", "Overall, the user wants the assistant to"},
+	{"The task is to", "The job is to"},
+	{"detailed", "thorough"},
+	{"explanation", "account"},
+	{"including", "covering"},
+	{"and then", "and afterwards"},
+	{"provided", "supplied"},
+	{"specific", "particular"},
+	{"information", "details"},
+	{"examples", "instances"},
+	{"describe", "outline"},
+	{"improve", "enhance"},
+	{"analyze", "examine"},
+	{"various", "several"},
+	{"a list of", "a set of"},
+	{"guidance", "advice"},
+	{"suggestions", "recommendations"},
+	{"concise", "brief"},
+	{"questions", "queries"},
+	{"method", "approach"},
+	{"issue", "problem"},
+	{"help", "assist"},
+	{"create", "produce"},
+	{"write", "compose"},
+	{"discussed", "talked about"},
+	{"also", "additionally"},
+	{"however", "still"},
+	{"quickly", "promptly"},
+	{"clear", "plain"},
+}
+
+// paraphrase swaps a few of phrasePairs (whole words only, keeping an
+// initial capital), each present pair with probability 1/3.
+func paraphrase(s string, rng *rand.Rand) string {
+	for _, p := range phrasePairs {
+		from, to := p[0], p[1]
+		if rng.IntN(2) == 0 {
+			from, to = to, from
+		}
+		if rng.IntN(3) != 0 {
+			continue
+		}
+		s = replaceWord(s, from, to)
+	}
+	return s
+}
+
+// replaceWord replaces the first whole-word occurrence of from (or of from
+// with a capital first letter) by to, matching the capital.
+func replaceWord(s, from, to string) string {
+	for _, cand := range [2][2]string{{from, to}, {capitalize(from), capitalize(to)}} {
+		f, t := cand[0], cand[1]
+		off := 0
+		for {
+			i := strings.Index(s[off:], f)
+			if i < 0 {
+				break
+			}
+			i += off
+			end := i + len(f)
+			if (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end])) {
+				return s[:i] + t + s[end:]
+			}
+			off = i + 1
+		}
+	}
+	return s
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '\'' || c == '_' || c >= 0x80
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

@@ -1,0 +1,406 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"time"
+
+	"github.com/kura-go/kura/cluster/quality"
+	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/internal/procstat"
+	"github.com/kura-go/kura/vecfile"
+)
+
+// ScaleJob is one scale's work order: the dataset written by the parent in
+// InputDir, and where to write the results.
+type ScaleJob struct {
+	Config      Config `json:"config"`
+	Scale       int    `json:"scale"`
+	InputDir    string `json:"input_dir"`    // summaries.jsonl or conversations.jsonl, plus clusters.jsonl (ground truth)
+	ArtifactDir string `json:"artifact_dir"` // results are written here
+	Generated   int    `json:"generated"`
+	Fallbacks   int    `json:"fallbacks"`
+	Rewritten   int    `json:"rewritten"`
+	Isolation   string `json:"isolation"`
+}
+
+// Event is a progress report of a running scale.
+type Event struct {
+	Scale int    `json:"scale"`
+	Stage string `json:"stage"` // load, embed, cluster, write
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+}
+
+// stageMeter measures one stage: wall time, CPU time, peak RSS and heap.
+type stageMeter struct {
+	start    time.Time
+	cpu      time.Duration
+	resetErr error
+}
+
+func startStage() *stageMeter {
+	m := &stageMeter{start: time.Now()}
+	m.resetErr = procstat.ResetPeak()
+	if s, err := procstat.Read(); err == nil {
+		m.cpu = s.CPU
+	}
+	return m
+}
+
+func (m *stageMeter) stop() Stage {
+	st := Stage{WallS: time.Since(m.start).Seconds()}
+	if s, err := procstat.Read(); err == nil {
+		st.CPUS = (s.CPU - m.cpu).Seconds()
+		st.PeakRSSBytes = s.PeakRSS
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st.HeapInuseBytes = int64(ms.HeapInuse)
+	return st
+}
+
+// RunScale runs one scale in this process: load the dataset, embed it,
+// cluster the vectors, write the results, and score the clusters against
+// the ground truth. progress, if not nil, receives stage events.
+func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Event)) (*ScaleResult, error) {
+	if progress == nil {
+		progress = func(Event) {}
+	}
+	cfg := &job.Config
+	runtime.GC()
+	debug.FreeOSMemory()
+	before, err := procstat.Read()
+	if err != nil {
+		return nil, err
+	}
+	res := &ScaleResult{Scale: job.Scale, Generated: job.Generated, DuplicateFallbacks: job.Fallbacks, RewrittenDuplicates: job.Rewritten,
+		Clusterer: cfg.Cluster.Name(), Isolation: job.Isolation, BaselineRSSBytes: before.RSS}
+
+	// Load: read the records as a pipeline would, and render their texts.
+	progress(Event{Scale: job.Scale, Stage: "load"})
+	m := startStage()
+	in, err := readInput(tk, job.InputDir)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	n := in.len()
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = in.text(i)
+	}
+	res.Stages.Load = m.stop()
+	res.Conversations = n
+	res.Storage.MetadataBytes = in.bytes
+
+	// Embed, in chunks so that vectors go straight into one flat matrix.
+	progress(Event{Scale: job.Scale, Stage: "embed", Total: n})
+	m = startStage()
+	emb, err := tk.NewEmbedder(ctx, cfg.EmbedderArgs, texts)
+	if err != nil {
+		return nil, fmt.Errorf("embedder: %w", err)
+	}
+	dims := emb.Dims()
+	res.Embedder, res.Dims = emb.Name(), dims
+	x := make([]float32, n*dims)
+	for lo := 0; lo < n; lo += cfg.EmbedChunk {
+		hi := min(lo+cfg.EmbedChunk, n)
+		vecs, err := emb.Embed(ctx, texts[lo:hi])
+		if err != nil {
+			return nil, fmt.Errorf("embed texts %d-%d: %w", lo+1, hi, err)
+		}
+		if len(vecs) != hi-lo {
+			return nil, fmt.Errorf("embed texts %d-%d: embedder returned %d vectors", lo+1, hi, len(vecs))
+		}
+		for i, v := range vecs {
+			if len(v) != dims {
+				return nil, fmt.Errorf("embed text %d: vector of %d dims, want %d", lo+i+1, len(v), dims)
+			}
+			copy(x[(lo+i)*dims:], v)
+		}
+		progress(Event{Scale: job.Scale, Stage: "embed", Done: hi, Total: n})
+	}
+	res.Stages.Embed = m.stop()
+
+	// Cluster.
+	progress(Event{Scale: job.Scale, Stage: "cluster", Total: n})
+	m = startStage()
+	labels, err := tk.Cluster(ctx, x, n, dims, cfg.Cluster)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if len(labels) != n {
+		return nil, fmt.Errorf("cluster: %d labels for %d points", len(labels), n)
+	}
+	res.Stages.Cluster = m.stop()
+
+	// Write the results: records and clusters as JSONL and Parquet, vectors as .npy.
+	progress(Event{Scale: job.Scale, Stage: "write", Total: n})
+	m = startStage()
+	if err := os.MkdirAll(job.ArtifactDir, 0o755); err != nil {
+		return nil, err
+	}
+	found := clustersOf(labels, in.chatIDs())
+	if res.Storage.ResultsJSONLBytes, err = writeResults(tk, job.ArtifactDir, ".jsonl", in, found); err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	if res.Storage.ResultsParquetBytes, err = writeResults(tk, job.ArtifactDir, ".parquet", in, found); err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	npy := filepath.Join(job.ArtifactDir, "embeddings.npy")
+	if err := vecfile.Write(npy, x, n, dims); err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	if res.Storage.VectorsNPYBytes, err = fileSize(npy); err != nil {
+		return nil, err
+	}
+	res.Stages.Write = m.stop()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	res.Storage.EmbeddingBytes = int64(n) * int64(dims) * 4
+	res.Storage.TotalBytes = res.Storage.ResultsJSONLBytes + res.Storage.VectorsNPYBytes
+	for _, st := range []Stage{res.Stages.Load, res.Stages.Embed, res.Stages.Cluster, res.Stages.Write} {
+		res.TotalWallS += st.WallS
+		res.TotalCPUS += st.CPUS
+		res.PeakRSSBytes = max(res.PeakRSSBytes, st.PeakRSSBytes)
+		res.HeapInuseBytes = max(res.HeapInuseBytes, st.HeapInuseBytes)
+	}
+	if res.TotalWallS > 0 {
+		res.ThroughputPerMin = float64(n) / res.TotalWallS * 60
+	}
+	for _, l := range labels {
+		if l < 0 {
+			res.Noise++
+		}
+	}
+	res.Clusters = len(found)
+
+	// Accounting (not timed): API usage and the estimated cost.
+	if ur, ok := emb.(embed.UsageReporter); ok {
+		u := ur.Usage()
+		res.API = APIUsage{Requests: u.Requests, Retries: u.Retries, RateLimited: u.RateLimited,
+			Errors: u.Errors, Tokens: u.Tokens, CostUSD: u.CostUSD}
+	}
+	if res.API.Tokens == 0 {
+		var t int64
+		for _, s := range texts {
+			t += int64(tokens.Count(s))
+		}
+		res.API.Tokens, res.API.TokensLocal = t, true
+	}
+	res.API.PriceModel = cfg.PriceModel
+	if p, ok := embed.PricePerMillion(cfg.PriceModel); ok {
+		res.API.PricePerMillion = p
+		res.API.EstimatedCostUSD = float64(res.API.Tokens) * p / 1e6
+	}
+
+	// Quality against the ground truth.
+	if q, err := score(in.truth, labels); err != nil {
+		return nil, err
+	} else {
+		res.Quality = q
+	}
+	if m.resetErr != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("per-stage peak memory is the process's lifetime peak: %v", m.resetErr))
+	}
+	return res, nil
+}
+
+func fileSize(p string) (int64, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// input is a scale's dataset as read back by the worker.
+type input struct {
+	kind          string
+	summaries     []conversation.ConversationSummary
+	conversations []conversation.Conversation
+	truth         []int // ground-truth cluster per record, -1 none
+	bytes         int64 // size of the records file
+}
+
+func (in *input) len() int {
+	if in.kind == KindConversations {
+		return len(in.conversations)
+	}
+	return len(in.summaries)
+}
+
+func (in *input) text(i int) string {
+	if in.kind == KindConversations {
+		return embed.ConversationText(&in.conversations[i])
+	}
+	return embed.SummaryText(&in.summaries[i])
+}
+
+func (in *input) chatIDs() []string {
+	ids := make([]string, in.len())
+	for i := range ids {
+		if in.kind == KindConversations {
+			ids[i] = in.conversations[i].ChatID
+		} else {
+			ids[i] = in.summaries[i].ChatID
+		}
+	}
+	return ids
+}
+
+const (
+	inputSummaries     = "summaries.jsonl"
+	inputConversations = "conversations.jsonl"
+	inputClusters      = "clusters.jsonl"
+)
+
+// WriteInput writes a dataset to dir as a Kura checkpoint (the records and
+// the ground-truth clusters.jsonl) for a worker to load.
+func WriteInput(tk *Toolkit, dir string, d *Dataset) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var err error
+	if d.Kind == KindConversations {
+		err = tk.Records.WriteConversations(filepath.Join(dir, inputConversations), d.Conversations)
+	} else {
+		err = tk.Records.WriteSummaries(filepath.Join(dir, inputSummaries), d.Summaries)
+	}
+	if err != nil {
+		return err
+	}
+	return tk.Records.WriteClusters(filepath.Join(dir, inputClusters), d.Clusters)
+}
+
+func readInput(tk *Toolkit, dir string) (*input, error) {
+	in := &input{kind: KindSummaries}
+	p := filepath.Join(dir, inputSummaries)
+	var err error
+	if _, serr := os.Stat(p); serr == nil {
+		in.summaries, err = tk.Records.ReadSummaries(p)
+	} else {
+		in.kind = KindConversations
+		p = filepath.Join(dir, inputConversations)
+		in.conversations, err = tk.Records.ReadConversations(p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if in.bytes, err = fileSize(p); err != nil {
+		return nil, err
+	}
+	in.truth = make([]int, in.len())
+	for i := range in.truth {
+		in.truth[i] = -1
+	}
+	cp := filepath.Join(dir, inputClusters)
+	if _, serr := os.Stat(cp); serr != nil {
+		return in, nil
+	}
+	cl, err := tk.Records.ReadClusters(cp)
+	if err != nil {
+		return nil, err
+	}
+	of := map[string]int{}
+	for g, c := range cl {
+		for _, id := range c.ChatIDs {
+			of[id] = g
+		}
+	}
+	for i, id := range in.chatIDs() {
+		if g, ok := of[id]; ok {
+			in.truth[i] = g
+		}
+	}
+	return in, nil
+}
+
+// clustersOf turns labels into Kura clusters (noise is left out), ordered
+// by label.
+func clustersOf(labels []int, ids []string) []conversation.Cluster {
+	by := map[int][]string{}
+	for i, l := range labels {
+		if l >= 0 {
+			by[l] = append(by[l], ids[i])
+		}
+	}
+	keys := make([]int, 0, len(by))
+	for l := range by {
+		keys = append(keys, l)
+	}
+	sort.Ints(keys)
+	out := make([]conversation.Cluster, 0, len(keys))
+	for _, l := range keys {
+		out = append(out, conversation.Cluster{
+			ID:          fmt.Sprintf("loadtest-cluster-%d", l),
+			Name:        fmt.Sprintf("Cluster %d", l),
+			Description: fmt.Sprintf("Cluster %d found by the load test (%d conversations).", l, len(by[l])),
+			Slug:        fmt.Sprintf("cluster_%d", l),
+			ChatIDs:     by[l],
+		})
+	}
+	return out
+}
+
+// writeResults writes the records and the clusters found with the given
+// extension and returns the bytes on disk.
+func writeResults(tk *Toolkit, dir, ext string, in *input, found []conversation.Cluster) (int64, error) {
+	var rec string
+	var err error
+	if in.kind == KindConversations {
+		rec = filepath.Join(dir, "conversations"+ext)
+		err = tk.Records.WriteConversations(rec, in.conversations)
+	} else {
+		rec = filepath.Join(dir, "summaries"+ext)
+		err = tk.Records.WriteSummaries(rec, in.summaries)
+	}
+	if err != nil {
+		return 0, err
+	}
+	cl := filepath.Join(dir, "clusters"+ext)
+	if err := tk.Records.WriteClusters(cl, found); err != nil {
+		return 0, err
+	}
+	a, err := fileSize(rec)
+	if err != nil {
+		return 0, err
+	}
+	b, err := fileSize(cl)
+	return a + b, err
+}
+
+// score compares labels with the ground truth over the records that have
+// one. It returns nil when there is no ground truth.
+func score(truth, labels []int) (*Quality, error) {
+	var t, p []int
+	for i, g := range truth {
+		if g >= 0 {
+			t = append(t, g)
+			p = append(p, labels[i])
+		}
+	}
+	if len(t) == 0 {
+		return nil, nil
+	}
+	q := &Quality{Labeled: len(t)}
+	var err, e error
+	q.ARI, err = quality.AdjustedRandIndex(t, p)
+	q.NMI, e = quality.NMI(t, p)
+	err = errors.Join(err, e)
+	q.Spillover, e = quality.Spillover(t, p)
+	if err = errors.Join(err, e); err != nil {
+		return nil, fmt.Errorf("quality: %w", err)
+	}
+	return q, nil
+}

@@ -1,0 +1,263 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Runner runs a load test: one scale after another, each in a fresh child
+// process (or in this process when Config.InProcess is set).
+type Runner struct {
+	Toolkit *Toolkit
+	// Worker returns the command of a fresh worker process (for kura:
+	// os.Executable() with the hidden loadtest-worker subcommand). It is
+	// required unless Config.InProcess is set.
+	Worker func(ctx context.Context) *exec.Cmd
+	// Env describes the machine; see DetectEnvironment.
+	Env Environment
+	// Log receives worker log lines and per-scale summary lines; nil = discard.
+	Log io.Writer
+	// Progress draws the live display; nil = none.
+	Progress *Display
+}
+
+// ErrInterrupted is returned (wrapped) when the run was cancelled.
+var ErrInterrupted = errors.New("load test interrupted")
+
+// Run runs every scale of cfg and returns the results. The results are
+// returned even when a scale fails or the run is interrupted (ctx
+// cancelled): they then hold the scales done and the failure, and the
+// error says what went wrong. Only a bad configuration or an unreadable
+// baseline returns nil results.
+func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !cfg.InProcess && r.Worker == nil {
+		return nil, fmt.Errorf("no worker command to run scales in; use in-process mode")
+	}
+	log := r.Log
+	if log == nil {
+		log = io.Discard
+	}
+	res := &Results{SchemaVersion: SchemaVersion, StartedAt: time.Now().UTC(), Config: cfg, Environment: r.Env,
+		Scales: []ScaleResult{}, Failures: []Failure{}, Skipped: []Skipped{}}
+	base, err := LoadBaseline(ctx, r.Toolkit, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Baseline = base.Info()
+	slog.Debug("baseline loaded", "source", res.Baseline.Source, "records", res.Baseline.Records, "clusters", res.Baseline.Clusters)
+
+	var runErr error
+	for i, scale := range cfg.Scales {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			runErr = ErrInterrupted
+			skipRest(res, cfg.Scales[i:], "run interrupted before this scale")
+			break
+		}
+		if cfg.MemoryLimit > 0 {
+			if pred, how, ok := predictMemory(res.Scales, scale); ok && pred > float64(cfg.MemoryLimit) {
+				reason := fmt.Sprintf("predicted peak memory %.1f MB (%s) exceeds --memory-limit %.1f MB",
+					pred/mb, how, float64(cfg.MemoryLimit)/mb)
+				res.Skipped = append(res.Skipped, Skipped{Scale: scale, Reason: reason})
+				fmt.Fprintf(log, "scale %d skipped: %s\n", scale, reason)
+				continue
+			}
+		}
+		if i > 0 && cfg.Delay > 0 {
+			if err := sleep(ctx, cfg.Delay); err != nil {
+				res.Interrupted = true
+				runErr = ErrInterrupted
+				skipRest(res, cfg.Scales[i:], "run interrupted before this scale")
+				break
+			}
+		}
+		sr, err := r.runScale(ctx, &cfg, base, scale, i, len(cfg.Scales))
+		if err != nil {
+			f := Failure{Scale: scale, Kind: "error", Error: err.Error()}
+			switch {
+			case ctx.Err() != nil:
+				f.Kind = "interrupted"
+				res.Interrupted = true
+				runErr = fmt.Errorf("scale %d: %w", scale, ErrInterrupted)
+			case errors.Is(err, context.DeadlineExceeded):
+				f.Kind = "timeout"
+				runErr = fmt.Errorf("scale %d timed out after %s", scale, cfg.Timeout)
+			default:
+				runErr = fmt.Errorf("scale %d: %w", scale, err)
+			}
+			res.Failures = append(res.Failures, f)
+			fmt.Fprintf(log, "scale %d failed (%s): %v\n", scale, f.Kind, err)
+			skipRest(res, cfg.Scales[i+1:], fmt.Sprintf("not run after scale %d failed (%s)", scale, f.Kind))
+			break
+		}
+		res.Scales = append(res.Scales, *sr)
+		if !cfg.Quiet {
+			fmt.Fprintf(log, "scale %d: %d conversations in %.2f s (embed %.2f s, cluster %.2f s), peak %.1f MB, %d clusters, %d noise, %s\n",
+				scale, sr.Conversations, sr.TotalWallS, sr.Stages.Embed.WallS, sr.Stages.Cluster.WallS,
+				float64(sr.PeakRSSBytes)/mb, sr.Clusters, sr.Noise, sr.Embedder)
+		}
+	}
+	res.FinishedAt = time.Now().UTC()
+	res.Analysis = Analyze(res.Scales)
+	res.Planning = Plan(res.Analysis, &cfg)
+	return res, runErr
+}
+
+const mb = 1 << 20
+
+func skipRest(res *Results, scales []int, reason string) {
+	for _, s := range scales {
+		res.Skipped = append(res.Skipped, Skipped{Scale: s, Reason: reason})
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// predictMemory predicts the peak memory at n conversations from the scales
+// done so far: a least-squares fit over two or more, or, from one scale, its
+// baseline plus its working memory grown in proportion.
+func predictMemory(done []ScaleResult, n int) (float64, string, bool) {
+	switch len(done) {
+	case 0:
+		return 0, "", false
+	case 1:
+		d := done[0]
+		w := float64(d.PeakRSSBytes - d.BaselineRSSBytes)
+		return float64(d.BaselineRSSBytes) + w*float64(n)/float64(d.Conversations), "baseline plus working memory in proportion to one scale", true
+	}
+	a := Analyze(done)
+	if f := a.Fit("peak_memory"); f != nil {
+		return f.Predict(float64(n)), f.Describe(), true
+	}
+	return 0, "", false
+}
+
+// runScale prepares one scale's data and runs it in a worker.
+func (r *Runner) runScale(ctx context.Context, cfg *Config, base *Baseline, scale, idx, count int) (*ScaleResult, error) {
+	r.Progress.Scale(scale, idx, count)
+	defer r.Progress.Done()
+	var dir string
+	if cfg.KeepArtifacts != "" {
+		dir = filepath.Join(cfg.KeepArtifacts, fmt.Sprintf("scale-%d", scale))
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, err
+		}
+	} else {
+		d, err := os.MkdirTemp("", fmt.Sprintf("kura-loadtest-%d-", scale))
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+		defer os.RemoveAll(dir)
+	}
+	r.Progress.Event(Event{Scale: scale, Stage: "prepare"})
+	ds, err := BuildDataset(ctx, base, scale, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("preparing data: %w", err)
+	}
+	job := &ScaleJob{Config: *cfg, Scale: scale, InputDir: filepath.Join(dir, "input"),
+		ArtifactDir: filepath.Join(dir, "results"), Generated: ds.Generated, Fallbacks: ds.Fallbacks, Rewritten: ds.Rewritten,
+		Isolation: "process"}
+	if err := WriteInput(r.Toolkit, job.InputDir, ds); err != nil {
+		return nil, fmt.Errorf("writing the scale's data: %w", err)
+	}
+	ds = nil
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
+	var sr *ScaleResult
+	if cfg.InProcess {
+		job.Isolation = "in-process"
+		sr, err = RunScale(ctx, r.Toolkit, job, r.Progress.Event)
+	} else {
+		sr, err = r.runWorker(ctx, job)
+	}
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		return nil, err
+	}
+	if cfg.KeepArtifacts != "" {
+		sr.ArtifactsDir = dir
+	}
+	return sr, nil
+}
+
+// runWorker runs a job in a fresh worker process.
+func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*ScaleResult, error) {
+	cmd := r.Worker(ctx)
+	in, err := json.Marshal(job)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdin = bytes.NewReader(in)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	// On cancellation ask the worker to stop, then kill it if it does not.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the worker: %w", err)
+	}
+	relay := &relayStderr{}
+	relayDone := make(chan struct{})
+	go func() {
+		relay.run(errPipe, r.Progress.Event, r.Log)
+		close(relayDone)
+	}()
+	<-relayDone
+	waitErr := cmd.Wait()
+	var reply WorkerReply
+	if out.Len() > 0 {
+		if err := json.Unmarshal(out.Bytes(), &reply); err != nil {
+			return nil, fmt.Errorf("worker reply: %w", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if reply.Error != "" {
+		return nil, errors.New(reply.Error)
+	}
+	if waitErr != nil || reply.Result == nil {
+		msg := "worker ended without a result"
+		if waitErr != nil {
+			msg = fmt.Sprintf("worker failed: %v", waitErr)
+		}
+		if t := strings.TrimSpace(relay.last()); t != "" {
+			msg += ": " + t
+		}
+		return nil, errors.New(msg)
+	}
+	return reply.Result, nil
+}

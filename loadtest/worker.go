@@ -1,0 +1,91 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+)
+
+// The worker protocol: the parent starts `kura loadtest-worker`, writes one
+// ScaleJob as JSON on its stdin, reads progress lines (progressPrefix + an
+// Event as JSON) and logs from its stderr, and one WorkerReply as JSON from
+// its stdout.
+
+// progressPrefix starts a progress line on a worker's stderr.
+const progressPrefix = "\x1ekura-progress "
+
+// WorkerReply is what a worker writes on stdout.
+type WorkerReply struct {
+	Result *ScaleResult `json:"result,omitempty"`
+	Error  string       `json:"error,omitempty"`
+}
+
+// RunWorker is the body of the hidden worker command: it reads a ScaleJob
+// from stdin, runs it, reports progress on stderr and writes a WorkerReply
+// to stdout. It returns the scale's error, if any, after writing the reply.
+func RunWorker(ctx context.Context, tk *Toolkit, stdin io.Reader, stdout, stderr io.Writer) error {
+	var job ScaleJob
+	dec := json.NewDecoder(stdin)
+	if err := dec.Decode(&job); err != nil {
+		err = fmt.Errorf("loadtest worker: reading the job from stdin: %w", err)
+		json.NewEncoder(stdout).Encode(WorkerReply{Error: err.Error()})
+		return err
+	}
+	var mu sync.Mutex
+	progress := func(e Event) {
+		b, _ := json.Marshal(e)
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "%s%s\n", progressPrefix, b)
+	}
+	res, err := RunScale(ctx, tk, &job, progress)
+	reply := WorkerReply{Result: res}
+	if err != nil {
+		reply = WorkerReply{Error: err.Error()}
+	}
+	if werr := json.NewEncoder(stdout).Encode(reply); werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}
+
+// relayStderr reads a worker's stderr: progress lines go to progress, other
+// lines to log (and the last few are kept for error messages).
+type relayStderr struct {
+	mu   sync.Mutex
+	tail []string
+}
+
+func (r *relayStderr) run(rd io.Reader, progress func(Event), log io.Writer) {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, progressPrefix); ok {
+			var e Event
+			if json.Unmarshal([]byte(rest), &e) == nil && progress != nil {
+				progress(e)
+			}
+			continue
+		}
+		r.mu.Lock()
+		r.tail = append(r.tail, line)
+		if len(r.tail) > 20 {
+			r.tail = r.tail[len(r.tail)-20:]
+		}
+		r.mu.Unlock()
+		if log != nil {
+			fmt.Fprintln(log, line)
+		}
+	}
+}
+
+func (r *relayStderr) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.tail, "\n")
+}
