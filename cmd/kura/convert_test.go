@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kura-go/kura/internal/shared"
+)
+
+// TestConvertMTBenchDir converts the kura-mtbench checkpoint to Parquet and
+// back with the CLI; the JSONL files must come back byte for byte.
+func TestConvertMTBenchDir(t *testing.T) {
+	src := shared.Path(t, "data/kura-mtbench")
+	tmp := t.TempDir()
+	pq, back := filepath.Join(tmp, "pq"), filepath.Join(tmp, "back")
+	if out, errText, code := execConvCLI(t, "convert", src, pq); code != 0 {
+		t.Fatalf("convert to Parquet: exit %d %s\n%s", code, errText, out)
+	}
+	out, errText, code := execConvCLI(t, "convert", pq, back)
+	if code != 0 {
+		t.Fatalf("convert back: exit %d %s\n%s", code, errText, out)
+	}
+	if !strings.Contains(out, filepath.Join(back, "summaries.jsonl")+": 1000 summaries (parquet -> jsonl)") {
+		t.Errorf("output:\n%s", out)
+	}
+	for _, name := range []string{"conversations", "summaries", "clusters", "meta_clusters", "dimensionality"} {
+		want, err := os.ReadFile(filepath.Join(src, name+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(back, name+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s.jsonl changed in the round trip", name)
+		}
+	}
+}
+
+func TestConvertFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := strings.Replace(cliGoodCluster, `"id":"x"`, `"id":""`, 1)
+	in := writeCLIFile(t, dir, "clusters.jsonl", cliGoodCluster+"\n"+bad+"\n")
+	out := filepath.Join(dir, "c.parquet")
+
+	_, errText, code := execConvCLI(t, "convert", in, out)
+	if code != 1 || errText != in+":2: field id: expected non-empty string" {
+		t.Errorf("exit %d %q", code, errText)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s written despite the error", out)
+	}
+
+	stdout, errText, code := execConvCLI(t, "convert", "--skip-invalid", in, out)
+	if code != 0 || !strings.Contains(stdout, out+": 1 clusters (jsonl -> parquet), 1 invalid skipped") {
+		t.Errorf("--skip-invalid: exit %d %s\n%s", code, errText, stdout)
+	}
+	back := filepath.Join(dir, "back.jsonl")
+	if _, errText, code := execConvCLI(t, "convert", "--type", "clusters", out, back); code != 0 {
+		t.Fatalf("convert back: exit %d %s", code, errText)
+	}
+	if got, _ := os.ReadFile(back); string(got) != cliGoodCluster+"\n" {
+		t.Errorf("round trip gave %q", got)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"convert", filepath.Join(dir, "back.jsonl"), filepath.Join(dir, "x.parquet")}, "cannot tell the record type"},
+		{[]string{"convert", "--format", "csv", dir, t.TempDir()}, "--format must be jsonl or parquet"},
+		{[]string{"convert", "--format", "jsonl", in, out}, "--format applies to directories"},
+		{[]string{"convert", in}, "accepts 2 arg(s)"},
+	} {
+		if _, errText, code := execConvCLI(t, tc.args...); code != 2 || !strings.Contains(errText, tc.want) {
+			t.Errorf("%v: exit %d %q, want 2 and %q", tc.args, code, errText, tc.want)
+		}
+	}
+}
