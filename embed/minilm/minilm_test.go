@@ -1,0 +1,177 @@
+package minilm
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kura-go/kura/embed"
+)
+
+const fixture = "../../bert/testdata/bert-tiny"
+
+// tolerance is the bert-tiny README's max abs difference per component.
+const tolerance = 1e-5
+
+type ref struct {
+	I         int       `json:"i"`
+	Text      string    `json:"text"`
+	Embedding []float32 `json:"embedding"`
+}
+
+func readRefs(t *testing.T) []ref {
+	t.Helper()
+	texts := map[int]string{}
+	for _, r := range readJSONL(t, "token_ids.jsonl") {
+		texts[r.I] = r.Text
+	}
+	refs := readJSONL(t, "expected.jsonl")
+	for i := range refs {
+		refs[i].Text = texts[refs[i].I]
+	}
+	if len(refs) != 60 {
+		t.Fatalf("%d references, want 60", len(refs))
+	}
+	return refs
+}
+
+func readJSONL(t *testing.T, name string) []ref {
+	f, err := os.Open(filepath.Join(fixture, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []ref
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r ref
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestEmbedFixture runs the whole pipeline (text → tokens → vectors) on the
+// 60 bert-tiny inputs, in one call and in small batches.
+func TestEmbedFixture(t *testing.T) {
+	refs := readRefs(t)
+	texts := make([]string, len(refs))
+	for i, r := range refs {
+		texts[i] = r.Text
+	}
+	for _, o := range []Options{{ModelDir: fixture}, {ModelDir: fixture, BatchSize: 7, Threads: 3}} {
+		e, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Dims() != 32 || e.MaxSeqLength() != 256 || e.Name() != "minilm:bert-tiny" {
+			t.Errorf("Dims %d MaxSeqLength %d Name %q", e.Dims(), e.MaxSeqLength(), e.Name())
+		}
+		done := 0
+		ctx := embed.WithProgress(context.Background(), func(n int) { done += n })
+		got, err := e.Embed(ctx, texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var worst float64
+		for i := range refs {
+			for j, v := range got[i] {
+				worst = math.Max(worst, math.Abs(float64(v)-float64(refs[i].Embedding[j])))
+			}
+		}
+		if worst > tolerance {
+			t.Errorf("batch size %d: max abs diff %g > %g", o.BatchSize, worst, tolerance)
+		}
+		t.Logf("batch size %d: max abs diff %.3g", e.o.BatchSize, worst)
+		u := e.Usage()
+		if u.Inputs != 60 || u.Truncated != 4 || u.Tokens == 0 || done != 60 {
+			t.Errorf("usage %+v, progress %d", u, done)
+		}
+	}
+}
+
+func TestFindModel(t *testing.T) {
+	empty := t.TempDir()
+	t.Setenv("KURA_CACHE_DIR", empty)
+	t.Setenv("HF_HUB_CACHE", filepath.Join(empty, "hf"))
+	t.Setenv("KURA_MODEL_DIR", "")
+	_, err := FindModel("")
+	if !errors.Is(err, ErrNoModel) || !strings.Contains(err.Error(), "kura models pull sentence-transformers/all-MiniLM-L6-v2") ||
+		!strings.Contains(err.Error(), "--model-dir") {
+		t.Errorf("no model: error %v", err)
+	}
+	if _, err := New(Options{}); !errors.Is(err, ErrNoModel) {
+		t.Errorf("New without a model: error %v", err)
+	}
+	if _, err := FindModel(empty); err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("--model-dir without files: error %v", err)
+	}
+	if d, err := FindModel(fixture); err != nil || d != fixture {
+		t.Errorf("FindModel(fixture) = %q, %v", d, err)
+	}
+	t.Setenv("KURA_MODEL_DIR", fixture)
+	if d, err := FindModel(""); err != nil || d != fixture {
+		t.Errorf("KURA_MODEL_DIR: %q, %v", d, err)
+	}
+	t.Setenv("KURA_MODEL_DIR", "")
+	// kura's cache.
+	kd := filepath.Join(empty, "models", "sentence-transformers", "all-MiniLM-L6-v2")
+	link(t, fixture, kd)
+	if d, err := FindModel(""); err != nil || d != kd {
+		t.Errorf("kura cache: %q, %v", d, err)
+	}
+	os.RemoveAll(kd)
+	// The Hugging Face cache.
+	snap := filepath.Join(empty, "hf", "models--sentence-transformers--all-MiniLM-L6-v2", "snapshots", "0123abc")
+	link(t, fixture, snap)
+	d, err := FindModel("")
+	if err != nil || d != snap {
+		t.Errorf("HF cache: %q, %v", d, err)
+	}
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Name() != "minilm:sentence-transformers/all-MiniLM-L6-v2" {
+		t.Errorf("Name %q", e.Name())
+	}
+}
+
+// link makes dst a model folder whose files are symbolic links to src's.
+func link(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json"} {
+		abs, _ := filepath.Abs(filepath.Join(src, f))
+		if err := os.Symlink(abs, filepath.Join(dst, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestEmbedCancelled(t *testing.T) {
+	e, err := New(Options{ModelDir: fixture})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Embed(ctx, []string{"a"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: error %v", err)
+	}
+	v, err := e.Embed(context.Background(), nil)
+	if err != nil || len(v) != 0 {
+		t.Errorf("no texts: %v, %v", v, err)
+	}
+}
