@@ -1,0 +1,360 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// workerCmd runs this test binary as a worker process (see TestMain).
+func workerCmd(extraEnv ...string) func(ctx context.Context) *exec.Cmd {
+	return func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), workerEnv+"=1")
+		cmd.Env = append(cmd.Env, extraEnv...)
+		return cmd
+	}
+}
+
+// runAndWrite runs a load test and writes its files, as the command does.
+func runAndWrite(t *testing.T, ctx context.Context, r *Runner, cfg Config) (*Results, []byte, error) {
+	t.Helper()
+	res, err := r.Run(ctx, cfg)
+	if res == nil {
+		t.Fatalf("no results: %v", err)
+	}
+	jp, cp, werr := WriteFiles(res, cfg.OutDir)
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	if filepath.Base(jp) != FileStem(res.StartedAt)+".json" || filepath.Ext(cp) != ".csv" {
+		t.Errorf("file names %s, %s", jp, cp)
+	}
+	doc, rerr := os.ReadFile(jp)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if verr := ValidateJSON(doc); verr != nil {
+		t.Errorf("written JSON does not match its schema: %v", verr)
+	}
+	back, lerr := LoadResults(jp)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if len(back.Scales) != len(res.Scales) || back.Interrupted != res.Interrupted {
+		t.Errorf("results read back differ")
+	}
+	return res, doc, err
+}
+
+func checkScale(t *testing.T, s *ScaleResult) {
+	t.Helper()
+	if s.Conversations != s.Scale || s.Dims != 256 || s.Embedder != "hash" {
+		t.Errorf("scale %d: %d conversations, %d dims, embedder %q", s.Scale, s.Conversations, s.Dims, s.Embedder)
+	}
+	if s.PeakRSSBytes <= 0 || s.BaselineRSSBytes <= 0 || s.HeapInuseBytes <= 0 || s.TotalWallS <= 0 || s.ThroughputPerMin <= 0 {
+		t.Errorf("scale %d: missing measurements %+v", s.Scale, s)
+	}
+	if s.Stages.Embed.PeakRSSBytes <= 0 || s.Stages.Cluster.WallS <= 0 {
+		t.Errorf("scale %d: stages %+v", s.Scale, s.Stages)
+	}
+	st := s.Storage
+	if st.EmbeddingBytes != int64(s.Conversations*256*4) || st.VectorsNPYBytes <= st.EmbeddingBytes || st.ResultsJSONLBytes <= 0 ||
+		st.ResultsParquetBytes <= 0 || st.MetadataBytes <= 0 || st.TotalBytes != st.ResultsJSONLBytes+st.VectorsNPYBytes {
+		t.Errorf("scale %d: storage %+v", s.Scale, st)
+	}
+	if s.API.Tokens <= 0 || !s.API.TokensLocal || s.API.EstimatedCostUSD <= 0 || s.API.PriceModel != "text-embedding-3-small" {
+		t.Errorf("scale %d: api %+v", s.Scale, s.API)
+	}
+	if s.Clusters != 4 || s.Noise != 0 || s.Quality == nil || s.Quality.Labeled != s.Conversations {
+		t.Errorf("scale %d: %d clusters, %d noise, quality %+v", s.Scale, s.Clusters, s.Noise, s.Quality)
+	}
+}
+
+func TestRunInProcess(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.KeepArtifacts = t.TempDir()
+	r := &Runner{Toolkit: testToolkit(), Env: DetectEnvironment("test", "abc")}
+	res, _, err := runAndWrite(t, context.Background(), r, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Scales) != 3 || len(res.Failures) != 0 || res.Interrupted {
+		t.Fatalf("results %+v", res)
+	}
+	for i := range res.Scales {
+		s := &res.Scales[i]
+		checkScale(t, s)
+		if s.Isolation != "in-process" {
+			t.Errorf("isolation %q", s.Isolation)
+		}
+		for _, f := range []string{"summaries.jsonl", "summaries.parquet", "clusters.jsonl", "clusters.parquet", "embeddings.npy"} {
+			if _, err := os.Stat(filepath.Join(s.ArtifactsDir, "results", f)); err != nil {
+				t.Errorf("artifact: %v", err)
+			}
+		}
+	}
+	if res.Scales[2].Generated != 120-48 || res.Scales[0].Generated != 0 {
+		t.Errorf("generated %d / %d", res.Scales[0].Generated, res.Scales[2].Generated)
+	}
+	// The topics are well separated: k-means with the true k finds them.
+	if q := res.Scales[2].Quality; q.ARI < 0.9 || q.NMI < 0.9 {
+		t.Errorf("quality at 120: %+v", q)
+	}
+	if res.Analysis == nil || res.Planning == nil || res.Analysis.ScaleRatio != 4 {
+		t.Fatalf("analysis %+v planning %+v", res.Analysis, res.Planning)
+	}
+	var out bytes.Buffer
+	WriteReport(&out, res)
+	for _, want := range []string{"Scale | Time (s) | Peak Memory (MB) | Storage (MB) | Throughput (conv/min) | Cost ($)",
+		"Memory scaling:", "Time scaling:", "efficiency", "For 10,000 conversations, need ~", "Monthly embedding cost (50,000 conversations"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestRunChildProcess(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.InProcess = false
+	cfg.Scales = []int{30, 90}
+	var log bytes.Buffer
+	r := &Runner{Toolkit: testToolkit(), Worker: workerCmd(), Log: &log}
+	res, _, err := runAndWrite(t, context.Background(), r, cfg)
+	if err != nil {
+		t.Fatalf("%v\nlog:\n%s", err, log.String())
+	}
+	if len(res.Scales) != 2 {
+		t.Fatalf("%d scales", len(res.Scales))
+	}
+	for i := range res.Scales {
+		checkScale(t, &res.Scales[i])
+		if res.Scales[i].Isolation != "process" {
+			t.Errorf("isolation %q", res.Scales[i].Isolation)
+		}
+	}
+}
+
+func TestRunChildProcessFailure(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.InProcess = false
+	r := &Runner{Toolkit: testToolkit(), Worker: workerCmd(workerEnv + "_FAIL=1")}
+	res, doc, err := runAndWrite(t, context.Background(), r, cfg)
+	if err == nil || !strings.Contains(err.Error(), "clusterer exploded on purpose") {
+		t.Fatalf("error %v, want the worker's", err)
+	}
+	if len(res.Scales) != 0 || len(res.Failures) != 1 || res.Failures[0].Kind != "error" || len(res.Skipped) != 2 {
+		t.Errorf("failures %+v skipped %+v", res.Failures, res.Skipped)
+	}
+	if !bytes.Contains(doc, []byte("clusterer exploded on purpose")) {
+		t.Error("the JSON does not record the failure")
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	cfg := testConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tk := testToolkit()
+	cluster := tk.Cluster
+	calls := 0
+	tk.Cluster = func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error) {
+		calls++
+		if calls == 2 {
+			cancel() // Ctrl-C during the second scale
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return cluster(ctx, x, n, d, c)
+	}
+	r := &Runner{Toolkit: tk}
+	res, doc, err := runAndWrite(t, ctx, r, cfg)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("error %v, want ErrInterrupted", err)
+	}
+	if !res.Interrupted || len(res.Scales) != 1 || len(res.Failures) != 1 || res.Failures[0].Kind != "interrupted" || len(res.Skipped) != 1 {
+		t.Errorf("interrupted=%v scales=%d failures=%+v skipped=%+v", res.Interrupted, len(res.Scales), res.Failures, res.Skipped)
+	}
+	if !bytes.Contains(doc, []byte(`"interrupted": true`)) {
+		t.Error("JSON does not say interrupted")
+	}
+}
+
+func TestRunTimeoutAndMemoryLimit(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Timeout = 200 * time.Millisecond
+	tk := testToolkit()
+	cluster := tk.Cluster
+	tk.Cluster = func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error) {
+		if n == 120 {
+			<-ctx.Done() // a scale that never finishes on its own
+			return nil, ctx.Err()
+		}
+		return cluster(ctx, x, n, d, c)
+	}
+	res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: tk}, cfg)
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("error %v", err)
+	}
+	if len(res.Scales) != 2 || len(res.Failures) != 1 || res.Failures[0].Kind != "timeout" || res.Failures[0].Scale != 120 {
+		t.Errorf("scales %d failures %+v", len(res.Scales), res.Failures)
+	}
+
+	// A memory limit below the first scale's peak skips every later scale.
+	cfg = testConfig(t)
+	cfg.MemoryLimit = 1 << 20
+	res, _, err = runAndWrite(t, context.Background(), &Runner{Toolkit: testToolkit()}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Scales) != 1 || len(res.Skipped) != 2 || !strings.Contains(res.Skipped[0].Reason, "exceeds --memory-limit") {
+		t.Errorf("scales %d skipped %+v", len(res.Scales), res.Skipped)
+	}
+}
+
+func TestCSVColumns(t *testing.T) {
+	r := &Results{Scales: []ScaleResult{fakeScale(100, 1, 30<<20, 10<<20, 0.001)},
+		Failures: []Failure{{Scale: 200, Kind: "timeout", Error: "x"}}, Skipped: []Skipped{{Scale: 400, Reason: "y"}}}
+	r.Scales[0].Quality = &Quality{Labeled: 100, ARI: 0.5, NMI: 0.6, Spillover: 0.25}
+	var b bytes.Buffer
+	if err := WriteCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || !reflect.DeepEqual(rows[0], CSVHeader) {
+		t.Fatalf("rows %v", rows)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, h := range []string{"scale", "total_wall_s", "peak_rss_bytes", "storage_total_bytes", "throughput_per_min", "estimated_cost_usd",
+		"embed_wall_s", "cluster_wall_s", "clusters", "noise", "ari", "nmi", "spillover", "api_retries", "api_rate_limited"} {
+		if _, ok := col[h]; !ok {
+			t.Errorf("no column %s", h)
+		}
+	}
+	for i, row := range rows {
+		if len(row) != len(CSVHeader) {
+			t.Errorf("row %d has %d fields", i, len(row))
+		}
+	}
+	if rows[1][col["status"]] != "ok" || rows[1][col["peak_rss_bytes"]] != "31457280" || rows[1][col["ari"]] != "0.5" ||
+		rows[2][col["status"]] != "timeout" || rows[3][col["status"]] != "skipped" || rows[3][col["scale"]] != "400" {
+		t.Errorf("rows %v", rows[1:])
+	}
+}
+
+func TestSchemaValidatorRejects(t *testing.T) {
+	cfg := testConfig(t)
+	res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: testToolkit()}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var good bytes.Buffer
+	if err := EncodeJSON(&good, res); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ from, to, want string }{
+		{`"schema_version": 1`, `"schema_version": 2`, "$.schema_version"},
+		{`"interrupted": false`, `"interrupted": "no"`, "$.interrupted: is string"},
+		{`"isolation": "in-process"`, `"isolation": "thread"`, "want one of"},
+		{`"peak_rss_bytes": `, `"peak_rss_bytes": -`, "want >= 0"},
+		{`"noise": `, `"noise_points": `, `unexpected field "noise_points"`},
+	}
+	for _, tt := range tests {
+		doc := strings.Replace(good.String(), tt.from, tt.to, 1)
+		if doc == good.String() {
+			t.Fatalf("%q not in the document", tt.from)
+		}
+		err := ValidateJSON([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s -> %s: error %v, want %q", tt.from, tt.to, err, tt.want)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	old := &Results{Scales: []ScaleResult{fakeScale(100, 1.0, 30<<20, 10<<20, 0.001), fakeScale(1000, 10, 60<<20, 10<<20, 0.01)}}
+	cur := &Results{Scales: []ScaleResult{fakeScale(100, 1.1, 30<<20, 10<<20, 0.001), fakeScale(1000, 13, 80<<20, 10<<20, 0.01)}}
+	changes, regs, notes := Compare(old, cur, 0.2)
+	if len(changes) != 8 || len(notes) != 0 {
+		t.Fatalf("changes %d notes %v", len(changes), notes)
+	}
+	var got []string
+	for _, r := range regs {
+		got = append(got, r.Metric)
+	}
+	// At 1000: time +30% and throughput -23% and memory +33% exceed 20%;
+	// at 100: time +10% does not.
+	if want := []string{"time", "memory", "throughput"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("regressions %v, want %v", got, want)
+	}
+	err := RegressionError(regs, 0.2)
+	if err == nil || !strings.Contains(err.Error(), "time at scale 1000 worse by 30.0%") || !strings.Contains(err.Error(), "memory at scale 1000 worse by 33.3%") {
+		t.Errorf("error %v", err)
+	}
+	if _, regs, _ := Compare(old, old, 0.2); len(regs) != 0 || RegressionError(regs, 0.2) != nil {
+		t.Error("a run regresses against itself")
+	}
+	// Cost regression and a missing scale.
+	dear := &Results{Scales: []ScaleResult{fakeScale(100, 1.0, 30<<20, 10<<20, 0.002)}}
+	_, regs, notes = Compare(old, dear, 0.2)
+	if len(regs) != 1 || regs[0].Metric != "cost" || len(notes) != 1 || !strings.Contains(notes[0], "scale 1000") {
+		t.Errorf("regs %+v notes %v", regs, notes)
+	}
+	// Changes below the noise floor never regress: 2 ms to 4 ms is +100%.
+	fast := &Results{Scales: []ScaleResult{fakeScale(100, 0.002, 30<<20, 10<<20, 0.001)}}
+	slow := &Results{Scales: []ScaleResult{fakeScale(100, 0.004, 30<<20, 10<<20, 0.001)}}
+	if _, regs, _ := Compare(fast, slow, 0.2); len(regs) != 0 {
+		for _, r := range regs {
+			if r.Metric == "time" {
+				t.Errorf("noise-floor time change flagged: %+v", r)
+			}
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	if s, err := ParseScales("100, 250,1k,2K"); err != nil || !reflect.DeepEqual(s, []int{100, 250, 1000, 2000}) {
+		t.Errorf("ParseScales = %v, %v", s, err)
+	}
+	for _, bad := range []string{"", "a", "-5", "10,0"} {
+		if _, err := ParseScales(bad); err == nil {
+			t.Errorf("ParseScales(%q) accepted", bad)
+		}
+	}
+	for in, want := range map[string]int64{"512MB": 512 << 20, "2GiB": 2 << 30, "1.5G": 3 << 29, "1000": 1000, "0": 0, "64k": 64 << 10} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseBytes("lots"); err == nil {
+		t.Error("ParseBytes(lots) accepted")
+	}
+	for in, want := range map[string]float64{"20%": 0.2, "20": 0.2, "0.2": 0.2, "150%": 1.5} {
+		if got, err := ParsePercent(in); err != nil || got != want {
+			t.Errorf("ParsePercent(%q) = %v, %v", in, got, err)
+		}
+	}
+	c := DefaultConfig()
+	c.Scales = []int{500, 100, 250}
+	if err := c.Validate(); err != nil || !reflect.DeepEqual(c.Scales, []int{100, 250, 500}) {
+		t.Errorf("Validate: %v %v", err, c.Scales)
+	}
+	c.Scales = []int{100, 100}
+	if err := c.Validate(); err == nil {
+		t.Error("duplicate scale accepted")
+	}
+}
