@@ -64,8 +64,14 @@ func SqDists(dst, q, x []float32) {
 	}
 	n := len(x) / d
 	dst = dst[:n]
+	i := 0
+	if f4 := active.sqDist4; f4 != nil {
+		for ; i+4 <= n; i += 4 {
+			f4(&q[0], &x[i*d], d, d, &dst[i])
+		}
+	}
 	f := active.sqDist
-	for i := range dst {
+	for ; i < n; i++ {
 		dst[i] = f(q, x[i*d:(i+1)*d:(i+1)*d])
 	}
 }
@@ -80,8 +86,14 @@ func Dots(dst, q, x []float32) {
 	}
 	n := len(x) / d
 	dst = dst[:n]
+	i := 0
+	if f4 := active.dot4; f4 != nil {
+		for ; i+4 <= n; i += 4 {
+			f4(&q[0], &x[i*d], d, d, &dst[i])
+		}
+	}
 	f := active.dot
-	for i := range dst {
+	for ; i < n; i++ {
 		dst[i] = f(q, x[i*d:(i+1)*d:(i+1)*d])
 	}
 }
@@ -106,15 +118,21 @@ func SqDistBlock(dst, a []float32, na int, b []float32, nb, d int) {
 		clear(dst[:na*nb])
 		return
 	}
-	f := active.sqDist
-	// Keep about 64 KiB of b hot per tile.
-	tb := max(1, (64<<10)/(4*d))
+	f, f4 := active.sqDist, active.sqDist4
+	// Keep a tile of b (about 24 KiB) in L1 while the rows of a pass.
+	tb := max(4, (24<<10)/(4*d)/4*4)
 	for j0 := 0; j0 < nb; j0 += tb {
 		j1 := min(nb, j0+tb)
 		for i := 0; i < na; i++ {
 			ai := a[i*d : (i+1)*d : (i+1)*d]
 			row := dst[i*nb : (i+1)*nb]
-			for j := j0; j < j1; j++ {
+			j := j0
+			if f4 != nil {
+				for ; j+4 <= j1; j += 4 {
+					f4(&ai[0], &b[j*d], d, d, &row[j])
+				}
+			}
+			for ; j < j1; j++ {
 				row[j] = f(ai, b[j*d:(j+1)*d:(j+1)*d])
 			}
 		}

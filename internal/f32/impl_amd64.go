@@ -25,6 +25,12 @@ func dotAVX512(a, b *float32, n int) float32
 func sqDistAVX512(a, b *float32, n int) float32
 
 //go:noescape
+func dot4AVX512(a, b *float32, ldb, n int, out *float32)
+
+//go:noescape
+func sqDist4AVX512(a, b *float32, ldb, n int, out *float32)
+
+//go:noescape
 func gather4AVX(dst, src *float32, ld, kb, w int, alpha float32)
 
 //go:noescape
@@ -63,11 +69,13 @@ var implAVX2 = &impl{
 }
 
 var implAVX512 = &impl{
-	name:   "avx512",
-	dot:    func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
-	sqDist: func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
-	axpy:   func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
-	gemm:   &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kern: kernAVX512_12x32, kernEdge: kernAVX512Edge, gather4: gather4AVX},
+	name:    "avx512",
+	dot:     func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
+	sqDist:  func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
+	axpy:    func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
+	dot4:    dot4AVX512,
+	sqDist4: sqDist4AVX512,
+	gemm:    &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kern: kernAVX512_12x32, kernEdge: kernAVX512Edge, gather4: gather4AVX},
 }
 
 // archImpls lists the assembly implementations this CPU supports, best first.
