@@ -96,25 +96,51 @@ func (m *Model) forward(w *workspace, seqs [][]int32, gw int) {
 		for r := 0; r < total; r++ {
 			layerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.attnB, L.ln1G, L.ln1B, eps)
 		}
-		// h = act(x·Wiᵀ + bi)
-		for r := 0; r < total; r++ {
-			copy(w.inter[r*inter:][:inter], L.interB)
-		}
-		f32.GemmWorkers(gw, false, false, total, inter, h, 1, w.x, h, L.interW, inter, 1, w.inter, inter)
-		switch m.cfg.HiddenAct {
-		case "gelu":
-			geluErf(w.inter[:total*inter])
-		case "gelu_new", "gelu_pytorch_tanh":
-			geluTanh(w.inter[:total*inter])
-		case "relu":
-			relu(w.inter[:total*inter])
-		}
+		// h = act(x·Wiᵀ + bi); the bias is added in the activation pass.
+		f32.GemmWorkers(gw, false, false, total, inter, h, 1, w.x, h, L.interW, inter, 0, w.inter, inter)
+		m.activate(w.inter[:total*inter], L.interB, gw)
 		// x = LayerNorm(h·Wo2ᵀ + bo2 + x)
 		f32.GemmWorkers(gw, false, false, total, h, inter, 1, w.inter, inter, L.outW, h, 0, w.tmp, h)
 		for r := 0; r < total; r++ {
 			layerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.outB, L.ln2G, L.ln2B, eps)
 		}
 	}
+}
+
+// activate sets each row of v (rows of len(bias)) to act(row + bias), on gw
+// goroutines for large inputs.
+func (m *Model) activate(v, bias []float32, gw int) {
+	n := len(bias)
+	rows := len(v) / n
+	do := func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			row := v[r*n : (r+1)*n]
+			switch m.cfg.HiddenAct {
+			case "gelu":
+				geluBias(row, bias)
+			default:
+				for j := range row {
+					row[j] += bias[j]
+				}
+				if m.cfg.HiddenAct == "relu" {
+					relu(row)
+				} else {
+					geluTanh(row)
+				}
+			}
+		}
+	}
+	if gw <= 1 || rows < 2*gw {
+		do(0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for g := range gw {
+		r0, r1 := rows*g/gw, rows*(g+1)/gw
+		wg.Add(1)
+		go func() { defer wg.Done(); do(r0, r1) }()
+	}
+	wg.Wait()
 }
 
 // attention computes the multi-head self-attention context of the n tokens

@@ -19,45 +19,12 @@ const (
 var erfTable = buildErfTable()
 
 func buildErfTable() (tab [erfIntervals + 1][erfDegree + 1]float64) {
-	const n = erfDegree + 1
 	for iv := 0; iv <= erfIntervals; iv++ {
-		lo := float64(iv) * erfStep
-		mid, half := lo+erfStep/2, erfStep/2
-		f := func(t float64) float64 { return math.Erf((mid + half*t) / math.Sqrt2) }
-		// Chebyshev coefficients c_j from values at the n Chebyshev nodes.
-		var c [n]float64
-		for j := 0; j < n; j++ {
-			var s float64
-			for k := 0; k < n; k++ {
-				theta := math.Pi * (float64(k) + 0.5) / n
-				s += f(math.Cos(theta)) * math.Cos(float64(j)*theta)
-			}
-			c[j] = 2 * s / n
-		}
-		c[0] /= 2
-		// Convert Σ c_j T_j(t) to monomials with the recurrence T_{j+1} = 2t·T_j − T_{j−1}.
-		var tPrev, tCur [n]float64
-		tPrev[0] = 1 // T_0
-		tCur[1] = 1  // T_1
-		var mono [n]float64
-		mono[0] += c[0]
-		for d := 0; d < n; d++ {
-			mono[d] += c[1] * tCur[d]
-		}
-		for j := 2; j < n; j++ {
-			var next [n]float64
-			for d := 0; d < n; d++ {
-				if d > 0 {
-					next[d] += 2 * tCur[d-1]
-				}
-				next[d] -= tPrev[d]
-			}
-			for d := 0; d < n; d++ {
-				mono[d] += c[j] * next[d]
-			}
-			tPrev, tCur = tCur, next
-		}
-		tab[iv] = mono
+		mid := (float64(iv) + 0.5) * erfStep
+		mono := chebyshevMonomial(func(t float64) float64 {
+			return math.Erf((mid + erfStep/2*t) / math.Sqrt2)
+		}, erfDegree+1)
+		copy(tab[iv][:], mono)
 	}
 	return tab
 }
@@ -129,6 +96,94 @@ func geluErf(v []float32) {
 		p0 := tab[j]
 		v[i] = x * (p0 + f*(tab[j+1]-p0))
 	}
+}
+
+// geluPolyTable is the piecewise polynomial the vectorised GELU evaluates:
+// erf(u/√2) for u = |x| ∈ [0, 6] in 8 intervals of 0.75, each a degree-8
+// polynomial in t ∈ [-1, 1] (Chebyshev interpolant in monomial form, from
+// math.Erf at start-up). Coef[d][i] is the t^d coefficient of interval i, so
+// that one vector permute picks each lane's coefficient. The constants after
+// it are read by the assembly at fixed offsets.
+type geluPolyTable struct {
+	Coef     [9][8]float32
+	AbsMask  uint32
+	UMax     float32
+	InvStep  float32
+	Seven    int32
+	Two, One float32
+	Half     float32
+	SignMask uint32
+}
+
+var geluPoly = buildGeluPoly()
+
+func buildGeluPoly() geluPolyTable {
+	const step = 0.75
+	p := geluPolyTable{AbsMask: 0x7fffffff, UMax: 6, InvStep: 1 / step, Seven: 7, Two: 2, One: 1, Half: 0.5, SignMask: 0x80000000}
+	for i := 0; i < 8; i++ {
+		lo := float64(i) * step
+		mono := chebyshevMonomial(func(t float64) float64 {
+			return math.Erf((lo + step/2 + step/2*t) / math.Sqrt2)
+		}, 9)
+		for d := range mono {
+			p.Coef[d][i] = float32(mono[d])
+		}
+	}
+	return p
+}
+
+// geluPolyScalar evaluates geluPolyTable for one value, as the assembly does
+// for eight (used to test the table without the assembly).
+func geluPolyScalar(p *geluPolyTable, x float32) float32 {
+	u := min(float32(math.Abs(float64(x))), p.UMax)
+	s := u * p.InvStep
+	i := min(int32(s), 7)
+	t := (s-float32(i))*2 - 1
+	g := p.Coef[8][i]
+	for d := 7; d >= 0; d-- {
+		g = g*t + p.Coef[d][i]
+	}
+	if x < 0 {
+		g = -g
+	}
+	return 0.5*x + 0.5*x*g
+}
+
+// chebyshevMonomial returns the monomial coefficients (in t ∈ [-1, 1]) of the
+// degree n-1 Chebyshev interpolant of f at the n Chebyshev nodes.
+func chebyshevMonomial(f func(float64) float64, n int) []float64 {
+	c := make([]float64, n)
+	for j := 0; j < n; j++ {
+		var s float64
+		for k := 0; k < n; k++ {
+			theta := math.Pi * (float64(k) + 0.5) / float64(n)
+			s += f(math.Cos(theta)) * math.Cos(float64(j)*theta)
+		}
+		c[j] = 2 * s / float64(n)
+	}
+	c[0] /= 2
+	mono := make([]float64, n)
+	tPrev := make([]float64, n) // T_{j-1}
+	tCur := make([]float64, n)  // T_j
+	tPrev[0] = 1
+	if n > 1 {
+		tCur[1] = 1
+	}
+	mono[0] = c[0]
+	for j := 1; j < n; j++ {
+		for d := range mono {
+			mono[d] += c[j] * tCur[d]
+		}
+		next := make([]float64, n)
+		for d := 0; d < n; d++ {
+			if d > 0 {
+				next[d] += 2 * tCur[d-1]
+			}
+			next[d] -= tPrev[d]
+		}
+		tPrev, tCur = tCur, next
+	}
+	return mono
 }
 
 // geluTanh applies the tanh approximation of GELU (gelu_new) in place.

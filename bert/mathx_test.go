@@ -47,3 +47,67 @@ func BenchmarkGELU(b *testing.B) {
 		geluErf(v)
 	}
 }
+
+// TestGeluBias checks the activation used by the forward pass (the AVX2
+// assembly when available, with scalar tails) against math.Erf in float64:
+// abs error ≤ 2e-7·max(1, |x|).
+func TestGeluBias(t *testing.T) {
+	t.Logf("AVX2 GELU: %v", useAVX2)
+	for _, n := range []int{1, 7, 8, 9, 61, 1536} {
+		x := make([]float32, n)
+		bias := make([]float32, n)
+		for k := 0; k < 300; k++ {
+			for i := range x {
+				x[i] = float32(math.Sin(float64(k*n+i)*0.7)*10 + float64(k%7-3)*0.01)
+				bias[i] = float32(math.Cos(float64(i)) * 0.5)
+			}
+			in := append([]float32(nil), x...)
+			geluBias(x, bias)
+			for i := range x {
+				v := float64(in[i] + bias[i])
+				want := 0.5 * v * (1 + math.Erf(v/math.Sqrt2))
+				if d := math.Abs(float64(x[i])-want) / math.Max(1, math.Abs(v)); d > 2e-7 {
+					t.Fatalf("n=%d: GELU(%g) = %g, want %g (scaled error %g)", n, v, x[i], want, d)
+				}
+			}
+		}
+	}
+	// Table edges and special values.
+	for _, v := range []float32{0, -0.75, 0.75, 5.25, 6, -6, 6.5, -40, 40, float32(math.Inf(1))} {
+		x := []float32{v, v, v, v, v, v, v, v, v}
+		geluBias(x, make([]float32, 9))
+		want := 0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2))
+		for i := range x {
+			if d := math.Abs(float64(x[i]) - want); !(d <= 2e-7*math.Max(1, math.Abs(float64(v)))) && !math.IsInf(want, 1) {
+				t.Errorf("GELU(%g) = %g, want %g", v, x[i], want)
+			}
+		}
+	}
+}
+
+func TestGeluPolyScalar(t *testing.T) {
+	var worst float64
+	for x := -10.0; x <= 10; x += 0.0001 {
+		v := float32(x)
+		want := 0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2))
+		worst = math.Max(worst, math.Abs(float64(geluPolyScalar(&geluPoly, v))-want)/math.Max(1, math.Abs(float64(v))))
+	}
+	if worst > 2e-7 {
+		t.Errorf("polynomial GELU worst scaled error %g, want ≤ 2e-7", worst)
+	}
+	t.Logf("polynomial GELU worst scaled error %.3g", worst)
+}
+
+func BenchmarkGeluBias(b *testing.B) {
+	v := make([]float32, 1536*64)
+	bias := make([]float32, 1536)
+	for i := range v {
+		v[i] = float32(math.Sin(float64(i))*3 - 0.5)
+	}
+	b.SetBytes(int64(4 * len(v)))
+	for b.Loop() {
+		for r := 0; r < 64; r++ {
+			geluBias(v[r*1536:(r+1)*1536], bias)
+		}
+	}
+}
