@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/kura-go/kura/cluster/hdbscan"
+	"github.com/kura-go/kura/cluster/kmeans"
+	"github.com/kura-go/kura/internal/procstat"
+	"github.com/kura-go/kura/vecfile"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newClusterCmd) }
+
+type clusterFlags struct {
+	in, out, probs, scores, tree string
+	dims                         int
+	algorithm                    string
+	hp                           hdbscan.Params
+	kp                           kmeans.Params
+	itemsPerCluster              int
+}
+
+func newClusterCmd() *cobra.Command {
+	f := clusterFlags{hp: hdbscan.DefaultParams()}
+	cmd := &cobra.Command{
+		Use:   "cluster --in VECTORS --out LABELS",
+		Short: "Cluster vectors (.npy or .f32) with HDBSCAN or K-means",
+		Long: `cluster reads vectors from a .npy file (float32 or float64, 2-D) or a raw
+little-endian float32 file (.f32, with --dims), clusters them, and writes one
+label per line (-1 = noise). A one-line summary goes to stderr.`,
+		Example: `  # HDBSCAN with Kura's defaults (min_cluster_size 10)
+  kura cluster --in embeddings.npy --out labels.txt
+
+  # HDBSCAN with probabilities, outlier scores and the condensed tree
+  kura cluster --in embeddings.npy --out labels.txt --probabilities probs.txt \
+      --outlier-scores glosh.txt --tree tree.json --min-cluster-size 15 --metric cosine
+
+  # K-means with Kura's k = ceil(N/10)
+  kura cluster --in vectors.f32 --dims 384 --algorithm kmeans --items-per-cluster 10 --out labels.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runCluster(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.in, "in", "", "vectors: .npy (float32/float64) or .f32 (raw float32, needs --dims)")
+	fl.StringVar(&f.out, "out", "", "labels output, one integer per line (-1 = noise); - for stdout")
+	fl.IntVar(&f.dims, "dims", 0, "vector dimension for .f32 input")
+	fl.StringVar(&f.algorithm, "algorithm", "hdbscan", "hdbscan or kmeans")
+	fl.StringVar(&f.probs, "probabilities", "", "HDBSCAN membership probabilities output (one per line)")
+	fl.StringVar(&f.scores, "outlier-scores", "", "HDBSCAN GLOSH outlier scores output (one per line)")
+	fl.StringVar(&f.tree, "tree", "", "HDBSCAN condensed tree output (JSON)")
+	fl.IntVar(&f.hp.MinClusterSize, "min-cluster-size", f.hp.MinClusterSize, "HDBSCAN min_cluster_size")
+	fl.IntVar(&f.hp.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min_cluster_size); neighbours other than the point itself")
+	fl.Float64Var(&f.hp.Epsilon, "cluster-selection-epsilon", 0, "HDBSCAN cluster_selection_epsilon")
+	fl.Float64Var(&f.hp.Alpha, "alpha", 1, "HDBSCAN alpha")
+	fl.StringVar(&f.hp.Method, "cluster-selection-method", "eom", "HDBSCAN selection: eom or leaf")
+	fl.BoolVar(&f.hp.AllowSingleCluster, "allow-single-cluster", false, "HDBSCAN allow_single_cluster")
+	fl.IntVar(&f.hp.MaxClusterSize, "max-cluster-size", 0, "HDBSCAN max_cluster_size (0 = no limit)")
+	fl.StringVar(&f.hp.Metric, "metric", "euclidean", "HDBSCAN metric: euclidean or cosine")
+	fl.IntVar(&f.kp.K, "k", 0, "K-means: number of clusters")
+	fl.IntVar(&f.itemsPerCluster, "items-per-cluster", 10, "K-means: k = ceil(N / items-per-cluster) when --k is 0 (Kura's rule)")
+	fl.IntVar(&f.kp.NInit, "n-init", 1, "K-means: restarts (lowest inertia wins)")
+	fl.IntVar(&f.kp.MaxIter, "max-iter", 300, "K-means: iterations (epochs for mini-batch)")
+	fl.Float64Var(&f.kp.Tol, "tol", 1e-4, "K-means: relative tolerance on centre shift")
+	fl.Uint64Var(&f.kp.Seed, "seed", 42, "K-means: random seed")
+	fl.IntVar(&f.kp.MiniBatch, "mini-batch", 0, "K-means: mini-batch size (0 = full-batch Lloyd)")
+	return cmd
+}
+
+func runCluster(cmd *cobra.Command, f *clusterFlags) error {
+	if f.in == "" || f.out == "" {
+		return usageErrorf("--in and --out are required")
+	}
+	if f.algorithm != "hdbscan" && f.algorithm != "kmeans" {
+		return usageErrorf("--algorithm must be hdbscan or kmeans, not %q", f.algorithm)
+	}
+	if f.algorithm == "kmeans" && (f.probs != "" || f.scores != "" || f.tree != "") {
+		return usageErrorf("--probabilities, --outlier-scores and --tree need --algorithm hdbscan")
+	}
+	start := time.Now()
+	x, n, d, err := vecfile.Read(f.in, f.dims)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	var labels []int
+	var res *hdbscan.Result
+	switch f.algorithm {
+	case "hdbscan":
+		res, err = hdbscan.Cluster(ctx, x, n, d, f.hp)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.in, err)
+		}
+		labels = res.Labels
+	case "kmeans":
+		if f.kp.K == 0 {
+			f.kp.K = kmeans.KForItems(n, f.itemsPerCluster)
+		}
+		kr, err := kmeans.Cluster(ctx, x, n, d, f.kp)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.in, err)
+		}
+		labels = kr.Labels
+		slog.Debug("kmeans", "k", f.kp.K, "inertia", kr.Inertia, "iterations", kr.Iterations, "converged", kr.Converged)
+	}
+	if err := writeLines(f.out, len(labels), func(i int) string { return strconv.Itoa(labels[i]) }); err != nil {
+		return err
+	}
+	if res != nil {
+		if f.probs != "" {
+			if err := writeLines(f.probs, n, func(i int) string { return strconv.FormatFloat(res.Probabilities[i], 'g', -1, 64) }); err != nil {
+				return err
+			}
+		}
+		if f.scores != "" {
+			if err := writeLines(f.scores, n, func(i int) string { return strconv.FormatFloat(res.OutlierScores[i], 'g', -1, 64) }); err != nil {
+				return err
+			}
+		}
+		if f.tree != "" {
+			if err := writeJSONFile(f.tree, treeJSON(res.Tree)); err != nil {
+				return err
+			}
+		}
+	}
+	clusters, noise := map[int]bool{}, 0
+	for _, l := range labels {
+		if l < 0 {
+			noise++
+		} else {
+			clusters[l] = true
+		}
+	}
+	ps, _ := procstat.Read()
+	fmt.Fprintf(cmd.ErrOrStderr(), "clustered %d points (%d dims) with %s: %d clusters, %d noise, %.3fs, peak memory %.1f MB\n",
+		n, d, f.algorithm, len(clusters), noise, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
+	return nil
+}
+
+// condensedEdgeJSON is one condensed-tree row as the Python library names
+// its fields; lambda_val is null where it is infinite (duplicate points).
+type condensedEdgeJSON struct {
+	Parent    int      `json:"parent"`
+	Child     int      `json:"child"`
+	LambdaVal *float64 `json:"lambda_val"`
+	ChildSize int      `json:"child_size"`
+}
+
+func treeJSON(tree []hdbscan.CondensedEdge) []condensedEdgeJSON {
+	out := make([]condensedEdgeJSON, len(tree))
+	for i, e := range tree {
+		out[i] = condensedEdgeJSON{Parent: e.Parent, Child: e.Child, ChildSize: e.Size}
+		if !math.IsInf(e.Lambda, 0) {
+			l := e.Lambda
+			out[i].LambdaVal = &l
+		}
+	}
+	return out
+}
+
+// writeLines writes n lines produced by line to path ("-" for stdout).
+func writeLines(path string, n int, line func(i int) string) error {
+	w, closeFn, err := createOutput(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	for i := 0; i < n; i++ {
+		bw.WriteString(line(i))
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		closeFn()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return closeFn()
+}
+
+func writeJSONFile(path string, v any) error {
+	w, closeFn, err := createOutput(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	if err := enc.Encode(v); err != nil {
+		closeFn()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return closeFn()
+}
+
+func createOutput(path string) (*os.File, func() error, error) {
+	if path == "-" {
+		return os.Stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() error {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", path, err)
+		}
+		return nil
+	}, nil
+}

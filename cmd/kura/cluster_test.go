@@ -1,0 +1,78 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kura-go/kura/vecfile"
+)
+
+func TestClusterCommand(t *testing.T) {
+	dir := t.TempDir()
+	// Three tight groups of 12 points on a line, far apart.
+	var good []float32
+	for g := 0; g < 3; g++ {
+		for i := 0; i < 12; i++ {
+			good = append(good, float32(g*100)+float32(i)*0.01, float32(i%3)*0.01)
+		}
+	}
+	goodPath := filepath.Join(dir, "good.npy")
+	if err := vecfile.Write(goodPath, good, 36, 2); err != nil {
+		t.Fatal(err)
+	}
+	nanPath := filepath.Join(dir, "nan.npy")
+	bad := append([]float32(nil), good...)
+	bad[5] = float32(math.NaN())
+	if err := vecfile.Write(nanPath, bad, 36, 2); err != nil {
+		t.Fatal(err)
+	}
+	fewPath := filepath.Join(dir, "few.npy")
+	if err := vecfile.Write(fewPath, good[:8], 4, 2); err != nil {
+		t.Fatal(err)
+	}
+	oddPath := filepath.Join(dir, "odd.f32")
+	if err := os.WriteFile(oddPath, make([]byte, 4*7), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	emptyPath := filepath.Join(dir, "empty.npy")
+	if err := os.WriteFile(emptyPath, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "labels.txt")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"hdbscan", []string{"cluster", "--in", goodPath, "--out", out, "--tree", filepath.Join(dir, "tree.json"), "--probabilities", filepath.Join(dir, "p.txt")}, 0, ""},
+		{"kmeans", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--k", "3"}, 0, ""},
+		{"missing flags", []string{"cluster", "--in", goodPath}, 2, "--in and --out are required"},
+		{"bad algorithm", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "dbscan"}, 2, "hdbscan or kmeans"},
+		{"NaN", []string{"cluster", "--in", nanPath, "--out", out}, 1, "NaN"},
+		{"wrong dims for .f32", []string{"cluster", "--in", oddPath, "--dims", "2", "--out", out}, 1, "odd.f32"},
+		{"empty file", []string{"cluster", "--in", emptyPath, "--out", out}, 1, "empty.npy"},
+		{"fewer points than min_cluster_size", []string{"cluster", "--in", fewPath, "--out", out}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errText, code := execConvCLI(t, tt.args...)
+			if code != tt.wantCode || !strings.Contains(errText, tt.wantErr) {
+				t.Fatalf("exit %d, error %q; want exit %d and an error containing %q", code, errText, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+
+	// The last successful run with 4 points: all noise, one label per point.
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(b)); len(got) != 4 || strings.Join(got, ",") != "-1,-1,-1,-1" {
+		t.Errorf("labels for 4 points with min_cluster_size 10 = %v, want all noise", got)
+	}
+}
