@@ -191,8 +191,8 @@ func (m *Model) attentionAll(w *workspace, nseq, gw int) {
 	wg.Wait()
 }
 
-// softmaxScaled replaces row by softmax(row·scale).
-func softmaxScaled(row []float32, scale float32) {
+// softmaxScaledGo replaces row by softmax(row·scale) in portable Go.
+func softmaxScaledGo(row []float32, scale float32) {
 	mx := float32(math.Inf(-1))
 	for i := range row {
 		row[i] *= scale

@@ -24,3 +24,10 @@ func TestGeluPolyLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestExpConstsLayout(t *testing.T) {
+	var k expConstTable
+	if unsafe.Offsetof(k.C2) != 16 || unsafe.Offsetof(k.One) != 40 || unsafe.Offsetof(k.Bias) != 44 {
+		t.Errorf("expConstTable layout does not match softmax_amd64.s")
+	}
+}

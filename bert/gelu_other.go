@@ -12,3 +12,6 @@ func geluBias(x, bias []float32) {
 	}
 	geluErf(x)
 }
+
+// softmaxScaled replaces row by softmax(row·scale), scale > 0.
+func softmaxScaled(row []float32, scale float32) { softmaxScaledGo(row, scale) }
