@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"iter"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,43 @@ func Split(texts []string, batchSize int, lim Limits) []Batch {
 		}
 	}
 	return append(out, cur)
+}
+
+// Batches yields the same batches as Split, but lazily: each batch's tokens
+// are counted just before it is yielded, so that a client can send its first
+// requests while the rest of a large input is still being counted.
+func Batches(texts []string, batchSize int, lim Limits) iter.Seq[Batch] {
+	maxInputs := batchSize
+	if maxInputs <= 0 || (lim.MaxInputs > 0 && maxInputs > lim.MaxInputs) {
+		maxInputs = lim.MaxInputs
+	}
+	return func(yield func(Batch) bool) {
+		cur := Batch{}
+		for i, t := range texts {
+			n := tokens.Count(t)
+			cut := false
+			if lim.MaxInputTokens > 0 && n > lim.MaxInputTokens {
+				t, n, _ = tokens.Truncate(t, lim.MaxInputTokens)
+				cut = true
+			}
+			full := maxInputs > 0 && len(cur.Texts) >= maxInputs
+			over := lim.MaxRequestTokens > 0 && len(cur.Texts) > 0 && cur.Tokens+n > lim.MaxRequestTokens
+			if full || over {
+				if !yield(cur) {
+					return
+				}
+				cur = Batch{Offset: i}
+			}
+			cur.Texts = append(cur.Texts, t)
+			cur.Tokens += n
+			if cut {
+				cur.Truncated++
+			}
+		}
+		if len(cur.Texts) > 0 {
+			yield(cur)
+		}
+	}
 }
 
 // countParallel calls f(i) for every index of texts, spreading the work over

@@ -3,6 +3,7 @@ package embed
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -152,6 +153,13 @@ func TestSplit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bs := Split(tt.texts, tt.batchSize, tt.lim)
+			var lazy []Batch
+			for b := range Batches(tt.texts, tt.batchSize, tt.lim) {
+				lazy = append(lazy, b)
+			}
+			if !reflect.DeepEqual(lazy, bs) {
+				t.Errorf("Batches and Split differ:\n%+v\n%+v", lazy, bs)
+			}
 			var sizes []int
 			next, trunc := 0, 0
 			for _, b := range bs {

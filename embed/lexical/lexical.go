@@ -128,9 +128,11 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 				if lo >= len(texts) {
 					return
 				}
-				for i := lo; i < min(lo+chunk, len(texts)); i++ {
+				hi := min(lo+chunk, len(texts))
+				for i := lo; i < hi; i++ {
 					out[i] = e.vector(texts[i], tf)
 				}
+				embed.ReportProgress(ctx, hi-lo)
 			}
 		}()
 	}

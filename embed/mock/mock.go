@@ -116,6 +116,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 			e.inputs.Add(int64(len(b.Texts)))
 			e.tokens.Add(int64(b.Tokens))
 			e.truncated.Add(int64(b.Truncated))
+			embed.ReportProgress(ctx, len(b.Texts))
 		}(b)
 	}
 	wg.Wait()
