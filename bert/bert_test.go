@@ -385,7 +385,7 @@ func TestPortableKernels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^(TestEmbeddings|TestLastHiddenState|TestONNXWeights)$", "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run=^(TestEmbeddings|TestLastHiddenState|TestONNXWeights|TestDeterministic)$", "-test.v")
 	cmd.Env = append(os.Environ(), "KURA_F32_NOASM=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -395,4 +395,36 @@ func TestPortableKernels(t *testing.T) {
 		t.Fatalf("child process did not use the portable kernels:\n%s", out)
 	}
 	t.Logf("portable kernels:\n%s", out)
+}
+
+// TestDeterministic: a sequence's embedding does not depend on the number of
+// goroutines or on the other sequences of its batch, bit for bit.
+func TestDeterministic(t *testing.T) {
+	m := loadFixture(t)
+	seqs, _ := fixtureInputs(t)
+	ctx := context.Background()
+	ref, err := m.Embed(ctx, seqs, EmbedOptions{Threads: 1, Normalize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []EmbedOptions{{Threads: 2, Normalize: true}, {Threads: 5, Normalize: true, ChunkTokens: 100}} {
+		got, err := m.Embed(ctx, seqs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if !slices.Equal(got[i], ref[i]) {
+				t.Errorf("threads %d: input %d differs from the 1-thread result by %g", o.Threads, i, maxAbsDiff(got[i], ref[i]))
+			}
+		}
+	}
+	for i := range seqs {
+		one, err := m.Embed(ctx, seqs[i:i+1], EmbedOptions{Threads: 1, Normalize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(one[0], ref[i]) {
+			t.Errorf("input %d alone differs from input %d in the batch by %g", i, i, maxAbsDiff(one[0], ref[i]))
+		}
+	}
 }
