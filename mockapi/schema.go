@@ -137,7 +137,8 @@ func appendString(buf []byte, s string) []byte {
 // definitions), anyOf, oneOf (the first branch that is not null is taken) and
 // allOf (branches merged). Objects get every listed property, in schema order;
 // below a nesting depth of 6, and for recursive $refs, only required ones,
-// with null chosen where allowed and arrays at their minimum length.
+// with null chosen where allowed and arrays at their minimum length. A
+// schema that requires infinite nesting gets null below depth 64.
 // Not supported: pattern, patternProperties, not, if/then/else,
 // dependentRequired; values are not checked against them.
 type generator struct {
@@ -146,7 +147,10 @@ type generator struct {
 	words []string
 }
 
-const maxGenDepth = 6
+const (
+	maxGenDepth     = 6
+	maxGenHardDepth = 64
+)
 
 func newGenerator(root any, seed uint64, words []string) *generator {
 	if len(words) == 0 {
@@ -182,6 +186,11 @@ func (g *generator) generate(buf []byte, s any, name string, depth int, refs []s
 		}
 		return appendString(buf, g.text(name, 0, -1))
 	}
+	if depth > maxGenHardDepth {
+		// Only a schema that cannot be satisfied without infinite nesting
+		// (a required, non-empty array of itself) gets here.
+		return append(buf, "null"...)
+	}
 	minimal := depth > maxGenDepth
 	if ref, ok := o.get("$ref"); ok {
 		if r, isStr := ref.(string); isStr {
@@ -192,7 +201,7 @@ func (g *generator) generate(buf []byte, s any, name string, depth int, refs []s
 			}
 			if target, err := resolveRef(g.root, r); err == nil {
 				if minimal {
-					depth = maxGenDepth + 1
+					depth = max(depth, maxGenDepth+1)
 				}
 				return g.generate(buf, target, name, depth+1, append(refs, r))
 			}

@@ -135,6 +135,12 @@ func validate(root, s any, v any, path string) []string {
 		if m, ok := sch["maximum"].(float64); ok && v > m {
 			fail("%v > maximum %v", v, m)
 		}
+		if ex, _ := sch["exclusiveMinimum"].(bool); ex && v <= sch["minimum"].(float64) {
+			fail("%v <= exclusive minimum %v", v, sch["minimum"])
+		}
+		if ex, _ := sch["exclusiveMaximum"].(bool); ex && v >= sch["maximum"].(float64) {
+			fail("%v >= exclusive maximum %v", v, sch["maximum"])
+		}
 		if m, ok := sch["exclusiveMinimum"].(float64); ok && v <= m {
 			fail("%v <= exclusiveMinimum %v", v, m)
 		}
