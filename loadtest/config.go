@@ -34,6 +34,10 @@ type Config struct {
 
 	Cluster ClusterConfig `json:"cluster"`
 
+	// GOGC, when not 0, sets the garbage collector's target percentage in
+	// each scale's process (lower: less memory, more CPU); -1 turns it off.
+	GOGC int `json:"gogc"`
+
 	Delay       time.Duration `json:"delay_ns"`           // pause between scales
 	Timeout     time.Duration `json:"timeout_ns"`         // per scale; 0 = none
 	MemoryLimit int64         `json:"memory_limit_bytes"` // skip scales whose fitted peak memory exceeds it; 0 = none
@@ -81,7 +85,7 @@ func DefaultConfig() Config {
 		SampleConversations:  1000,
 		SampleTopics:         20,
 		Seed:                 42,
-		EmbedChunk:           1000,
+		EmbedChunk:           500,
 		PriceModel:           "text-embedding-3-small",
 		Cluster:              ClusterConfig{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
 		TargetConversations:  10000,
@@ -128,7 +132,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sample corpus of %d conversations in %d topics: too small", c.SampleConversations, c.SampleTopics)
 	}
 	if c.EmbedChunk < 1 {
-		c.EmbedChunk = 1000
+		c.EmbedChunk = 500
 	}
 	if c.TargetConversations < 1 || c.MonthlyConversations < 0 {
 		return fmt.Errorf("target conversations %d / monthly %d: must be positive", c.TargetConversations, c.MonthlyConversations)

@@ -47,9 +47,15 @@ type stageMeter struct {
 	resetErr error
 }
 
+// startStage starts measuring a stage. It first collects the garbage of the
+// stage before and returns freed memory to the kernel (not timed), so that
+// a stage's peak is its own work on top of the data it inherits, not the
+// previous stage's leftovers.
 func startStage() *stageMeter {
-	m := &stageMeter{start: time.Now()}
+	debug.FreeOSMemory()
+	m := &stageMeter{}
 	m.resetErr = procstat.ResetPeak()
+	m.start = time.Now()
 	if s, err := procstat.Read(); err == nil {
 		m.cpu = s.CPU
 	}
@@ -76,6 +82,18 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 		progress = func(Event) {}
 	}
 	cfg := &job.Config
+	gogc := debug.SetGCPercent(100) // read the setting in force (GOGC)...
+	debug.SetGCPercent(gogc)        // ...and put it back
+	if cfg.GOGC != 0 {
+		gogc = debug.SetGCPercent(cfg.GOGC)
+		defer debug.SetGCPercent(gogc)
+		gogc = cfg.GOGC
+	}
+	if tk.Warmup != nil {
+		if err := tk.Warmup(); err != nil {
+			return nil, err
+		}
+	}
 	runtime.GC()
 	debug.FreeOSMemory()
 	before, err := procstat.Read()
@@ -83,7 +101,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 		return nil, err
 	}
 	res := &ScaleResult{Scale: job.Scale, Generated: job.Generated, DuplicateFallbacks: job.Fallbacks, RewrittenDuplicates: job.Rewritten,
-		Clusterer: cfg.Cluster.Name(), Isolation: job.Isolation, BaselineRSSBytes: before.RSS}
+		Clusterer: cfg.Cluster.Name(), Isolation: job.Isolation, BaselineRSSBytes: before.RSS, GOGC: gogc}
 
 	// Load: read the records as a pipeline would, and render their texts.
 	progress(Event{Scale: job.Scale, Stage: "load"})
@@ -129,6 +147,15 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 		progress(Event{Scale: job.Scale, Stage: "embed", Done: hi, Total: n})
 	}
 	res.Stages.Embed = m.stop()
+	// Count tokens locally (untimed) when the embedder reports none, for
+	// the estimated cost.
+	var localTokens int64
+	if ur, ok := emb.(embed.UsageReporter); !ok || ur.Usage().Tokens == 0 {
+		for _, s := range texts {
+			localTokens += int64(tokens.Count(s))
+		}
+	}
+	texts = nil
 
 	// Cluster.
 	progress(Event{Scale: job.Scale, Stage: "cluster", Total: n})
@@ -148,19 +175,20 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	if err := os.MkdirAll(job.ArtifactDir, 0o755); err != nil {
 		return nil, err
 	}
+	npy := filepath.Join(job.ArtifactDir, "embeddings.npy")
+	if err := vecfile.Write(npy, x, n, dims); err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	x = nil // the vectors are on disk; the rest of the stage does not need them
+	if res.Storage.VectorsNPYBytes, err = fileSize(npy); err != nil {
+		return nil, err
+	}
 	found := clustersOf(labels, in.chatIDs())
 	if res.Storage.ResultsJSONLBytes, err = writeResults(tk, job.ArtifactDir, ".jsonl", in, found); err != nil {
 		return nil, fmt.Errorf("write: %w", err)
 	}
 	if res.Storage.ResultsParquetBytes, err = writeResults(tk, job.ArtifactDir, ".parquet", in, found); err != nil {
 		return nil, fmt.Errorf("write: %w", err)
-	}
-	npy := filepath.Join(job.ArtifactDir, "embeddings.npy")
-	if err := vecfile.Write(npy, x, n, dims); err != nil {
-		return nil, fmt.Errorf("write: %w", err)
-	}
-	if res.Storage.VectorsNPYBytes, err = fileSize(npy); err != nil {
-		return nil, err
 	}
 	res.Stages.Write = m.stop()
 	if err := ctx.Err(); err != nil {
@@ -192,11 +220,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 			Errors: u.Errors, Tokens: u.Tokens, CostUSD: u.CostUSD}
 	}
 	if res.API.Tokens == 0 {
-		var t int64
-		for _, s := range texts {
-			t += int64(tokens.Count(s))
-		}
-		res.API.Tokens, res.API.TokensLocal = t, true
+		res.API.Tokens, res.API.TokensLocal = localTokens, true
 	}
 	res.API.PriceModel = cfg.PriceModel
 	if p, ok := embed.PricePerMillion(cfg.PriceModel); ok {

@@ -58,6 +58,9 @@ type ScaleResult struct {
 	Dims          int    `json:"dims"`
 	Clusterer     string `json:"clusterer"`
 	Isolation     string `json:"isolation"` // "process" (own child process) or "in-process"
+	// GOGC is the garbage collector's target percentage in force (Go's
+	// default 100, the GOGC environment variable, or --gogc).
+	GOGC int `json:"gogc"`
 
 	BaselineRSSBytes int64 `json:"baseline_rss_bytes"` // resident memory before any work
 	PeakRSSBytes     int64 `json:"peak_rss_bytes"`     // highest resident memory over all stages

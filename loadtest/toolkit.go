@@ -20,6 +20,12 @@ type Toolkit struct {
 	// NewEmbedder builds the embedder from the embedder flags in args; corpus
 	// is the texts about to be embedded (a lexical embedder fits its IDF on it).
 	NewEmbedder func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error)
+	// Warmup, if set, runs in each worker before its baseline memory is
+	// measured: loading what every scale needs whatever its size (kura's
+	// cl100k_base tokenizer, used for token accounting in every mode), so
+	// that the garbage of loading it is not counted as the work's memory.
+	// What it keeps is part of the baseline and of the peak.
+	Warmup func() error
 	// Cluster labels n points of d dimensions (row-major x); -1 is noise.
 	Cluster func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error)
 }
