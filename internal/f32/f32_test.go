@@ -120,7 +120,7 @@ func TestPortableMatchesReference(t *testing.T) {
 func TestBatchDistances(t *testing.T) {
 	withImpl(t, func(t *testing.T, im *impl) {
 		r := rand.New(rand.NewPCG(5, 6))
-		for _, tc := range []struct{ na, nb, d int }{{1, 1, 1}, {3, 5, 7}, {17, 40, 384}, {5, 300, 64}, {2, 3, 0}} {
+		for _, tc := range []struct{ na, nb, d int }{{1, 1, 1}, {3, 5, 7}, {17, 40, 384}, {5, 300, 64}, {4, 9, 100}, {3, 8, 1541}, {2, 3, 0}} {
 			a, b := randVec(r, tc.na*tc.d), randVec(r, tc.nb*tc.d)
 			dst := make([]float32, tc.na*tc.nb)
 			SqDistBlock(dst, a, tc.na, b, tc.nb, tc.d)
