@@ -7,10 +7,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 
+	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/tokens"
 )
 
@@ -291,40 +291,10 @@ func (s *Server) vectors(ctx context.Context, texts []string, dims int) ([][]flo
 		return vecs, nil
 	}
 	vecs := make([][]float32, len(texts))
-	flat := make([]float32, len(texts)*dims)
 	for i, t := range texts {
-		vecs[i] = flat[i*dims : (i+1)*dims : (i+1)*dims]
-		HashVector(vecs[i], t)
+		vecs[i] = mock.Vector(t, dims, 0)
 	}
 	return vecs, nil
-}
-
-// HashVector fills dst with a deterministic unit vector drawn from a hash of
-// text: FNV-1a (64-bit) seeds a SplitMix64 stream whose values, mapped to
-// [-1,1), are normalised to unit length. Equal texts give equal vectors;
-// different texts give nearly orthogonal ones.
-func HashVector(dst []float32, text string) {
-	h := fnv.New64a()
-	h.Write([]byte(text))
-	state := h.Sum64()
-	var norm float64
-	for i := range dst {
-		state += 0x9e3779b97f4a7c15
-		z := state
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-		z ^= z >> 31
-		x := float64(int64(z)) / (1 << 63) // [-1,1)
-		dst[i] = float32(x)
-		norm += x * x
-	}
-	if norm == 0 {
-		return
-	}
-	inv := 1 / math.Sqrt(norm)
-	for i := range dst {
-		dst[i] = float32(float64(dst[i]) * inv)
-	}
 }
 
 func normalize(v []float32) []float32 {

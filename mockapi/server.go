@@ -10,6 +10,9 @@
 // of injected faults among the first N requests depends only on the seed, not
 // on timing or concurrency. Embedding vectors depend only on the input text
 // (or come from Config.Embedder), and chat answers only on the request.
+// Without an Embedder the vectors are those of the mock embedder
+// (embed/mock.Vector with seed 0), so a rehearsal through this server yields
+// exactly the vectors of kura's --embedder mock.
 //
 // # Order of processing
 //
@@ -102,8 +105,9 @@ type Config struct {
 	Dims int
 	// Seed seeds the fault and jitter stream.
 	Seed int64
-	// Embedder, when set, computes the vectors; nil gives deterministic unit
-	// vectors from a hash of each input. A request's "dimensions" smaller
+	// Embedder, when set, computes the vectors; nil gives the mock
+	// embedder's deterministic unit vectors from a hash of each input
+	// (embed/mock.Vector(text, dims, 0)). A request's "dimensions" smaller
 	// than Embedder.Dims() truncates and renormalises, as text-embedding-3 does.
 	Embedder embed.Embedder
 

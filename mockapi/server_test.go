@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/tokens"
 )
 
@@ -133,11 +134,10 @@ func TestEmbeddingsFormat(t *testing.T) {
 				if len(v) != tt.dims {
 					t.Fatalf("data[%d]: %d dims, want %d", i, len(v), tt.dims)
 				}
-				hv := make([]float32, tt.dims)
-				HashVector(hv, text)
+				hv := mock.Vector(text, tt.dims, 0)
 				for j := range v {
 					if v[j] != hv[j] {
-						t.Fatalf("data[%d][%d] = %v, want HashVector's %v", i, j, v[j], hv[j])
+						t.Fatalf("data[%d][%d] = %v, want mock.Vector's %v", i, j, v[j], hv[j])
 					}
 				}
 			}
@@ -145,29 +145,6 @@ func TestEmbeddingsFormat(t *testing.T) {
 				t.Errorf("usage %+v, want %d tokens", r.Usage, want)
 			}
 		})
-	}
-}
-
-func TestHashVector(t *testing.T) {
-	a, b, a2 := make([]float32, 384), make([]float32, 384), make([]float32, 384)
-	HashVector(a, "the same text")
-	HashVector(a2, "the same text")
-	HashVector(b, "another text")
-	var na, dot float64
-	for i := range a {
-		if a[i] != a2[i] {
-			t.Fatal("HashVector is not deterministic")
-		}
-		na += float64(a[i]) * float64(a[i])
-		dot += float64(a[i]) * float64(b[i])
-	}
-	if math.Abs(na-1) > 1e-5 {
-		t.Errorf("|v|^2 = %v, want 1 within 1e-5", na)
-	}
-	// Independent random directions in 384 dims: |cos| is about 0.05, and
-	// above 0.3 with negligible probability.
-	if math.Abs(dot) > 0.3 {
-		t.Errorf("cos(a, b) = %v, want |cos| < 0.3 for unrelated texts", dot)
 	}
 }
 
