@@ -153,8 +153,9 @@ const (
 )
 
 func newGenerator(root any, seed uint64, words []string) *generator {
-	if len(words) == 0 {
-		words = fallbackWords
+	if len(words) < 8 {
+		// Too few words to vary: pad with generic ones.
+		words = append(append([]string(nil), words...), fallbackWords...)
 	}
 	return &generator{root: root, state: seed, words: words}
 }
@@ -767,6 +768,7 @@ func (g *generator) word() string { return g.words[g.intn(len(g.words))] }
 // that the text reads as a fragment of the conversation; sentence
 // capitalises it and ends it with a full stop.
 func (g *generator) phrase(k int, sentence bool) string {
+	k = min(k, len(g.words))
 	start := g.intn(len(g.words))
 	parts := make([]string, k)
 	for i := range parts {
