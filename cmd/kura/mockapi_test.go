@@ -23,8 +23,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestMockAPICommand(t *testing.T) {
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
@@ -54,7 +58,9 @@ func TestMockAPICommand(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	var r struct{ Data []struct{ Embedding []float32 } }
+	var r struct {
+		Data []struct{ Embedding []float32 }
+	}
 	if err := json.Unmarshal(body, &r); err != nil || len(r.Data) != 2 || len(r.Data[0].Embedding) != 8 {
 		t.Fatalf("answer %s (%v), want 2 vectors of 8 dims", body, err)
 	}
