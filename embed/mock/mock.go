@@ -32,9 +32,12 @@ type Options struct {
 	Seed        uint64        // mixed into every vector; default 0
 }
 
-// Embedder is the mock embedder; it is safe for concurrent use.
+// Embedder is the mock embedder; it is safe for concurrent use, and
+// Concurrency bounds the simulated requests in flight across all calls, as
+// the OpenAI client's does.
 type Embedder struct {
-	o Options
+	o   Options
+	sem chan struct{}
 
 	requests, inputs, tokens, truncated atomic.Int64
 }
@@ -53,7 +56,7 @@ func New(o Options) *Embedder {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 5
 	}
-	return &Embedder{o: o}
+	return &Embedder{o: o, sem: make(chan struct{}, o.Concurrency)}
 }
 
 // Name returns "mock:" and the model it stands in for.
@@ -83,7 +86,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	}
 	batches := embed.Split(texts, e.o.BatchSize, embed.OpenAILimits)
 	out := make([][]float32, len(texts))
-	sem := make(chan struct{}, e.o.Concurrency)
+	sem := e.sem
 	var wg sync.WaitGroup
 	var failed atomic.Bool
 	for _, b := range batches {

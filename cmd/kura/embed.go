@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/mock"
+	"github.com/kura-go/kura/internal/progress"
+	"github.com/kura-go/kura/vecfile"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newEmbedCmd) }
+
+type embedCmdFlags struct {
+	in, out, kind, statsJSON string
+	chunk                    int
+	ef                       embedderFlags
+}
+
+func newEmbedCmd() *cobra.Command {
+	var f embedCmdFlags
+	cmd := &cobra.Command{
+		Use:   "embed --in FILE --out VECTORS.npy",
+		Short: "Embed summaries, conversations or lines of text into a .npy matrix",
+		Long: `embed turns texts into vectors, one row per record, in input order, and writes
+them as a float32 .npy matrix (or raw .f32).
+
+Input: Kura summaries or conversations as JSONL or Parquet, or plain text with
+one text per line (.txt). A summary is embedded as its own fields (summary,
+request, task, topic, languages, assistant errors; never chat_id or metadata);
+a conversation as its messages, "role: content" per line.
+
+The closing line (stdout) gives the count, time, throughput, requests,
+retries, tokens and cost; --stats-json writes the same as JSON.`,
+		Example: `  # Offline, with the weights-free hash embedder
+  kura embed --in checkpoints/summaries.jsonl --out vectors.npy --embedder hash
+
+  # OpenAI (reads OPENAI_API_KEY), 5 requests of 50 texts in flight
+  kura embed --in summaries.jsonl --out vectors.npy --embedder openai --model text-embedding-3-small
+
+  # Rehearse against a local fake API with latency and rate limits
+  kura mock-api --latency 100ms --rate-limit-rate 0.3 &
+  kura embed --in summaries.jsonl --out v.npy --embedder openai --base-url http://127.0.0.1:8089/v1
+
+  # No API calls at all: deterministic vectors, API-equivalent accounting
+  kura embed --in texts.txt --out v.npy --mock --stats-json stats.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runEmbed(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.in, "in", "", "input: summaries or conversations (.jsonl, .parquet), or text lines (.txt)")
+	fl.StringVar(&f.out, "out", "", "output vectors: .npy (float32) or .f32 (raw little-endian float32)")
+	fl.StringVar(&f.kind, "kind", "auto", "input records: auto, summaries, conversations or text (auto: from the file name, else the first record)")
+	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the run's statistics to this JSON file")
+	fl.IntVar(&f.chunk, "chunk", 20000, "texts per embedding call; two calls overlap so requests never pause, and memory stays bounded")
+	f.ef.addFlags(fl)
+	return cmd
+}
+
+// embedStats is what --stats-json writes.
+type embedStats struct {
+	Input          string      `json:"input"`
+	Output         string      `json:"output"`
+	Kind           string      `json:"kind"`
+	Embedder       string      `json:"embedder"`
+	Dims           int         `json:"dims"`
+	Texts          int         `json:"texts"`
+	Seconds        float64     `json:"seconds"`
+	TextsPerSecond float64     `json:"texts_per_second"`
+	Usage          embed.Usage `json:"usage"`
+	// APICostUSD is, for the mock, what the same tokens would have cost
+	// through the API model it stands in for.
+	APICostUSD *float64 `json:"api_cost_usd,omitempty"`
+}
+
+func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
+	if f.in == "" || f.out == "" {
+		return usageErrorf("--in and --out are required")
+	}
+	if _, err := vecfile.FormatOf(f.out); err != nil {
+		return usageErrorf("--out: %v", err)
+	}
+	if f.chunk < 1 {
+		return usageErrorf("--chunk must be at least 1, not %d", f.chunk)
+	}
+	if err := f.ef.validate(); err != nil {
+		return err
+	}
+	if st, err := os.Stat(filepath.Dir(f.out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("--out %s: directory %s does not exist", f.out, filepath.Dir(f.out))
+	}
+	ctx := cmd.Context()
+	kind, texts, err := readEmbedInput(f.in, f.kind)
+	if err != nil {
+		return err
+	}
+	if len(texts) == 0 {
+		return fmt.Errorf("%s: no records to embed", f.in)
+	}
+	slog.Debug("input read", "file", f.in, "kind", kind, "texts", len(texts))
+
+	e, err := f.ef.build(ctx, texts)
+	if err != nil {
+		return err
+	}
+	bar := progress.New(cmd.ErrOrStderr(), "embed", int64(len(texts)), stderrIsTerminal())
+	ctx = embed.WithProgress(ctx, func(n int) { bar.Add(int64(n)) })
+	start := time.Now()
+	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+
+	st := embedStats{
+		Input: f.in, Output: f.out, Kind: kind, Embedder: e.Name(), Dims: dims, Texts: len(texts),
+		Seconds: elapsed.Seconds(), TextsPerSecond: float64(len(texts)) / elapsed.Seconds(),
+	}
+	if ur, ok := e.(embed.UsageReporter); ok {
+		st.Usage = ur.Usage()
+	}
+	if _, isMock := e.(*mock.Embedder); isMock {
+		if c, ok := f.ef.apiCost(st.Usage.Tokens); ok {
+			st.APICostUSD = &c
+		}
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), closingLine(&st))
+	if f.statsJSON != "" {
+		b, _ := json.MarshalIndent(st, "", "  ")
+		if err := os.WriteFile(f.statsJSON, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("--stats-json: %w", err)
+		}
+	}
+	return nil
+}
+
+func closingLine(st *embedStats) string {
+	u := st.Usage
+	var b strings.Builder
+	fmt.Fprintf(&b, "embedded %d texts in %.2fs (%.0f texts/s) with %s, %d dims: %d requests, %d retries (%d rate-limited, %d errors), %d tokens",
+		st.Texts, st.Seconds, st.TextsPerSecond, st.Embedder, st.Dims, u.Requests, u.Retries, u.RateLimited, u.Errors, u.Tokens)
+	if u.Truncated > 0 {
+		fmt.Fprintf(&b, " (%d inputs truncated)", u.Truncated)
+	}
+	fmt.Fprintf(&b, ", cost $%.4f", u.CostUSD)
+	if st.APICostUSD != nil {
+		fmt.Fprintf(&b, " (via the API: $%.4f)", *st.APICostUSD)
+	}
+	fmt.Fprintf(&b, " -> %s", st.Output)
+	return b.String()
+}
+
+// embedToFile embeds texts in chunks and streams the vectors to out, via a
+// temporary file renamed into place only when everything succeeded. Two
+// chunks are in flight at once so that an embedder's requests never drain
+// at a chunk boundary. It returns the vector length.
+func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, chunk int) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		vecs [][]float32
+		err  error
+	}
+	var pending []chan result
+	launch := func(lo int) {
+		hi := min(lo+chunk, len(texts))
+		ch := make(chan result, 1)
+		go func() {
+			v, err := e.Embed(ctx, texts[lo:hi])
+			if err == nil && len(v) != hi-lo {
+				err = fmt.Errorf("%s returned %d vectors for %d texts", e.Name(), len(v), hi-lo)
+			}
+			if err != nil {
+				err = fmt.Errorf("embedding texts %d-%d: %w", lo+1, hi, err)
+			}
+			ch <- result{v, err}
+		}()
+		pending = append(pending, ch)
+	}
+	next := 0
+	for ; next < len(texts) && len(pending) < 2; next += chunk {
+		launch(next)
+	}
+
+	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(strings.TrimSuffix(out, filepath.Ext(out)))+fmt.Sprintf(".partial-%d", os.Getpid())+filepath.Ext(out))
+	var w *vecfile.Writer
+	fail := func(err error) (int, error) {
+		cancel()
+		for _, ch := range pending {
+			<-ch
+		}
+		if w != nil {
+			w.Close()
+			os.Remove(tmp)
+		}
+		return 0, err
+	}
+	dims := 0
+	var row []float32
+	for len(pending) > 0 {
+		r := <-pending[0]
+		pending = pending[1:]
+		if r.err != nil {
+			return fail(r.err)
+		}
+		if next < len(texts) {
+			launch(next)
+			next += chunk
+		}
+		if w == nil {
+			dims = len(r.vecs[0])
+			var err error
+			if w, err = vecfile.Create(tmp, dims); err != nil {
+				return fail(err)
+			}
+			row = make([]float32, 0, dims*min(chunk, 1024))
+		}
+		for i, v := range r.vecs {
+			if len(v) != dims {
+				return fail(fmt.Errorf("%s returned a %d-dimensional vector after %d-dimensional ones (row %d)", e.Name(), len(v), dims, w.Rows()+i+1))
+			}
+			row = append(row, v...)
+			if len(row) == cap(row) || i == len(r.vecs)-1 {
+				if err := w.Write(row); err != nil {
+					return fail(err)
+				}
+				row = row[:0]
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		os.Remove(tmp)
+		return 0, err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("--out: %w", err)
+	}
+	return dims, nil
+}
+
+// readEmbedInput reads the texts to embed and says what they were.
+func readEmbedInput(path, kindFlag string) (string, []string, error) {
+	kind := strings.ToLower(strings.TrimSpace(kindFlag))
+	if kind == "auto" {
+		var err error
+		if kind, err = detectEmbedKind(path); err != nil {
+			return "", nil, err
+		}
+	}
+	switch kind {
+	case "text", "txt":
+		texts, err := readTextLines(path)
+		return "text", texts, err
+	case "summaries", "summary":
+		sums, err := conversation.ReadFile[conversation.ConversationSummary](path, conversation.ReadOptions{})
+		if err != nil {
+			return "", nil, err
+		}
+		texts := make([]string, len(sums))
+		for i := range sums {
+			if texts[i] = embed.SummaryText(&sums[i]); texts[i] == "" {
+				return "", nil, fmt.Errorf("%s: record %d (chat_id %q): summary has no text to embed", path, i+1, sums[i].ChatID)
+			}
+		}
+		return "summaries", texts, nil
+	case "conversations", "conversation":
+		convs, err := conversation.ReadFile[conversation.Conversation](path, conversation.ReadOptions{})
+		if err != nil {
+			return "", nil, err
+		}
+		texts := make([]string, len(convs))
+		for i := range convs {
+			if texts[i] = embed.ConversationText(&convs[i]); texts[i] == "" {
+				return "", nil, fmt.Errorf("%s: record %d (chat_id %q): conversation has no message text to embed", path, i+1, convs[i].ChatID)
+			}
+		}
+		return "conversations", texts, nil
+	}
+	return "", nil, usageErrorf("--kind must be auto, summaries, conversations or text, not %q", kindFlag)
+}
+
+// detectEmbedKind infers the input kind from the file name (.txt,
+// summaries.jsonl, conversations.parquet, ...), else from the first JSONL
+// record's fields.
+func detectEmbedKind(path string) (string, error) {
+	if strings.EqualFold(filepath.Ext(path), ".txt") {
+		return "text", nil
+	}
+	if k, ok := conversation.KindOf(path); ok {
+		switch k {
+		case conversation.Summaries:
+			return "summaries", nil
+		case conversation.Conversations:
+			return "conversations", nil
+		default:
+			return "", usageErrorf("%s holds %s; embed takes summaries, conversations or text", path, k.Label())
+		}
+	}
+	if conversation.FormatOf(path) == conversation.Parquet {
+		return "", usageErrorf("%s: cannot tell summaries from conversations by the name; give --kind", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if t := strings.TrimSpace(string(b)); t != "" {
+			var probe map[string]json.RawMessage
+			if json.Unmarshal([]byte(t), &probe) != nil {
+				return "", fmt.Errorf("%s:%d: not a JSON object; for plain text lines name the file .txt or give --kind text", path, line)
+			}
+			if _, ok := probe["messages"]; ok {
+				return "conversations", nil
+			}
+			if _, ok := probe["summary"]; ok {
+				return "summaries", nil
+			}
+			return "", fmt.Errorf("%s:%d: record has neither \"summary\" nor \"messages\"; give --kind", path, line)
+		}
+		if err == io.EOF {
+			return "", fmt.Errorf("%s: empty file", path)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+	}
+}
+
+// readTextLines reads one text per line. Blank lines are an error: every
+// line becomes a row of the output, and an empty text has no embedding (the
+// OpenAI API rejects it).
+func readTextLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var texts []string
+	br := bufio.NewReaderSize(f, 1<<20)
+	for line := 1; ; line++ {
+		s, err := br.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		if errors.Is(err, io.EOF) && s == "" {
+			return texts, nil
+		}
+		s = strings.TrimRight(s, "\r\n")
+		if strings.TrimSpace(s) == "" {
+			return nil, fmt.Errorf("%s:%d: blank line: every line is one text to embed; remove blank lines", path, line)
+		}
+		texts = append(texts, s)
+		if errors.Is(err, io.EOF) {
+			return texts, nil
+		}
+	}
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kura-go/kura/embed/mock"
+	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/mockapi"
+	"github.com/kura-go/kura/vecfile"
+)
+
+func runEmbedCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(append([]string{"embed"}, args...))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestEmbedCommandTextMock(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "texts.txt")
+	lines := []string{"first text", "second text", "a third, longer text about clustering"}
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	out := filepath.Join(dir, "v.npy")
+	stats := filepath.Join(dir, "stats.json")
+	stdout, err := runEmbedCLI(t, "--in", in, "--out", out, "--mock", "--dims", "8", "--batch-size", "2", "--stats-json", stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, rows, cols, err := vecfile.Read(out, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3 || cols != 8 {
+		t.Fatalf("%dx%d matrix, want 3x8", rows, cols)
+	}
+	for i, s := range lines {
+		if !reflect.DeepEqual(data[i*8:(i+1)*8], mock.Vector(s, 8, 0)) {
+			t.Errorf("row %d is not the mock vector of %q", i, s)
+		}
+	}
+	if !strings.Contains(stdout, "embedded 3 texts in") || !strings.Contains(stdout, "with mock:text-embedding-3-small, 8 dims: 2 requests, 0 retries") ||
+		!strings.Contains(stdout, "cost $0.0000 (via the API: $0.0000) -> "+out) {
+		t.Errorf("closing line %q", stdout)
+	}
+	var st embedStats
+	b, _ := os.ReadFile(stats)
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Texts != 3 || st.Dims != 8 || st.Kind != "text" || st.Usage.Requests != 2 || st.Usage.Tokens != 11 || st.APICostUSD == nil {
+		t.Errorf("stats %+v", st)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*partial*"))
+	if len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+func TestEmbedCommandSummariesHash(t *testing.T) {
+	in := filepath.Join(shared.Path(t, "data/kura-mtbench"), "summaries.jsonl")
+	out := filepath.Join(t.TempDir(), "v.f32")
+	stdout, err := runEmbedCLI(t, "--in", in, "--out", out, "--embedder", "hash", "--dims", "256", "--chunk", "300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rows, cols, err := vecfile.Read(out, 256)
+	if err != nil || rows != 1000 || cols != 256 {
+		t.Fatalf("%dx%d, %v; want 1000x256", rows, cols, err)
+	}
+	if !strings.Contains(stdout, "embedded 1000 texts") || !strings.Contains(stdout, "with hash, 256 dims") {
+		t.Errorf("closing line %q", stdout)
+	}
+}
+
+// TestEmbedCommandAgainstMockAPI embeds through the OpenAI client against
+// kura's fake API with injected 429s and 500s: every row must be exactly the
+// vector of its text, and the client's counts must match the server's.
+func TestEmbedCommandAgainstMockAPI(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, url, err := mockapi.Start(ctx, "127.0.0.1:0", mockapi.Config{Dims: 16, RateLimitRate: 0.3, ErrorRate: 0.05, RetryAfter: 10 * 1e6, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "texts.txt")
+	var lines []string
+	for i := 0; i < 400; i++ {
+		lines = append(lines, "text number "+strings.Repeat("x", i%23)+" "+string(rune('a'+i%26)))
+	}
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")), 0o644)
+	out := filepath.Join(dir, "v.npy")
+	stats := filepath.Join(dir, "stats.json")
+	t.Setenv("OPENAI_API_KEY", "")
+	_, err = runEmbedCLI(t, "--in", in, "--out", out, "--base-url", url, "--batch-size", "10", "--max-retries", "30", "--stats-json", stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, rows, cols, err := vecfile.Read(out, 0)
+	if err != nil || rows != 400 || cols != 16 {
+		t.Fatalf("%dx%d, %v", rows, cols, err)
+	}
+	for i, s := range lines {
+		if !reflect.DeepEqual(data[i*16:(i+1)*16], mock.Vector(s, 16, 0)) {
+			t.Fatalf("row %d is not the vector of its text", i)
+		}
+	}
+	var st embedStats
+	b, _ := os.ReadFile(stats)
+	json.Unmarshal(b, &st)
+	s := srv.Stats()
+	u := st.Usage
+	if u.Requests != s.Requests || u.RateLimited != s.RateLimited || u.Errors != s.ServerErrors || u.Tokens != s.PromptTokens || u.Inputs != s.Inputs {
+		t.Errorf("client usage %+v\nserver stats %+v", u, s)
+	}
+	if s.RateLimited == 0 || s.ServerErrors == 0 || st.Embedder != "openai:text-embedding-3-small" {
+		t.Errorf("faults not exercised or wrong embedder: %+v, %s", s, st.Embedder)
+	}
+}
+
+func TestEmbedCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	txt := filepath.Join(dir, "t.txt")
+	os.WriteFile(txt, []byte("a\n\nb\n"), 0o644)
+	ok := filepath.Join(dir, "ok.txt")
+	os.WriteFile(ok, []byte("a\nb\n"), 0o644)
+	odd := filepath.Join(dir, "records.jsonl")
+	os.WriteFile(odd, []byte(`{"id": 1}`+"\n"), 0o644)
+	out := filepath.Join(dir, "v.npy")
+	usage := [][]string{
+		{"--out", out},
+		{"--in", ok},
+		{"--in", ok, "--out", filepath.Join(dir, "v.csv")},
+		{"--in", ok, "--out", out, "--embedder", "bert"},
+		{"--in", ok, "--out", out, "--mock", "--embedder", "hash"},
+		{"--in", ok, "--out", out, "--mock", "--batch-size", "0"},
+		{"--in", ok, "--out", out, "--mock", "--concurrency", "0"},
+		{"--in", ok, "--out", out, "--mock", "--max-retries", "-1"},
+		{"--in", ok, "--out", out, "--mock", "--price-per-million", "-2"},
+		{"--in", ok, "--out", out, "--mock", "--kind", "clusters"},
+		{"--in", ok, "--out", out, "--embedder", "openai", "--base-url", "localhost:1234"},
+	}
+	for _, args := range usage {
+		if code := run(context.Background(), append([]string{"embed"}, args...)); code != 2 {
+			t.Errorf("%v: exit code %d, want 2", args, code)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--in", txt, "--out", out, "--mock"}, txt + ":2: blank line"},
+		{[]string{"--in", odd, "--out", out, "--mock"}, odd + `:1: record has neither "summary" nor "messages"`},
+		{[]string{"--in", filepath.Join(dir, "missing.txt"), "--out", out, "--mock"}, "no such file"},
+		{[]string{"--in", ok, "--out", filepath.Join(dir, "nodir", "v.npy"), "--mock"}, "does not exist"},
+		{[]string{"--in", ok, "--out", out, "--embedder", "openai", "--base-url", "http://127.0.0.1:1/v1", "--max-retries", "0"}, "inputs 0-1: "},
+	} {
+		_, err := runEmbedCLI(t, tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("output written despite errors: %v", err)
+	}
+}
+
+func TestEmbedderChoice(t *testing.T) {
+	empty := t.TempDir()
+	for _, v := range []string{"KURA_MODEL_DIR", "OPENAI_BASE_URL"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("HF_HOME", empty)
+	t.Setenv("HF_HUB_CACHE", empty)
+	t.Setenv("XDG_CACHE_HOME", empty)
+	t.Setenv("HOME", empty)
+	tests := []struct {
+		name, key string
+		f         embedderFlags
+		want      string
+	}{
+		{"auto with a key", "sk-x", embedderFlags{kind: "auto"}, "openai"},
+		{"auto without key or model", "", embedderFlags{kind: "auto"}, "hash"},
+		{"auto with a base URL", "", embedderFlags{kind: "auto", baseURL: "http://127.0.0.1:1/v1"}, "openai"},
+		{"mock shorthand", "sk-x", embedderFlags{kind: "auto", mock: true}, "mock"},
+		{"explicit", "sk-x", embedderFlags{kind: "HASH"}, "hash"},
+	}
+	for _, tt := range tests {
+		t.Setenv("OPENAI_API_KEY", tt.key)
+		got, why, err := tt.f.choice()
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %q (%s), %v; want %q", tt.name, got, why, err, tt.want)
+		}
+	}
+	t.Setenv("OPENAI_API_KEY", "")
+	bad := embedderFlags{kind: "auto", modelDir: filepath.Join(empty, "nope")}
+	if _, _, err := bad.choice(); err == nil {
+		t.Error("auto with an unusable --model-dir: no error")
+	}
+}
