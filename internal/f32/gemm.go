@@ -45,16 +45,36 @@ func gemm(im *impl, workers int, transA, transB bool, m, n, k int, alpha float32
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("f32: Gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
+	if transB {
+		checkMatrix("b", n, k, ldb, len(b))
+	} else {
+		checkMatrix("b", k, n, ldb, len(b))
+	}
+	g := im.gemm
+	packB := func(dst []float32, j0, p0, nb, kb int) []float32 {
+		if transB {
+			g.packGather(dst, b, ldb, j0, p0, nb, kb, g.nr, 1)
+		} else {
+			packCopy(dst, b, ldb, p0, j0, nb, kb, g.nr, 1)
+		}
+		return dst[:(nb+g.nr-1)/g.nr*g.nr*kb]
+	}
+	gemmWith(im, workers, transA, m, n, k, alpha, a, lda, packB, beta, c, ldc)
+}
+
+// bSource returns the packed kb×nb block of op(B) at rows [p0, p0+kb) and
+// columns [j0, j0+nb) (j0 a multiple of nr, p0 of kc), in panels of nr
+// columns, either packing it into dst or returning stored panels.
+type bSource func(dst []float32, j0, p0, nb, kb int) []float32
+
+// gemmWith checks A and C, handles alpha, beta and the trivial cases, and
+// splits the product over up to workers goroutines.
+func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a []float32, lda int, packB bSource, beta float32, c []float32, ldc int) {
 	checkMatrix("c", m, n, ldc, len(c))
 	if transA {
 		checkMatrix("a", k, m, lda, len(a))
 	} else {
 		checkMatrix("a", m, k, lda, len(a))
-	}
-	if transB {
-		checkMatrix("b", n, k, ldb, len(b))
-	} else {
-		checkMatrix("b", k, n, ldb, len(b))
 	}
 	if m == 0 || n == 0 {
 		return
@@ -84,11 +104,13 @@ func gemm(im *impl, workers int, transA, transB bool, m, n, k int, alpha float32
 		w = min(w, tilesN)
 	}
 	if w <= 1 {
-		g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, load, c, ldc)
+		g.serial(transA, m, n, k, alpha, a, lda, packB, load, c, ldc)
 		return
 	}
 	// Give each worker a contiguous run of whole register tiles. Splitting
-	// only changes which goroutine computes a tile, never how.
+	// only changes which goroutine computes a tile, never how: the k
+	// blocking, and so the order of operations behind every element, is
+	// the same.
 	var wg sync.WaitGroup
 	tiles := tilesM
 	if !splitM {
@@ -108,16 +130,11 @@ func gemm(im *impl, workers int, transA, transB bool, m, n, k int, alpha float32
 				} else {
 					sa = a[i0*lda:]
 				}
-				g.serial(transA, transB, i1-i0, n, k, alpha, sa, lda, b, ldb, load, c[i0*ldc:], ldc)
+				g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, load, c[i0*ldc:], ldc)
 			} else {
 				j0, j1 := t0*g.nr, min(n, t1*g.nr)
-				var sb []float32
-				if transB {
-					sb = b[j0*ldb:]
-				} else {
-					sb = b[j0:]
-				}
-				g.serial(transA, transB, m, j1-j0, k, alpha, a, lda, sb, ldb, load, c[j0:], ldc)
+				sub := func(dst []float32, jb, p0, nb, kb int) []float32 { return packB(dst, j0+jb, p0, nb, kb) }
+				g.serial(transA, m, j1-j0, k, alpha, a, lda, sub, load, c[j0:], ldc)
 			}
 		}
 		if i == w-1 {
@@ -165,7 +182,7 @@ func alignedFloats(buf []float32, n int) []float32 {
 
 // serial is the single-goroutine blocked GEMM: C = op(A)·op(B)·alpha + C·load
 // (load 0 means C is overwritten by the first k block).
-func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, load int, c []float32, ldc int) {
+func (g *gemmKernel) serial(transA bool, m, n, k int, alpha float32, a []float32, lda int, packB bSource, load int, c []float32, ldc int) {
 	mr, nr := g.mr, g.nr
 	mcMax := min(g.mc, (m+mr-1)/mr*mr)
 	ncMax := min(g.nc, (n+nr-1)/nr*nr)
@@ -185,11 +202,7 @@ func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a [
 			if pc > 0 {
 				ld = 1
 			}
-			if transB {
-				g.packGather(buf.b, b, ldb, jc, pc, nb, kb, nr, 1)
-			} else {
-				packCopy(buf.b, b, ldb, pc, jc, nb, kb, nr, 1)
-			}
+			pb := packB(buf.b, jc, pc, nb, kb)
 			for ic := 0; ic < m; ic += g.mc {
 				mb := min(g.mc, m-ic)
 				if transA {
@@ -197,7 +210,7 @@ func (g *gemmKernel) serial(transA, transB bool, m, n, k int, alpha float32, a [
 				} else {
 					g.packGather(buf.a, a, lda, ic, pc, mb, kb, mr, alpha)
 				}
-				g.macro(mb, nb, kb, buf.a, buf.b, c[ic*ldc+jc:], ldc, ld, buf.tmp)
+				g.macro(mb, nb, kb, buf.a, pb, c[ic*ldc+jc:], ldc, ld, buf.tmp)
 			}
 		}
 	}
