@@ -221,13 +221,13 @@ func (g *Generator) Next() (conversation.Conversation, conversation.Conversation
 		g.perm = g.blockPerm(b, g.perm)
 		g.permBlock = b
 	}
-	return g.build(i, g.perm[i%k])
+	return g.build(i, g.perm[i%k], true)
 }
 
 // At returns conversation i (0-based) without changing the position of
 // Next. It is safe to call from several goroutines at once.
 func (g *Generator) At(i int) (conversation.Conversation, conversation.ConversationSummary, int) {
-	return g.build(i, g.TopicOf(i))
+	return g.build(i, g.TopicOf(i), true)
 }
 
 // TopicOf returns the topic number of conversation i.
@@ -380,8 +380,9 @@ const driftPercent = 30
 // baseTime is the creation time of the first conversation.
 var baseTime = time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)
 
-// build generates conversation i of topic t.
-func (g *Generator) build(i, t int) (conversation.Conversation, conversation.ConversationSummary, int) {
+// build generates conversation i of topic t; without withConv it returns
+// only the summary (the same one, since messages are drawn last).
+func (g *Generator) build(i, t int, withConv bool) (conversation.Conversation, conversation.ConversationSummary, int) {
 	k := len(g.topics)
 	c := &g.topics[t]
 	d := c.def
@@ -483,6 +484,23 @@ func (g *Generator) build(i, t int) (conversation.Conversation, conversation.Con
 		langs = append(langs, l)
 	}
 
+	chatID := string(g.appendChatID(make([]byte, 0, 36), i))
+	sum := conversation.ConversationSummary{
+		Summary:         string(sb),
+		Request:         &request,
+		Topic:           &label,
+		Languages:       langs,
+		Task:            &task,
+		ConcerningScore: &concerning,
+		UserFrustration: &frustration,
+		AssistantErrors: errs,
+		ChatID:          chatID,
+		Metadata:        map[string]any{"conversation_turns": nmsg, "model": model, "topic": d.slug},
+	}
+	if !withConv {
+		return conversation.Conversation{}, sum, t
+	}
+
 	// Messages.
 	created := baseTime.Add(time.Duration(i)*37*time.Second + time.Duration(r.intn(30_000_000))*time.Microsecond)
 	at := created
@@ -505,24 +523,11 @@ func (g *Generator) build(i, t int) (conversation.Conversation, conversation.Con
 		add("user", userClosings[r.intn(len(userClosings))])
 	}
 
-	chatID := string(g.appendChatID(make([]byte, 0, 36), i))
 	conv := conversation.Conversation{
 		ChatID:    chatID,
 		CreatedAt: conversation.Time{Time: created},
 		Messages:  msgs,
 		Metadata:  map[string]any{"conversation_turns": nmsg, "model": model, "topic": d.slug},
-	}
-	sum := conversation.ConversationSummary{
-		Summary:         string(sb),
-		Request:         &request,
-		Topic:           &label,
-		Languages:       langs,
-		Task:            &task,
-		ConcerningScore: &concerning,
-		UserFrustration: &frustration,
-		AssistantErrors: errs,
-		ChatID:          chatID,
-		Metadata:        map[string]any{"conversation_turns": nmsg, "model": model, "topic": d.slug},
 	}
 	return conv, sum, t
 }

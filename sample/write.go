@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"github.com/kura-go/kura/conversation"
@@ -189,7 +190,7 @@ func (g *Generator) encodeChunk(start, end int, topics []uint8) chunkResult {
 		if i == start || i%k == 0 {
 			perm = g.blockPerm(i/k, perm)
 		}
-		conv, sum, t := g.build(i, perm[i%k])
+		conv, sum, t := g.build(i, perm[i%k], true)
 		topics[i] = uint8(t)
 		if err := encodeLine(r.conv, ce, conv); err != nil {
 			r.err = fmt.Errorf("sample: encoding conversation %d: %w", i, err)
@@ -218,21 +219,20 @@ func encodeLine(buf *bytes.Buffer, enc *json.Encoder, v any) error {
 	return enc.Encode(v)
 }
 
-// writeClusters writes one ground-truth cluster per topic.
+// writeClusters writes one ground-truth cluster per topic. The chat ids are
+// streamed into the line rather than collected, so that even a single
+// topic of millions of conversations costs no memory: the rest of the line
+// comes from the record's own encoder, with an empty id list to fill in.
 func (g *Generator) writeClusters(ctx context.Context, f *os.File, topics []uint8) error {
 	w := bufio.NewWriterSize(f, 1<<20)
-	enc := json.NewEncoder(w)
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
-	var ids []string
+	const key = `"chat_ids":[`
+	var id []byte
 	for t := range g.topics {
 		if err := ctx.Err(); err != nil {
 			return err
-		}
-		ids = ids[:0]
-		for i, tt := range topics {
-			if int(tt) == t {
-				ids = append(ids, g.ChatID(i))
-			}
 		}
 		d := g.topics[t].def
 		c := conversation.Cluster{
@@ -240,10 +240,37 @@ func (g *Generator) writeClusters(ctx context.Context, f *os.File, topics []uint
 			Name:        d.name,
 			Description: d.desc,
 			Slug:        d.slug,
-			ChatIDs:     ids,
+			ChatIDs:     []string{},
 		}
-		if err := enc.Encode(&c); err != nil {
+		line.Reset()
+		if err := encodeLine(&line, enc, c); err != nil {
 			return fmt.Errorf("sample: encoding cluster %q: %w", d.slug, err)
+		}
+		b := line.Bytes()
+		k := bytes.Index(b, []byte(key+"]"))
+		if k < 0 {
+			return fmt.Errorf("sample: encoding cluster %q: no empty chat_ids list in %s", d.slug, b)
+		}
+		prefix, suffix := b[:k+len(key)], b[k+len(key):]
+		w.Write(prefix)
+		count := 0
+		for i, tt := range topics {
+			if int(tt) != t {
+				continue
+			}
+			if count > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteByte('"')
+			id = g.appendChatID(id[:0], i)
+			w.Write(id)
+			w.WriteByte('"')
+			count++
+		}
+		// A derived "count" field, if the encoder writes one, must match.
+		suffix = bytes.Replace(suffix, []byte(`"count":0`), []byte(`"count":`+strconv.Itoa(count)), 1)
+		if _, err := w.Write(suffix); err != nil {
+			return err
 		}
 	}
 	return w.Flush()
