@@ -147,3 +147,24 @@ func TestBatchDistances(t *testing.T) {
 		}
 	})
 }
+
+func TestNoAsmEnv(t *testing.T) {
+	t.Setenv(noAsmEnv, "1")
+	if got := defaultImpl(); got != portable {
+		t.Errorf("%s=1: default implementation %q, want portable", noAsmEnv, got.name)
+	}
+	t.Setenv(noAsmEnv, "0")
+	if got := defaultImpl(); got != impls[0] {
+		t.Errorf("%s=0: default implementation %q, want %q", noAsmEnv, got.name, impls[0].name)
+	}
+	if impls[len(impls)-1] != portable {
+		t.Error("portable must be the last implementation")
+	}
+	found := false
+	for _, im := range impls {
+		found = found || im.name == Implementation()
+	}
+	if !found {
+		t.Errorf("Implementation() = %q is not in the list", Implementation())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -59,7 +60,7 @@ func gemm(im *impl, workers int, transA, transB bool, m, n, k int, alpha float32
 		}
 		return dst[:(nb+g.nr-1)/g.nr*g.nr*kb]
 	}
-	gemmWith(im, workers, transA, m, n, k, alpha, a, lda, packB, beta, c, ldc)
+	gemmWith(im, workers, transA, m, n, k, alpha, a, lda, packB, false, beta, c, ldc)
 }
 
 // bSource returns the packed kb×nb block of op(B) at rows [p0, p0+kb) and
@@ -68,8 +69,9 @@ func gemm(im *impl, workers int, transA, transB bool, m, n, k int, alpha float32
 type bSource func(dst []float32, j0, p0, nb, kb int) []float32
 
 // gemmWith checks A and C, handles alpha, beta and the trivial cases, and
-// splits the product over up to workers goroutines.
-func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a []float32, lda int, packB bSource, beta float32, c []float32, ldc int) {
+// splits the product over up to workers goroutines. packed says that packB
+// returns stored panels (it does not use dst).
+func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a []float32, lda int, packB bSource, packed bool, beta float32, c []float32, ldc int) {
 	checkMatrix("c", m, n, ldc, len(c))
 	if transA {
 		checkMatrix("a", k, m, lda, len(a))
@@ -106,6 +108,55 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 	if w <= 1 {
 		g.serial(transA, m, n, k, alpha, a, lda, packB, load, c, ldc)
 		return
+	}
+	if splitM {
+		npad := tilesN * g.nr
+		if !packed && npad*k <= maxSharedB {
+			// Pack op(B) once for all workers.
+			shared := sharedPool.Get().(*[]float32)
+			*shared = alignedFloats(*shared, npad*k)
+			full := *shared
+			for p0 := 0; p0 < k; p0 += g.kc {
+				kb := min(g.kc, k-p0)
+				packB(full[p0*npad:p0*npad+npad*kb], 0, p0, n, kb)
+			}
+			packB = func(_ []float32, j0, p0, nb, kb int) []float32 {
+				off := p0*npad + j0*kb
+				return full[off : off+(nb+g.nr-1)/g.nr*g.nr*kb]
+			}
+			packed = true
+			defer sharedPool.Put(shared)
+		}
+		if packed {
+			// Workers take chunks of rows as they become free, so a
+			// core slowed by other work does not hold the rest back.
+			chunk := max(1, min(g.mc/g.mr, tilesM/(4*w))) * g.mr
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			work := func() {
+				for {
+					i0 := int(next.Add(int64(chunk))) - chunk
+					if i0 >= m {
+						return
+					}
+					i1 := min(m, i0+chunk)
+					var sa []float32
+					if transA {
+						sa = a[i0:]
+					} else {
+						sa = a[i0*lda:]
+					}
+					g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, load, c[i0*ldc:], ldc)
+				}
+			}
+			for range w - 1 {
+				wg.Add(1)
+				go func() { defer wg.Done(); work() }()
+			}
+			work()
+			wg.Wait()
+			return
+		}
 	}
 	// Give each worker a contiguous run of whole register tiles. Splitting
 	// only changes which goroutine computes a tile, never how: the k
@@ -146,6 +197,12 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 	}
 	wg.Wait()
 }
+
+// maxSharedB caps the packed copy of B that workers share (in floats, 32 MiB);
+// larger B are packed block by block by each worker.
+const maxSharedB = 8 << 20
+
+var sharedPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // scaleC computes C = beta·C (C = 0 when beta is zero, whatever C held).
 func scaleC(m, n int, beta float32, c []float32, ldc int) {

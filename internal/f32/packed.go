@@ -73,5 +73,5 @@ func GemmPackedWorkers(workers int, transA bool, m int, alpha float32, a []float
 		off := p0*b.npad + j0*kb
 		return b.data[off : off+(nb+g.nr-1)/g.nr*g.nr*kb]
 	}
-	gemmWith(b.im, workers, transA, m, b.n, b.k, alpha, a, lda, src, beta, c, ldc)
+	gemmWith(b.im, workers, transA, m, b.n, b.k, alpha, a, lda, src, true, beta, c, ldc)
 }
