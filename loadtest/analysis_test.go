@@ -52,6 +52,9 @@ func TestFitScalingRecoversExactLaws(t *testing.T) {
 		{"sub-linear", func(n float64) float64 { return 5 * math.Pow(n, 0.5) }, "power", 5, 0.5, 0, 0},
 		{"n^1.5", func(n float64) float64 { return 3 * math.Pow(n, 1.5) }, "power", 3, 1.5, 0, 0},
 		{"line with intercept", func(n float64) float64 { return 12e6 + 6144*n }, "linear", 0, 0, 12e6, 6144},
+		// A fixed cost plus quadratic growth (HDBSCAN's time): neither the
+		// log-log power law nor the line fits; the offset power law does.
+		{"offset quadratic", func(n float64) float64 { return 0.05 + 2e-7*n*n }, "offset_power", 0.05, 2, 0, 2e-7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,11 +69,16 @@ func TestFitScalingRecoversExactLaws(t *testing.T) {
 			if f.Model != tt.model {
 				t.Fatalf("model %s, want %s (%s)", f.Model, tt.model, f.Describe())
 			}
-			if tt.model == "power" {
+			switch tt.model {
+			case "offset_power":
+				if rel(f.OffsetC, tt.a) > 1e-9 || math.Abs(f.OffsetE-tt.b) > 1e-9 || rel(f.OffsetD, tt.slope) > 1e-9 || f.Exponent != tt.b {
+					t.Errorf("offset fit %s", f.Describe())
+				}
+			case "power":
 				if rel(f.PowerA, tt.a) > 1e-9 || math.Abs(f.PowerB-tt.b) > 1e-9 || math.Abs(f.PowerR2-1) > 1e-9 {
 					t.Errorf("power fit a=%v b=%v R²=%v, want a=%v b=%v R²=1", f.PowerA, f.PowerB, f.PowerR2, tt.a, tt.b)
 				}
-			} else {
+			default:
 				if rel(f.Intercept, tt.intercept) > 1e-9 || rel(f.Slope, tt.slope) > 1e-9 || math.Abs(f.LinearR2-1) > 1e-9 {
 					t.Errorf("linear fit %v + %v·n R²=%v", f.Intercept, f.Slope, f.LinearR2)
 				}
@@ -144,7 +152,7 @@ func TestAnalyzeAndPlan(t *testing.T) {
 	if math.Abs(p.TimeExponent-1) > 1e-9 {
 		t.Errorf("time exponent %v, want 1", p.TimeExponent)
 	}
-	if rel(p.RAMBytes, float64(10<<20+10000*20<<10)) > 1e-6 || !(p.MemoryExponent < 1) {
+	if rel(p.RAMBytes, float64(10<<20+10000*20<<10)) > 1e-6 || p.MemoryExponent != 1 {
 		t.Errorf("RAM %v (exponent %v), want the line's 10 MB + 20 KB·n", p.RAMBytes, p.MemoryExponent)
 	}
 	if rel(p.MonthlyCostUSD, 0.05) > 1e-6 || rel(p.CostPer1KUSD, 0.001) > 1e-6 {

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Planning turns the fitted scaling laws into production numbers for the
@@ -24,7 +25,10 @@ type Planning struct {
 	TimeForTargetS     float64 `json:"time_for_target_s"`
 	TimeExponent       float64 `json:"time_exponent"`
 	TimeModel          string  `json:"time_model"`
-	ThroughputAtTarget float64 `json:"throughput_at_target_per_min"`
+	// StageExponents is the fitted growth exponent of each stage's time
+	// (load, embed, cluster, write).
+	StageExponents     map[string]float64 `json:"stage_exponents,omitempty"`
+	ThroughputAtTarget float64            `json:"throughput_at_target_per_min"`
 
 	StorageForTargetBytes float64 `json:"storage_for_target_bytes"`
 
@@ -50,13 +54,44 @@ func Plan(a *Analysis, cfg *Config) *Planning {
 		PriceModel: cfg.PriceModel, Extrapolation: target / float64(a.LastScale)}
 	if f := a.Fit("peak_memory"); f != nil {
 		p.RAMBytes = nonNeg(f.Predict(target))
-		p.MemoryExponent, p.MemoryModel = f.PowerB, f.Describe()
+		p.MemoryExponent, p.MemoryModel = f.Exponent, f.Describe()
+	}
+	// Time is planned as the sum of the stages' fits: each stage grows at
+	// its own rate (embedding linearly, clustering faster), and one curve
+	// through their sum would misjudge the mix at other sizes. Without
+	// stage fits the total's fit is used.
+	timeAt := func(n float64) float64 {
+		var sum float64
+		ok := false
+		for _, st := range []string{"load_time", "embed_time", "cluster_time", "write_time"} {
+			if f := a.Fit(st); f != nil {
+				sum += nonNeg(f.Predict(n))
+				ok = true
+			}
+		}
+		if !ok {
+			if f := a.Fit("total_time"); f != nil {
+				return nonNeg(f.Predict(n))
+			}
+		}
+		return sum
 	}
 	if f := a.Fit("total_time"); f != nil {
-		p.TimeFor1KS = nonNeg(f.Predict(1000))
-		p.TimeForTargetS = nonNeg(f.Predict(target))
+		p.TimeModel = "sum of the stage fits; total alone: " + f.Describe()
+		p.StageExponents = map[string]float64{}
+		for _, st := range []string{"load_time", "embed_time", "cluster_time", "write_time"} {
+			if sf := a.Fit(st); sf != nil {
+				p.StageExponents[strings.TrimSuffix(st, "_time")] = sf.Exponent
+			}
+		}
+		p.TimeFor1KS = timeAt(1000)
+		p.TimeForTargetS = timeAt(target)
 		p.TimePer1KAtTargetS = p.TimeForTargetS / (target / 1000)
-		p.TimeExponent, p.TimeModel = f.PowerB, f.Describe()
+		// The effective exponent at the target: how time grows from half
+		// the target to the target.
+		if half := timeAt(target / 2); half > 0 && p.TimeForTargetS > 0 {
+			p.TimeExponent = math.Log(p.TimeForTargetS/half) / math.Ln2
+		}
 		if p.TimeForTargetS > 0 {
 			p.ThroughputAtTarget = target / p.TimeForTargetS * 60
 		}

@@ -128,9 +128,9 @@ func WriteAnalysis(w io.Writer, a *Analysis) {
 	}
 	fmt.Fprintln(w, "  (efficiency = conversation ratio / metric ratio: 1.0 linear, above 1 better than linear, below 1 worse)")
 	if len(a.Fits) > 0 {
-		fmt.Fprintf(w, "Fitted growth over all scales (least squares; exponent b of a*n^b, 1 = linear, 2 = quadratic)\n")
+		fmt.Fprintf(w, "Fitted growth over all scales (least squares; growth exponent: 1 = linear, 2 = quadratic)\n")
 		for _, f := range a.Fits {
-			fmt.Fprintf(w, "  %-15s b=%5.2f  %s\n", f.Metric, f.PowerB, f.Describe())
+			fmt.Fprintf(w, "  %-15s n^%-5.2f %s\n", f.Metric, f.Exponent, f.Describe())
 		}
 	}
 	for _, n := range a.Notes {
@@ -144,8 +144,17 @@ func WritePlanning(w io.Writer, p *Planning, a *Analysis) {
 	fmt.Fprintf(w, "  For %s conversations, need ~%s RAM (peak memory grows as n^%.2f)\n",
 		thousands(p.TargetConversations), humanBytes(p.RAMBytes), p.MemoryExponent)
 	fmt.Fprintf(w, "  Time to process 1K conversations: ~%s\n", humanDuration(p.TimeFor1KS))
-	fmt.Fprintf(w, "  Time for %s conversations: ~%s (~%s per 1K at that size; time grows as n^%.2f)\n",
+	fmt.Fprintf(w, "  Time for %s conversations: ~%s (~%s per 1K at that size; time grows as n^%.2f there)\n",
 		thousands(p.TargetConversations), humanDuration(p.TimeForTargetS), humanDuration(p.TimePer1KAtTargetS), p.TimeExponent)
+	if len(p.StageExponents) > 0 {
+		var parts []string
+		for _, st := range []string{"load", "embed", "cluster", "write"} {
+			if e, ok := p.StageExponents[st]; ok {
+				parts = append(parts, fmt.Sprintf("%s n^%.2f", st, e))
+			}
+		}
+		fmt.Fprintf(w, "    (time is the sum of the stage fits: %s)\n", strings.Join(parts, ", "))
+	}
 	fmt.Fprintf(w, "  Storage for %s conversations: ~%s\n", thousands(p.TargetConversations), humanBytes(p.StorageForTargetBytes))
 	fmt.Fprintf(w, "  Monthly embedding cost (%s conversations at %s prices): ~$%.2f ($%.4f per 1K)\n",
 		thousands(p.MonthlyConversations), p.PriceModel, p.MonthlyCostUSD, p.CostPer1KUSD)
@@ -264,6 +273,8 @@ func sanitize(r *Results) any {
 			g := *f
 			g.PowerA, g.PowerB, g.PowerR2 = finite(g.PowerA), finite(g.PowerB), finite(g.PowerR2)
 			g.Intercept, g.Slope, g.LinearR2 = finite(g.Intercept), finite(g.Slope), finite(g.LinearR2)
+			g.OffsetC, g.OffsetD, g.OffsetE, g.OffsetR2 = finite(g.OffsetC), finite(g.OffsetD), finite(g.OffsetE), finite(g.OffsetR2)
+			g.Exponent = finite(g.Exponent)
 			fits[i] = &g
 		}
 		a.Fits = fits
