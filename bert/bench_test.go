@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/bert/wordpiece"
+	"github.com/kura-go/kura/internal/procstat"
 )
 
 // miniLMConfig is the shape of sentence-transformers/all-MiniLM-L6-v2.
@@ -80,7 +81,8 @@ func benchSentences(tb testing.TB, n int, seed uint64) [][]int32 {
 // BenchmarkMiniLM measures sentence embeddings with a random-weight model of
 // all-MiniLM-L6-v2's shape, in batches of 32 sentences of 15–40 words, and
 // reports sentences/s and the ratio to ONNX Runtime's 155 sentences/s
-// (2 threads, measured on the project's 2-core machine).
+// (2 threads, measured on the project's 2-core machine), and the process CPU
+// time per sentence.
 func BenchmarkMiniLM(b *testing.B) {
 	m := randomModel(b, miniLMConfig, 1)
 	batches := make([][][]int32, 16)
@@ -93,16 +95,34 @@ func BenchmarkMiniLM(b *testing.B) {
 	}
 	b.Logf("%.1f tokens per sentence on average", float64(tokens)/float64(32*len(batches)))
 	ctx := context.Background()
-	o := EmbedOptions{Normalize: true}
-	b.ResetTimer()
-	n := 0
-	for i := 0; b.Loop(); i++ {
-		if _, err := m.Embed(ctx, batches[i%len(batches)], o); err != nil {
-			b.Fatal(err)
+	for _, threads := range []int{0, 1} {
+		name := "threads=all"
+		if threads == 1 {
+			name = "threads=1"
 		}
-		n += 32
+		b.Run(name, func(b *testing.B) {
+			o := EmbedOptions{Normalize: true, Threads: threads}
+			cpu0, err := procstat.Read()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for i := 0; b.Loop(); i++ {
+				if _, err := m.Embed(ctx, batches[i%len(batches)], o); err != nil {
+					b.Fatal(err)
+				}
+				n += 32
+			}
+			cpu1, err := procstat.Read()
+			if err != nil {
+				b.Fatal(err)
+			}
+			sps := float64(n) / b.Elapsed().Seconds()
+			b.ReportMetric(sps, "sentences/s")
+			b.ReportMetric(sps/155, "x_onnxruntime")
+			// CPU time per sentence is less sensitive than wall time to other
+			// processes on a shared machine.
+			b.ReportMetric(float64((cpu1.CPU-cpu0.CPU).Microseconds())/1000/float64(n), "cpu-ms/sentence")
+		})
 	}
-	sps := float64(n) / b.Elapsed().Seconds()
-	b.ReportMetric(sps, "sentences/s")
-	b.ReportMetric(sps/155, "x_onnxruntime")
 }

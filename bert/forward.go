@@ -217,9 +217,9 @@ func softmaxScaledGo(row []float32, scale float32) {
 	}
 }
 
-// layerNorm sets x = LayerNorm(add + bias + x)·g + b, with the biased
-// variance as in PyTorch; add and bias may be nil.
-func layerNorm(x, add, bias, g, b []float32, eps float64) {
+// layerNormGo sets x = LayerNorm(add + bias + x)·g + b, with the biased
+// variance as in PyTorch; add and bias may be nil. Portable version.
+func layerNormGo(x, add, bias, g, b []float32, eps float64) {
 	if add != nil {
 		add = add[:len(x)]
 		bias = bias[:len(x)]

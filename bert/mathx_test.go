@@ -145,3 +145,54 @@ func TestSoftmax(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNorm checks layerNorm (vectorised where available) against a
+// float64 computation: abs error ≤ 1e-6 (outputs reach about ±4).
+func TestLayerNorm(t *testing.T) {
+	for _, n := range []int{5, 8, 32, 384} {
+		for k := 0; k < 10; k++ {
+			x := make([]float32, n)
+			add := make([]float32, n)
+			bias := make([]float32, n)
+			g := make([]float32, n)
+			b := make([]float32, n)
+			for i := range x {
+				x[i] = float32(math.Sin(float64(i*3+k))*5 + 10*float64(k%2)) // float32 sums: an offset of 10 costs ~1e-7
+				add[i] = float32(math.Cos(float64(i + k)))
+				bias[i] = 0.1
+				g[i] = float32(1 + 0.01*float64(i%5))
+				b[i] = float32(-0.02 * float64(i%3))
+			}
+			for _, withAdd := range []bool{false, true} {
+				in := append([]float32(nil), x...)
+				want := make([]float64, n)
+				var mean float64
+				for i := range in {
+					want[i] = float64(in[i])
+					if withAdd {
+						want[i] = float64((add[i] + bias[i]) + in[i])
+					}
+					mean += want[i]
+				}
+				mean /= float64(n)
+				var v float64
+				for _, w := range want {
+					v += (w - mean) * (w - mean)
+				}
+				inv := 1 / math.Sqrt(v/float64(n)+1e-12)
+				got := append([]float32(nil), in...)
+				if withAdd {
+					layerNorm(got, add, bias, g, b, 1e-12)
+				} else {
+					layerNorm(got, nil, nil, g, b, 1e-12)
+				}
+				for i := range got {
+					w := (want[i]-mean)*inv*float64(g[i]) + float64(b[i])
+					if d := math.Abs(float64(got[i]) - w); d > 1e-6 {
+						t.Fatalf("n=%d k=%d add=%v: element %d = %g, want %g", n, k, withAdd, i, got[i], w)
+					}
+				}
+			}
+		}
+	}
+}
