@@ -20,8 +20,10 @@ func benchImpls(b *testing.B, f func(b *testing.B)) {
 }
 
 // BenchmarkGemm measures the MiniLM encoder's shapes (32 sentences × 40
-// tokens = 1280 rows, hidden 384, intermediate 1536, y = x·Wᵀ) and
-// attention-sized products, in GFLOP/s, on one goroutine and on all.
+// tokens = 1280 rows, hidden 384, intermediate 1536; NT is y = x·Wᵀ with W
+// stored out×in, NN is y = x·W with W stored in×out, 1152 the fused Q/K/V
+// projection) and attention-sized products (one head: 40 tokens, 64 dims),
+// in GFLOP/s, on one goroutine and on all.
 func BenchmarkGemm(b *testing.B) {
 	shapes := []struct {
 		name    string
@@ -31,7 +33,10 @@ func BenchmarkGemm(b *testing.B) {
 		{"NT_1280x384x384", false, true, 1280, 384, 384},
 		{"NT_1280x1536x384", false, true, 1280, 1536, 384},
 		{"NT_1280x384x1536", false, true, 1280, 384, 1536},
+		{"NN_1280x1152x384", false, false, 1280, 1152, 384},
 		{"NN_1280x384x384", false, false, 1280, 384, 384},
+		{"NN_1280x1536x384", false, false, 1280, 1536, 384},
+		{"NN_1280x384x1536", false, false, 1280, 384, 1536},
 		{"NT_40x40x64", false, true, 40, 40, 64},
 		{"NN_40x64x40", false, false, 40, 64, 40},
 	}
