@@ -265,9 +265,58 @@ func appendVector(buf []byte, v []float32, b64 bool) []byte {
 		if j > 0 {
 			buf = append(buf, ',')
 		}
-		buf = strconv.AppendFloat(buf, float64(x), 'g', -1, 32)
+		buf = appendFloat32(buf, x)
 	}
 	return append(buf, ']')
+}
+
+// appendFloat32 writes x with 9 significant digits, enough for the float32
+// to be read back exactly, in plain decimal notation for 1e-6 <= |x| < 1
+// (the components of unit vectors) and with strconv otherwise. It is about
+// three times faster than strconv's shortest formatting, which dominated the
+// cost of an embeddings answer.
+func appendFloat32(buf []byte, x float32) []byte {
+	v := float64(x)
+	if v < 0 {
+		buf = append(buf, '-')
+		v = -v
+	}
+	if !(v >= 1e-6 && v < 1) { // also NaN and Inf
+		if x < 0 {
+			buf = buf[:len(buf)-1]
+		}
+		return strconv.AppendFloat(buf, float64(x), 'g', -1, 32)
+	}
+	// v = m * 10^-(9+z) with 1e8 <= m < 1e9 and z leading zeros after the point.
+	z := 0
+	for v < 0.1 {
+		v *= 10
+		z++
+	}
+	m := uint64(v*1e9 + 0.5)
+	if m >= 1e9 { // rounded up to the next decade: 0.0999999999 -> 0.1
+		m /= 10
+		if z > 0 {
+			z--
+		} else {
+			return append(buf, '1')
+		}
+	}
+	buf = append(buf, '0', '.')
+	for ; z > 0; z-- {
+		buf = append(buf, '0')
+	}
+	var d [9]byte
+	n := 9
+	for m%10 == 0 && n > 1 { // trailing zeros
+		m /= 10
+		n--
+	}
+	for i := n - 1; i >= 0; i-- {
+		d[i] = byte('0' + m%10)
+		m /= 10
+	}
+	return append(buf, d[:n]...)
 }
 
 // vectors returns unit vectors of length dims for texts.

@@ -672,3 +672,24 @@ func TestStatsEndpoint(t *testing.T) {
 		t.Errorf("inputs %d tokens %d/%d: want only OK answers counted", got.Inputs, got.PromptTokens, got.Tokens)
 	}
 }
+
+func TestAppendFloat32RoundTrips(t *testing.T) {
+	xs := []float32{0, 1, -1, 0.1, -0.1, 0.099999994, 1e-6, -1e-6, 9.999999e-7, 0.99999994, 1e-30, 3.5, -1234.5, math.SmallestNonzeroFloat32, math.MaxFloat32}
+	state := uint64(1)
+	for i := 0; i < 200000; i++ {
+		state = state*6364136223846793005 + 1442695040888963407
+		bits := uint32(state >> 32)
+		x := math.Float32frombits(bits)
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			continue
+		}
+		xs = append(xs, x, float32(int32(bits))/float32(math.MaxInt32)) // any float32, and one in (-1, 1)
+	}
+	for _, x := range xs {
+		s := appendFloat32(nil, x)
+		var y float32
+		if err := json.Unmarshal(s, &y); err != nil || y != x {
+			t.Fatalf("appendFloat32(%v) = %s, reads back as %v (%v)", x, s, y, err)
+		}
+	}
+}
