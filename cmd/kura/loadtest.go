@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sort"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/loadtest"
+)
+
+func init() {
+	register(newLoadtestCmd)
+	register(newLoadtestWorkerCmd)
+}
+
+// loadtestEmbedderFlags returns the embedder flags in a flag set of their
+// own, so that the ones given on the command line can be handed to each
+// scale's worker process.
+func loadtestEmbedderFlags(ef *embedderFlags) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("embedder", pflag.ContinueOnError)
+	ef.addFlags(fs)
+	return fs
+}
+
+// renamedEmbedderFlags are embedder flags whose names the load tester uses
+// for something else; they are offered under these names instead.
+var renamedEmbedderFlags = map[string]string{"timeout": "request-timeout", "seed": "embedder-seed"}
+
+func newLoadtestCmd() *cobra.Command {
+	cfg := loadtest.DefaultConfig()
+	var (
+		ef            embedderFlags
+		scales        = "100,250,500,1000,2000"
+		memoryLimit   string
+		compare       string
+		maxRegression = "20%"
+		embNames      map[string]string
+	)
+	cmd := &cobra.Command{
+		Use:   "loadtest",
+		Short: "Load-test the embedding and clustering pipeline: memory, time, storage and cost per scale",
+		Long: `loadtest runs the embedding and clustering pipeline at several scales (numbers of
+conversations), each in a fresh process, and measures memory (peak RSS overall and
+per stage), time (load, embed, cluster, write), storage (JSONL, Parquet, .npy),
+API requests, retries, tokens and cost, and cluster quality against the baseline's
+clusters. It prints a performance table, the scaling analysis (efficiency =
+conversation ratio / metric ratio; 1.0 is linear, above 1 better) and production
+planning fitted over all scales, and writes load_test_results_YYYYMMDD_HHMMSS.json
+and .csv to --out.
+
+Without --data the baseline is the built-in sample corpus; scales above the
+baseline's size are reached with new, distinct records that keep its cluster
+structure. With no flags it runs offline (the hash embedder unless OPENAI_API_KEY
+is set or a local model is installed). See docs/loadtest.md.`,
+		Example: `  # Offline, built-in data, scales 100..2000
+  kura loadtest
+
+  # Your Kura checkpoint, mock embeddings (no API calls, the guide's MOCK_MODE)
+  kura loadtest --data ./checkpoints --mock
+
+  # Rehearse against the fake API with latency and rate limits
+  kura mock-api --addr 127.0.0.1:8089 --latency 100ms --rate-limit-rate 0.2 &
+  OPENAI_API_KEY=dummy kura loadtest --embedder openai --base-url http://127.0.0.1:8089/v1
+
+  # CI gate: fail if time, memory, throughput or cost got >20% worse
+  kura loadtest --embedder hash --compare baseline.json --max-regression 20%`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if cfg.Scales, err = loadtest.ParseScales(scales); err != nil {
+				return usageErrorf("--scales: %v", err)
+			}
+			if memoryLimit != "" {
+				if cfg.MemoryLimit, err = loadtest.ParseBytes(memoryLimit); err != nil {
+					return usageErrorf("--memory-limit: %v", err)
+				}
+			}
+			threshold, err := loadtest.ParsePercent(maxRegression)
+			if err != nil {
+				return usageErrorf("--max-regression: %v", err)
+			}
+			if _, ok := embed.PricePerMillion(cfg.PriceModel); !ok {
+				return usageErrorf("--price-model %q: not in the price table", cfg.PriceModel)
+			}
+			cfg.Cluster.Seed = cfg.Seed
+			cfg.EmbedderArgs, cfg.EmbedChunk = embedderArgs(cmd.Flags(), embNames)
+			if err := cfg.Validate(); err != nil {
+				return usageErrorf("%v", err)
+			}
+			var old *loadtest.Results
+			if compare != "" {
+				if old, err = loadtest.LoadResults(compare); err != nil {
+					return usageErrorf("--compare: %v", err)
+				}
+			}
+			// Build the embedder once here so that a bad flag or a missing
+			// key fails before any scale runs, and so the choice is printed.
+			probe, err := ef.build(cmd.Context(), []string{"probe"})
+			if err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			if !cfg.Quiet {
+				fmt.Fprintf(stderr, "kura loadtest: embedder %s (%d dims), clusterer %s, scales %v\n",
+					probe.Name(), probe.Dims(), cfg.Cluster.Name(), cfg.Scales)
+			}
+			if c, ok := probe.(interface{ Close() error }); ok {
+				c.Close()
+			}
+			ver, commit, _ := buildInfo()
+			exe, err := os.Executable()
+			if err != nil && !cfg.InProcess {
+				return fmt.Errorf("finding kura's own executable for the worker processes: %w (use --in-process)", err)
+			}
+			r := &loadtest.Runner{
+				Toolkit: loadtest.NewToolkit(func(ctx context.Context, _ []string, corpus []string) (embed.Embedder, error) {
+					return ef.build(ctx, corpus)
+				}),
+				Worker: func(ctx context.Context) *exec.Cmd {
+					args := []string{"loadtest-worker"}
+					if slog.Default().Enabled(ctx, slog.LevelDebug) {
+						args = append(args, "--verbose")
+					}
+					return exec.CommandContext(ctx, exe, args...)
+				},
+				Env:      loadtest.DetectEnvironment(ver, commit),
+				Log:      stderr,
+				Progress: loadtest.NewDisplay(stderr, stderrIsTerminal() && !cfg.Quiet),
+			}
+			res, runErr := r.Run(cmd.Context(), cfg)
+			if res == nil {
+				return runErr
+			}
+			jsonPath, csvPath, err := loadtest.WriteFiles(res, cfg.OutDir)
+			if err != nil {
+				return errors.Join(runErr, fmt.Errorf("writing the results: %w", err))
+			}
+			out := cmd.OutOrStdout()
+			loadtest.WriteReport(out, res)
+			fmt.Fprintf(out, "\nResults: %s\n         %s\n", jsonPath, csvPath)
+			if old != nil {
+				changes, regs, notes := loadtest.Compare(old, res, threshold)
+				fmt.Fprintln(out)
+				loadtest.WriteComparison(out, compare, changes, notes, threshold)
+				if err := loadtest.RegressionError(regs, threshold); err != nil {
+					runErr = errors.Join(runErr, err)
+				}
+			}
+			return runErr
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&scales, "scales", scales, "comma-separated numbers of conversations to test (1k = 1000)")
+	f.StringVar(&cfg.Data, "data", "", "baseline: a Kura checkpoint dir, or files (summaries.jsonl, conversations.jsonl, clusters.jsonl; comma-separated); default: the built-in sample corpus")
+	f.IntVar(&cfg.SampleConversations, "sample-size", cfg.SampleConversations, "conversations in the built-in baseline (without --data)")
+	f.IntVar(&cfg.SampleTopics, "sample-topics", cfg.SampleTopics, "topics (ground-truth clusters) in the built-in baseline")
+	f.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed for the scaled data and K-means")
+	f.StringVar(&cfg.Cluster.Algorithm, "clusterer", cfg.Cluster.Algorithm, "clustering algorithm: hdbscan or kmeans")
+	f.IntVar(&cfg.Cluster.MinClusterSize, "min-cluster-size", cfg.Cluster.MinClusterSize, "HDBSCAN min_cluster_size")
+	f.IntVar(&cfg.Cluster.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min-cluster-size)")
+	f.IntVar(&cfg.Cluster.K, "k", 0, "K-means clusters (0 = ceil(n / items-per-cluster), Kura's rule)")
+	f.IntVar(&cfg.Cluster.ItemsPerCluster, "items-per-cluster", cfg.Cluster.ItemsPerCluster, "K-means: conversations per cluster when --k is 0")
+	f.StringVar(&cfg.PriceModel, "price-model", cfg.PriceModel, "model whose price estimates the API cost of the tokens (so mock and offline runs still plan money)")
+	f.DurationVar(&cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
+	f.DurationVar(&cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
+	f.StringVar(&memoryLimit, "memory-limit", "", "skip scales whose fitted peak memory would exceed this (e.g. 2GB)")
+	f.IntVar(&cfg.TargetConversations, "target-conversations", cfg.TargetConversations, "production volume to plan RAM and time for")
+	f.IntVar(&cfg.MonthlyConversations, "monthly-conversations", cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
+	f.StringVar(&cfg.OutDir, "out", cfg.OutDir, "directory for load_test_results_*.json and .csv")
+	f.StringVar(&compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")
+	f.StringVar(&maxRegression, "max-regression", maxRegression, "regression threshold for --compare (time, memory, throughput, cost)")
+	f.IntVar(&cfg.GOGC, "gogc", 0, "garbage collector target percentage in each scale's process (0 = Go's default or $GOGC; lower trades CPU for memory)")
+	f.BoolVar(&cfg.Quiet, "quiet", false, "no progress display and no per-scale lines on stderr")
+	f.BoolVar(&cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
+	f.StringVar(&cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
+	embNames = addRenamedEmbedderFlags(f, &ef)
+	return cmd
+}
+
+// addRenamedEmbedderFlags adds the embedder flags to f, renaming those whose
+// names f already uses, and returns each embedder flag's name in f.
+func addRenamedEmbedderFlags(f *pflag.FlagSet, ef *embedderFlags) map[string]string {
+	names := map[string]string{}
+	loadtestEmbedderFlags(ef).VisitAll(func(fl *pflag.Flag) {
+		name := fl.Name
+		if f.Lookup(name) != nil {
+			if name = renamedEmbedderFlags[fl.Name]; name == "" {
+				name = "embedder-" + fl.Name
+			}
+			f.Var(fl.Value, name, fl.Usage)
+		} else {
+			f.AddFlag(fl)
+		}
+		names[fl.Name] = name
+	})
+	return names
+}
+
+// embedderArgs returns the embedder flags that were set, under their own
+// names, for the worker processes, and the embed chunk: a multiple of batch
+// size × concurrency of about 500 texts, so that every wave of requests is full.
+func embedderArgs(f *pflag.FlagSet, names map[string]string) ([]string, int) {
+	var args []string
+	orig := make([]string, 0, len(names))
+	for o := range names {
+		orig = append(orig, o)
+	}
+	sort.Strings(orig)
+	for _, o := range orig {
+		if fl := f.Lookup(names[o]); fl != nil && fl.Changed {
+			args = append(args, "--"+o+"="+fl.Value.String())
+		}
+	}
+	chunk := 500
+	b, c := intFlag(f, names["batch-size"]), intFlag(f, names["concurrency"])
+	if b > 0 && c > 0 {
+		wave := b * c
+		chunk = wave * max(1, (500+wave-1)/wave)
+	}
+	return args, chunk
+}
+
+func intFlag(f *pflag.FlagSet, name string) int {
+	if v, err := f.GetInt(name); err == nil {
+		return v
+	}
+	return 0
+}
+
+func newLoadtestWorkerCmd() *cobra.Command {
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:    "loadtest-worker",
+		Short:  "Run one scale of a load test (internal: started by kura loadtest)",
+		Hidden: true,
+		Example: `  # started by kura loadtest, with the job as JSON on stdin
+  kura loadtest-worker < job.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// The parent prints what matters; the worker logs warnings only,
+			// unless the parent runs with --verbose.
+			if !verbose {
+				slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+			}
+			tk := loadtest.NewToolkit(func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error) {
+				var ef embedderFlags
+				fs := loadtestEmbedderFlags(&ef)
+				if err := fs.Parse(args); err != nil {
+					return nil, fmt.Errorf("embedder flags %q: %w", args, err)
+				}
+				return ef.build(ctx, corpus)
+			})
+			return loadtest.RunWorker(cmd.Context(), tk, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.PreRun = func(cmd *cobra.Command, args []string) {
+		verbose, _ = cmd.Flags().GetBool("verbose")
+	}
+	return cmd
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kura-go/kura/loadtest"
+)
+
+// execLoadtest runs the kura CLI in-process and returns stdout, stderr, the
+// error and the exit code run would give.
+func execLoadtest(t *testing.T, args ...string) (stdout, stderr string, err error, code int) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err = root.ExecuteContext(context.Background())
+	var ue *usageError
+	switch {
+	case err == nil:
+		code = 0
+	case errors.As(err, &ue):
+		code = 2
+	default:
+		code = 1
+	}
+	return out.String(), errb.String(), err, code
+}
+
+func TestLoadtestCommand(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"loadtest", "--in-process", "--quiet", "--embedder", "hash", "--dims", "128",
+		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--k", "3", "--out", dir}
+	out, _, err, code := execLoadtest(t, append(common, "--scales", "30,60,120")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	for _, want := range []string{"Scale | Time (s) | Peak Memory (MB)", "Scaling analysis (30 -> 120 conversations, 4.0x)", "Production planning", "Results: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	jsons, _ := filepath.Glob(filepath.Join(dir, "load_test_results_*.json"))
+	csvs, _ := filepath.Glob(filepath.Join(dir, "load_test_results_*.csv"))
+	if len(jsons) != 1 || len(csvs) != 1 {
+		t.Fatalf("files: %v %v", jsons, csvs)
+	}
+	doc, err := os.ReadFile(jsons[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loadtest.ValidateJSON(doc); err != nil {
+		t.Error(err)
+	}
+	res, err := loadtest.LoadResults(jsons[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Config.EmbedderArgs; strings.Join(got, " ") != "--dims=128 --embedder=hash" {
+		t.Errorf("embedder args recorded: %q", got)
+	}
+	if res.Scales[0].Embedder != "hash" || res.Scales[0].Dims != 128 {
+		t.Errorf("scale ran with %s/%d", res.Scales[0].Embedder, res.Scales[0].Dims)
+	}
+
+	// The regression gate: against itself it passes; against an old run that
+	// was twice as fast and cheap it fails, naming the metrics.
+	if _, _, err, code := execLoadtest(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", jsons[0])...); code != 0 {
+		t.Fatalf("self-compare exit %d: %v", code, err)
+	}
+	for i := range res.Scales {
+		res.Scales[i].TotalWallS /= 4
+		res.Scales[i].ThroughputPerMin *= 4
+		res.Scales[i].API.EstimatedCostUSD /= 2
+	}
+	var b bytes.Buffer
+	if err := loadtest.EncodeJSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old.json")
+	if err := os.WriteFile(old, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err, code = execLoadtest(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", old, "--max-regression", "20%")...)
+	if code != 1 || err == nil || !strings.Contains(err.Error(), "cost at scale 30 worse by 100.0%") || !strings.Contains(out, "REGRESSION") {
+		t.Errorf("regression gate: exit %d, %v\n%s", code, err, out)
+	}
+}
+
+func TestLoadtestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"loadtest", "--scales", "abc"},
+		{"loadtest", "--scales", "100,100"},
+		{"loadtest", "--clusterer", "dbscan"},
+		{"loadtest", "--memory-limit", "lots"},
+		{"loadtest", "--max-regression", "x"},
+		{"loadtest", "--price-model", "no-such-model"},
+		{"loadtest", "--compare", "/no/such/file.json"},
+		{"loadtest", "--embedder", "nope"},
+		{"loadtest", "extra-arg"},
+	} {
+		if _, _, err, code := execLoadtest(t, args...); code != 2 {
+			t.Errorf("%v: exit %d (%v), want 2", args, code, err)
+		}
+	}
+}
