@@ -209,6 +209,8 @@ func (r *chatRequest) parseFormat(rf json.RawMessage, prompt string) *requestErr
 			return badRequest("messages", "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.")
 		}
 		r.mode = "json_object"
+		// instructor's JSON mode puts the schema in the prompt: honour it.
+		r.schema = schemaInText(prompt)
 	case "json_schema":
 		if f.JSONSchema == nil {
 			return badRequest("response_format.json_schema", "Missing required parameter: 'response_format.json_schema'.")
@@ -228,6 +230,36 @@ func (r *chatRequest) parseFormat(rf json.RawMessage, prompt string) *requestErr
 		return badRequest("response_format.type", "Missing required parameter: 'response_format.type'.")
 	default:
 		return badRequest("response_format.type", "Invalid value: %q. Supported values are: 'text', 'json_object' and 'json_schema'.", f.Type)
+	}
+	return nil
+}
+
+// schemaInText finds the first JSON Schema of an object (a JSON object with
+// "properties") written in a prompt, as clients that use JSON mode for
+// structured output do; nil if there is none.
+func schemaInText(text string) any {
+	tries := 0
+	for i := 0; i < len(text) && tries < 64; i++ {
+		j := strings.IndexByte(text[i:], '{')
+		if j < 0 {
+			break
+		}
+		i += j
+		tries++
+		dec := json.NewDecoder(strings.NewReader(text[i:]))
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			continue
+		}
+		v, err := decodeOrdered(raw)
+		if err != nil {
+			continue
+		}
+		if o, ok := v.(*object); ok {
+			if _, has := o.get("properties"); has {
+				return o
+			}
+		}
 	}
 	return nil
 }
@@ -338,6 +370,10 @@ func (r *chatRequest) answer(ctx context.Context, bad bool, kind int) ([]byte, u
 				out = string(g.generate(nil, r.schema, "", 0, nil))
 			}
 		case "json_object":
+			if r.schema != nil {
+				out = string(g.generate(nil, r.schema, "", 0, nil))
+				break
+			}
 			out = string(appendJSON(nil, &object{keys: []string{"response"}, vals: map[string]any{"response": g.phrase(12, true)}}))
 		default:
 			out = g.phrase(24, true)

@@ -320,3 +320,24 @@ func TestChatMalformed(t *testing.T) {
 		t.Errorf("stats %+v, want 60 malformed and no tokens counted", st)
 	}
 }
+
+// instructor's JSON mode sends response_format json_object with the schema
+// written into the system prompt; the answer must still conform.
+func TestChatJSONModeSchemaInPrompt(t *testing.T) {
+	raw, _ := os.ReadFile("testdata/kura_summary_schema.json")
+	var schema map[string]any
+	json.Unmarshal(raw, &schema)
+	system := "As a genius expert, your task is to understand the content and provide the parsed objects in json that match the following json_schema:\n\n" + string(raw) + "\n\nMake sure to return an instance of the JSON, not the schema itself."
+	body := fmt.Sprintf(`{"model":"m","messages":[{"role":"system","content":%q},{"role":"user","content":%q}],"response_format":{"type":"json_object"}}`, system, conversationPrompt)
+	r := chat(t, New(Config{}), body)
+	var v any
+	if err := json.Unmarshal([]byte(*r.Choices[0].Message.Content), &v); err != nil {
+		t.Fatal(err)
+	}
+	if errs := validate(schema, schema, v, "$"); len(errs) > 0 {
+		t.Errorf("does not validate: %v\n%s", errs, *r.Choices[0].Message.Content)
+	}
+	if _, ok := v.(map[string]any)["summary"]; !ok {
+		t.Errorf("answer %s has no summary: the schema in the prompt was not used", *r.Choices[0].Message.Content)
+	}
+}

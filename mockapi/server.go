@@ -45,6 +45,29 @@
 //
 // # Tokens
 //
+// # Chat answers
+//
+// Chat answers are deterministic functions of the request, made of words of
+// the user's messages (so mock summaries of similar conversations stay
+// similar). With response_format json_schema, or tools and a tool_choice
+// that is forced, "required" or "auto" (the first tool is called), the answer
+// (or the call's arguments) is a JSON value that validates against the given
+// schema; see the generator's supported keywords below. With json_object, the
+// first JSON Schema written in the prompt (as instructor's JSON mode sends it)
+// is honoured, else the answer is {"response": "..."}. Otherwise the answer
+// is a sentence, cut to max_tokens (finish_reason "length").
+//
+// Supported schema keywords: type (a name or a list), properties, required,
+// items, prefixItems, minItems, maxItems, uniqueItems, enum, const, minimum,
+// maximum, exclusiveMinimum, exclusiveMaximum (numbers, or draft 4
+// booleans), multipleOf, minLength, maxLength, format (date-time, date, time,
+// email, uri, uuid, ipv4, hostname), local $ref ($defs, definitions), anyOf
+// and oneOf (the first non-null branch is taken), allOf (merged). Every
+// listed property is written, in schema order. Not supported: pattern,
+// patternProperties, not, if/then/else, dependentRequired.
+//
+// # Tokens
+//
 // Tokens are counted with OpenAI's cl100k_base encoding (package embed/tokens)
 // unless Config.CountTokens says otherwise. Chat prompts count as OpenAI
 // documents for its chat models: 3 tokens per message plus its content (and 1
@@ -297,7 +320,9 @@ func (s *Server) Stats() Stats {
 
 // Close aborts the requests held by the timeout fault (their connections are
 // closed without an answer) and makes later ones fail at once. Start calls it
-// on shutdown; call it yourself before closing an httptest.Server.
+// on shutdown; call it yourself before closing an httptest.Server. A held
+// request aborts by panicking with http.ErrAbortHandler, which net/http
+// handles; a caller of ServeHTTP outside net/http must recover it.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 }
