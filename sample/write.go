@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,6 +43,12 @@ func WriteDir(ctx context.Context, dir string, opts Options) (err error) {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	// Files of a previous pipeline run would not match the new corpus.
+	for _, name := range []string{"meta_clusters.jsonl", "meta_clusters.parquet", "dimensionality.jsonl", "dimensionality.parquet", "clusters.parquet", "summaries.parquet", "conversations.parquet"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			slog.Warn("sample: output directory holds a file from another corpus; it does not match the new one", "file", filepath.Join(dir, name))
+		}
 	}
 	paths := []string{
 		filepath.Join(dir, ConversationsFile),
