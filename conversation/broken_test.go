@@ -318,6 +318,8 @@ func TestKindOf(t *testing.T) {
 		{"dimensionality.jsonl", Dimensionality, true},
 		{"clusters.json", 0, false},
 		{"my_summaries.jsonl", 0, false},
+		{"summaries.jsonl.parquet", Summaries, true},
+		{"x/.parquet", 0, false},
 	}
 	for _, tc := range tests {
 		if k, ok := KindOf(tc.path); k != tc.want || ok != tc.ok {

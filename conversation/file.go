@@ -92,12 +92,14 @@ func ParseKind(s string) (Kind, error) {
 }
 
 // KindOf infers the kind of a file from its name: conversations.jsonl,
-// summaries, clusters.parquet and so on.
+// summaries, clusters.parquet and so on (also summaries.jsonl.parquet, as
+// Python Kura's Parquet manager names files it was given as .jsonl).
 func KindOf(path string) (Kind, bool) {
 	base := filepath.Base(path)
-	switch ext := filepath.Ext(base); strings.ToLower(ext) {
-	case ".jsonl", ".parquet":
-		base = strings.TrimSuffix(base, ext)
+	for _, ext := range []string{".parquet", ".jsonl"} {
+		if len(base) > len(ext) && strings.EqualFold(base[len(base)-len(ext):], ext) {
+			base = base[:len(base)-len(ext)]
+		}
 	}
 	for _, k := range Kinds {
 		if base == k.String() {
@@ -343,8 +345,8 @@ func (c *Checkpoint) set(k Kind, p string) {
 
 // FindCheckpoint recognises a checkpoint directory by its file names:
 // conversations, summaries, clusters, meta_clusters and dimensionality, each
-// as ".jsonl", without extension (Kura's legacy manager) or ".parquet"
-// (preferred in that order when several exist). It is an error if dir holds
+// as ".jsonl", without extension (Kura's legacy manager), ".parquet" or
+// ".jsonl.parquet" (preferred in that order when several exist). It is an error if dir holds
 // none of them.
 func FindCheckpoint(dir string) (*Checkpoint, error) {
 	fi, err := os.Stat(dir)
@@ -357,7 +359,7 @@ func FindCheckpoint(dir string) (*Checkpoint, error) {
 	c := &Checkpoint{Dir: dir}
 	found := false
 	for _, k := range Kinds {
-		for _, ext := range []string{".jsonl", "", ".parquet"} {
+		for _, ext := range []string{".jsonl", "", ".parquet", ".jsonl.parquet"} {
 			p := filepath.Join(dir, k.String()+ext)
 			if fi, err := os.Stat(p); err != nil || fi.IsDir() {
 				continue

@@ -204,25 +204,31 @@ func NewParquetReader[T Record](r io.ReaderAt, size int64, file string, opts Rea
 	}
 	pr = &ParquetReader[T]{file: file, opts: opts}
 	var zero T
-	var fn any
+	kura := isKuraLayout(f.Schema(), any(zero))
 	var schema *parquet.Schema
 	switch any(zero).(type) {
 	case Conversation:
-		schema = parquet.SchemaOf(pqConversation{})
-		fn, pr.close = rowSource(f, fromPQConversation)
+		schema = schemaFor[pqConversation, kuraPQConversation](kura)
 	case ConversationSummary:
-		schema = parquet.SchemaOf(pqSummary{})
-		fn, pr.close = rowSource(f, fromPQSummary)
+		schema = schemaFor[pqSummary, kuraPQSummary](kura)
 	case Cluster:
-		schema = parquet.SchemaOf(pqCluster{})
-		fn, pr.close = rowSource(f, fromPQCluster)
+		schema = schemaFor[pqCluster, kuraPQCluster](kura)
 	case ProjectedCluster:
-		schema = parquet.SchemaOf(pqProjected{})
-		fn, pr.close = rowSource(f, fromPQProjected)
+		schema = schemaFor[pqProjected, kuraPQProjected](kura)
 	}
 	if err := checkSchema(f.Schema(), schema, file, opts); err != nil {
-		pr.close()
 		return nil, err
+	}
+	var fn any
+	switch any(zero).(type) {
+	case Conversation:
+		fn, pr.close = pickSource(f, kura, fromPQConversation, fromKuraPQConversation)
+	case ConversationSummary:
+		fn, pr.close = pickSource(f, kura, fromPQSummary, fromKuraPQSummary)
+	case Cluster:
+		fn, pr.close = pickSource(f, kura, fromPQCluster, fromKuraPQCluster)
+	case ProjectedCluster:
+		fn, pr.close = pickSource(f, kura, fromPQProjected, fromKuraPQProjected)
 	}
 	pr.next = fn.(func() (T, *RecordError, error))
 	return pr, nil

@@ -106,3 +106,24 @@ func TestParquetManyRowGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestReadKuraPythonParquet reads Parquet files in Python Kura's own layout
+// (JSON-text list columns, optional columns, str(datetime) times) and checks
+// that they give exactly Kura's JSONL records.
+func TestReadKuraPythonParquet(t *testing.T) {
+	dir := filepath.Join("testdata", "kura-parquet")
+	for _, k := range []Kind{Conversations, Summaries, MetaClusters, Dimensionality} {
+		in := filepath.Join(dir, k.String()+".parquet")
+		out := filepath.Join(t.TempDir(), k.String()+".jsonl")
+		n, _, err := ConvertFile(t.Context(), in, out, k, ReadOptions{})
+		if err != nil || n != 3 {
+			t.Errorf("%s: %d records, %v", in, n, err)
+			continue
+		}
+		got, _ := os.ReadFile(out)
+		want, _ := os.ReadFile(filepath.Join(dir, k.String()+".jsonl"))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s read as\n%s\nwant\n%s", in, got, want)
+		}
+	}
+}

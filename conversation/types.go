@@ -22,7 +22,9 @@
 // Kura's own Parquet output turns [] into null; this package does not).
 // Times are stored as their ISO-8601 text, so that a round trip is exact, and
 // metadata (a free-form map) as a JSON-encoded string column "metadata"
-// with keys in their original order. Errors name the 1-based row.
+// with keys in their original order. Errors name the 1-based row. Files
+// written by Python Kura's own ParquetCheckpointManager (lists and metadata as
+// JSON text columns) are recognised and read too.
 package conversation
 
 import (
