@@ -1,9 +1,10 @@
 // Package mockapi is a fake OpenAI-compatible HTTP server for rehearsing load
-// tests at zero cost. It answers POST /v1/embeddings, POST /v1/chat/completions
-// (plain text, JSON mode, JSON-schema structured outputs and forced tool
-// calls), GET /v1/models and GET /stats, with configurable latency, per-minute
-// request and token limits, and injected faults: 429s, 500s, requests that are
-// never answered, and malformed responses.
+// tests at zero cost. It answers POST /v1/embeddings, POST
+// /v1/chat/completions (plain text, JSON mode, JSON-schema structured outputs
+// and tool calls), GET /v1/models, GET /stats and POST /stats/reset, with
+// configurable latency, per-minute request and token limits, and injected
+// faults: 429s, 500s, requests that are never answered, and malformed
+// responses.
 //
 // Everything is deterministic for a given Config.Seed: each API request draws
 // its fault and jitter from one seeded stream in arrival order, so the number
@@ -318,6 +319,19 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
+// ResetStats sets the counters to zero (InFlight excepted), as POST
+// /stats/reset does, so that one server can serve several rehearsals. The
+// fault stream and rate limits carry on. Requests in flight at the reset are
+// counted in the new totals when they end, so reset when idle.
+func (s *Server) ResetStats() {
+	c := &s.c
+	for _, a := range []*atomic.Int64{&c.requests, &c.embeddings, &c.chat, &c.models, &c.other,
+		&c.ok, &c.malformed, &c.rlInjected, &c.rlRPM, &c.rlTPM, &c.serverErrors, &c.timeouts, &c.bad, &c.canceled,
+		&c.inputs, &c.promptTokens, &c.completionTokens} {
+		a.Store(0)
+	}
+}
+
 // Close aborts the requests held by the timeout fault (their connections are
 // closed without an answer) and makes later ones fail at once. Start calls it
 // on shutdown; call it yourself before closing an httptest.Server. A held
@@ -451,6 +465,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		b, _ := json.MarshalIndent(s.Stats(), "", "  ")
 		w.Write(append(b, '\n'))
+		return
+	case "/stats/reset":
+		if r.Method != http.MethodPost {
+			writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "", "Use POST "+r.URL.Path)
+			return
+		}
+		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
 		return
 	case "/healthz", "/health":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -662,6 +662,15 @@ func TestStatsEndpoint(t *testing.T) {
 	if got != s.Stats() {
 		t.Errorf("/stats = %+v, Stats() = %+v", got, s.Stats())
 	}
+	defer func() {
+		resp, err := http.Post(strings.TrimSuffix(base, "/v1")+"/stats/reset", "", nil)
+		if err != nil || resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("reset: %v %v", err, resp)
+		}
+		if st := s.Stats(); st != (Stats{}) {
+			t.Errorf("after reset: %+v, want zeros", st)
+		}
+	}()
 	if got.Requests != 40 || got.ByEndpoint.Embeddings != 40 {
 		t.Errorf("requests %d (embeddings %d), want 40", got.Requests, got.ByEndpoint.Embeddings)
 	}
