@@ -335,3 +335,30 @@ func TestKindOf(t *testing.T) {
 }
 
 func reflectEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// TestDefaultLineLimit checks the default limit: a line just under 64 MiB is
+// read, one just over is reported with its line number and skipped.
+func TestDefaultLineLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates several 64 MiB buffers")
+	}
+	under := bigConversation(DefaultMaxLineBytes - 1024)
+	over := bigConversation(DefaultMaxLineBytes + 1024)
+	var data []byte
+	data = append(append(data, under...), '\n')
+	data = append(append(data, over...), '\n')
+	data = append(data, goodConv...)
+	r := NewReader[Conversation](bytes.NewReader(data), "big.jsonl", ReadOptions{})
+	c, err := r.Next()
+	if err != nil || len(c.Messages[0].Content) < DefaultMaxLineBytes-2048 {
+		t.Fatalf("line 1 (just under 64 MiB): %v", err)
+	}
+	_, err = r.Next()
+	want := "big.jsonl:2: line longer than the limit of 64 MiB (ReadOptions.MaxLineBytes); one JSON record per line expected"
+	if err == nil || err.Error() != want {
+		t.Fatalf("line 2: err = %v, want %q", err, want)
+	}
+	if c, err = r.Next(); err != nil || c.ChatID != "c1" {
+		t.Fatalf("line 3: %+v, %v", c, err)
+	}
+}

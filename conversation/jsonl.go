@@ -76,6 +76,9 @@ func (r *Reader[T]) warn(line int, field, msg string) {
 // line over the limit (its bytes are discarded); lastNoEOL that the input
 // ended without a newline.
 func (r *Reader[T]) readLine() (line []byte, tooLong, lastNoEOL bool, err error) {
+	if cap(r.buf) > 4<<20 {
+		r.buf = nil // do not keep one huge line's buffer for the whole file
+	}
 	r.buf = r.buf[:0]
 	complete := false
 	n := 0
