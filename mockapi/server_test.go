@@ -413,6 +413,7 @@ func TestFaultRates(t *testing.T) {
 			tt.c.Seed = seed
 			st, kinds := faultCounts(tt.c, n)
 			got := tt.get(st)
+			t.Logf("seed %d: %d of %d", seed, got, n)
 			if got < 270 || got > 330 {
 				t.Errorf("%d of %d requests, want 270..330 (30%%)", got, n)
 			}

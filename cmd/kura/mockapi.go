@@ -11,6 +11,7 @@ import (
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/minilm"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/spf13/cobra"
 )
@@ -51,6 +52,8 @@ func newMockAPICmd() *cobra.Command {
 		allowRemote bool
 		embedder    string
 		statsJSON   string
+		modelDir    string // minilm
+		threads     int    // minilm
 	)
 	c.RetryAfter = time.Second
 	cmd := &cobra.Command{
@@ -59,8 +62,8 @@ func newMockAPICmd() *cobra.Command {
 		Long: `mock-api serves a fake OpenAI-compatible API on 127.0.0.1: POST /v1/embeddings,
 POST /v1/chat/completions (plain text, JSON mode, JSON-schema structured outputs
 and forced tool calls, answered with JSON that conforms to the schema),
-GET /v1/models, and GET /stats with counts of what it served. Paths also work
-without /v1.
+GET /v1/models, GET /stats with counts of what it served, and POST
+/stats/reset. Paths also work without /v1.
 
 Latency, per-minute request and token limits (429 with Retry-After and
 x-ratelimit-* headers, as OpenAI does) and injected faults make a rehearsal
@@ -101,8 +104,17 @@ counts on stderr.`,
 					dims = mockapi.DefaultDims
 				}
 				c.Embedder = lexical.New(lexical.Options{Dims: dims})
+			case "minilm":
+				if c.Dims > 0 {
+					return usageErrorf("--dims does not apply to minilm: the model fixes the vector length")
+				}
+				m, err := minilm.New(minilm.Options{ModelDir: modelDir, Threads: threads})
+				if err != nil {
+					return err
+				}
+				c.Embedder = m
 			default:
-				return usageErrorf("--embedder must be mock or hash, not %q", embedder)
+				return usageErrorf("--embedder must be mock, hash or minilm, not %q", embedder)
 			}
 			ctx := cmd.Context()
 			s, base, err := mockapi.Start(ctx, addr, c)
@@ -144,7 +156,9 @@ counts on stderr.`,
 	f.Float64Var(&c.MalformedRate, "malformed-rate", 0, "fraction of requests answered with a malformed body")
 	f.IntVar(&c.Dims, "dims", 0, "vector length when a request has no \"dimensions\" (default: the model's, 1536)")
 	f.Int64Var(&c.Seed, "seed", 1, "seed of the fault and jitter draws")
-	f.StringVar(&embedder, "embedder", "mock", "vectors: mock (hash of the text, as --embedder mock) or hash (lexical, similar texts get similar vectors)")
+	f.StringVar(&embedder, "embedder", "mock", "vectors: mock (hash of the text, as --embedder mock), hash (lexical, similar texts get similar vectors)\nor minilm (real local model: kura models pull)")
+	f.StringVar(&modelDir, "model-dir", "", "minilm: model folder (default: KURA_MODEL_DIR, kura's cache, the Hugging Face cache)")
+	f.IntVar(&threads, "threads", 0, "minilm: goroutines (default: all cores)")
 	f.StringVar(&c.APIKey, "api-key", "", "require this key as \"Authorization: Bearer KEY\" (default: accept any)")
 	f.StringVar(&statsJSON, "stats-json", "", "write the final counts as JSON to this file on shutdown")
 	return cmd
