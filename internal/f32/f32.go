@@ -1,21 +1,39 @@
 // Package f32 provides the float32 kernels that kura's hot loops stand on:
-// dot products, squared distances, AXPY and a general matrix multiply (GEMM).
+// dot products, squared distances (one pair, one query against many rows, or
+// a block of rows against another), AXPY and a general matrix multiply
+// (GEMM) with BLAS sgemm semantics for row-major matrices.
+//
+// # Implementations
 //
 // Every kernel has a portable Go implementation. On amd64 faster versions
-// written in Go assembly are selected at start-up from the CPU's features:
-// AVX-512 (F, DQ, BW, VL) first, then AVX2 with FMA, then the portable code.
-// Results of the assembly paths agree with the portable ones to within
-// float32 rounding (they use fused multiply-add and a different summation
-// order), and each path is deterministic.
+// written in Go assembly are selected at start-up from the CPU's features
+// (golang.org/x/sys/cpu): AVX-512 (F, DQ, BW, VL) first, then AVX2 with FMA,
+// then the portable code. Implementation reports the choice. The assembly
+// paths use fused multiply-add and their own summation order, so their
+// results differ from the portable ones by float32 rounding (a sum of n
+// products is within about n·2⁻²⁴·Σ|terms| of the exact value on every
+// path); each path is deterministic.
 //
 // Setting the environment variable KURA_F32_NOASM=1 before the program
-// starts forces the portable path (useful to compare outputs or to rule the
-// assembly out when chasing a bug). Building with the purego tag, or for any
-// architecture other than amd64, compiles the portable code only.
+// starts forces the portable path, to compare outputs or to rule the
+// assembly out when chasing a bug. Building with the purego tag, or for any
+// architecture other than amd64, compiles the portable code only; nothing
+// here needs cgo.
 //
-// Gemm splits large problems over up to runtime.GOMAXPROCS goroutines. The
-// split never changes the order of operations that produce an output
-// element, so results are bit-identical whatever the number of goroutines.
+// # GEMM
+//
+// Gemm packs panels of op(A) and op(B) into contiguous, cache-sized blocks
+// (all four transpose combinations become the same packed layout) and runs a
+// register-tiled micro-kernel over them: 12×32 for AVX-512, 6×16 for AVX2.
+// Large products are split over up to runtime.GOMAXPROCS goroutines
+// (GemmWorkers sets the bound); the split never changes the order of the
+// operations that produce an output element, so results are bit-identical
+// whatever the number of goroutines. Small products (under about 2¹⁹
+// multiply-adds per goroutine) run on the calling goroutine.
+//
+// A matrix used as the right-hand operand many times, such as a layer's
+// weights, can be packed once with PackB and multiplied with GemmPacked,
+// which gives the same bits as Gemm without repacking.
 package f32
 
 // Dot returns the dot product of a and b. It panics if len(b) < len(a).
