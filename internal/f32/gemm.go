@@ -130,7 +130,11 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 		if packed {
 			// Workers take chunks of rows as they become free, so a
 			// core slowed by other work does not hold the rest back.
-			chunk := max(1, min(g.mc/g.mr, tilesM/(4*w))) * g.mr
+			// Chunks of at most mc rows, their number a multiple of
+			// w so that equally fast workers finish together.
+			nch := (tilesM + g.mc/g.mr - 1) / (g.mc / g.mr)
+			nch = max(2*w, (nch+w-1)/w*w)
+			chunk := (tilesM + nch - 1) / nch * g.mr
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			work := func() {
