@@ -37,6 +37,9 @@ type Config struct {
 	// GOGC, when not 0, sets the garbage collector's target percentage in
 	// each scale's process (lower: less memory, more CPU); -1 turns it off.
 	GOGC int `json:"gogc"`
+	// Repeat runs each scale this many times (each in a fresh process) and
+	// keeps the run with the median total time, against noisy machines.
+	Repeat int `json:"repeat"`
 
 	Delay       time.Duration `json:"delay_ns"`           // pause between scales
 	Timeout     time.Duration `json:"timeout_ns"`         // per scale; 0 = none
@@ -85,6 +88,7 @@ func DefaultConfig() Config {
 		SampleConversations:  1000,
 		SampleTopics:         20,
 		Seed:                 42,
+		Repeat:               1,
 		EmbedChunk:           500,
 		PriceModel:           "text-embedding-3-small",
 		Cluster:              ClusterConfig{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
@@ -130,6 +134,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SampleConversations < 2 || c.SampleTopics < 1 {
 		return fmt.Errorf("sample corpus of %d conversations in %d topics: too small", c.SampleConversations, c.SampleTopics)
+	}
+	if c.Repeat < 1 {
+		c.Repeat = 1
 	}
 	if c.EmbedChunk < 1 {
 		c.EmbedChunk = 500

@@ -55,6 +55,15 @@ func Plan(a *Analysis, cfg *Config) *Planning {
 	if f := a.Fit("peak_memory"); f != nil {
 		p.RAMBytes = nonNeg(f.Predict(target))
 		p.MemoryExponent, p.MemoryModel = f.Exponent, f.Describe()
+		// A concave fit (exponent below 1) of peak memory mostly reflects the
+		// fixed memory of the process; the data itself (vectors, records)
+		// grows linearly. Plan RAM with the larger of the two.
+		if lin := nonNeg(f.Intercept + f.Slope*target); f.Model != "linear" && lin > p.RAMBytes {
+			p.Notes = append(p.Notes, fmt.Sprintf("RAM planned with the linear fit (%.0f MB), which is above the chosen %s fit's %.0f MB: memory for the data grows at least linearly",
+				lin/mb, f.Model, p.RAMBytes/mb))
+			p.RAMBytes = lin
+			p.MemoryExponent = 1
+		}
 	}
 	// Time is planned as the sum of the stages' fits: each stage grows at
 	// its own rate (embedding linearly, clustering faster), and one curve

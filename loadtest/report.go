@@ -117,6 +117,9 @@ var ratioLabels = map[string]string{
 	"embed_memory":   "Embed memory",
 	"cluster_time":   "Cluster time",
 	"cluster_memory": "Cluster memory",
+	"total_cpu":      "CPU time (less sensitive to load)",
+	"embed_cpu":      "Embed CPU time",
+	"cluster_cpu":    "Cluster CPU time",
 }
 
 // WriteAnalysis writes the scaling analysis as the guide shows it.

@@ -82,9 +82,12 @@ type ScaleResult struct {
 	DuplicateFallbacks int `json:"duplicate_fallbacks"`
 	// RewrittenDuplicates counts baseline records whose text repeated an
 	// earlier record's and were rewritten as distinct variants.
-	RewrittenDuplicates int      `json:"rewritten_duplicates"`
-	ArtifactsDir        string   `json:"artifacts_dir,omitempty"`
-	Notes               []string `json:"notes,omitempty"`
+	RewrittenDuplicates int `json:"rewritten_duplicates"`
+	// RepeatWallS lists the total wall time of every run of this scale
+	// when --repeat ran it more than once; the result is the median run.
+	RepeatWallS  []float64 `json:"repeat_wall_s,omitempty"`
+	ArtifactsDir string    `json:"artifacts_dir,omitempty"`
+	Notes        []string  `json:"notes,omitempty"`
 }
 
 // Stages holds the per-stage measurements.

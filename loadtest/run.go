@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -85,7 +86,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 				break
 			}
 		}
-		sr, err := r.runScale(ctx, &cfg, base, scale, i, len(cfg.Scales))
+		sr, err := r.runRepeated(ctx, &cfg, base, scale, i, len(cfg.Scales))
 		if err != nil {
 			f := Failure{Scale: scale, Kind: "error", Error: err.Error()}
 			switch {
@@ -153,6 +154,30 @@ func predictMemory(done []ScaleResult, n int) (float64, string, bool) {
 		return f.Predict(float64(n)), f.Describe(), true
 	}
 	return 0, "", false
+}
+
+// runRepeated runs a scale cfg.Repeat times and returns the run with the
+// median total wall time.
+func (r *Runner) runRepeated(ctx context.Context, cfg *Config, base *Baseline, scale, idx, count int) (*ScaleResult, error) {
+	var runs []*ScaleResult
+	for k := 0; k < max(cfg.Repeat, 1); k++ {
+		sr, err := r.runScale(ctx, cfg, base, scale, idx, count)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, sr)
+	}
+	if len(runs) == 1 {
+		return runs[0], nil
+	}
+	walls := make([]float64, len(runs))
+	for i, sr := range runs {
+		walls[i] = sr.TotalWallS
+	}
+	sort.Slice(runs, func(a, b int) bool { return runs[a].TotalWallS < runs[b].TotalWallS })
+	med := runs[len(runs)/2]
+	med.RepeatWallS = walls
+	return med, nil
 }
 
 // runScale prepares one scale's data and runs it in a worker.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +119,26 @@ func TestRunInProcess(t *testing.T) {
 		"Memory scaling:", "Time scaling:", "efficiency", "For 10,000 conversations, need ~", "Monthly embedding cost (50,000 conversations"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestRunRepeat(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Scales = []int{30, 60}
+	cfg.Repeat = 3
+	res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: testToolkit()}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Scales {
+		if len(s.RepeatWallS) != 3 {
+			t.Fatalf("scale %d: %d repeats recorded", s.Scale, len(s.RepeatWallS))
+		}
+		w := append([]float64(nil), s.RepeatWallS...)
+		sort.Float64s(w)
+		if s.TotalWallS != w[1] {
+			t.Errorf("scale %d: kept %v, want the median of %v", s.Scale, s.TotalWallS, w)
 		}
 	}
 }
