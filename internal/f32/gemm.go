@@ -106,7 +106,7 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 		w = min(w, tilesN)
 	}
 	if w <= 1 {
-		g.serial(transA, m, n, k, alpha, a, lda, packB, load, c, ldc)
+		g.serial(transA, m, n, k, alpha, a, lda, packB, packed, load, c, ldc)
 		return
 	}
 	if splitM {
@@ -150,7 +150,7 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 					} else {
 						sa = a[i0*lda:]
 					}
-					g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, load, c[i0*ldc:], ldc)
+					g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, packed, load, c[i0*ldc:], ldc)
 				}
 			}
 			for range w - 1 {
@@ -185,11 +185,11 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 				} else {
 					sa = a[i0*lda:]
 				}
-				g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, load, c[i0*ldc:], ldc)
+				g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, packed, load, c[i0*ldc:], ldc)
 			} else {
 				j0, j1 := t0*g.nr, min(n, t1*g.nr)
 				sub := func(dst []float32, jb, p0, nb, kb int) []float32 { return packB(dst, j0+jb, p0, nb, kb) }
-				g.serial(transA, m, j1-j0, k, alpha, a, lda, sub, load, c[j0:], ldc)
+				g.serial(transA, m, j1-j0, k, alpha, a, lda, sub, packed, load, c[j0:], ldc)
 			}
 		}
 		if i == w-1 {
@@ -243,7 +243,8 @@ func alignedFloats(buf []float32, n int) []float32 {
 
 // serial is the single-goroutine blocked GEMM: C = op(A)·op(B)·alpha + C·load
 // (load 0 means C is overwritten by the first k block).
-func (g *gemmKernel) serial(transA bool, m, n, k int, alpha float32, a []float32, lda int, packB bSource, load int, c []float32, ldc int) {
+// packed says that packB returns stored panels, so no B buffer is needed.
+func (g *gemmKernel) serial(transA bool, m, n, k int, alpha float32, a []float32, lda int, packB bSource, packed bool, load int, c []float32, ldc int) {
 	mr, nr := g.mr, g.nr
 	mcMax := min(g.mc, (m+mr-1)/mr*mr)
 	ncMax := min(g.nc, (n+nr-1)/nr*nr)
@@ -253,7 +254,11 @@ func (g *gemmKernel) serial(transA bool, m, n, k int, alpha float32, a []float32
 		buf = new(packBuf)
 	}
 	buf.a = alignedFloats(buf.a, mcMax*kcMax)
-	buf.b = alignedFloats(buf.b, ncMax*kcMax)
+	var bbuf []float32
+	if !packed {
+		buf.b = alignedFloats(buf.b, ncMax*kcMax)
+		bbuf = buf.b
+	}
 	buf.tmp = alignedFloats(buf.tmp, mr*nr)
 	for jc := 0; jc < n; jc += g.nc {
 		nb := min(g.nc, n-jc)
@@ -263,7 +268,7 @@ func (g *gemmKernel) serial(transA bool, m, n, k int, alpha float32, a []float32
 			if pc > 0 {
 				ld = 1
 			}
-			pb := packB(buf.b, jc, pc, nb, kb)
+			pb := packB(bbuf, jc, pc, nb, kb)
 			for ic := 0; ic < m; ic += g.mc {
 				mb := min(g.mc, m-ic)
 				if transA {
