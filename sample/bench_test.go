@@ -28,3 +28,15 @@ func BenchmarkWriteDir(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNextSummary measures generating one summary in memory.
+func BenchmarkNextSummary(b *testing.B) {
+	g, err := NewGenerator(Options{Conversations: 1 << 30, Seed: 42})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		g.NextSummary()
+	}
+}

@@ -207,6 +207,15 @@ func TestDeterminism(t *testing.T) {
 	if same > 0 {
 		t.Errorf("seeds 7 and 8 share %d records", same)
 	}
+	// NextSummary gives Next's summaries.
+	gs, _ := NewGenerator(Options{Conversations: 300, Topics: 12, Seed: 7})
+	for i := range 40 {
+		s, topic := gs.NextSummary()
+		b2, _ := json.Marshal(s)
+		if !strings.HasPrefix(a[i][strings.Index(a[i], `}{"summary"`)+1:], string(b2)) || !strings.HasSuffix(a[i], topicDefs[topic].slug) {
+			t.Fatalf("NextSummary %d differs from Next", i)
+		}
+	}
 	// At matches Next.
 	g, _ := NewGenerator(Options{Conversations: 300, Topics: 12, Seed: 7})
 	for _, i := range []int{0, 11, 12, 13, 299} {
