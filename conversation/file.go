@@ -395,6 +395,15 @@ type Report struct {
 	// record invalid; NumWarnings counts them all.
 	Warnings    []*RecordError
 	NumWarnings int
+
+	refs *refs // identifiers collected under CheckOptions.CollectRefs
+}
+
+// refs are the identifiers of a file that other checkpoint files refer to.
+type refs struct {
+	ids     []string            // chat_id of conversations/summaries, id of clusters
+	members map[string]struct{} // chat ids listed by clusters
+	parents []string            // parent ids of clusters (non-null)
 }
 
 // CheckOptions control CheckFile.
@@ -403,6 +412,9 @@ type CheckOptions struct {
 	MaxProblems  int // problems (and skips) kept in the report; 0 means 20
 	MaxWarnings  int // warnings kept in the report; 0 means 20
 	MaxLineBytes int // see ReadOptions
+	// CollectRefs keeps the identifiers of the records (chat ids, cluster
+	// ids) for CrossCheck; this costs memory in proportion to the records.
+	CollectRefs bool
 }
 
 // CheckFile reads every record of a file of the given kind and reports how
@@ -464,9 +476,12 @@ func checkFile[T Record](ctx context.Context, path string, kind Kind, opts Check
 				return rep, err
 			}
 		}
-		_, err := r.Next()
+		rec, err := r.Next()
 		if err == io.EOF {
 			break
+		}
+		if err == nil && opts.CollectRefs {
+			rep.collect(&rec)
 		}
 		var re *RecordError
 		if errors.As(err, &re) {

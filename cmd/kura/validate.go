@@ -36,7 +36,10 @@ It exits with status 1 if there is any problem. With --skip-invalid, invalid
 records are reported as skipped (as a loading command would skip them with the
 same flag) and do not count as problems; files that cannot be read still do.
 Warnings (unknown fields, blank lines, a byte-order mark, an empty file) never
-change the exit status.`,
+change the exit status. Neither do consistency warnings, given for a checkpoint
+directory: duplicate chat ids, summaries of chat ids missing from
+conversations, clusters listing chat ids missing from summaries, parent ids
+that name no cluster.`,
 		Example: `  # Validate a Kura checkpoint directory
   kura validate ./checkpoints
 
@@ -61,6 +64,7 @@ change the exit status.`,
 type target struct {
 	path string
 	kind conversation.Kind
+	dir  string // the checkpoint directory the file was found in, or ""
 }
 
 // resolveTargets expands directories into checkpoint files and finds the kind
@@ -87,7 +91,7 @@ func resolveTargets(args []string, kindFlag string) (targets []target, warnings 
 			}
 			for _, k := range conversation.Kinds {
 				if fp := cp.Path(k); fp != "" {
-					targets = append(targets, target{fp, k})
+					targets = append(targets, target{fp, k, p})
 				}
 			}
 			for _, ig := range cp.Ignored {
@@ -102,7 +106,7 @@ func resolveTargets(args []string, kindFlag string) (targets []target, warnings 
 				return nil, nil, usageErrorf("cannot tell the record type of %s from its name (expected conversations, summaries, clusters, meta_clusters or dimensionality, with .jsonl, .parquet or no extension); use --type", p)
 			}
 		}
-		targets = append(targets, target{p, k})
+		targets = append(targets, target{p, k, ""})
 	}
 	return targets, warnings, nil
 }
@@ -122,12 +126,20 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 	numProblems, numSkipped, numWarnings := 0, 0, len(dirWarnings)
 	warnings = append(warnings, dirWarnings...)
 	keep := max(f.maxProblems, 1)
+	byDir := map[string][]*conversation.Report{}
+	var dirs []string
 	for _, t := range targets {
 		rep, err := conversation.CheckFile(cmd.Context(), t.path, t.kind, conversation.CheckOptions{
-			SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep,
+			SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep, CollectRefs: t.dir != "",
 		})
 		if err != nil {
 			return err
+		}
+		if t.dir != "" {
+			if byDir[t.dir] == nil {
+				dirs = append(dirs, t.dir)
+			}
+			byDir[t.dir] = append(byDir[t.dir], rep)
 		}
 		totals[t.kind] += rep.Records
 		line := fmt.Sprintf("%s: %d %s", t.path, rep.Records, rep.Kind.Label())
@@ -151,7 +163,14 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 		numSkipped += rep.Skipped
 		numWarnings += rep.NumWarnings
 	}
+	var consistency []string
+	for _, d := range dirs {
+		for _, e := range conversation.CrossCheck(byDir[d]) {
+			consistency = append(consistency, e.Error())
+		}
+	}
 	printList(out, "warnings", warnings, numWarnings, f.maxProblems)
+	printList(out, "consistency warnings (between the files of a checkpoint)", consistency, len(consistency), f.maxProblems)
 	printList(out, "skipped invalid records", skips, numSkipped, f.maxProblems)
 	printList(out, "problems", problems, numProblems, f.maxProblems)
 

@@ -127,3 +127,15 @@ func TestValidateUsageErrors(t *testing.T) {
 		t.Errorf("--type summaries: exit %d %s\n%s", code, errText, out)
 	}
 }
+
+func TestValidateConsistencyWarnings(t *testing.T) {
+	dir := t.TempDir()
+	writeCLIFile(t, dir, "summaries.jsonl", cliGoodSummary+"\n")
+	clusters := writeCLIFile(t, dir, "clusters.jsonl", strings.Replace(cliGoodCluster, `["c1"]`, `["c1","ghost"]`, 1)+"\n")
+	out, errText, code := execConvCLI(t, "validate", dir)
+	want := "consistency warnings (between the files of a checkpoint) (1):\n  " + clusters +
+		`: 1 chat ids listed by clusters but not in ` + filepath.Join(dir, "summaries.jsonl") + ` (e.g. "ghost")` + "\n"
+	if code != 0 || !strings.Contains(out, want) {
+		t.Errorf("exit %d %s\n%s\nwant it to contain\n%s", code, errText, out, want)
+	}
+}
