@@ -47,7 +47,7 @@ func WriteReport(w io.Writer, r *Results) {
 // TableHeader is the header of the performance table: the guide's columns,
 // then the stage columns.
 var TableHeader = []string{"Scale", "Time (s)", "Peak Memory (MB)", "Storage (MB)", "Throughput (conv/min)", "Cost ($)",
-	"Embed (s)", "Cluster (s)", "Clusters", "Noise", "ARI"}
+	"Embed (s)", "Cluster (s)", "API calls", "Retries", "429s", "Clusters", "Noise", "ARI"}
 
 // WriteTable writes the performance table, one row per successful scale.
 func WriteTable(w io.Writer, r *Results) {
@@ -66,6 +66,9 @@ func WriteTable(w io.Writer, r *Results) {
 			fmtCost(s.API.EstimatedCostUSD),
 			fmt.Sprintf("%.2f", s.Stages.Embed.WallS),
 			fmt.Sprintf("%.2f", s.Stages.Cluster.WallS),
+			strconv.FormatInt(s.API.Requests, 10),
+			strconv.FormatInt(s.API.Retries, 10),
+			strconv.FormatInt(s.API.RateLimited, 10),
 			strconv.Itoa(s.Clusters),
 			strconv.Itoa(s.Noise),
 			ari,
