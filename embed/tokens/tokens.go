@@ -1,10 +1,13 @@
 // Package tokens counts and truncates text in OpenAI's cl100k_base encoding,
 // the tokenizer of text-embedding-3-small, text-embedding-3-large and
 // text-embedding-ada-002. The encoding's merge table is compiled into the
-// binary, so nothing is downloaded at run time.
+// binary (from github.com/pkoukk/tiktoken-go-loader), so nothing is
+// downloaded at run time.
 //
-// The encoder is built once per process (about a tenth of a second) on first
-// use and shared; all functions are safe for concurrent use.
+// The encoder is built once per process on first use (some tens of
+// milliseconds) and shared; all functions are safe for concurrent use.
+// Special tokens such as "<|endoftext|>" are encoded as ordinary text, as
+// the embeddings API does.
 package tokens
 
 import (
@@ -12,7 +15,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	tiktoken "github.com/pkoukk/tiktoken-go"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 )
 
@@ -21,19 +23,23 @@ const Encoding = "cl100k_base"
 
 var (
 	once    sync.Once
-	enc     *tiktoken.Tiktoken
+	enc     *encoder
 	initErr error
 )
 
-func load() (*tiktoken.Tiktoken, error) {
+func load() (*encoder, error) {
 	once.Do(func() {
 		// The offline loader reads the BPE ranks embedded in the binary
 		// instead of fetching them from openaipublic.blob.core.windows.net.
-		tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
-		enc, initErr = tiktoken.GetEncoding(Encoding)
-		if initErr != nil {
-			initErr = fmt.Errorf("tokens: loading the embedded %s encoding: %w", Encoding, initErr)
+		ranks, err := tiktoken_loader.NewOfflineLoader().LoadTiktokenBpe(Encoding + ".tiktoken")
+		if err == nil && len(ranks) < 100000 {
+			err = fmt.Errorf("only %d ranks", len(ranks))
 		}
+		if err != nil {
+			initErr = fmt.Errorf("tokens: loading the embedded %s encoding: %w", Encoding, err)
+			return
+		}
+		enc = newEncoder(ranks)
 	})
 	return enc, initErr
 }
@@ -46,7 +52,7 @@ func Init() error {
 	return err
 }
 
-func mustLoad() *tiktoken.Tiktoken {
+func mustLoad() *encoder {
 	e, err := load()
 	if err != nil {
 		// The encoding is compiled into the binary: failing to load it
@@ -62,7 +68,7 @@ func Encode(text string) []int {
 	if text == "" {
 		return nil
 	}
-	return mustLoad().EncodeOrdinary(text)
+	return mustLoad().encode(nil, text)
 }
 
 // Decode returns the text of a sequence of token ids.
@@ -70,7 +76,7 @@ func Decode(ids []int) string {
 	if len(ids) == 0 {
 		return ""
 	}
-	return mustLoad().Decode(ids)
+	return mustLoad().decode(ids)
 }
 
 // Count returns the number of cl100k_base tokens in text.
@@ -78,7 +84,7 @@ func Count(text string) int {
 	if text == "" {
 		return 0
 	}
-	return len(Encode(text))
+	return mustLoad().count(text)
 }
 
 // Truncate cuts text to at most max tokens. It returns the (possibly
