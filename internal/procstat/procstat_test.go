@@ -1,0 +1,59 @@
+package procstat
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+var sink []byte
+
+func TestReadAndResetPeak(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("VmHWM and clear_refs are Linux-only")
+	}
+	before, err := Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.RSS <= 0 || before.PeakRSS < before.RSS || before.CPU <= 0 {
+		t.Fatalf("implausible snapshot %+v", before)
+	}
+	// Touch 64 MiB so the peak rises by about that much.
+	const size = 64 << 20
+	sink = make([]byte, size)
+	for i := 0; i < size; i += 4096 {
+		sink[i] = 1
+	}
+	high, err := Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if high.PeakRSS < before.RSS+size/2 {
+		t.Fatalf("peak %d did not rise by at least 32 MiB over %d after touching 64 MiB", high.PeakRSS, before.RSS)
+	}
+	sink = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := ResetPeak(); err != nil {
+		t.Skipf("cannot reset the peak here: %v", err)
+	}
+	after, err := Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.PeakRSS >= high.PeakRSS-size/2 {
+		t.Errorf("peak after reset %d, before reset %d: want it at least 32 MiB lower", after.PeakRSS, high.PeakRSS)
+	}
+}
+
+func TestParseKB(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+	}{{"   1234 kB", 1234 * 1024}, {"", 0}, {" x kB", 0}} {
+		if got := parseKB([]byte(tt.in)); got != tt.want {
+			t.Errorf("parseKB(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
