@@ -83,9 +83,9 @@ func SqDists(dst, q, x []float32) {
 	n := len(x) / d
 	dst = dst[:n]
 	i := 0
-	if f4 := active.sqDist4; f4 != nil {
-		for ; i+4 <= n; i += 4 {
-			f4(&q[0], &x[i*d], d, d, &dst[i])
+	if fr, r := active.sqDistRows, active.rows; fr != nil {
+		for ; i+r <= n; i += r {
+			fr(&q[0], &x[i*d], d, d, &dst[i])
 		}
 	}
 	f := active.sqDist
@@ -105,9 +105,9 @@ func Dots(dst, q, x []float32) {
 	n := len(x) / d
 	dst = dst[:n]
 	i := 0
-	if f4 := active.dot4; f4 != nil {
-		for ; i+4 <= n; i += 4 {
-			f4(&q[0], &x[i*d], d, d, &dst[i])
+	if fr, r := active.dotRows, active.rows; fr != nil {
+		for ; i+r <= n; i += r {
+			fr(&q[0], &x[i*d], d, d, &dst[i])
 		}
 	}
 	f := active.dot
@@ -136,7 +136,7 @@ func SqDistBlock(dst, a []float32, na int, b []float32, nb, d int) {
 		clear(dst[:na*nb])
 		return
 	}
-	f, f4 := active.sqDist, active.sqDist4
+	f, fr, nr := active.sqDist, active.sqDistRows, active.rows
 	// Keep a tile of b (about 24 KiB) in L1 while the rows of a pass.
 	tb := max(4, (24<<10)/(4*d)/4*4)
 	for j0 := 0; j0 < nb; j0 += tb {
@@ -145,9 +145,9 @@ func SqDistBlock(dst, a []float32, na int, b []float32, nb, d int) {
 			ai := a[i*d : (i+1)*d : (i+1)*d]
 			row := dst[i*nb : (i+1)*nb]
 			j := j0
-			if f4 != nil {
-				for ; j+4 <= j1; j += 4 {
-					f4(&ai[0], &b[j*d], d, d, &row[j])
+			if fr != nil {
+				for ; j+nr <= j1; j += nr {
+					fr(&ai[0], &b[j*d], d, d, &row[j])
 				}
 			}
 			for ; j < j1; j++ {

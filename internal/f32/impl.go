@@ -13,10 +13,11 @@ type impl struct {
 	sqDist func(a, b []float32) float32
 	axpy   func(alpha float32, x, y []float32)
 	gemm   *gemmKernel
-	// dot4 and sqDist4, if not nil, compute four results at once, out[j] =
-	// dot(a[:n], b[j*ldb:j*ldb+n]) (or sqDist), bit-identical to four calls
-	// of dot (sqDist). n >= 1.
-	dot4, sqDist4 func(a, b *float32, ldb, n int, out *float32)
+	// dotRows and sqDistRows, if not nil, compute rows results at once,
+	// out[j] = dot(a[:n], b[j*ldb:j*ldb+n]) (or sqDist) for j < rows,
+	// bit-identical to separate calls of dot (sqDist). n >= 1.
+	rows                int
+	dotRows, sqDistRows func(a, b *float32, ldb, n int, out *float32)
 }
 
 // gemmKernel describes a GEMM micro-kernel and the cache blocking the driver

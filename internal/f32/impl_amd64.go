@@ -31,6 +31,12 @@ func dot4AVX512(a, b *float32, ldb, n int, out *float32)
 func sqDist4AVX512(a, b *float32, ldb, n int, out *float32)
 
 //go:noescape
+func dot2AVX2(a, b *float32, ldb, n int, out *float32)
+
+//go:noescape
+func sqDist2AVX2(a, b *float32, ldb, n int, out *float32)
+
+//go:noescape
 func gather4AVX(dst, src *float32, ld, kb, w int, alpha float32)
 
 //go:noescape
@@ -66,21 +72,25 @@ var (
 // (C written once); sweeps on an EPYC (Zen 5) put kc in 192..384 and mc in
 // 72..288 within measurement noise of each other.
 var implAVX2 = &impl{
-	name:   "avx2",
-	dot:    func(a, b []float32) float32 { return dotAVX2(&a[0], &b[0], len(a)) },
-	sqDist: func(a, b []float32) float32 { return sqDistAVX2(&a[0], &b[0], len(a)) },
-	axpy:   func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
-	gemm:   &gemmKernel{mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048, kern: kernAVX2_6x16, gather4: gather4AVX},
+	name:       "avx2",
+	dot:        func(a, b []float32) float32 { return dotAVX2(&a[0], &b[0], len(a)) },
+	sqDist:     func(a, b []float32) float32 { return sqDistAVX2(&a[0], &b[0], len(a)) },
+	axpy:       func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
+	rows:       2,
+	dotRows:    dot2AVX2,
+	sqDistRows: sqDist2AVX2,
+	gemm:       &gemmKernel{mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048, kern: kernAVX2_6x16, gather4: gather4AVX},
 }
 
 var implAVX512 = &impl{
-	name:    "avx512",
-	dot:     func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
-	sqDist:  func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
-	axpy:    func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
-	dot4:    dot4AVX512,
-	sqDist4: sqDist4AVX512,
-	gemm:    &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 384, nc: 2048, kern: kernAVX512_12x32, kernEdge: kernAVX512Edge, gather4: gather4AVX},
+	name:       "avx512",
+	dot:        func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
+	sqDist:     func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
+	axpy:       func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
+	rows:       4,
+	dotRows:    dot4AVX512,
+	sqDistRows: sqDist4AVX512,
+	gemm:       &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 384, nc: 2048, kern: kernAVX512_12x32, kernEdge: kernAVX512Edge, gather4: gather4AVX},
 }
 
 // archImpls lists the assembly implementations this CPU supports, best first.
