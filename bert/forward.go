@@ -20,20 +20,36 @@ type workspace struct {
 	offs                    []int
 }
 
-type workspacePool struct{ p sync.Pool }
+// workspacePool keeps workspaces between calls. Unlike a sync.Pool it is
+// not emptied by garbage collections, so steady-state encoding does not
+// reallocate its (megabyte-sized) buffers; it keeps at most GOMAXPROCS.
+type workspacePool struct {
+	mu   sync.Mutex
+	free []*workspace
+}
 
 func (wp *workspacePool) get() *workspace {
-	if w, ok := wp.p.Get().(*workspace); ok {
+	wp.mu.Lock()
+	defer wp.mu.Unlock()
+	if n := len(wp.free); n > 0 {
+		w := wp.free[n-1]
+		wp.free = wp.free[:n-1]
 		return w
 	}
 	return &workspace{}
 }
 
-func (wp *workspacePool) put(w *workspace) { wp.p.Put(w) }
+func (wp *workspacePool) put(w *workspace) {
+	wp.mu.Lock()
+	defer wp.mu.Unlock()
+	if len(wp.free) < runtime.GOMAXPROCS(0) {
+		wp.free = append(wp.free, w)
+	}
+}
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
-		return make([]float32, n, n+n/4)
+		return make([]float32, n, n+n/2)
 	}
 	return s[:n]
 }
