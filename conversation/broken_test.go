@@ -339,8 +339,8 @@ func reflectEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
 // TestDefaultLineLimit checks the default limit: a line just under 64 MiB is
 // read, one just over is reported with its line number and skipped.
 func TestDefaultLineLimit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocates several 64 MiB buffers")
+	if testing.Short() || raceEnabled {
+		t.Skip("allocates and scans several 64 MiB buffers; skipped with -short and -race")
 	}
 	under := bigConversation(DefaultMaxLineBytes - 1024)
 	over := bigConversation(DefaultMaxLineBytes + 1024)
