@@ -59,13 +59,13 @@ func WriteTable(w io.Writer, r *Results) {
 		}
 		rows = append(rows, []string{
 			strconv.Itoa(s.Conversations),
-			fmt.Sprintf("%.2f", s.TotalWallS),
+			secs(s.TotalWallS),
 			fmt.Sprintf("%.1f", float64(s.PeakRSSBytes)/mb),
 			fmt.Sprintf("%.2f", float64(s.Storage.TotalBytes)/mb),
 			fmt.Sprintf("%.0f", s.ThroughputPerMin),
 			fmtCost(s.API.EstimatedCostUSD),
-			fmt.Sprintf("%.2f", s.Stages.Embed.WallS),
-			fmt.Sprintf("%.2f", s.Stages.Cluster.WallS),
+			secs(s.Stages.Embed.WallS),
+			secs(s.Stages.Cluster.WallS),
 			strconv.FormatInt(s.API.Requests, 10),
 			strconv.FormatInt(s.API.Retries, 10),
 			strconv.FormatInt(s.API.RateLimited, 10),
@@ -92,6 +92,14 @@ func WriteTable(w io.Writer, r *Results) {
 		note := fmt.Sprintf("Cost: %s tokens priced at %s ($%g per 1M tokens)", costSource(s.API), s.API.PriceModel, s.API.PricePerMillion)
 		fmt.Fprintln(w, note+"; Storage: JSONL results + .npy vectors; Peak Memory: kernel peak RSS of the scale's process.")
 	}
+}
+
+// secs formats seconds with three significant decimals below 10 s.
+func secs(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
 }
 
 func costSource(a APIUsage) string {

@@ -87,9 +87,6 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			if err != nil {
 				return usageErrorf("--max-regression: %v", err)
 			}
-			if _, ok := embed.PricePerMillion(cfg.PriceModel); !ok {
-				return usageErrorf("--price-model %q: not in the price table", cfg.PriceModel)
-			}
 			cfg.Cluster.Seed = cfg.Seed
 			cfg.EmbedderArgs, cfg.EmbedChunk = embedderArgs(cmd.Flags(), embNames)
 			if err := cfg.Validate(); err != nil {
@@ -106,6 +103,10 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			probe, err := ef.build(cmd.Context(), []string{"probe"})
 			if err != nil {
 				return err
+			}
+			// After the build, which merges a --prices file into the table.
+			if _, ok := embed.PricePerMillion(cfg.PriceModel); !ok {
+				return usageErrorf("--price-model %q: not in the price table (add it with --prices FILE)", cfg.PriceModel)
 			}
 			stderr := cmd.ErrOrStderr()
 			if !cfg.Quiet {
