@@ -334,7 +334,7 @@ func (s *Server) vectors(ctx context.Context, texts []string, dims int) ([][]flo
 				return nil, fmt.Errorf("embedder %s returned a vector of %d dims, want %d", e.Name(), len(v), dims)
 			}
 			if len(v) > dims {
-				vecs[i] = normalize(v[:dims:dims])
+				vecs[i] = fold(v, dims)
 			}
 		}
 		return vecs, nil
@@ -344,6 +344,18 @@ func (s *Server) vectors(ctx context.Context, texts []string, dims int) ([][]flo
 		vecs[i] = mock.Vector(t, dims, 0)
 	}
 	return vecs, nil
+}
+
+// fold reduces v to dims components, adding component i into i mod dims,
+// and renormalises. Unlike truncation (what text-embedding-3 does with its
+// Matryoshka vectors) it keeps the similarities of sparse hashed vectors and
+// of models not trained for truncation: it is a random projection.
+func fold(v []float32, dims int) []float32 {
+	out := make([]float32, dims)
+	for i, x := range v {
+		out[i%dims] += x
+	}
+	return normalize(out)
 }
 
 func normalize(v []float32) []float32 {

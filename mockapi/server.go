@@ -125,14 +125,17 @@ type Config struct {
 	// value sends no retry headers. 429s from RPM/TPM carry the real wait.
 	RetryAfter time.Duration
 	// Dims is the vector length when a request has no "dimensions" field;
-	// zero means DefaultDims. Ignored when Embedder is set.
+	// zero means the model's: 3072 for text-embedding-3-large, else
+	// DefaultDims. Ignored when Embedder is set.
 	Dims int
 	// Seed seeds the fault and jitter stream.
 	Seed int64
 	// Embedder, when set, computes the vectors; nil gives the mock
 	// embedder's deterministic unit vectors from a hash of each input
 	// (embed/mock.Vector(text, dims, 0)). A request's "dimensions" smaller
-	// than Embedder.Dims() truncates and renormalises, as text-embedding-3 does.
+	// than Embedder.Dims() folds the vectors (component i is added into
+	// i mod dimensions) and renormalises them, which keeps the similarities
+	// of hashed and local-model vectors, where truncation would not.
 	Embedder embed.Embedder
 
 	// APIKey, when set, must be sent as "Authorization: Bearer APIKey";

@@ -148,7 +148,7 @@ func TestEmbeddingsFormat(t *testing.T) {
 	}
 }
 
-// fixedEmbedder returns vectors (i+1, 1, 0, ...) for the i-th text of every call.
+// fixedEmbedder returns vectors (i+1, 1, 0, ..., 0, 1) for the i-th text of every call.
 type fixedEmbedder struct{ dims int }
 
 func (e fixedEmbedder) Name() string { return "fixed" }
@@ -157,7 +157,7 @@ func (e fixedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, 
 	out := make([][]float32, len(texts))
 	for i := range texts {
 		v := make([]float32, e.dims)
-		v[0], v[1] = float32(i+1), 1
+		v[0], v[1], v[e.dims-1] = float32(i+1), 1, 1
 		out[i] = v
 	}
 	return out, nil
@@ -174,15 +174,15 @@ func TestEmbedder(t *testing.T) {
 	if r.Model != "fixed-model" || len(r.Data) != 2 {
 		t.Fatalf("model %q, %d vectors", r.Model, len(r.Data))
 	}
-	if v := decodeVector(t, r.Data[1].Embedding, false); len(v) != 8 || v[0] != 2 || v[1] != 1 {
-		t.Errorf("vector 1 = %v, want the embedder's (2, 1, 0...)", v)
+	if v := decodeVector(t, r.Data[1].Embedding, false); len(v) != 8 || v[0] != 2 || v[1] != 1 || v[7] != 1 {
+		t.Errorf("vector 1 = %v, want the embedder's (2, 1, 0, ..., 0, 1)", v)
 	}
-	// dimensions below the embedder's truncates and renormalises: (2,1)/sqrt(5).
+	// dimensions below the embedder's folds and renormalises: (2+0+0+0, 1+0+0+1)/sqrt(8).
 	w = call(s, "POST", "/v1/embeddings", `{"model":"m","input":["a","b"],"dimensions":2}`)
 	json.Unmarshal(w.Body.Bytes(), &r)
 	v := decodeVector(t, r.Data[1].Embedding, false)
-	if len(v) != 2 || math.Abs(float64(v[0])-2/math.Sqrt(5)) > 1e-6 || math.Abs(float64(v[1])-1/math.Sqrt(5)) > 1e-6 {
-		t.Errorf("truncated vector = %v, want (2,1)/sqrt(5) within 1e-6", v)
+	if len(v) != 2 || math.Abs(float64(v[0])-2/math.Sqrt(8)) > 1e-6 || math.Abs(float64(v[1])-2/math.Sqrt(8)) > 1e-6 {
+		t.Errorf("folded vector = %v, want (2,2)/sqrt(8) within 1e-6", v)
 	}
 	if w := call(s, "POST", "/v1/embeddings", `{"model":"m","input":"a","dimensions":9}`); w.Code != 400 {
 		t.Errorf("dimensions above the embedder's: status %d, want 400", w.Code)
