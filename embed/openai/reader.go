@@ -257,11 +257,11 @@ func (r *reader) vector() ([]float32, error) {
 			if err != nil {
 				return fmt.Errorf("value %d: %w", k, err)
 			}
-			f, err := strconv.ParseFloat(t, 32)
+			f, err := parseFloat32(t)
 			if err != nil {
 				return fmt.Errorf("value %d: %s is out of float32 range", k, t)
 			}
-			v = append(v, float32(f))
+			v = append(v, f)
 			return nil
 		})
 		return v, err
