@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/kura-go/kura/cluster/quality"
@@ -129,9 +130,19 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	dims := emb.Dims()
 	res.Embedder, res.Dims = emb.Name(), dims
 	x := make([]float32, n*dims)
+	// Batch-level progress from embedders that report it, throttled.
+	var doneTexts atomic.Int64
+	var lastReport atomic.Int64
+	ectx := embed.WithProgress(ctx, func(k int) {
+		d := doneTexts.Add(int64(k))
+		now := time.Now().UnixNano()
+		if last := lastReport.Load(); now-last > int64(200*time.Millisecond) && lastReport.CompareAndSwap(last, now) {
+			progress(Event{Scale: job.Scale, Stage: "embed", Done: int(d), Total: n})
+		}
+	})
 	for lo := 0; lo < n; lo += cfg.EmbedChunk {
 		hi := min(lo+cfg.EmbedChunk, n)
-		vecs, err := emb.Embed(ctx, texts[lo:hi])
+		vecs, err := emb.Embed(ectx, texts[lo:hi])
 		if err != nil {
 			return nil, fmt.Errorf("embed texts %d-%d: %w", lo+1, hi, err)
 		}
@@ -144,6 +155,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 			}
 			copy(x[(lo+i)*dims:], v)
 		}
+		doneTexts.Store(int64(hi))
 		progress(Event{Scale: job.Scale, Stage: "embed", Done: hi, Total: n})
 	}
 	res.Stages.Embed = m.stop()
@@ -158,7 +170,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	texts = nil
 
 	// Cluster.
-	progress(Event{Scale: job.Scale, Stage: "cluster", Total: n})
+	progress(Event{Scale: job.Scale, Stage: "cluster"})
 	m = startStage()
 	labels, err := tk.Cluster(ctx, x, n, dims, cfg.Cluster)
 	if err != nil {
@@ -170,7 +182,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	res.Stages.Cluster = m.stop()
 
 	// Write the results: records and clusters as JSONL and Parquet, vectors as .npy.
-	progress(Event{Scale: job.Scale, Stage: "write", Total: n})
+	progress(Event{Scale: job.Scale, Stage: "write"})
 	m = startStage()
 	if err := os.MkdirAll(job.ArtifactDir, 0o755); err != nil {
 		return nil, err
