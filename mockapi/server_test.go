@@ -706,3 +706,11 @@ func TestAppendFloat32RoundTrips(t *testing.T) {
 		}
 	}
 }
+
+func TestStartAddressInUse(t *testing.T) {
+	_, base := start(t, Config{})
+	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/v1")
+	if _, _, err := Start(context.Background(), addr, Config{}); err == nil || !strings.Contains(err.Error(), addr) {
+		t.Errorf("second Start on %s: %v, want an error naming the address", addr, err)
+	}
+}
