@@ -116,7 +116,7 @@ func Plan(a *Analysis, cfg *Config) *Planning {
 	if f := a.Fit("actual_cost"); f != nil {
 		p.MonthlyActualCostUSD = nonNeg(f.Predict(monthly))
 	}
-	if p.Extrapolation > 5 {
+	if p.Extrapolation > 1 {
 		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%d): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, a.LastScale))
 	}
 	if f := a.Fit("total_time"); f != nil && f.R2() < 0.9 {
