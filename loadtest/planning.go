@@ -119,6 +119,19 @@ func Plan(a *Analysis, cfg *Config) *Planning {
 	if p.Extrapolation > 1 {
 		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%d): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, a.LastScale))
 	}
+	// A CPU-bound stage whose wall time grows much faster than its CPU time
+	// was slowed by other work on the machine: its wall-time exponent (and
+	// the time planned from it) is inflated.
+	for _, st := range []string{"embed", "cluster"} {
+		w, c := a.Fit(st+"_time"), a.Fit(st+"_cpu")
+		if w == nil || c == nil || w.Exponent-c.Exponent < 0.4 {
+			continue
+		}
+		if last := c.Predict(float64(a.LastScale)) / w.Predict(float64(a.LastScale)); last > 0.5 {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s wall time grows as n^%.2f but its CPU time as n^%.2f: the machine was busy and the time planned is pessimistic; rerun on a quiet machine or with --repeat 3",
+				st, w.Exponent, c.Exponent))
+		}
+	}
 	if f := a.Fit("total_time"); f != nil && f.R2() < 0.9 {
 		p.Notes = append(p.Notes, fmt.Sprintf("total time fits poorly (R²=%.2f): timings are noisy at these scales; rerun or add scales", f.R2()))
 	}
