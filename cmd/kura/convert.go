@@ -30,6 +30,11 @@ Records are streamed, validated, and written exactly as Kura writes them, so a
 round trip JSONL -> Parquet -> JSONL gives back the same bytes. OUT is written
 atomically: on failure an existing OUT is left untouched.
 
+kura's Parquet has one column per field: lists are LIST columns (an empty list
+stays empty, null stays null), times are ISO-8601 strings, metadata is a JSON
+string. Parquet written by Python Kura's ParquetCheckpointManager (lists as
+JSON text) is read too.
+
 If IN is a checkpoint directory, OUT is a directory (created if needed) and
 every checkpoint file found is converted to --format (default: Parquet for
 JSONL input, JSONL for Parquet input).

@@ -30,7 +30,8 @@ prints how many records of each type it found, the first problems and warnings.
 
 A directory is recognised as a Kura checkpoint by its file names: conversations,
 summaries, clusters, meta_clusters and dimensionality, each as .jsonl, without
-extension, or .parquet. A single file's type comes from its name or --type.
+extension, or .parquet (kura's layout or that of Python Kura's
+ParquetCheckpointManager). A single file's type comes from its name or --type.
 
 It exits with status 1 if there is any problem. With --skip-invalid, invalid
 records are reported as skipped (as a loading command would skip them with the
