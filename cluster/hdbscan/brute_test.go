@@ -3,6 +3,8 @@ package hdbscan
 import (
 	"math"
 	"slices"
+
+	"github.com/kura-go/kura/internal/f32"
 )
 
 // bruteMST is a test reference: a direct transcription of the Python
@@ -57,3 +59,6 @@ func dist64(a, b []float32) float64 {
 	}
 	return math.Sqrt(s)
 }
+
+// dist32 is the distance the package computes (float32 kernel).
+func dist32(a, b []float32) float64 { return math.Sqrt(float64(f32.SqDist(a, b))) }

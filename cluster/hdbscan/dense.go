@@ -116,8 +116,13 @@ func denseCore(ctx context.Context, x []float32, n, d, k, workers int) ([]float6
 	return core, err
 }
 
-// computeMST computes core distances and the MST.
+// computeMST computes core distances and the MST: with a KD-tree in low
+// dimensions, by blocked brute force and Prim's algorithm on the fly
+// otherwise. Both give the same tree.
 func computeMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers int) ([]edge, error) {
+	if d <= lowDimMax {
+		return kdMST(ctx, x, n, d, k, alpha, workers)
+	}
 	core, err := denseCore(ctx, x, n, d, k, workers)
 	if err != nil {
 		return nil, err

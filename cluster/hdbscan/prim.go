@@ -34,7 +34,6 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 	for i := range rem {
 		rem[i] = int32(i)
 	}
-	invAlpha := 1 / alpha
 	mst := make([]edge, 0, n-1)
 
 	type best struct {
@@ -54,7 +53,7 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 			cj := cur[j]
 			lb := max(cc, core[j])
 			if lb < cj {
-				dd := math.Sqrt(float64(f32.SqDist(xc, x[int(j)*d:int(j+1)*d]))) * invAlpha
+				dd := math.Sqrt(float64(f32.SqDist(xc, x[int(j)*d:int(j+1)*d]))) / alpha
 				if w := max(lb, dd); w < cj {
 					cur[j] = w
 					cj = w

@@ -1,0 +1,484 @@
+package hdbscan
+
+import (
+	"context"
+	"math"
+	"sync"
+
+	"github.com/kura-go/kura/internal/f32"
+)
+
+// lowDimMax is the largest dimension for which the KD-tree path is used;
+// above it a KD-tree prunes too little to pay for itself.
+const lowDimMax = 16
+
+// kdLeaf is the largest number of points in a KD-tree leaf.
+const kdLeaf = 16
+
+// distSlack makes box lower bounds safe against the rounding of the float32
+// distance kernel: a point's computed distance can be below the exact one
+// by a few units in the last place, so bounds are shrunk by this factor
+// before pruning.
+const distSlack = 1 - 1e-5
+
+// kdTree is a KD-tree over a permuted copy of the points. Node v covers
+// tree positions lo[v]..hi[v]-1; leaves have left[v] == -1; children have
+// larger ids than their parents.
+type kdTree struct {
+	n, d        int
+	pts         []float32 // n×d, tree order
+	perm        []int32   // tree position -> original index
+	lo, hi      []int32
+	left, right []int32
+	parent      []int32
+	bmin, bmax  []float64 // node×d bounding boxes
+	leafOf      []int32   // original index -> leaf node
+	pos         []int32   // original index -> tree position
+}
+
+func buildKD(x []float32, n, d int) *kdTree {
+	t := &kdTree{n: n, d: d, perm: make([]int32, n), leafOf: make([]int32, n)}
+	for i := range t.perm {
+		t.perm[i] = int32(i)
+	}
+	t.build(x, 0, n, -1)
+	t.pts = make([]float32, n*d)
+	t.pos = make([]int32, n)
+	for i, j := range t.perm {
+		t.pos[j] = int32(i)
+		copy(t.pts[i*d:(i+1)*d], x[int(j)*d:int(j+1)*d])
+	}
+	return t
+}
+
+func (t *kdTree) build(x []float32, lo, hi int, parent int32) int32 {
+	d := t.d
+	v := int32(len(t.lo))
+	t.lo = append(t.lo, int32(lo))
+	t.hi = append(t.hi, int32(hi))
+	t.left = append(t.left, -1)
+	t.right = append(t.right, -1)
+	t.parent = append(t.parent, parent)
+	bmin := make([]float64, d)
+	bmax := make([]float64, d)
+	for j := range bmin {
+		bmin[j], bmax[j] = math.Inf(1), math.Inf(-1)
+	}
+	for _, p := range t.perm[lo:hi] {
+		for j, c := range x[int(p)*d : int(p+1)*d] {
+			bmin[j] = math.Min(bmin[j], float64(c))
+			bmax[j] = math.Max(bmax[j], float64(c))
+		}
+	}
+	t.bmin = append(t.bmin, bmin...)
+	t.bmax = append(t.bmax, bmax...)
+	if hi-lo <= kdLeaf {
+		for _, p := range t.perm[lo:hi] {
+			t.leafOf[p] = v
+		}
+		return v
+	}
+	dim, width := 0, -1.0
+	for j := 0; j < d; j++ {
+		if w := bmax[j] - bmin[j]; w > width {
+			dim, width = j, w
+		}
+	}
+	if width <= 0 { // all points identical: keep as one (large) leaf
+		for _, p := range t.perm[lo:hi] {
+			t.leafOf[p] = v
+		}
+		return v
+	}
+	mid := (lo + hi) / 2
+	selectKth(t.perm[lo:hi], mid-lo, func(p int32) float32 { return x[int(p)*d+dim] })
+	l := t.build(x, lo, mid, v)
+	r := t.build(x, mid, hi, v)
+	t.left[v], t.right[v] = l, r
+	return v
+}
+
+// selectKth partially orders a so that a[k] has the k-th smallest key, with
+// smaller-or-equal keys before it and greater-or-equal after (quickselect;
+// ties broken by value of the element for determinism).
+func selectKth(a []int32, k int, key func(int32) float32) {
+	less := func(p, q int32) bool {
+		kp, kq := key(p), key(q)
+		if kp != kq {
+			return kp < kq
+		}
+		return p < q
+	}
+	lo, hi := 0, len(a)-1
+	for hi > lo {
+		// Median of three as pivot.
+		m := lo + (hi-lo)/2
+		if less(a[m], a[lo]) {
+			a[m], a[lo] = a[lo], a[m]
+		}
+		if less(a[hi], a[lo]) {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if less(a[hi], a[m]) {
+			a[hi], a[m] = a[m], a[hi]
+		}
+		pivot := a[m]
+		i, j := lo, hi
+		for i <= j {
+			for less(a[i], pivot) {
+				i++
+			}
+			for less(pivot, a[j]) {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
+// boxSqDist is the squared distance from q to node v's bounding box.
+func (t *kdTree) boxSqDist(v int32, q []float32) float64 {
+	var s float64
+	off := int(v) * t.d
+	for j, c := range q {
+		f := float64(c)
+		if lo := t.bmin[off+j]; f < lo {
+			s += (lo - f) * (lo - f)
+		} else if hi := t.bmax[off+j]; f > hi {
+			s += (f - hi) * (f - hi)
+		}
+	}
+	return s
+}
+
+// kdCore returns the core distance of every point (distance to its k-th
+// nearest other point), by KD-tree queries in parallel.
+func kdCore(ctx context.Context, t *kdTree, k, workers int) ([]float64, error) {
+	n, d := t.n, t.d
+	core := make([]float64, n)
+	if k == 0 {
+		return core, nil
+	}
+	const block = 256
+	nb := (n + block - 1) / block
+	var pool sync.Pool
+	err := parallelFor(ctx, workers, nb, func(_, b int) {
+		h, _ := pool.Get().(*knnSorted)
+		if h == nil {
+			h = &knnSorted{v: make([]float32, 0, k), k: k}
+		}
+		for pos := b * block; pos < min(n, (b+1)*block); pos++ {
+			h.v = h.v[:0]
+			q := t.pts[pos*d : (pos+1)*d]
+			t.knn(0, q, int32(pos), h)
+			core[t.perm[pos]] = math.Sqrt(float64(h.v[k-1]))
+		}
+		pool.Put(h)
+	})
+	return core, err
+}
+
+func (t *kdTree) knn(v int32, q []float32, self int32, h *knnSorted) {
+	if len(h.v) == h.k && t.boxSqDist(v, q)*distSlack*distSlack >= float64(h.v[h.k-1]) {
+		return
+	}
+	if t.left[v] < 0 {
+		d := t.d
+		for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+			if pos == self {
+				continue
+			}
+			s := f32.SqDist(q, t.pts[int(pos)*d:int(pos+1)*d])
+			if len(h.v) < h.k || s < h.v[h.k-1] {
+				h.push(s)
+			}
+		}
+		return
+	}
+	l, r := t.left[v], t.right[v]
+	if t.boxSqDist(r, q) < t.boxSqDist(l, q) {
+		l, r = r, l
+	}
+	t.knn(l, q, self, h)
+	t.knn(r, q, self, h)
+}
+
+// kdMST runs the same Prim's algorithm as primMST (the Python library's
+// order, see there) with KD-tree nearest-neighbour queries instead of a
+// full update per step. Every tree point u keeps in a heap its best
+// remaining neighbour NN(u) = the remaining v minimising (mr(u,v), v); the
+// smallest heap entry whose v is still remaining is the library's next
+// point, since min over u of min over v equals min over v of min over u.
+// Entries whose v has joined the tree are recomputed lazily, when they
+// reach the top of the heap.
+func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers int) ([]edge, error) {
+	t := buildKD(x, n, d)
+	core, err := kdCore(ctx, t, k, workers)
+	if err != nil {
+		return nil, err
+	}
+	nn := len(t.lo)
+	s := &kdSearch{t: t, core: core, alpha: alpha, inTree: make([]bool, n),
+		minCore: make([]float64, nn), minIdx: make([]int32, nn), left: make([]int32, nn),
+		cand: make([]nnCand, n*nnCache), ncand: make([]uint8, n), cur: make([]uint8, n)}
+	for v := nn - 1; v >= 0; v-- { // children have larger ids than parents
+		s.left[v] = t.hi[v] - t.lo[v]
+		if t.left[v] < 0 {
+			m, mi := math.Inf(1), int32(math.MaxInt32)
+			for _, j := range t.perm[t.lo[v]:t.hi[v]] {
+				m = math.Min(m, core[j])
+				mi = min(mi, j)
+			}
+			s.minCore[v], s.minIdx[v] = m, mi
+		} else {
+			l, r := t.left[v], t.right[v]
+			s.minCore[v] = math.Min(s.minCore[l], s.minCore[r])
+			s.minIdx[v] = min(s.minIdx[l], s.minIdx[r])
+		}
+	}
+	h := &nnHeap{}
+	mst := make([]edge, 0, n-1)
+	c := int32(0)
+	for step := 1; step < n; step++ {
+		if step&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		s.add(c)
+		if e, ok := s.nearest(c); ok {
+			h.push(e)
+		}
+		for {
+			e := h.items[0]
+			if !s.inTree[e.v] {
+				break
+			}
+			h.pop()
+			if e2, ok := s.nearest(e.u); ok {
+				h.push(e2)
+			}
+		}
+		e := h.items[0]
+		mst = append(mst, edge{a: c, b: e.v, w: e.w})
+		c = e.v
+	}
+	return mst, nil
+}
+
+// kdSearch answers "nearest remaining point in mutual reachability".
+type kdSearch struct {
+	t       *kdTree
+	core    []float64
+	alpha   float64
+	inTree  []bool
+	minCore []float64 // per node: smallest core distance of its remaining points
+	minIdx  []int32   // per node: smallest index of its remaining points
+	left    []int32   // per node: points not yet in the tree
+	cand    []nnCand  // per point: its cached best remaining neighbours
+	ncand   []uint8
+	cur     []uint8
+	// query state
+	q    []float32
+	qc   float64
+	best []nnCand
+}
+
+// add moves c into the tree and refreshes the summaries of its leaf and
+// the leaf's ancestors.
+func (s *kdSearch) add(c int32) {
+	t := s.t
+	s.inTree[c] = true
+	v := t.leafOf[c]
+	m, mi := math.Inf(1), int32(math.MaxInt32)
+	for _, j := range t.perm[t.lo[v]:t.hi[v]] {
+		if !s.inTree[j] {
+			m = math.Min(m, s.core[j])
+			mi = min(mi, j)
+		}
+	}
+	s.left[v]--
+	s.minCore[v], s.minIdx[v] = m, mi
+	for v = t.parent[v]; v >= 0; v = t.parent[v] {
+		s.left[v]--
+		l, r := t.left[v], t.right[v]
+		s.minCore[v] = math.Min(s.minCore[l], s.minCore[r])
+		s.minIdx[v] = min(s.minIdx[l], s.minIdx[r])
+	}
+}
+
+// nearest returns u's best remaining neighbour, or false if none remain.
+// nnCache is how many best remaining neighbours a query keeps: when the
+// best joins the tree, the next one still remaining is u's new best (any
+// point not in the list ranks after the whole list), so most recomputations
+// become a cursor step.
+const nnCache = 16
+
+type nnCand struct {
+	w float64
+	v int32
+}
+
+func candLess(a, b nnCand) bool { return a.w < b.w || (a.w == b.w && a.v < b.v) }
+
+// nearest returns u's best remaining neighbour, or false if none remain.
+func (s *kdSearch) nearest(u int32) (nnEntry, bool) {
+	list := s.cand[int(u)*nnCache : int(u+1)*nnCache]
+	for s.cur[u] < s.ncand[u] {
+		c := list[s.cur[u]]
+		if !s.inTree[c.v] {
+			return nnEntry{w: c.w, v: c.v, u: u}, true
+		}
+		s.cur[u]++
+	}
+	s.q = s.t.x(u, s.t.d)
+	s.qc = s.core[u]
+	s.best = list[:0]
+	s.search(0, s.t.boxSqDist(0, s.q))
+	s.ncand[u] = uint8(len(s.best))
+	s.cur[u] = 0
+	if len(s.best) == 0 {
+		return nnEntry{}, false
+	}
+	return nnEntry{w: s.best[0].w, v: s.best[0].v, u: u}, true
+}
+
+// pruned reports whether a candidate (or a node) with lower bound lb and
+// smallest index idx cannot enter the best list.
+func (s *kdSearch) pruned(lb float64, idx int32) bool {
+	if len(s.best) < nnCache {
+		return false
+	}
+	worst := s.best[nnCache-1]
+	return lb > worst.w || (lb == worst.w && idx > worst.v)
+}
+
+func (s *kdSearch) offer(c nnCand) {
+	b := s.best
+	if len(b) == nnCache {
+		if !candLess(c, b[nnCache-1]) {
+			return
+		}
+		b = b[:nnCache-1]
+	}
+	i := len(b)
+	b = append(b, c)
+	for i > 0 && candLess(c, b[i-1]) {
+		b[i] = b[i-1]
+		i--
+	}
+	b[i] = c
+	s.best = b
+}
+
+// search visits node v, whose box is at squared distance boxSq from the
+// query.
+func (s *kdSearch) search(v int32, boxSq float64) {
+	t := s.t
+	if s.left[v] == 0 {
+		return
+	}
+	lb := math.Max(s.qc, s.minCore[v])
+	if s.pruned(lb, s.minIdx[v]) {
+		return
+	}
+	if box := math.Sqrt(boxSq) * distSlack / s.alpha; box > lb {
+		if s.pruned(box, s.minIdx[v]) {
+			return
+		}
+	}
+	if t.left[v] < 0 {
+		d := t.d
+		for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+			j := t.perm[pos]
+			if s.inTree[j] {
+				continue
+			}
+			lbj := math.Max(s.qc, s.core[j])
+			if s.pruned(lbj, j) {
+				continue
+			}
+			dd := math.Sqrt(float64(f32.SqDist(s.q, t.pts[int(pos)*d:int(pos+1)*d]))) / s.alpha
+			s.offer(nnCand{math.Max(lbj, dd), j})
+		}
+		return
+	}
+	l, r := t.left[v], t.right[v]
+	bl, br := t.boxSqDist(l, s.q), t.boxSqDist(r, s.q)
+	if br < bl {
+		l, r, bl, br = r, l, br, bl
+	}
+	s.search(l, bl)
+	s.search(r, br)
+}
+
+// x returns the coordinates of original point i.
+func (t *kdTree) x(i int32, d int) []float32 {
+	pos := t.pos[i]
+	return t.pts[int(pos)*d : int(pos+1)*d]
+}
+
+type nnEntry struct {
+	w    float64
+	v, u int32
+}
+
+func (a nnEntry) less(b nnEntry) bool {
+	if a.w != b.w {
+		return a.w < b.w
+	}
+	if a.v != b.v {
+		return a.v < b.v
+	}
+	return a.u < b.u
+}
+
+// nnHeap is a binary min-heap of entries.
+type nnHeap struct{ items []nnEntry }
+
+func (h *nnHeap) push(e nnEntry) {
+	h.items = append(h.items, e)
+	i := len(h.items) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.items[i].less(h.items[p]) {
+			break
+		}
+		h.items[i], h.items[p] = h.items[p], h.items[i]
+		i = p
+	}
+}
+
+func (h *nnHeap) pop() {
+	last := len(h.items) - 1
+	h.items[0] = h.items[last]
+	h.items = h.items[:last]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= last {
+			return
+		}
+		m := l
+		if r := l + 1; r < last && h.items[r].less(h.items[l]) {
+			m = r
+		}
+		if !h.items[m].less(h.items[i]) {
+			return
+		}
+		h.items[i], h.items[m] = h.items[m], h.items[i]
+		i = m
+	}
+}
