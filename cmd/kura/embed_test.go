@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/internal/shared"
 	"github.com/kura-go/kura/mockapi"
@@ -81,6 +82,33 @@ func TestEmbedCommandSummariesHash(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "embedded 1000 texts") || !strings.Contains(stdout, "with hash, 256 dims") {
 		t.Errorf("closing line %q", stdout)
+	}
+}
+
+// TestEmbedCommandParquetConversations embeds conversations stored as
+// Parquet, whose kind is told by the file name.
+func TestEmbedCommandParquetConversations(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "conversations.parquet")
+	ts, _ := conversation.ParseTime("2025-06-12T11:04:56")
+	convs := []conversation.Conversation{
+		{ChatID: "a", CreatedAt: ts, Messages: []conversation.Message{{CreatedAt: ts, Role: "user", Content: "How do I sort a list?"}, {CreatedAt: ts, Role: "assistant", Content: "Use sort.Slice."}}},
+		{ChatID: "b", CreatedAt: ts, Messages: []conversation.Message{{CreatedAt: ts, Role: "user", Content: "Plan a trip to Kyoto."}}},
+	}
+	if err := conversation.WriteFile(in, convs); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "v.npy")
+	if _, err := runEmbedCLI(t, "--in", in, "--out", out, "--mock", "--dims", "4"); err != nil {
+		t.Fatal(err)
+	}
+	data, rows, _, err := vecfile.Read(out, 0)
+	if err != nil || rows != 2 {
+		t.Fatalf("%d rows, %v", rows, err)
+	}
+	want := mock.Vector("user: How do I sort a list?\nassistant: Use sort.Slice.", 4, 0)
+	if !reflect.DeepEqual(data[:4], want) {
+		t.Errorf("row 0 is not the vector of the rendered conversation")
 	}
 }
 
