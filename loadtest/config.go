@@ -17,7 +17,8 @@ var DefaultScales = []int{100, 250, 500, 1000, 2000}
 type Config struct {
 	Scales []int  `json:"scales"`
 	Data   string `json:"data"` // a checkpoint dir or file; "" = the built-in sample corpus
-	// SampleConversations and SampleTopics size the built-in baseline.
+	// SampleConversations and SampleTopics size the built-in baseline
+	// (default 1,000 conversations in 13 topics, the shape of the guide's data).
 	SampleConversations int   `json:"sample_conversations"`
 	SampleTopics        int   `json:"sample_topics"`
 	Seed                int64 `json:"seed"`
@@ -86,7 +87,7 @@ func DefaultConfig() Config {
 	return Config{
 		Scales:               append([]int(nil), DefaultScales...),
 		SampleConversations:  1000,
-		SampleTopics:         20,
+		SampleTopics:         13,
 		Seed:                 42,
 		Repeat:               1,
 		EmbedChunk:           500,
