@@ -173,3 +173,36 @@ func TestRecordErrorFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeStringMatchesEncodingJSON compares the string decoder with
+// encoding/json on escapes, surrogates and errors.
+func TestDecodeStringMatchesEncodingJSON(t *testing.T) {
+	for _, raw := range []string{`"plain"`, `"a\"b\\c\/d"`, `"\b\f\n\r\t"`, `"\u00e9\u2028\u0000"`, `"\ud83d\ude00"`,
+		`"\ud83d"`, `"\ud83dx"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`, `"\uD83D\uDE00"`, "\"é ’ 😀\"",
+		`"\x"`, `"\u12"`, `"\u12G4"`, `"a\"`, "\"tab\there\"", `"ends\\"`} {
+		var want string
+		werr := json.Unmarshal([]byte(raw), &want)
+		got, gerr := decodeString([]byte(raw))
+		if (werr == nil) != (gerr == nil) || got != want {
+			t.Errorf("decodeString(%s) = %q, %v; encoding/json gives %q, %v", raw, got, gerr, want, werr)
+		}
+	}
+}
+
+// FuzzDecodeString checks the string decoder against encoding/json.
+func FuzzDecodeString(f *testing.F) {
+	for _, s := range []string{`"a\n"`, `"\ud83d\ude00"`, `"\u00e9"`, `"x\"y"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || !utf8.Valid(raw) {
+			return
+		}
+		var want string
+		werr := json.Unmarshal(raw, &want)
+		got, gerr := decodeString(raw)
+		if werr == nil && (gerr != nil || got != want) {
+			t.Fatalf("decodeString(%s) = %q, %v; encoding/json gives %q", raw, got, gerr, want)
+		}
+	})
+}

@@ -2,9 +2,12 @@ package conversation
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // This file decodes Kura's JSON records. A small scanner splits an object
@@ -298,11 +301,88 @@ func decodeString(raw []byte) (string, error) {
 	if simple {
 		return string(raw[1 : len(raw)-1]), nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("invalid string: %v", err)
+	return unquote(raw[1 : len(raw)-1])
+}
+
+// unquote decodes the body of a JSON string with escapes. Lone UTF-16
+// surrogates become U+FFFD, as in encoding/json.
+func unquote(b []byte) (string, error) {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c == '"':
+			return "", fmt.Errorf("invalid string: unescaped '\"' at byte %d", i+2)
+		case c < 0x20:
+			return "", fmt.Errorf("invalid string: control character 0x%02x (must be escaped)", c)
+		case c != '\\':
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(b) {
+			return "", errors.New("invalid string: ends with a backslash")
+		}
+		e := b[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(b, i)
+			if !ok {
+				return "", errors.New("invalid string: \\u must be followed by 4 hex digits")
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(-1), false
+				if i+6 <= len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					r2, ok = hex4(b, i+2)
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", fmt.Errorf("invalid string: unknown escape \\%c", e)
+		}
 	}
-	return s, nil
+	return string(out), nil
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 func decStr(field string, raw []byte) (string, *RecordError) {
