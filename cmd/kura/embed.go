@@ -16,6 +16,7 @@ import (
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/mock"
+	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/vecfile"
 	"github.com/spf13/cobra"
@@ -113,6 +114,9 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 
 	e, err := f.ef.build(ctx, texts)
 	if err != nil {
+		return err
+	}
+	if err := tokens.Init(); err != nil { // load the tokenizer before the clock starts
 		return err
 	}
 	bar := progress.New(cmd.ErrOrStderr(), "embed", int64(len(texts)), stderrIsTerminal())
