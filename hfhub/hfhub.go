@@ -56,7 +56,11 @@ func NewClient() *Client {
 	if ep == "" {
 		ep = DefaultEndpoint
 	}
-	return &Client{Endpoint: ep, Token: os.Getenv("HF_TOKEN"), HTTP: &http.Client{Timeout: 0}}
+	// No overall timeout (weights take minutes on a slow link; Ctrl-C cancels
+	// through the context), but a server that does not answer is an error.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = time.Minute
+	return &Client{Endpoint: ep, Token: os.Getenv("HF_TOKEN"), HTTP: &http.Client{Transport: tr}}
 }
 
 // FileInfo describes one file of a repository revision.
