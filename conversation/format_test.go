@@ -206,3 +206,21 @@ func FuzzDecodeString(f *testing.F) {
 		}
 	})
 }
+
+func TestTimeText(t *testing.T) {
+	in := "2025-06-12T11:04:56.5Z"
+	var tm Time
+	if err := tm.UnmarshalText([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := tm.MarshalText(); string(b) != in {
+		t.Errorf("MarshalText = %s, want %s", b, in)
+	}
+	m := map[Time]int{tm: 1}
+	if b, err := json.Marshal(m); err != nil || string(b) != `{"`+in+`":1}` {
+		t.Errorf("map key: %s, %v", b, err)
+	}
+	if err := tm.UnmarshalText([]byte("nope")); err == nil {
+		t.Error("UnmarshalText(nope) succeeded")
+	}
+}

@@ -263,6 +263,20 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
+// MarshalText writes the time as ISO-8601 text (used for map keys, YAML,
+// CSV and the like instead of time.Time's RFC 3339).
+func (t Time) MarshalText() ([]byte, error) { return t.appendText(nil), nil }
+
+// UnmarshalText parses ISO-8601 text.
+func (t *Time) UnmarshalText(b []byte) error {
+	p, err := ParseTime(string(b))
+	if err != nil {
+		return err
+	}
+	*t = p
+	return nil
+}
+
 // UnmarshalJSON reads an ISO-8601 string.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	s, err := decodeString(b)
