@@ -10,22 +10,16 @@ import (
 	"github.com/kura-go/kura/internal/f32"
 )
 
-// The high-dimensional path works on square tiles of the (never stored)
-// distance matrix. A tile's squared distances are one SqDist-block call
-// (tileSqDist), the shape a GEMM-based kernel can replace.
+// The high-dimensional core-distance pass works on square tiles of the
+// (never stored) distance matrix; a tile's squared distances are one
+// f32.SqDistBlock call, which returns exactly the values of f32.SqDist (no
+// |a|²+|b|²−2a·b shortcut), so every path sees the same distances.
 const tile = 128
 
 // tileSqDist fills out[r*nc+c] with the squared distance between rows
 // r0+r and c0+c of x (nr rows, nc columns).
 func tileSqDist(out []float32, x []float32, d, r0, nr, c0, nc int) {
-	for r := 0; r < nr; r++ {
-		a := x[(r0+r)*d : (r0+r+1)*d]
-		o := out[r*nc : r*nc+nc]
-		for c := range o {
-			j := c0 + c
-			o[c] = f32.SqDist(a, x[j*d:(j+1)*d])
-		}
-	}
+	f32.SqDistBlock(out, x[r0*d:(r0+nr)*d], nr, x[c0*d:(c0+nc)*d], nc, d)
 }
 
 // parallelFor runs f(i) for i in [0, n) on workers goroutines, handing out

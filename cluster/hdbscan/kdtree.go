@@ -13,7 +13,7 @@ import (
 const lowDimMax = 16
 
 // kdLeaf is the largest number of points in a KD-tree leaf.
-const kdLeaf = 16
+const kdLeaf = 32
 
 // distSlack makes box lower bounds safe against the rounding of the float32
 // distance kernel: a point's computed distance can be below the exact one

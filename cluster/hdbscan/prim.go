@@ -3,6 +3,7 @@ package hdbscan
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/kura-go/kura/internal/f32"
@@ -22,8 +23,9 @@ import (
 // Each step's update runs over the remaining points in parallel chunks; the
 // chunk minima are reduced in index order, so the result does not depend
 // on the number of workers. A point whose current distance is already at
-// most max(core(new), core(point)) cannot improve and is skipped without a
-// distance evaluation.
+// most max(core(new), core(point)) cannot improve. The remaining rows are
+// kept packed in index order, so each chunk is one streaming batch-distance
+// call (f32.SqDists, exactly f32.SqDist's values).
 func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha float64, workers int) ([]edge, error) {
 	cur := make([]float64, n)
 	for i := range cur {
@@ -40,27 +42,33 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 		w float64
 		j int32
 	}
-	// scan lowers cur[j] for j in rs against point c and returns the
+	// packed holds the rows of rem, in rem's order, so that each step
+	// streams through contiguous memory with the batch kernel.
+	packed := slices.Clone(x)
+	const sub = 256
+	// scan lowers cur[j] for rem[lo:hi] against point c and returns the
 	// first minimum.
-	scan := func(rs []int32, c int32) best {
+	scan := func(lo, hi int, c int32, buf []float32) best {
 		b := best{math.Inf(1), -1}
 		cc := core[c]
 		xc := x[int(c)*d : int(c+1)*d]
-		for _, j := range rs {
-			if inTree[j] {
-				continue
-			}
-			cj := cur[j]
-			lb := max(cc, core[j])
-			if lb < cj {
-				dd := math.Sqrt(float64(f32.SqDist(xc, x[int(j)*d:int(j+1)*d]))) / alpha
-				if w := max(lb, dd); w < cj {
-					cur[j] = w
-					cj = w
+		for s0 := lo; s0 < hi; s0 += sub {
+			s1 := min(s0+sub, hi)
+			f32.SqDists(buf[:s1-s0], xc, packed[s0*d:s1*d])
+			for i, j := range rem[s0:s1] {
+				if inTree[j] {
+					continue
 				}
-			}
-			if cj < b.w || b.j < 0 {
-				b = best{cj, j}
+				cj := cur[j]
+				if lb := max(cc, core[j]); lb < cj {
+					if w := max(lb, math.Sqrt(float64(buf[i]))/alpha); w < cj {
+						cur[j] = w
+						cj = w
+					}
+				}
+				if cj < b.w || b.j < 0 {
+					b = best{cj, j}
+				}
 			}
 		}
 		return b
@@ -68,10 +76,10 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 
 	// A pool of workers, each scanning one chunk per step.
 	type task struct {
-		rs  []int32
-		c   int32
-		wg  *sync.WaitGroup
-		out *best
+		lo, hi int
+		c      int32
+		wg     *sync.WaitGroup
+		out    *best
 	}
 	var tasks chan task
 	if workers > 1 {
@@ -79,8 +87,9 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 		defer close(tasks)
 		for w := 0; w < workers-1; w++ {
 			go func() {
+				buf := make([]float32, sub)
 				for t := range tasks {
-					*t.out = scan(t.rs, t.c)
+					*t.out = scan(t.lo, t.hi, t.c, buf)
 					t.wg.Done()
 				}
 			}()
@@ -90,6 +99,7 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 	work := d + 4
 	minChunk := max(64, 32768/work)
 	outs := make([]best, workers)
+	mainBuf := make([]float32, sub)
 	var wg sync.WaitGroup
 
 	c := int32(0)
@@ -104,9 +114,10 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 		removed++
 		if removed > 64 && removed*4 > len(rem) {
 			k := 0
-			for _, j := range rem {
+			for i, j := range rem {
 				if !inTree[j] {
 					rem[k] = j
+					copy(packed[k*d:(k+1)*d], packed[i*d:(i+1)*d])
 					k++
 				}
 			}
@@ -116,14 +127,14 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 		var b best
 		nw := min(workers, len(rem)/minChunk)
 		if nw <= 1 {
-			b = scan(rem, c)
+			b = scan(0, len(rem), c, mainBuf)
 		} else {
 			chunk := (len(rem) + nw - 1) / nw
 			wg.Add(nw - 1)
 			for w := 0; w < nw-1; w++ {
-				tasks <- task{rem[w*chunk : (w+1)*chunk], c, &wg, &outs[w]}
+				tasks <- task{w * chunk, (w + 1) * chunk, c, &wg, &outs[w]}
 			}
-			outs[nw-1] = scan(rem[(nw-1)*chunk:], c)
+			outs[nw-1] = scan((nw-1)*chunk, len(rem), c, mainBuf)
 			wg.Wait()
 			b = best{math.Inf(1), -1}
 			for _, o := range outs[:nw] {
