@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,23 +128,38 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	return out, nil
 }
 
-// Vector returns the mock embedding of text: dims components drawn from a
-// standard normal distribution seeded by the FNV-1a hash of text and seed,
-// scaled to unit length. The same arguments always give the same vector.
+// Vector returns the mock embedding of text: dims components drawn
+// uniformly from [-1, 1) by a SplitMix64 stream seeded with the FNV-1a hash
+// of seed and text, scaled to unit length. The same arguments always give
+// the same vector; vectors of different texts are independent, so their
+// cosine similarity is near 0 (standard deviation about 1/sqrt(dims)).
 func Vector(text string, dims int, seed uint64) []float32 {
 	h := fnv.New64a()
 	var sb [8]byte
 	binary.LittleEndian.PutUint64(sb[:], seed)
 	h.Write(sb[:])
 	h.Write([]byte(text))
-	s := h.Sum64()
-	r := rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+	state := h.Sum64()
+	next := func() uint64 { // SplitMix64
+		state += 0x9e3779b97f4a7c15
+		z := state
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		return z ^ (z >> 31)
+	}
 	v := make([]float32, dims)
 	var norm float64
-	for i := range v {
-		x := r.NormFloat64()
-		v[i] = float32(x)
-		norm += x * x
+	const scale = 1.0 / (1 << 31)
+	for i := 0; i < dims; i += 2 {
+		x := next()
+		a := float32(float64(int32(uint32(x))) * scale)
+		v[i] = a
+		norm += float64(a) * float64(a)
+		if i+1 < dims {
+			b := float32(float64(int32(uint32(x>>32))) * scale)
+			v[i+1] = b
+			norm += float64(b) * float64(b)
+		}
 	}
 	if norm == 0 {
 		v[0], norm = 1, 1

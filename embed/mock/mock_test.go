@@ -102,6 +102,12 @@ func TestEmbedCancel(t *testing.T) {
 	}
 }
 
+func BenchmarkVector(b *testing.B) {
+	for b.Loop() {
+		Vector("The user requested grammatical corrections for a paragraph", 1536, 0)
+	}
+}
+
 // BenchmarkEmbed measures the mock's throughput (hashing, token counting and
 // batching) on summary-sized texts, with no simulated latency.
 func BenchmarkEmbed(b *testing.B) {
