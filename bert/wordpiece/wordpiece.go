@@ -371,6 +371,20 @@ func (t *Tokenizer) Encode(text string, maxLen int) (ids []int32, n int) {
 
 // AppendEncode is Encode appending to dst, for callers that reuse buffers.
 func (t *Tokenizer) AppendEncode(dst []int32, text string, maxLen int) (ids []int32, n int) {
+	ids, n, _ = t.encode(dst, text, maxLen, false)
+	return ids, n
+}
+
+// AppendEncodeTruncated is AppendEncode for callers that only need to know
+// whether text was truncated: it gives the same ids but stops reading text
+// as soon as it holds more than maxLen-2 word pieces, so a huge text costs
+// no more than its first few thousand characters.
+func (t *Tokenizer) AppendEncodeTruncated(dst []int32, text string, maxLen int) (ids []int32, truncated bool) {
+	ids, _, truncated = t.encode(dst, text, maxLen, true)
+	return ids, truncated
+}
+
+func (t *Tokenizer) encode(dst []int32, text string, maxLen int, early bool) (ids []int32, n int, truncated bool) {
 	dst = append(dst, t.cls)
 	limit := -1
 	if maxLen > 0 {
@@ -384,21 +398,24 @@ func (t *Tokenizer) AppendEncode(dst []int32, text string, maxLen int) (ids []in
 			dst = append(dst, id)
 		}
 	}
+	stop := func() bool { return early && limit >= 0 && count > limit }
 	// Split the raw text on added tokens, which are matched before normalisation.
 	rest := text
-	for len(rest) > 0 {
+	for len(rest) > 0 && !stop() {
 		pos, tok := t.findAdded(rest)
 		if pos < 0 {
-			t.encodeSegment(s, rest, emit)
+			t.encodeSegment(s, rest, emit, stop)
 			break
 		}
-		t.encodeSegment(s, rest[:pos], emit)
-		emit(tok.id)
+		t.encodeSegment(s, rest[:pos], emit, stop)
+		if !stop() {
+			emit(tok.id)
+		}
 		rest = rest[pos+len(tok.content):]
 	}
 	t.pool.Put(s)
 	dst = append(dst, t.sep)
-	return dst, count + 2
+	return dst, count + 2, limit >= 0 && count > limit
 }
 
 // findAdded returns the byte position and token of the leftmost added token in
@@ -531,7 +548,33 @@ func appendLower(dst []byte, r rune) []byte {
 
 // encodeSegment normalises, pre-tokenises and word-pieces a segment of text
 // that holds no added token, passing each id to emit.
-func (t *Tokenizer) encodeSegment(s *scratch, seg string, emit func(int32)) {
+//
+// Long segments are processed in pieces of about 4 KB cut just before an
+// ASCII whitespace character, which is a word boundary that normalisation
+// leaves alone (it is a starter that NFD neither decomposes nor reorders
+// across), so the result is the same; stop is checked between pieces.
+func (t *Tokenizer) encodeSegment(s *scratch, seg string, emit func(int32), stop func() bool) {
+	const chunk = 4096
+	for len(seg) > chunk && !stop() {
+		cut := strings.LastIndexAny(seg[:chunk], " \t\n\r")
+		if cut <= 0 {
+			next := strings.IndexAny(seg[chunk:], " \t\n\r")
+			if next < 0 {
+				break
+			}
+			cut = chunk + next
+		}
+		t.encodeChunk(s, seg[:cut], emit)
+		seg = seg[cut:]
+	}
+	if !stop() {
+		t.encodeChunk(s, seg, emit)
+	}
+}
+
+// encodeChunk normalises, pre-tokenises and word-pieces text that holds no
+// added token and does not split a word.
+func (t *Tokenizer) encodeChunk(s *scratch, seg string, emit func(int32)) {
 	if seg == "" {
 		return
 	}

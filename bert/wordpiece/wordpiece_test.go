@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -200,5 +201,43 @@ func BenchmarkEncode(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		buf, _ = tok.AppendEncode(buf[:0], text, 256)
+	}
+}
+
+// TestLongText: chunked processing of long texts and the early stop of
+// AppendEncodeTruncated give the same ids as tokenising word by word.
+func TestLongText(t *testing.T) {
+	tok, err := Load(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"Café", "naïve", "\t[MASK]", "über-long", "日本語", "e\u0301tude", "x\u200by", "hello,world", "unbelievable"}
+	var sb strings.Builder
+	var want []int32
+	for i := 0; sb.Len() < 50000; i++ {
+		w := words[i%len(words)]
+		if i > 0 {
+			sb.WriteString(" ")
+		}
+		sb.WriteString(w)
+		ids, _ := tok.Encode(w, 0)
+		want = append(want, ids[1:len(ids)-1]...)
+	}
+	text := sb.String()
+	got, n := tok.Encode(text, 0)
+	if n != len(want)+2 || !slices.Equal(got[1:len(got)-1], want) {
+		t.Fatalf("long text: %d ids, want %d (first difference matters)", n, len(want)+2)
+	}
+	for _, maxLen := range []int{2, 3, 256, len(want) + 1, len(want) + 2, len(want) + 3} {
+		full, _ := tok.Encode(text, maxLen)
+		early, truncated := tok.AppendEncodeTruncated(nil, text, maxLen)
+		if !slices.Equal(full, early) || truncated != (len(want)+2 > maxLen) {
+			t.Errorf("maxLen %d: AppendEncodeTruncated differs from Encode (truncated %v)", maxLen, truncated)
+		}
+	}
+	// A single word longer than the chunk size is one [UNK].
+	long := strings.Repeat("a", 10000)
+	if ids, _ := tok.Encode("x "+long+" y", 0); len(ids) != 5 || ids[2] != tok.UnkID() {
+		t.Errorf("10000-letter word: %v", ids)
 	}
 }

@@ -124,8 +124,7 @@ func (e *Embedder) Usage() embed.Usage {
 // Tokenize returns the token ids the model sees for text and whether the
 // text was truncated to MaxSeqLength.
 func (e *Embedder) Tokenize(text string) ([]int32, bool) {
-	ids, n := e.tok.Encode(text, e.sc.MaxSeqLength)
-	return ids, n > len(ids)
+	return e.tok.AppendEncodeTruncated(nil, text, e.sc.MaxSeqLength)
 }
 
 // Embed returns one vector per text. Texts are tokenised in parallel, sorted
@@ -138,10 +137,10 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	seqs := make([][]int32, len(texts))
 	var ntok, ncut atomic.Int64
 	parallel(len(texts), e.o.Threads, func(i int) {
-		ids, n := e.tok.Encode(texts[i], e.sc.MaxSeqLength)
+		ids, cut := e.tok.AppendEncodeTruncated(nil, texts[i], e.sc.MaxSeqLength)
 		seqs[i] = ids
 		ntok.Add(int64(len(ids)))
-		if n > len(ids) {
+		if cut {
 			ncut.Add(1)
 		}
 	})
