@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -129,13 +133,28 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 	keep := max(f.maxProblems, 1)
 	byDir := map[string][]*conversation.Report{}
 	var dirs []string
-	for _, t := range targets {
-		rep, err := conversation.CheckFile(cmd.Context(), t.path, t.kind, conversation.CheckOptions{
-			SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep, CollectRefs: t.dir != "",
-		})
-		if err != nil {
-			return err
-		}
+	// Check files concurrently (one per CPU); report in argument order.
+	reports := make([]*conversation.Report, len(targets))
+	errs := make([]error, len(targets))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			slog.Debug("validating", "file", t.path, "type", t.kind.String())
+			reports[i], errs[i] = conversation.CheckFile(cmd.Context(), t.path, t.kind, conversation.CheckOptions{
+				SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep, CollectRefs: t.dir != "",
+			})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, t := range targets {
+		rep := reports[i]
 		if t.dir != "" {
 			if byDir[t.dir] == nil {
 				dirs = append(dirs, t.dir)
