@@ -225,3 +225,17 @@ func TestGoMetadataValues(t *testing.T) {
 		t.Errorf("encoded as\n%s\nwant it to contain\n%s", got, want)
 	}
 }
+
+// TestEmptyFiles checks that zero records round-trip in both formats.
+func TestEmptyFiles(t *testing.T) {
+	for _, name := range []string{"summaries.jsonl", "summaries.parquet"} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := WriteFile[ConversationSummary](path, nil); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := ReadFile[ConversationSummary](path, ReadOptions{})
+		if err != nil || len(got) != 0 {
+			t.Errorf("%s: read %d records, %v; want 0, nil", name, len(got), err)
+		}
+	}
+}
