@@ -39,78 +39,78 @@ func Split(texts []string, batchSize int, lim Limits) []Batch {
 	if len(texts) == 0 {
 		return nil
 	}
-	maxInputs := batchSize
-	if maxInputs <= 0 || (lim.MaxInputs > 0 && maxInputs > lim.MaxInputs) {
-		maxInputs = lim.MaxInputs
-	}
-	counted := make([]string, len(texts))
+	prepared := make([]string, len(texts))
 	ntok := make([]int, len(texts))
 	cut := make([]bool, len(texts))
 	countParallel(texts, func(i int) {
-		t := texts[i]
-		counted[i] = t
-		n := tokens.Count(t)
-		if lim.MaxInputTokens > 0 && n > lim.MaxInputTokens {
-			t, n, _ = tokens.Truncate(t, lim.MaxInputTokens)
-			counted[i] = t
-			cut[i] = true
-		}
-		ntok[i] = n
+		prepared[i], ntok[i], cut[i] = prepare(texts[i], lim)
 	})
-
 	var out []Batch
-	cur := Batch{Offset: 0}
+	p := newPacker(batchSize, lim)
 	for i := range texts {
-		full := maxInputs > 0 && len(cur.Texts) >= maxInputs
-		over := lim.MaxRequestTokens > 0 && len(cur.Texts) > 0 && cur.Tokens+ntok[i] > lim.MaxRequestTokens
-		if full || over {
-			out = append(out, cur)
-			cur = Batch{Offset: i}
-		}
-		cur.Texts = append(cur.Texts, counted[i])
-		cur.Tokens += ntok[i]
-		if cut[i] {
-			cur.Truncated++
+		if b, full := p.add(i, prepared[i], ntok[i], cut[i]); full {
+			out = append(out, b)
 		}
 	}
-	return append(out, cur)
+	return append(out, p.cur)
 }
 
 // Batches yields the same batches as Split, but lazily: each batch's tokens
 // are counted just before it is yielded, so that a client can send its first
 // requests while the rest of a large input is still being counted.
 func Batches(texts []string, batchSize int, lim Limits) iter.Seq[Batch] {
+	return func(yield func(Batch) bool) {
+		p := newPacker(batchSize, lim)
+		for i, t := range texts {
+			t, n, cut := prepare(t, lim)
+			if b, full := p.add(i, t, n, cut); full && !yield(b) {
+				return
+			}
+		}
+		if len(p.cur.Texts) > 0 {
+			yield(p.cur)
+		}
+	}
+}
+
+// prepare counts a text's tokens and truncates it to the per-input limit.
+func prepare(t string, lim Limits) (string, int, bool) {
+	n := tokens.Count(t)
+	if lim.MaxInputTokens > 0 && n > lim.MaxInputTokens {
+		t, n, _ = tokens.Truncate(t, lim.MaxInputTokens)
+		return t, n, true
+	}
+	return t, n, false
+}
+
+// packer groups consecutive prepared texts into batches.
+type packer struct {
+	maxInputs, maxTokens int
+	cur                  Batch
+}
+
+func newPacker(batchSize int, lim Limits) *packer {
 	maxInputs := batchSize
 	if maxInputs <= 0 || (lim.MaxInputs > 0 && maxInputs > lim.MaxInputs) {
 		maxInputs = lim.MaxInputs
 	}
-	return func(yield func(Batch) bool) {
-		cur := Batch{}
-		for i, t := range texts {
-			n := tokens.Count(t)
-			cut := false
-			if lim.MaxInputTokens > 0 && n > lim.MaxInputTokens {
-				t, n, _ = tokens.Truncate(t, lim.MaxInputTokens)
-				cut = true
-			}
-			full := maxInputs > 0 && len(cur.Texts) >= maxInputs
-			over := lim.MaxRequestTokens > 0 && len(cur.Texts) > 0 && cur.Tokens+n > lim.MaxRequestTokens
-			if full || over {
-				if !yield(cur) {
-					return
-				}
-				cur = Batch{Offset: i}
-			}
-			cur.Texts = append(cur.Texts, t)
-			cur.Tokens += n
-			if cut {
-				cur.Truncated++
-			}
-		}
-		if len(cur.Texts) > 0 {
-			yield(cur)
-		}
+	return &packer{maxInputs: maxInputs, maxTokens: lim.MaxRequestTokens}
+}
+
+// add appends text i; when it does not fit, the current batch is returned
+// as full and a new one started with text i.
+func (p *packer) add(i int, t string, n int, cut bool) (full Batch, isFull bool) {
+	if len(p.cur.Texts) > 0 &&
+		(p.maxInputs > 0 && len(p.cur.Texts) >= p.maxInputs || p.maxTokens > 0 && p.cur.Tokens+n > p.maxTokens) {
+		full, isFull = p.cur, true
+		p.cur = Batch{Offset: i}
 	}
+	p.cur.Texts = append(p.cur.Texts, t)
+	p.cur.Tokens += n
+	if cut {
+		p.cur.Truncated++
+	}
+	return full, isFull
 }
 
 // countParallel calls f(i) for every index of texts, spreading the work over

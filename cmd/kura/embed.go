@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kura-go/kura/conversation"
@@ -80,6 +81,7 @@ type embedStats struct {
 	Texts          int         `json:"texts"`
 	Seconds        float64     `json:"seconds"`
 	TextsPerSecond float64     `json:"texts_per_second"`
+	SetupSeconds   float64     `json:"setup_seconds"` // building the embedder: IDF fit, model load (not in Seconds)
 	Usage          embed.Usage `json:"usage"`
 	// APICostUSD is, for the mock, what the same tokens would have cost
 	// through the API model it stands in for.
@@ -112,17 +114,18 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	}
 	slog.Debug("input read", "file", f.in, "kind", kind, "texts", len(texts))
 
-	e, err := f.ef.build(ctx, texts)
+	setupStart := time.Now()
+	e, err := f.ef.build(ctx, texts) // the hash embedder fits its IDF here; minilm loads its model
 	if err != nil {
 		return err
 	}
 	if err := tokens.Init(); err != nil { // load the tokenizer before the clock starts
 		return err
 	}
+	setup := time.Since(setupStart)
 	bar := progress.New(cmd.ErrOrStderr(), "embed", int64(len(texts)), stderrIsTerminal())
-	ctx = embed.WithProgress(ctx, func(n int) { bar.Add(int64(n)) })
 	start := time.Now()
-	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk)
+	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk, func(n int) { bar.Add(int64(n)) })
 	bar.Finish()
 	if err != nil {
 		return err
@@ -132,6 +135,7 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	st := embedStats{
 		Input: f.in, Output: f.out, Kind: kind, Embedder: e.Name(), Dims: dims, Texts: len(texts),
 		Seconds: elapsed.Seconds(), TextsPerSecond: float64(len(texts)) / elapsed.Seconds(),
+		SetupSeconds: setup.Seconds(),
 	}
 	if ur, ok := e.(embed.UsageReporter); ok {
 		st.Usage = ur.Usage()
@@ -170,8 +174,10 @@ func closingLine(st *embedStats) string {
 // embedToFile embeds texts in chunks and streams the vectors to out, via a
 // temporary file renamed into place only when everything succeeded. Two
 // chunks are in flight at once so that an embedder's requests never drain
-// at a chunk boundary. It returns the vector length.
-func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, chunk int) (int, error) {
+// at a chunk boundary. progress is told of texts done: as the embedder
+// reports them (embed.ReportProgress), else when each chunk completes. It
+// returns the vector length.
+func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, chunk int, progress func(int)) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
@@ -183,7 +189,15 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		hi := min(lo+chunk, len(texts))
 		ch := make(chan result, 1)
 		go func() {
-			v, err := e.Embed(ctx, texts[lo:hi])
+			var reported atomic.Int64
+			cctx := embed.WithProgress(ctx, func(n int) { reported.Add(int64(n)); progress(n) })
+			v, err := e.Embed(cctx, texts[lo:hi])
+			if err == nil {
+				// Embedders that do not report progress are accounted for here.
+				if rest := hi - lo - int(reported.Load()); rest > 0 {
+					progress(rest)
+				}
+			}
 			if err == nil && len(v) != hi-lo {
 				err = fmt.Errorf("%s returned %d vectors for %d texts", e.Name(), len(v), hi-lo)
 			}
