@@ -428,3 +428,25 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptySequence: an empty sequence pools to a zero vector and does not
+// disturb its neighbours.
+func TestEmptySequence(t *testing.T) {
+	m := loadFixture(t)
+	seqs, want := fixtureInputs(t)
+	got, err := m.Embed(context.Background(), [][]int32{{}, seqs[3], {}}, EmbedOptions{Threads: 2, Normalize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, v := range got[0] {
+		if v != 0 || got[2][j] != 0 {
+			t.Fatalf("empty sequence gave %v", got[0])
+		}
+	}
+	if d := maxAbsDiff(got[1], want[3]); d > tolerance {
+		t.Errorf("input 3 beside empty sequences: max abs diff %g", d)
+	}
+	if out, err := m.Embed(context.Background(), nil, EmbedOptions{}); err != nil || len(out) != 0 {
+		t.Errorf("no sequences: %v, %v", out, err)
+	}
+}

@@ -167,6 +167,9 @@ func (m *Model) attention(w *workspace, scores []float32, off, n int) {
 	h, d := m.cfg.HiddenSize, m.headDim
 	ld := 3 * h
 	scale := float32(1 / math.Sqrt(float64(d)))
+	if n == 0 {
+		return
+	}
 	s := scores[:n*n]
 	for hd := 0; hd < m.cfg.NumAttentionHeads; hd++ {
 		q := w.qkv[off*ld+hd*d:]
