@@ -39,7 +39,7 @@ type Config struct {
 	// each scale's process (lower: less memory, more CPU); -1 turns it off.
 	GOGC int `json:"gogc"`
 	// Repeat runs each scale this many times (each in a fresh process) and
-	// keeps the run with the median total time, against noisy machines.
+	// reports the median of each measurement, against noisy machines.
 	Repeat int `json:"repeat"`
 
 	Delay       time.Duration `json:"delay_ns"`           // pause between scales

@@ -84,7 +84,7 @@ type ScaleResult struct {
 	// earlier record's and were rewritten as distinct variants.
 	RewrittenDuplicates int `json:"rewritten_duplicates"`
 	// RepeatWallS lists the total wall time of every run of this scale
-	// when --repeat ran it more than once; the result is the median run.
+	// when --repeat ran it more than once; stage measurements are medians.
 	RepeatWallS  []float64 `json:"repeat_wall_s,omitempty"`
 	ArtifactsDir string    `json:"artifacts_dir,omitempty"`
 	Notes        []string  `json:"notes,omitempty"`

@@ -156,8 +156,10 @@ func predictMemory(done []ScaleResult, n int) (float64, string, bool) {
 	return 0, "", false
 }
 
-// runRepeated runs a scale cfg.Repeat times and returns the run with the
-// median total wall time.
+// runRepeated runs a scale cfg.Repeat times and returns the median: every
+// stage's wall time, CPU time, peak memory and heap is the median over the
+// runs, and the totals are recomputed from them; the rest (storage, API
+// usage, clusters, quality) comes from the run with the median total time.
 func (r *Runner) runRepeated(ctx context.Context, cfg *Config, base *Baseline, scale, idx, count int) (*ScaleResult, error) {
 	var runs []*ScaleResult
 	for k := 0; k < max(cfg.Repeat, 1); k++ {
@@ -170,14 +172,55 @@ func (r *Runner) runRepeated(ctx context.Context, cfg *Config, base *Baseline, s
 	if len(runs) == 1 {
 		return runs[0], nil
 	}
+	return medianRun(runs), nil
+}
+
+func medianRun(runs []*ScaleResult) *ScaleResult {
 	walls := make([]float64, len(runs))
 	for i, sr := range runs {
 		walls[i] = sr.TotalWallS
 	}
-	sort.Slice(runs, func(a, b int) bool { return runs[a].TotalWallS < runs[b].TotalWallS })
-	med := runs[len(runs)/2]
+	byTotal := append([]*ScaleResult(nil), runs...)
+	sort.Slice(byTotal, func(a, b int) bool { return byTotal[a].TotalWallS < byTotal[b].TotalWallS })
+	med := *byTotal[len(byTotal)/2]
 	med.RepeatWallS = walls
-	return med, nil
+	medF := func(get func(*ScaleResult) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, sr := range runs {
+			v[i] = get(sr)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	stage := func(pick func(*ScaleResult) *Stage) Stage {
+		return Stage{
+			WallS:          medF(func(s *ScaleResult) float64 { return pick(s).WallS }),
+			CPUS:           medF(func(s *ScaleResult) float64 { return pick(s).CPUS }),
+			PeakRSSBytes:   int64(medF(func(s *ScaleResult) float64 { return float64(pick(s).PeakRSSBytes) })),
+			HeapInuseBytes: int64(medF(func(s *ScaleResult) float64 { return float64(pick(s).HeapInuseBytes) })),
+		}
+	}
+	med.Stages = Stages{
+		Load:    stage(func(s *ScaleResult) *Stage { return &s.Stages.Load }),
+		Embed:   stage(func(s *ScaleResult) *Stage { return &s.Stages.Embed }),
+		Cluster: stage(func(s *ScaleResult) *Stage { return &s.Stages.Cluster }),
+		Write:   stage(func(s *ScaleResult) *Stage { return &s.Stages.Write }),
+	}
+	med.BaselineRSSBytes = int64(medF(func(s *ScaleResult) float64 { return float64(s.BaselineRSSBytes) }))
+	med.TotalWallS, med.TotalCPUS, med.PeakRSSBytes, med.HeapInuseBytes = 0, 0, 0, 0
+	for _, st := range []Stage{med.Stages.Load, med.Stages.Embed, med.Stages.Cluster, med.Stages.Write} {
+		med.TotalWallS += st.WallS
+		med.TotalCPUS += st.CPUS
+		med.PeakRSSBytes = max(med.PeakRSSBytes, st.PeakRSSBytes)
+		med.HeapInuseBytes = max(med.HeapInuseBytes, st.HeapInuseBytes)
+	}
+	if med.TotalWallS > 0 {
+		med.ThroughputPerMin = float64(med.Conversations) / med.TotalWallS * 60
+	}
+	return &med
 }
 
 // runScale prepares one scale's data and runs it in a worker.

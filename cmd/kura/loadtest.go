@@ -178,7 +178,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	f.StringVar(&cfg.OutDir, "out", cfg.OutDir, "directory for load_test_results_*.json and .csv")
 	f.StringVar(&compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")
 	f.StringVar(&maxRegression, "max-regression", maxRegression, "regression threshold for --compare (time, memory, throughput, cost)")
-	f.IntVar(&cfg.Repeat, "repeat", 1, "run each scale this many times (each in a fresh process) and keep the median run: steadier figures on a busy machine")
+	f.IntVar(&cfg.Repeat, "repeat", 1, "run each scale this many times (each in a fresh process) and report the median of each measurement: steadier figures on a busy machine")
 	f.IntVar(&cfg.GOGC, "gogc", 0, "garbage collector target percentage in each scale's process (0 = Go's default or $GOGC; lower trades CPU for memory)")
 	f.BoolVar(&cfg.Quiet, "quiet", false, "no progress display and no per-scale lines on stderr")
 	f.BoolVar(&cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
