@@ -5,6 +5,7 @@ package minilm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -84,10 +85,9 @@ func New(o Options) (*Embedder, error) {
 // caches, else the folder's name.
 func modelName(dir string) string {
 	if b, err := os.ReadFile(filepath.Join(dir, hfhub.ManifestName)); err == nil {
-		if _, after, ok := strings.Cut(string(b), `"repo": "`); ok {
-			if repo, _, ok := strings.Cut(after, `"`); ok && hfhub.ValidateRepo(repo) == nil {
-				return repo
-			}
+		var m hfhub.Manifest
+		if json.Unmarshal(b, &m) == nil && hfhub.ValidateRepo(m.Repo) == nil {
+			return m.Repo
 		}
 	}
 	// <hf>/models--ORG--NAME/snapshots/<sha>
