@@ -175,3 +175,19 @@ func TestEmbedCancelled(t *testing.T) {
 		t.Errorf("no texts: %v, %v", v, err)
 	}
 }
+
+// TestNameFromManifest: a model pulled by kura is named by its repository.
+func TestNameFromManifest(t *testing.T) {
+	dir := t.TempDir()
+	link(t, fixture, dir)
+	if err := os.WriteFile(filepath.Join(dir, ".kura-model.json"), []byte(`{"repo": "test-org/tiny", "revision": "main"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Options{ModelDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Name() != "minilm:test-org/tiny" {
+		t.Errorf("Name %q, want minilm:test-org/tiny", e.Name())
+	}
+}
