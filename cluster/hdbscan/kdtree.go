@@ -3,6 +3,7 @@ package hdbscan
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/kura-go/kura/internal/f32"
@@ -163,35 +164,73 @@ func (t *kdTree) boxSqDist(v int32, q []float32) float64 {
 	return s
 }
 
-// kdCore returns the core distance of every point (distance to its k-th
-// nearest other point), by KD-tree queries in parallel.
-func kdCore(ctx context.Context, t *kdTree, k, workers int) ([]float64, error) {
-	n, d := t.n, t.d
-	core := make([]float64, n)
-	if k == 0 {
-		return core, nil
-	}
-	const block = 256
-	nb := (n + block - 1) / block
-	var pool sync.Pool
-	err := parallelFor(ctx, workers, nb, func(_, b int) {
-		h, _ := pool.Get().(*knnSorted)
-		if h == nil {
-			h = &knnSorted{v: make([]float32, 0, k), k: k}
-		}
-		for pos := b * block; pos < min(n, (b+1)*block); pos++ {
-			h.v = h.v[:0]
-			q := t.pts[pos*d : (pos+1)*d]
-			t.knn(0, q, int32(pos), h)
-			core[t.perm[pos]] = math.Sqrt(float64(h.v[k-1]))
-		}
-		pool.Put(h)
-	})
-	return core, err
+// kdNeighbours holds, for every point (original index), its K nearest
+// other points: ids and squared distances (exactly f32.SqDist's values),
+// ascending.
+type kdNeighbours struct {
+	K   int
+	ids []int32
+	sq  []float32
 }
 
-func (t *kdTree) knn(v int32, q []float32, self int32, h *knnSorted) {
-	if len(h.v) == h.k && t.boxSqDist(v, q)*distSlack*distSlack >= float64(h.v[h.k-1]) {
+// knnList keeps the K smallest (squared distance, id) pairs seen.
+type knnList struct {
+	sq  []float32
+	ids []int32
+	K   int
+}
+
+func (h *knnList) full() bool { return len(h.sq) == h.K }
+
+func (h *knnList) push(s float32, id int32) {
+	if h.full() {
+		if s >= h.sq[h.K-1] {
+			return
+		}
+		h.sq, h.ids = h.sq[:h.K-1], h.ids[:h.K-1]
+	}
+	i := len(h.sq)
+	h.sq, h.ids = append(h.sq, s), append(h.ids, id)
+	for i > 0 && s < h.sq[i-1] {
+		h.sq[i], h.ids[i] = h.sq[i-1], h.ids[i-1]
+		i--
+	}
+	h.sq[i], h.ids[i] = s, id
+}
+
+// kdCore returns the core distance of every point (distance to its k-th
+// nearest other point) and its K >= k nearest neighbours, by KD-tree
+// queries in parallel.
+func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNeighbours, error) {
+	n, d := t.n, t.d
+	K = min(max(K, k), n-1)
+	core := make([]float64, n)
+	nb := &kdNeighbours{K: K, ids: make([]int32, n*K), sq: make([]float32, n*K)}
+	if K == 0 {
+		return core, nb, nil
+	}
+	const block = 256
+	err := parallelFor(ctx, workers, (n+block-1)/block, func(_, b int) {
+		h := &knnList{sq: make([]float32, 0, K), ids: make([]int32, 0, K), K: K}
+		for pos := b * block; pos < min(n, (b+1)*block); pos++ {
+			h.sq, h.ids = h.sq[:0], h.ids[:0]
+			q := t.pts[pos*d : (pos+1)*d]
+			t.knn(0, q, int32(pos), h)
+			i := int(t.perm[pos])
+			if k > 0 {
+				core[i] = math.Sqrt(float64(h.sq[k-1]))
+			}
+			copy(nb.sq[i*K:(i+1)*K], h.sq)
+			for j, p := range h.ids {
+				nb.ids[i*K+j] = t.perm[p]
+			}
+		}
+	})
+	return core, nb, err
+}
+
+func (t *kdTree) knn(v int32, q []float32, self int32, h *knnList) {
+	if h.full() && t.boxSqDist(v, q)*distSlack*distSlack >= float64(h.sq[h.K-1]) {
 		return
 	}
 	if t.left[v] < 0 {
@@ -201,8 +240,8 @@ func (t *kdTree) knn(v int32, q []float32, self int32, h *knnSorted) {
 				continue
 			}
 			s := f32.SqDist(q, t.pts[int(pos)*d:int(pos+1)*d])
-			if len(h.v) < h.k || s < h.v[h.k-1] {
-				h.push(s)
+			if !h.full() || s < h.sq[h.K-1] {
+				h.push(s, pos)
 			}
 		}
 		return
@@ -225,12 +264,12 @@ func (t *kdTree) knn(v int32, q []float32, self int32, h *knnSorted) {
 // reach the top of the heap.
 func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers int) ([]edge, error) {
 	t := buildKD(x, n, d)
-	core, err := kdCore(ctx, t, k, workers)
+	core, nbr, err := kdCore(ctx, t, k, kdListLen, workers)
 	if err != nil {
 		return nil, err
 	}
 	nn := len(t.lo)
-	s := &kdSearch{t: t, core: core, alpha: alpha, inTree: make([]bool, n),
+	s := &kdSearch{t: t, core: core, nbr: nbr, alpha: alpha, inTree: make([]bool, n),
 		minCore: make([]float64, nn), minIdx: make([]int32, nn), left: make([]int32, nn),
 		cand: make([]nnCand, n*nnCache), ncand: make([]uint8, n), cur: make([]uint8, n)}
 	for v := nn - 1; v >= 0; v-- { // children have larger ids than parents
@@ -250,6 +289,14 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	}
 	h := &nnHeap{}
 	mst := make([]edge, 0, n-1)
+	srch := make([]*searcher, max(workers, 1))
+	for i := range srch {
+		srch[i] = &searcher{kdSearch: s}
+	}
+	var batch []int32
+	var found []nnEntry
+	var ok []bool
+	var wg sync.WaitGroup
 	c := int32(0)
 	for step := 1; step < n; step++ {
 		if step&4095 == 0 {
@@ -258,17 +305,45 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 			}
 		}
 		s.add(c)
-		if e, ok := s.nearest(c); ok {
+		if e, ok := srch[0].nearest(c); ok {
 			h.push(e)
 		}
+		// Entries whose neighbour joined the tree are recomputed in
+		// batches (in parallel when large); the heap minimum does not
+		// depend on the order.
 		for {
-			e := h.items[0]
-			if !s.inTree[e.v] {
+			batch = batch[:0]
+			for len(h.items) > 0 && s.inTree[h.items[0].v] {
+				batch = append(batch, h.items[0].u)
+				h.pop()
+			}
+			if len(batch) == 0 {
 				break
 			}
-			h.pop()
-			if e2, ok := s.nearest(e.u); ok {
-				h.push(e2)
+			found = slices.Grow(found[:0], len(batch))[:len(batch)]
+			ok = slices.Grow(ok[:0], len(batch))[:len(batch)]
+			nw := min(len(srch), len(batch)/8)
+			if nw <= 1 {
+				for i, u := range batch {
+					found[i], ok[i] = srch[0].nearest(u)
+				}
+			} else {
+				chunk := (len(batch) + nw - 1) / nw
+				for w := 0; w < nw; w++ {
+					wg.Add(1)
+					go func(w int) {
+						defer wg.Done()
+						for i := w * chunk; i < min(len(batch), (w+1)*chunk); i++ {
+							found[i], ok[i] = srch[w].nearest(batch[i])
+						}
+					}(w)
+				}
+				wg.Wait()
+			}
+			for i := range batch {
+				if ok[i] {
+					h.push(found[i])
+				}
 			}
 		}
 		e := h.items[0]
@@ -282,6 +357,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 type kdSearch struct {
 	t       *kdTree
 	core    []float64
+	nbr     *kdNeighbours
 	alpha   float64
 	inTree  []bool
 	minCore []float64 // per node: smallest core distance of its remaining points
@@ -290,10 +366,6 @@ type kdSearch struct {
 	cand    []nnCand  // per point: its cached best remaining neighbours
 	ncand   []uint8
 	cur     []uint8
-	// query state
-	q    []float32
-	qc   float64
-	best []nnCand
 }
 
 // add moves c into the tree and refreshes the summaries of its leaf and
@@ -319,22 +391,18 @@ func (s *kdSearch) add(c int32) {
 	}
 }
 
-// nearest returns u's best remaining neighbour, or false if none remain.
-// nnCache is how many best remaining neighbours a query keeps: when the
-// best joins the tree, the next one still remaining is u's new best (any
-// point not in the list ranks after the whole list), so most recomputations
-// become a cursor step.
-const nnCache = 16
-
-type nnCand struct {
-	w float64
-	v int32
+// searcher holds one goroutine's query state.
+type searcher struct {
+	*kdSearch
+	q    []float32
+	qc   float64
+	best []nnCand
 }
 
-func candLess(a, b nnCand) bool { return a.w < b.w || (a.w == b.w && a.v < b.v) }
-
 // nearest returns u's best remaining neighbour, or false if none remain.
-func (s *kdSearch) nearest(u int32) (nnEntry, bool) {
+// Queries for different points may run concurrently while the tree does
+// not change.
+func (s *searcher) nearest(u int32) (nnEntry, bool) {
 	list := s.cand[int(u)*nnCache : int(u+1)*nnCache]
 	for s.cur[u] < s.ncand[u] {
 		c := list[s.cur[u]]
@@ -343,12 +411,34 @@ func (s *kdSearch) nearest(u int32) (nnEntry, bool) {
 		}
 		s.cur[u]++
 	}
-	s.q = s.t.x(u, s.t.d)
 	s.qc = s.core[u]
 	s.best = list[:0]
+	s.cur[u] = 0
+	// First from u's precomputed nearest neighbours: a point outside that
+	// list is at least its last distance away, so candidates strictly
+	// below that bound are exact.
+	if K := s.nbr.K; K > 0 {
+		ids, sq := s.nbr.ids[int(u)*K:int(u+1)*K], s.nbr.sq[int(u)*K:int(u+1)*K]
+		for i, j := range ids {
+			if !s.inTree[j] {
+				lbj := math.Max(s.qc, s.core[j])
+				s.offer(nnCand{math.Max(lbj, math.Sqrt(float64(sq[i]))/s.alpha), j})
+			}
+		}
+		out := math.Max(s.qc, math.Sqrt(float64(sq[K-1]))/s.alpha)
+		m := 0
+		for m < len(s.best) && s.best[m].w < out {
+			m++
+		}
+		if m > 0 {
+			s.ncand[u] = uint8(m)
+			return nnEntry{w: s.best[0].w, v: s.best[0].v, u: u}, true
+		}
+		s.best = list[:0]
+	}
+	s.q = s.t.x(u, s.t.d)
 	s.search(0, s.t.boxSqDist(0, s.q))
 	s.ncand[u] = uint8(len(s.best))
-	s.cur[u] = 0
 	if len(s.best) == 0 {
 		return nnEntry{}, false
 	}
@@ -357,7 +447,7 @@ func (s *kdSearch) nearest(u int32) (nnEntry, bool) {
 
 // pruned reports whether a candidate (or a node) with lower bound lb and
 // smallest index idx cannot enter the best list.
-func (s *kdSearch) pruned(lb float64, idx int32) bool {
+func (s *searcher) pruned(lb float64, idx int32) bool {
 	if len(s.best) < nnCache {
 		return false
 	}
@@ -365,7 +455,7 @@ func (s *kdSearch) pruned(lb float64, idx int32) bool {
 	return lb > worst.w || (lb == worst.w && idx > worst.v)
 }
 
-func (s *kdSearch) offer(c nnCand) {
+func (s *searcher) offer(c nnCand) {
 	b := s.best
 	if len(b) == nnCache {
 		if !candLess(c, b[nnCache-1]) {
@@ -385,7 +475,7 @@ func (s *kdSearch) offer(c nnCand) {
 
 // search visits node v, whose box is at squared distance boxSq from the
 // query.
-func (s *kdSearch) search(v int32, boxSq float64) {
+func (s *searcher) search(v int32, boxSq float64) {
 	t := s.t
 	if s.left[v] == 0 {
 		return
@@ -482,3 +572,20 @@ func (h *nnHeap) pop() {
 		i = m
 	}
 }
+
+// nnCache is how many best remaining neighbours a query keeps: when the
+// best joins the tree, the next one still remaining is u's new best (any
+// point not in the list ranks after the whole list), so most recomputations
+// become a cursor step.
+const nnCache = 16
+
+// kdListLen is the number of nearest neighbours kept per point (at least
+// MinSamples) to answer Prim queries without a tree search when possible.
+const kdListLen = 24
+
+type nnCand struct {
+	w float64
+	v int32
+}
+
+func candLess(a, b nnCand) bool { return a.w < b.w || (a.w == b.w && a.v < b.v) }
