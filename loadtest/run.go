@@ -102,7 +102,11 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			}
 			res.Failures = append(res.Failures, f)
 			fmt.Fprintf(log, "scale %d failed (%s): %v\n", scale, f.Kind, err)
-			skipRest(res, cfg.Scales[i+1:], fmt.Sprintf("not run after scale %d failed (%s)", scale, f.Kind))
+			reason := fmt.Sprintf("not run after scale %d failed (%s)", scale, f.Kind)
+			if f.Kind == "interrupted" {
+				reason = "run interrupted"
+			}
+			skipRest(res, cfg.Scales[i+1:], reason)
 			break
 		}
 		res.Scales = append(res.Scales, *sr)
