@@ -42,7 +42,7 @@ func TestAgainstMockAPI(t *testing.T) {
 	})
 	c, err := openai.New(openai.Config{
 		BaseURL: url, APIKey: "sk-anything", BatchSize: 20, Concurrency: 5, MaxRetries: 30,
-		Timeout: 300 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Timeout: time.Second, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
