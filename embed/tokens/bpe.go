@@ -99,6 +99,9 @@ func (e *encoder) merge(dst []int, piece string) []int {
 	if n == 1 {
 		return append(dst, e.ranks[piece])
 	}
+	if n > longPiece {
+		return e.mergeLong(dst, piece)
+	}
 	// bounds[k] is the start of part k; bounds[len-1] == n.
 	var bbuf [65]int
 	var rbuf [64]int
@@ -144,6 +147,93 @@ func (e *encoder) merge(dst []int, piece string) []int {
 	}
 	for k := 0; k+1 < len(bounds); k++ {
 		dst = append(dst, e.ranks[piece[bounds[k]:bounds[k+1]]])
+	}
+	return dst
+}
+
+// longPiece is the length above which merge switches from rescanning all
+// pairs after each join (quadratic, fastest for the short pieces of normal
+// text) to a priority queue (n log n, for long runs such as base64 blobs or
+// minified code, which would otherwise take seconds).
+const longPiece = 128
+
+type pairEntry struct {
+	rank, start, ver int
+}
+
+// mergeLong is merge with a binary heap of candidate pairs ordered by rank
+// then position, so it joins the same pairs in the same order.
+func (e *encoder) mergeLong(dst []int, piece string) []int {
+	n := len(piece)
+	next := make([]int, n+1) // next[s]: start of the part after the one at s (n: end)
+	prev := make([]int, n+1)
+	ver := make([]int, n+1)
+	alive := make([]bool, n+1)
+	for s := 0; s <= n; s++ {
+		next[s], prev[s], alive[s] = s+1, s-1, true
+	}
+	var h []pairEntry
+	less := func(a, b pairEntry) bool { return a.rank < b.rank || a.rank == b.rank && a.start < b.start }
+	push := func(x pairEntry) {
+		h = append(h, x)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !less(h[i], h[p]) {
+				break
+			}
+			h[i], h[p] = h[p], h[i]
+			i = p
+		}
+	}
+	pop := func() pairEntry {
+		top := h[0]
+		last := len(h) - 1
+		h[0] = h[last]
+		h = h[:last]
+		for i := 0; ; {
+			l, r, m := 2*i+1, 2*i+2, i
+			if l < len(h) && less(h[l], h[m]) {
+				m = l
+			}
+			if r < len(h) && less(h[r], h[m]) {
+				m = r
+			}
+			if m == i {
+				break
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+		return top
+	}
+	// candidate queues the pair of the part at s and the part after it.
+	candidate := func(s int) {
+		if s < 0 || s >= n || next[s] >= n {
+			return
+		}
+		ver[s]++
+		if r, ok := e.ranks[piece[s:next[next[s]]]]; ok {
+			push(pairEntry{rank: r, start: s, ver: ver[s]})
+		}
+	}
+	for s := 0; s < n-1; s++ {
+		candidate(s)
+	}
+	for len(h) > 0 {
+		x := pop()
+		if !alive[x.start] || x.ver != ver[x.start] {
+			continue // stale: a neighbour changed since this pair was queued
+		}
+		s := x.start
+		t := next[s]
+		alive[t] = false
+		next[s] = next[t]
+		prev[next[t]] = s
+		candidate(s)
+		candidate(prev[s])
+	}
+	for s := 0; s < n; s = next[s] {
+		dst = append(dst, e.ranks[piece[s:next[s]]])
 	}
 	return dst
 }

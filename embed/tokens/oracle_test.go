@@ -3,6 +3,7 @@ package tokens
 import (
 	"bufio"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -88,6 +89,72 @@ func TestMatchesTiktokenRandom(t *testing.T) {
 		if !checkSame(t, tk, string(b)) {
 			failures++
 		}
+	}
+}
+
+// TestLongPieces: pieces longer than longPiece take the priority-queue merge,
+// which must join exactly as the rescanning one does.
+func TestLongPieces(t *testing.T) {
+	tk := oracle(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	letters := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	enc, _ := load()
+	for _, n := range []int{longPiece + 1, 200, 1000, 3000} {
+		for k := 0; k < 5; k++ {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = letters[r.IntN(len(letters))]
+			}
+			s := string(b)
+			if k == 4 {
+				s = strings.Repeat("ab", n/2) // many equal-rank ties
+			}
+			checkSame(t, tk, s)
+			// Also against the rescanning merge directly.
+			short := mergeQuadratic(enc, s)
+			if long := enc.mergeLong(nil, s); !reflect.DeepEqual(long, short) {
+				t.Fatalf("mergeLong differs from the quadratic merge on %d bytes", n)
+			}
+		}
+	}
+}
+
+// mergeQuadratic runs the rescanning merge whatever the piece length.
+func mergeQuadratic(e *encoder, piece string) []int {
+	bounds := make([]int, 0, len(piece)+1)
+	for k := 0; k <= len(piece); k++ {
+		bounds = append(bounds, k)
+	}
+	for {
+		best, bestRank := -1, math.MaxInt
+		for k := 0; k+2 < len(bounds); k++ {
+			if r, ok := e.ranks[piece[bounds[k]:bounds[k+2]]]; ok && r < bestRank {
+				best, bestRank = k, r
+			}
+		}
+		if best < 0 {
+			break
+		}
+		bounds = append(bounds[:best+1], bounds[best+2:]...)
+	}
+	var out []int
+	for k := 0; k+1 < len(bounds); k++ {
+		out = append(out, e.ranks[piece[bounds[k]:bounds[k+1]]])
+	}
+	return out
+}
+
+// BenchmarkCountLongPiece: a 100 kB run of letters (a base64 blob, say).
+func BenchmarkCountLongPiece(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	buf := make([]byte, 100_000)
+	for i := range buf {
+		buf[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[r.IntN(52)]
+	}
+	s := string(buf)
+	Count("warm up")
+	for b.Loop() {
+		sink += Count(s)
 	}
 }
 
