@@ -19,6 +19,9 @@ func sqDistAVX2(a, b *float32, n int) float32
 func axpyAVX2(alpha float32, x, y *float32, n int)
 
 //go:noescape
+func axpyAVX512(alpha float32, x, y *float32, n int)
+
+//go:noescape
 func dotAVX512(a, b *float32, n int) float32
 
 //go:noescape
@@ -86,7 +89,7 @@ var implAVX512 = &impl{
 	name:       "avx512",
 	dot:        func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
 	sqDist:     func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
-	axpy:       func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
+	axpy:       func(alpha float32, x, y []float32) { axpyAVX512(alpha, &x[0], &y[0], len(x)) },
 	rows:       4,
 	dotRows:    dot4AVX512,
 	sqDistRows: sqDist4AVX512,
