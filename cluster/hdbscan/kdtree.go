@@ -287,6 +287,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 			s.minIdx[v] = min(s.minIdx[l], s.minIdx[r])
 		}
 	}
+	s.coreAll = slices.Clone(s.minCore)
 	h := &nnHeap{}
 	mst := make([]edge, 0, n-1)
 	srch := make([]*searcher, max(workers, 1))
@@ -298,7 +299,15 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	var ok []bool
 	var wg sync.WaitGroup
 	c := int32(0)
+	// Late in the run the remaining points are few and scattered (noise),
+	// where tree searches are slow; the last ones are finished by the
+	// plain update-all-remaining Prim's step, seeded with their exact
+	// distances to the tree.
+	finish := max(kdFinishMin, n/8)
 	for step := 1; step < n; step++ {
+		if n-step+1 <= finish {
+			return s.finish(ctx, x, c, mst, workers)
+		}
 		if step&4095 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -308,14 +317,23 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 		if e, ok := srch[0].nearest(c); ok {
 			h.push(e)
 		}
-		// Entries whose neighbour joined the tree are recomputed in
+		// Pop stale entries: advance their cached lists, or leave a lazy
+		// lower bound. Lazy entries reaching the top are searched in
 		// batches (in parallel when large); the heap minimum does not
 		// depend on the order.
 		for {
 			batch = batch[:0]
-			for len(h.items) > 0 && s.inTree[h.items[0].v] {
-				batch = append(batch, h.items[0].u)
+			for len(h.items) > 0 {
+				e := h.items[0]
+				if e.v >= 0 && !s.inTree[e.v] {
+					break
+				}
 				h.pop()
+				if e.v >= 0 {
+					h.push(s.next(e.u))
+				} else {
+					batch = append(batch, e.u)
+				}
 			}
 			if len(batch) == 0 {
 				break
@@ -361,6 +379,7 @@ type kdSearch struct {
 	alpha   float64
 	inTree  []bool
 	minCore []float64 // per node: smallest core distance of its remaining points
+	coreAll []float64 // per node: smallest core distance of all its points
 	minIdx  []int32   // per node: smallest index of its remaining points
 	left    []int32   // per node: points not yet in the tree
 	cand    []nnCand  // per point: its cached best remaining neighbours
@@ -399,18 +418,30 @@ type searcher struct {
 	best []nnCand
 }
 
-// nearest returns u's best remaining neighbour, or false if none remain.
-// Queries for different points may run concurrently while the tree does
-// not change.
-func (s *searcher) nearest(u int32) (nnEntry, bool) {
+// next returns u's cached best remaining neighbour. When the cache is
+// used up it returns a lazy entry (v = -1) whose weight is a lower bound
+// of u's best (every remaining point ranks after the whole cached list);
+// the search runs only if that entry reaches the top of the heap.
+func (s *kdSearch) next(u int32) nnEntry {
 	list := s.cand[int(u)*nnCache : int(u+1)*nnCache]
 	for s.cur[u] < s.ncand[u] {
 		c := list[s.cur[u]]
 		if !s.inTree[c.v] {
-			return nnEntry{w: c.w, v: c.v, u: u}, true
+			return nnEntry{w: c.w, v: c.v, u: u}
 		}
 		s.cur[u]++
 	}
+	if s.ncand[u] == 0 {
+		return nnEntry{w: math.Inf(-1), v: -1, u: u}
+	}
+	return nnEntry{w: list[s.ncand[u]-1].w, v: -1, u: u}
+}
+
+// nearest searches u's best remaining neighbours, or returns false if none
+// remain. Queries for different points may run concurrently while the
+// tree does not change.
+func (s *searcher) nearest(u int32) (nnEntry, bool) {
+	list := s.cand[int(u)*nnCache : int(u+1)*nnCache]
 	s.qc = s.core[u]
 	s.best = list[:0]
 	s.cur[u] = 0
@@ -577,11 +608,15 @@ func (h *nnHeap) pop() {
 // best joins the tree, the next one still remaining is u's new best (any
 // point not in the list ranks after the whole list), so most recomputations
 // become a cursor step.
-const nnCache = 16
+const nnCache = 8
+
+// kdFinishMin is the smallest number of remaining points handed over to
+// primFinish (a variable so tests can exercise both regimes).
+var kdFinishMin = 256
 
 // kdListLen is the number of nearest neighbours kept per point (at least
 // MinSamples) to answer Prim queries without a tree search when possible.
-const kdListLen = 24
+const kdListLen = 32
 
 type nnCand struct {
 	w float64
@@ -589,3 +624,70 @@ type nnCand struct {
 }
 
 func candLess(a, b nnCand) bool { return a.w < b.w || (a.w == b.w && a.v < b.v) }
+
+// finish hands the remaining points to primFinish, c being the point about
+// to be added.
+func (s *kdSearch) finish(ctx context.Context, x []float32, c int32, mst []edge, workers int) ([]edge, error) {
+	t := s.t
+	n, d := t.n, t.d
+	var rem []int32
+	for i := 0; i < n; i++ {
+		if !s.inTree[i] {
+			rem = append(rem, int32(i))
+		}
+	}
+	cur := make([]float64, n)
+	// Exact distance to the tree (c excluded) of every remaining point.
+	err := parallelFor(ctx, workers, len(rem), func(_, i int) {
+		j := rem[i]
+		cur[j] = s.toTree(j, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	inTree := s.inTree
+	return primFinish(ctx, x, d, s.core, s.alpha, workers, cur, inTree, rem, c, mst)
+}
+
+// toTree returns min over tree points u (not c) of mr(u, j).
+func (s *kdSearch) toTree(j, c int32) float64 {
+	t := s.t
+	d := t.d
+	q := t.x(j, d)
+	cj := s.core[j]
+	best := math.Inf(1)
+	var walk func(v int32, boxSq float64)
+	walk = func(v int32, boxSq float64) {
+		if int(t.hi[v]-t.lo[v]) == int(s.left[v]) { // no tree points
+			return
+		}
+		lb := math.Max(cj, math.Max(s.coreAll[v], math.Sqrt(boxSq)*distSlack/s.alpha))
+		if lb >= best {
+			return
+		}
+		if t.left[v] < 0 {
+			for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+				u := t.perm[pos]
+				if !s.inTree[u] || u == c {
+					continue
+				}
+				w := math.Max(s.core[u], cj)
+				if w >= best {
+					continue
+				}
+				dd := math.Sqrt(float64(f32.SqDist(t.pts[int(pos)*d:int(pos+1)*d], q))) / s.alpha
+				best = math.Min(best, math.Max(w, dd))
+			}
+			return
+		}
+		l, r := t.left[v], t.right[v]
+		bl, br := t.boxSqDist(l, q), t.boxSqDist(r, q)
+		if br < bl {
+			l, r, bl, br = r, l, br, bl
+		}
+		walk(l, bl)
+		walk(r, br)
+	}
+	walk(0, t.boxSqDist(0, q))
+	return best
+}

@@ -26,7 +26,10 @@ func TestMSTMatchesLibraryPrim(t *testing.T) {
 				x[i] = float32(int(x[i]*4)) / 4
 			}
 			want := bruteMST(x, c.n, c.d, c.k, c.alpha, dist32)
-			for _, workers := range []int{1, 2, 3} {
+			defer func(v int) { kdFinishMin = v }(kdFinishMin)
+			for _, run := range []struct{ workers, finish int }{{1, 256}, {2, 256}, {3, 256}, {1, 1}, {2, 50}} {
+				workers := run.workers
+				kdFinishMin = run.finish
 				got, err := computeMST(context.Background(), x, c.n, c.d, c.k, c.alpha, workers)
 				if err != nil {
 					t.Fatal(err)

@@ -3,7 +3,6 @@ package hdbscan
 import (
 	"context"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/kura-go/kura/internal/f32"
@@ -31,12 +30,19 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 	for i := range cur {
 		cur[i] = math.Inf(1)
 	}
-	inTree := make([]bool, n)
 	rem := make([]int32, n)
 	for i := range rem {
 		rem[i] = int32(i)
 	}
-	mst := make([]edge, 0, n-1)
+	return primFinish(ctx, x, d, core, alpha, workers, cur, make([]bool, n), rem, 0, make([]edge, 0, n-1))
+}
+
+// primFinish continues Prim's algorithm from a state: cur holds each
+// remaining point's exact distance to the tree (the points with inTree
+// set), rem the remaining points in increasing index order, c the point
+// being added now; mst the edges so far. It returns mst completed.
+func primFinish(ctx context.Context, x []float32, d int, core []float64, alpha float64, workers int,
+	cur []float64, inTree []bool, rem []int32, c int32, mst []edge) ([]edge, error) {
 
 	type best struct {
 		w float64
@@ -44,7 +50,10 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 	}
 	// packed holds the rows of rem, in rem's order, so that each step
 	// streams through contiguous memory with the batch kernel.
-	packed := slices.Clone(x)
+	packed := make([]float32, len(rem)*d)
+	for i, j := range rem {
+		copy(packed[i*d:(i+1)*d], x[int(j)*d:int(j+1)*d])
+	}
 	const sub = 256
 	// scan lowers cur[j] for rem[lo:hi] against point c and returns the
 	// first minimum.
@@ -102,10 +111,9 @@ func primMST(ctx context.Context, x []float32, n, d int, core []float64, alpha f
 	mainBuf := make([]float32, sub)
 	var wg sync.WaitGroup
 
-	c := int32(0)
 	removed := 0
-	for step := 1; step < n; step++ {
-		if step&1023 == 0 {
+	for steps := len(rem) - 1; steps > 0; steps-- {
+		if steps&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
