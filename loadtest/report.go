@@ -229,6 +229,10 @@ func WriteFiles(r *Results, dir string) (jsonPath, csvPath string, err error) {
 		return "", "", err
 	}
 	stem := filepath.Join(dir, FileStem(r.StartedAt))
+	// Two runs started in the same second must not overwrite each other.
+	for k := 2; exists(stem+".json") || exists(stem+".csv"); k++ {
+		stem = filepath.Join(dir, fmt.Sprintf("%s_%d", FileStem(r.StartedAt), k))
+	}
 	var jb bytes.Buffer
 	if err := EncodeJSON(&jb, r); err != nil {
 		return "", "", err
@@ -245,6 +249,11 @@ func WriteFiles(r *Results, dir string) (jsonPath, csvPath string, err error) {
 		return "", "", err
 	}
 	return jsonPath, csvPath, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func writeAtomic(path string, b []byte) error {

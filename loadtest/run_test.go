@@ -256,6 +256,25 @@ func TestRunTimeoutAndMemoryLimit(t *testing.T) {
 	}
 }
 
+func TestWriteFilesNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	r := &Results{SchemaVersion: SchemaVersion, StartedAt: time.Date(2026, 11, 26, 4, 5, 6, 0, time.UTC)}
+	var names []string
+	for range 3 {
+		j, c, err := WriteFiles(r, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, filepath.Base(j), filepath.Base(c))
+	}
+	want := []string{"load_test_results_20261126_040506.json", "load_test_results_20261126_040506.csv",
+		"load_test_results_20261126_040506_2.json", "load_test_results_20261126_040506_2.csv",
+		"load_test_results_20261126_040506_3.json", "load_test_results_20261126_040506_3.csv"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("files %v, want %v", names, want)
+	}
+}
+
 func TestCSVColumns(t *testing.T) {
 	r := &Results{Scales: []ScaleResult{fakeScale(100, 1, 30<<20, 10<<20, 0.001)},
 		Failures: []Failure{{Scale: 200, Kind: "timeout", Error: "x"}}, Skipped: []Skipped{{Scale: 400, Reason: "y"}}}
