@@ -309,9 +309,14 @@ func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*ScaleResult, er
 	}()
 	<-relayDone
 	waitErr := cmd.Wait()
+	// The reply is the last line on stdout (a library that printed to
+	// stdout before it cannot corrupt it).
 	var reply WorkerReply
-	if out.Len() > 0 {
-		if err := json.Unmarshal(out.Bytes(), &reply); err != nil {
+	if b := bytes.TrimSpace(out.Bytes()); len(b) > 0 {
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+		if err := json.Unmarshal(b, &reply); err != nil {
 			return nil, fmt.Errorf("worker reply: %w", err)
 		}
 	}
