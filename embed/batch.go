@@ -144,3 +144,18 @@ func countParallel(texts []string, f func(i int)) {
 	}
 	wg.Wait()
 }
+
+// CountTokens returns the cl100k_base tokens an API would bill for texts
+// under lim (over-long inputs counted at lim.MaxInputTokens), and how many
+// texts would be truncated. It counts in parallel.
+func CountTokens(texts []string, lim Limits) (tokens int64, truncated int) {
+	var tok, cut atomic.Int64
+	countParallel(texts, func(i int) {
+		_, n, c := prepare(texts[i], lim)
+		tok.Add(int64(n))
+		if c {
+			cut.Add(1)
+		}
+	})
+	return tok.Load(), int(cut.Load())
+}

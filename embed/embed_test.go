@@ -213,6 +213,18 @@ func TestSplitParallelMatchesSerial(t *testing.T) {
 	}
 }
 
+func TestCountTokens(t *testing.T) {
+	texts := []string{"hello world", strings.Repeat("lorem ipsum ", 5000), "a"}
+	want := int64(0)
+	for _, b := range Split(texts, 0, OpenAILimits) {
+		want += int64(b.Tokens)
+	}
+	got, cut := CountTokens(texts, OpenAILimits)
+	if got != want || cut != 1 || got != int64(2+8192+1) {
+		t.Errorf("CountTokens = %d, %d; want %d, 1", got, cut, want)
+	}
+}
+
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
 		return false

@@ -17,6 +17,7 @@ import (
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/mock"
+	"github.com/kura-go/kura/embed/openai"
 	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/vecfile"
@@ -83,8 +84,11 @@ type embedStats struct {
 	TextsPerSecond float64     `json:"texts_per_second"`
 	SetupSeconds   float64     `json:"setup_seconds"` // building the embedder: IDF fit, model load (not in Seconds)
 	Usage          embed.Usage `json:"usage"`
-	// APICostUSD is, for the mock, what the same tokens would have cost
-	// through the API model it stands in for.
+	// For embedders other than openai: the API model the estimate is for
+	// (--model, default text-embedding-3-small), the cl100k_base tokens it
+	// would bill for these texts, and what they would cost.
+	APIModel   string   `json:"api_model,omitempty"`
+	APITokens  int64    `json:"api_tokens,omitempty"`
 	APICostUSD *float64 `json:"api_cost_usd,omitempty"`
 }
 
@@ -140,8 +144,14 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	if ur, ok := e.(embed.UsageReporter); ok {
 		st.Usage = ur.Usage()
 	}
-	if _, isMock := e.(*mock.Embedder); isMock {
-		if c, ok := f.ef.apiCost(st.Usage.Tokens); ok {
+	if _, isAPI := e.(*openai.Client); !isAPI {
+		// What the same texts would cost through the API: the mock has
+		// counted them already; for local embedders count them now.
+		st.APIModel, st.APITokens = f.ef.modelName(), st.Usage.Tokens
+		if _, isMock := e.(*mock.Embedder); !isMock {
+			st.APITokens, _ = embed.CountTokens(texts, embed.OpenAILimits)
+		}
+		if c, ok := f.ef.apiCost(st.APITokens); ok {
 			st.APICostUSD = &c
 		}
 	}
@@ -165,7 +175,7 @@ func closingLine(st *embedStats) string {
 	}
 	fmt.Fprintf(&b, ", cost $%.4f", u.CostUSD)
 	if st.APICostUSD != nil {
-		fmt.Fprintf(&b, " (via the API: $%.4f)", *st.APICostUSD)
+		fmt.Fprintf(&b, " (with %s via the API: %d tokens, $%.4f)", st.APIModel, st.APITokens, *st.APICostUSD)
 	}
 	fmt.Fprintf(&b, " -> %s", st.Output)
 	return b.String()

@@ -52,7 +52,7 @@ func TestEmbedCommandTextMock(t *testing.T) {
 		}
 	}
 	if !strings.Contains(stdout, "embedded 3 texts in") || !strings.Contains(stdout, "with mock:text-embedding-3-small, 8 dims: 2 requests, 0 retries") ||
-		!strings.Contains(stdout, "cost $0.0000 (via the API: $0.0000) -> "+out) {
+		!strings.Contains(stdout, "cost $0.0000 (with text-embedding-3-small via the API: 11 tokens, $0.0000) -> "+out) {
 		t.Errorf("closing line %q", stdout)
 	}
 	var st embedStats
@@ -80,7 +80,8 @@ func TestEmbedCommandSummariesHash(t *testing.T) {
 	if err != nil || rows != 1000 || cols != 256 {
 		t.Fatalf("%dx%d, %v; want 1000x256", rows, cols, err)
 	}
-	if !strings.Contains(stdout, "embedded 1000 texts") || !strings.Contains(stdout, "with hash, 256 dims") {
+	if !strings.Contains(stdout, "embedded 1000 texts") || !strings.Contains(stdout, "with hash, 256 dims") ||
+		!strings.Contains(stdout, "with text-embedding-3-small via the API: 135797 tokens, $0.0027") {
 		t.Errorf("closing line %q", stdout)
 	}
 }
