@@ -111,14 +111,25 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 	}
 	if splitM {
 		npad := tilesN * g.nr
+		var packPart func(i int) // packs worker i's share of op(B)
 		if !packed && npad*k <= maxSharedB {
-			// Pack op(B) once for all workers.
+			// Pack op(B) once for all workers, each packing a share
+			// of the panels before any starts computing.
 			shared := sharedPool.Get().(*[]float32)
 			*shared = alignedFloats(*shared, npad*k)
 			full := *shared
-			for p0 := 0; p0 < k; p0 += g.kc {
-				kb := min(g.kc, k-p0)
-				packB(full[p0*npad:p0*npad+npad*kb], 0, p0, n, kb)
+			src := packB
+			packPart = func(i int) {
+				q0, q1 := tilesN*i/w, tilesN*(i+1)/w
+				if q0 == q1 {
+					return
+				}
+				j0, j1 := q0*g.nr, min(n, q1*g.nr)
+				for p0 := 0; p0 < k; p0 += g.kc {
+					kb := min(g.kc, k-p0)
+					off := p0*npad + j0*kb
+					src(full[off:off+(q1-q0)*g.nr*kb], j0, p0, j1-j0, kb)
+				}
 			}
 			packB = func(_ []float32, j0, p0, nb, kb int) []float32 {
 				off := p0*npad + j0*kb
@@ -136,8 +147,14 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 			nch = max(2*w, (nch+w-1)/w*w)
 			chunk := (tilesM + nch - 1) / nch * g.mr
 			var next atomic.Int64
-			var wg sync.WaitGroup
-			work := func() {
+			var wg, ready sync.WaitGroup
+			ready.Add(w)
+			work := func(i int) {
+				if packPart != nil {
+					packPart(i)
+				}
+				ready.Done()
+				ready.Wait()
 				for {
 					i0 := int(next.Add(int64(chunk))) - chunk
 					if i0 >= m {
@@ -150,14 +167,14 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 					} else {
 						sa = a[i0*lda:]
 					}
-					g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, packed, load, c[i0*ldc:], ldc)
+					g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, true, load, c[i0*ldc:], ldc)
 				}
 			}
-			for range w - 1 {
+			for i := 1; i < w; i++ {
 				wg.Add(1)
-				go func() { defer wg.Done(); work() }()
+				go func() { defer wg.Done(); work(i) }()
 			}
-			work()
+			work(0)
 			wg.Wait()
 			return
 		}
