@@ -25,6 +25,11 @@ func TestMain(m *testing.M) {
 				return nil, fmt.Errorf("clusterer exploded on purpose")
 			}
 		}
+		if os.Getenv(workerEnv+"_CRASH") == "1" {
+			fmt.Println("stray output on stdout")
+			fmt.Fprintln(os.Stderr, "fatal error: out of memory (simulated)")
+			os.Exit(3)
+		}
 		if err := RunWorker(context.Background(), tk, os.Stdin, os.Stdout, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)
 			os.Exit(1)

@@ -312,12 +312,13 @@ func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*ScaleResult, er
 	// The reply is the last line on stdout (a library that printed to
 	// stdout before it cannot corrupt it).
 	var reply WorkerReply
+	var replyErr error
 	if b := bytes.TrimSpace(out.Bytes()); len(b) > 0 {
 		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
 			b = b[i+1:]
 		}
 		if err := json.Unmarshal(b, &reply); err != nil {
-			return nil, fmt.Errorf("worker reply: %w", err)
+			replyErr = fmt.Errorf("worker reply: %w", err)
 		}
 	}
 	if ctx.Err() != nil {
@@ -325,6 +326,9 @@ func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*ScaleResult, er
 	}
 	if reply.Error != "" {
 		return nil, errors.New(reply.Error)
+	}
+	if replyErr != nil && waitErr == nil {
+		return nil, replyErr
 	}
 	if waitErr != nil || reply.Result == nil {
 		msg := "worker ended without a result"

@@ -195,6 +195,21 @@ func TestRunChildProcessFailure(t *testing.T) {
 	}
 }
 
+func TestRunChildProcessCrash(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.InProcess = false
+	r := &Runner{Toolkit: testToolkit(), Worker: workerCmd(workerEnv + "_CRASH=1")}
+	res, _, err := runAndWrite(t, context.Background(), r, cfg)
+	// A worker that dies without a reply (an OOM kill, a crash): the error
+	// says so with the end of its stderr.
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "out of memory (simulated)") {
+		t.Fatalf("error %v", err)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].Kind != "error" {
+		t.Errorf("failures %+v", res.Failures)
+	}
+}
+
 func TestRunInterrupted(t *testing.T) {
 	cfg := testConfig(t)
 	ctx, cancel := context.WithCancel(context.Background())
