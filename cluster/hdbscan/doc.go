@@ -82,10 +82,26 @@
 //
 // # Performance
 //
-// Core distances come from a blocked all-pairs pass (tiles of 128×128
-// squared distances, in parallel over row blocks); the spanning tree from
-// Prim's algorithm whose per-step update of the distance-to-tree array runs
-// in parallel chunks and skips points that cannot improve (when the
-// current distance is at most max(core(new), core(point))). Distance
-// kernels are internal/f32's, which use SIMD where available.
+// Both paths compute exactly the library's Prim order (tested edge by edge
+// against a transcription of the library's generic algorithm, including on
+// data with many exact ties) and differ only in how they find distances.
+//
+// High dimensions (d > 16): core distances by a blocked all-pairs pass
+// (128×128 tiles of f32.SqDistBlock, in parallel over row blocks); then
+// Prim's algorithm on the fly, whose per-step update of the distance-to-
+// tree array streams through the remaining rows (kept packed in index
+// order) with f32.SqDists, in parallel chunks, skipping points that cannot
+// improve (current distance at most max(core(new), core(point))).
+//
+// Low dimensions (d ≤ 16): a KD-tree gives the k nearest neighbours (core
+// distances and a 32-neighbour list per point); Prim's next point is found
+// with a heap of each tree point's best remaining neighbour (min over tree
+// points of min over remaining points equals the library's choice), served
+// from the neighbour lists when they prove the answer and from KD-tree
+// searches otherwise, recomputed lazily; the last n/8 points are finished
+// with the update-all step above.
+//
+// Memory is O(n·d + n) in both paths. Distance kernels are internal/f32's,
+// which use SIMD where available. Cancellation of ctx is checked between
+// blocks of the k-NN pass and every few thousand Prim steps.
 package hdbscan

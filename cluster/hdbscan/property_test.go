@@ -237,6 +237,9 @@ func TestEdgeCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkResult(t, res, 50)
+			if res.NumClusters != 0 {
+				t.Fatalf("d=%d: identical points: %d clusters, want 0 (all noise)", d, res.NumClusters)
+			}
 			q := p
 			q.AllowSingleCluster = true
 			res, err = Cluster(ctx, x, 50, d, q)
