@@ -27,7 +27,6 @@ import (
 	"context"
 	"math"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode"
@@ -191,48 +190,54 @@ func (e *Embedder) vector(text string, tf map[uint64]feature) []float32 {
 	return v
 }
 
-// features calls emit with the hash of every word and bigram of text.
+// features calls emit with the hash of every word and bigram of text. A
+// bigram's hash is the FNV-1a hash of "first second", computed by carrying
+// on from the first word's hash.
 func (e *Embedder) features(text string, emit func(h uint64, bigram bool)) {
-	var prev string
+	var prev uint64
 	havePrev := false
-	forEachWord(text, func(w string) {
-		if !e.o.KeepStopWords && stopWords[w] {
+	var buf [64]byte
+	forEachWord(text, buf[:0], func(w []byte) {
+		if !e.o.KeepStopWords && stopWords[string(w)] { // no allocation: map index by converted bytes
 			return
 		}
 		if !e.o.NoStem {
 			w = stem(w)
 		}
-		emit(hashString(offset64, w), false)
+		h := hashBytes(offset64, w)
+		emit(h, false)
 		if !e.o.NoBigrams && havePrev {
-			h := hashString(offset64, prev)
-			h = hashByte(h, ' ')
-			emit(hashString(h, w), true)
+			emit(hashBytes(hashByte(prev, ' '), w), true)
 		}
-		prev, havePrev = w, true
+		prev, havePrev = h, true
 	})
 }
 
-// forEachWord calls f with every lower-cased run of letters and digits.
-// Apostrophes between letters are skipped so "user's" is one word.
-func forEachWord(text string, f func(string)) {
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			f(b.String())
-			b.Reset()
-		}
-	}
+// forEachWord calls f with every lower-cased run of letters and digits,
+// built in buf (f must not keep it). Apostrophes between letters are
+// skipped so "user's" is one word.
+func forEachWord(text string, buf []byte, f func([]byte)) {
+	w := buf[:0]
 	for i, r := range text {
 		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		case (r == '\'' || r == '’') && b.Len() > 0 && nextIsLetter(text[i+utf8.RuneLen(r):]):
+		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
+			w = append(w, byte(r))
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			w = append(w, byte(r)+'a'-'A')
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			w = utf8.AppendRune(w, unicode.ToLower(r))
+		case (r == '\'' || r == '’') && len(w) > 0 && nextIsLetter(text[i+utf8.RuneLen(r):]):
 			// inside a word: drop the apostrophe
 		default:
-			flush()
+			if len(w) > 0 {
+				f(w)
+				w = w[:0]
+			}
 		}
 	}
-	flush()
+	if len(w) > 0 {
+		f(w)
+	}
 }
 
 func nextIsLetter(s string) bool {
@@ -243,20 +248,25 @@ func nextIsLetter(s string) bool {
 // stem strips common English plural endings from words of four letters or
 // more: "queries" -> "query", "boxes" -> "box", "requests" -> "request". It
 // leaves "ss", "us" and "is" endings alone ("class", "status", "analysis").
-func stem(w string) string {
+// It may rewrite w in place.
+func stem(w []byte) []byte {
 	n := len(w)
 	if n < 4 || w[n-1] != 's' {
 		return w
 	}
 	switch {
-	case strings.HasSuffix(w, "ies") && n > 4:
-		return w[:n-3] + "y"
-	case strings.HasSuffix(w, "sses"), strings.HasSuffix(w, "xes"), strings.HasSuffix(w, "ches"), strings.HasSuffix(w, "shes"):
+	case hasSuffix(w, "ies") && n > 4:
+		return append(w[:n-3], 'y')
+	case hasSuffix(w, "sses"), hasSuffix(w, "xes"), hasSuffix(w, "ches"), hasSuffix(w, "shes"):
 		return w[:n-2]
-	case strings.HasSuffix(w, "ss"), strings.HasSuffix(w, "us"), strings.HasSuffix(w, "is"):
+	case hasSuffix(w, "ss"), hasSuffix(w, "us"), hasSuffix(w, "is"):
 		return w
 	}
 	return w[:n-1]
+}
+
+func hasSuffix(w []byte, suf string) bool {
+	return len(w) >= len(suf) && string(w[len(w)-len(suf):]) == suf
 }
 
 const (
@@ -264,7 +274,7 @@ const (
 	prime64  = 1099511628211
 )
 
-func hashString(h uint64, s string) uint64 {
+func hashBytes(h uint64, s []byte) uint64 {
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
 		h *= prime64

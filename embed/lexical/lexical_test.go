@@ -34,7 +34,7 @@ func TestWords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		forEachWord(tt.in, func(w string) { got = append(got, w) })
+		forEachWord(tt.in, nil, func(w []byte) { got = append(got, string(w)) })
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("words(%q) = %q, want %q", tt.in, got, tt.want)
 		}
@@ -47,7 +47,7 @@ func TestStem(t *testing.T) {
 		"class": "class", "status": "status", "analysis": "analysis", "is": "is", "cats": "cat",
 		"matches": "match", "gas": "gas",
 	} {
-		if got := stem(in); got != want {
+		if got := string(stem([]byte(in))); got != want {
 			t.Errorf("stem(%q) = %q, want %q", in, got, want)
 		}
 	}
