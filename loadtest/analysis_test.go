@@ -145,7 +145,7 @@ func TestAnalyzeAndPlan(t *testing.T) {
 		t.Errorf("memory ratio %+v", r)
 	}
 	cfg := DefaultConfig()
-	p := Plan(a, &cfg)
+	p := Plan(rs, a, &cfg)
 	if rel(p.TimeForTargetS, 100) > 1e-6 || rel(p.TimeFor1KS, 10) > 1e-6 || rel(p.TimePer1KAtTargetS, 10) > 1e-6 {
 		t.Errorf("time planning %+v", p)
 	}
@@ -161,7 +161,23 @@ func TestAnalyzeAndPlan(t *testing.T) {
 	if p.Extrapolation != 5 {
 		t.Errorf("extrapolation %v", p.Extrapolation)
 	}
-	if Analyze(rs[:1]) != nil || Plan(nil, &cfg) != nil {
+	if Analyze(rs[:1]) != nil || Plan(rs, nil, &cfg) != nil {
 		t.Error("one scale has no analysis or planning")
+	}
+}
+
+func TestPriceModel(t *testing.T) {
+	tests := []struct{ configured, embedder, want string }{
+		{"", "openai:text-embedding-3-large", "text-embedding-3-large"},
+		{"", "mock:text-embedding-ada-002", "text-embedding-ada-002"},
+		{"", "openai:my-local-model", DefaultPriceModel}, // no price known
+		{"", "hash", DefaultPriceModel},
+		{"", "minilm:all-MiniLM-L6-v2", DefaultPriceModel},
+		{"text-embedding-3-large", "hash", "text-embedding-3-large"},
+	}
+	for _, tt := range tests {
+		if got := priceModel(tt.configured, tt.embedder); got != tt.want {
+			t.Errorf("priceModel(%q, %q) = %q, want %q", tt.configured, tt.embedder, got, tt.want)
+		}
 	}
 }

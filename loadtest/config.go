@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// DefaultPriceModel prices the tokens of embedders that have no API price
+// of their own (hash, minilm): the guide's model.
+const DefaultPriceModel = "text-embedding-3-small"
+
 // DefaultScales are the guide's test scales.
 var DefaultScales = []int{100, 250, 500, 1000, 2000}
 
@@ -30,7 +34,9 @@ type Config struct {
 	// EmbedChunk is how many texts are handed to the embedder per call (a
 	// multiple of batch size × concurrency keeps every wave of requests full).
 	EmbedChunk int `json:"embed_chunk"`
-	// PriceModel prices the tokens for the estimated cost.
+	// PriceModel prices the tokens for the estimated cost; "" means the
+	// embedder's API model when it has a price (openai:M, mock:M), else
+	// DefaultPriceModel.
 	PriceModel string `json:"price_model"`
 
 	Cluster ClusterConfig `json:"cluster"`
@@ -91,7 +97,6 @@ func DefaultConfig() Config {
 		Seed:                 42,
 		Repeat:               1,
 		EmbedChunk:           500,
-		PriceModel:           "text-embedding-3-small",
 		Cluster:              ClusterConfig{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
 		TargetConversations:  10000,
 		MonthlyConversations: 50000,

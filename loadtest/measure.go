@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -234,8 +235,8 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	if res.API.Tokens == 0 {
 		res.API.Tokens, res.API.TokensLocal = localTokens, true
 	}
-	res.API.PriceModel = cfg.PriceModel
-	if p, ok := embed.PricePerMillion(cfg.PriceModel); ok {
+	res.API.PriceModel = priceModel(cfg.PriceModel, res.Embedder)
+	if p, ok := embed.PricePerMillion(res.API.PriceModel); ok {
 		res.API.PricePerMillion = p
 		res.API.EstimatedCostUSD = float64(res.API.Tokens) * p / 1e6
 	}
@@ -250,6 +251,21 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 		res.Notes = append(res.Notes, fmt.Sprintf("per-stage peak memory is the process's lifetime peak: %v", m.resetErr))
 	}
 	return res, nil
+}
+
+// priceModel is the model whose price estimates the cost: the configured
+// one, else the embedder's API model ("openai:M", "mock:M") when it has a
+// price, else DefaultPriceModel.
+func priceModel(configured, embedder string) string {
+	if configured != "" {
+		return configured
+	}
+	if _, m, ok := strings.Cut(embedder, ":"); ok {
+		if _, known := embed.PricePerMillion(m); known {
+			return m
+		}
+	}
+	return DefaultPriceModel
 }
 
 func fileSize(p string) (int64, error) {

@@ -43,15 +43,19 @@ type Planning struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// Plan computes the production planning from the fits. It returns nil
-// without an analysis (fewer than two successful scales).
-func Plan(a *Analysis, cfg *Config) *Planning {
+// Plan computes the production planning from the fits of the results'
+// analysis. It returns nil without an analysis (fewer than two successful
+// scales).
+func Plan(results []ScaleResult, a *Analysis, cfg *Config) *Planning {
 	if a == nil {
 		return nil
 	}
 	target := float64(cfg.TargetConversations)
 	p := &Planning{TargetConversations: cfg.TargetConversations, MonthlyConversations: cfg.MonthlyConversations,
 		PriceModel: cfg.PriceModel, Extrapolation: target / float64(a.LastScale)}
+	if len(results) > 0 {
+		p.PriceModel = results[len(results)-1].API.PriceModel
+	}
 	if f := a.Fit("peak_memory"); f != nil {
 		p.RAMBytes = nonNeg(f.Predict(target))
 		p.MemoryExponent, p.MemoryModel = f.Exponent, f.Describe()

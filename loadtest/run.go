@@ -118,7 +118,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	res.FinishedAt = time.Now().UTC()
 	res.Analysis = Analyze(res.Scales)
-	res.Planning = Plan(res.Analysis, &cfg)
+	res.Planning = Plan(res.Scales, res.Analysis, &cfg)
 	return res, runErr
 }
 

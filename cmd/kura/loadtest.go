@@ -105,7 +105,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 				return err
 			}
 			// After the build, which merges a --prices file into the table.
-			if _, ok := embed.PricePerMillion(cfg.PriceModel); !ok {
+			if _, ok := embed.PricePerMillion(cfg.PriceModel); cfg.PriceModel != "" && !ok {
 				return usageErrorf("--price-model %q: not in the price table (add it with --prices FILE)", cfg.PriceModel)
 			}
 			stderr := cmd.ErrOrStderr()
@@ -169,7 +169,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	f.IntVar(&cfg.Cluster.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min-cluster-size)")
 	f.IntVar(&cfg.Cluster.K, "k", 0, "K-means clusters (0 = ceil(n / items-per-cluster), Kura's rule)")
 	f.IntVar(&cfg.Cluster.ItemsPerCluster, "items-per-cluster", cfg.Cluster.ItemsPerCluster, "K-means: conversations per cluster when --k is 0")
-	f.StringVar(&cfg.PriceModel, "price-model", cfg.PriceModel, "model whose price estimates the API cost of the tokens (so mock and offline runs still plan money)")
+	f.StringVar(&cfg.PriceModel, "price-model", "", "model whose price estimates the API cost of the tokens, so mock and offline runs still plan money\n(default: the embedder's API model, else "+loadtest.DefaultPriceModel+")")
 	f.DurationVar(&cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
 	f.DurationVar(&cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
 	f.StringVar(&memoryLimit, "memory-limit", "", "skip scales whose fitted peak memory would exceed this (e.g. 2GB)")
