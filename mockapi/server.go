@@ -26,9 +26,11 @@
 //     admitted requests consume their budget even when a fault follows;
 //  5. applies the drawn fault: an injected 429 is answered at once; a timeout
 //     is held unanswered until the client gives up or the server shuts down;
-//  6. waits Latency ± Jitter;
-//  7. answers 500 for an injected error, else computes the answer, which is
-//     mangled when the request drew a malformed answer.
+//  6. computes the answer (mangled when the request drew a malformed
+//     answer; skipped for an injected error), then waits what is left of
+//     Latency ± Jitter, so the time to answer is the latency however long
+//     the vectors took to compute (or that time, if longer);
+//  7. answers 500 for an injected error, else sends the answer.
 //
 // The fault rates are disjoint fractions of all API requests: with
 // RateLimitRate 0.3 and ErrorRate 0.05, 30% are answered 429 and another 5%
@@ -105,8 +107,8 @@ const MaxBodyBytes = 64 << 20
 // Config sets the server's behaviour. The zero value is a fast, fault-free
 // server of 1536-dimensional hash vectors.
 type Config struct {
-	// Latency is added before every answer except 429s, which a rate limiter
-	// sends at once.
+	// Latency is the time to answer every request except 429s, which a rate
+	// limiter sends at once. It includes the time to compute the answer.
 	Latency time.Duration
 	// Jitter spreads the latency uniformly over [Latency-Jitter, Latency+Jitter]
 	// (clamped at zero), so the mean stays Latency.
@@ -616,7 +618,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, parse func(bod
 			panic(http.ErrAbortHandler)
 		}
 	}
-	if wait := s.cfg.Latency + d.jitter; wait > 0 {
+	// The latency is the time to answer: the answer is computed first and
+	// the wait covers only what is left, so computing large vectors does not
+	// add to the configured latency.
+	start := time.Now()
+	var (
+		out  []byte
+		u    usage
+		aerr error
+	)
+	bad := d.fault == faultMalformed
+	if d.fault != faultError {
+		out, u, aerr = req.answer(r.Context(), bad, d.kind)
+	}
+	if wait := s.cfg.Latency + d.jitter - time.Since(start); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -632,15 +647,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, parse func(bod
 			"The server had an error while processing your request (injected by kura mock-api --error-rate).")
 		return
 	}
-	bad := d.fault == faultMalformed
-	out, u, err := req.answer(r.Context(), bad, d.kind)
-	if err != nil {
+	if aerr != nil {
 		if r.Context().Err() != nil {
 			s.c.canceled.Add(1)
 			return
 		}
 		s.c.serverErrors.Add(1)
-		writeError(w, http.StatusInternalServerError, "server_error", "", "kura mock-api: "+err.Error())
+		writeError(w, http.StatusInternalServerError, "server_error", "", "kura mock-api: "+aerr.Error())
 		return
 	}
 	if bad {
