@@ -60,7 +60,7 @@ func TestClusterCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, errText, code := execConvCLI(t, tt.args...)
+			_, errText, code := execCLI(t, tt.args...).text()
 			if code != tt.wantCode || !strings.Contains(errText, tt.wantErr) {
 				t.Fatalf("exit %d, error %q; want exit %d and an error containing %q", code, errText, tt.wantCode, tt.wantErr)
 			}

@@ -16,10 +16,10 @@ func TestConvertMTBenchDir(t *testing.T) {
 	src := shared.Path(t, "data/kura-mtbench")
 	tmp := t.TempDir()
 	pq, back := filepath.Join(tmp, "pq"), filepath.Join(tmp, "back")
-	if out, errText, code := execConvCLI(t, "convert", src, pq); code != 0 {
+	if out, errText, code := execCLI(t, "convert", src, pq).text(); code != 0 {
 		t.Fatalf("convert to Parquet: exit %d %s\n%s", code, errText, out)
 	}
-	out, errText, code := execConvCLI(t, "convert", pq, back)
+	out, errText, code := execCLI(t, "convert", pq, back).text()
 	if code != 0 {
 		t.Fatalf("convert back: exit %d %s\n%s", code, errText, out)
 	}
@@ -47,7 +47,7 @@ func TestConvertFile(t *testing.T) {
 	in := writeCLIFile(t, dir, "clusters.jsonl", cliGoodCluster+"\n"+bad+"\n")
 	out := filepath.Join(dir, "c.parquet")
 
-	_, errText, code := execConvCLI(t, "convert", in, out)
+	_, errText, code := execCLI(t, "convert", in, out).text()
 	if code != 1 || errText != in+":2: field id: expected non-empty string" {
 		t.Errorf("exit %d %q", code, errText)
 	}
@@ -55,12 +55,12 @@ func TestConvertFile(t *testing.T) {
 		t.Errorf("%s written despite the error", out)
 	}
 
-	stdout, errText, code := execConvCLI(t, "convert", "--skip-invalid", in, out)
+	stdout, errText, code := execCLI(t, "convert", "--skip-invalid", in, out).text()
 	if code != 0 || !strings.Contains(stdout, out+": 1 clusters (jsonl -> parquet), 1 invalid skipped") {
 		t.Errorf("--skip-invalid: exit %d %s\n%s", code, errText, stdout)
 	}
 	back := filepath.Join(dir, "back.jsonl")
-	if _, errText, code := execConvCLI(t, "convert", "--type", "clusters", out, back); code != 0 {
+	if _, errText, code := execCLI(t, "convert", "--type", "clusters", out, back).text(); code != 0 {
 		t.Fatalf("convert back: exit %d %s", code, errText)
 	}
 	if got, _ := os.ReadFile(back); string(got) != cliGoodCluster+"\n" {
@@ -76,7 +76,7 @@ func TestConvertFile(t *testing.T) {
 		{[]string{"convert", "--format", "jsonl", in, out}, "--format applies to directories"},
 		{[]string{"convert", in}, "accepts 2 arg(s)"},
 	} {
-		if _, errText, code := execConvCLI(t, tc.args...); code != 2 || !strings.Contains(errText, tc.want) {
+		if _, errText, code := execCLI(t, tc.args...).text(); code != 2 || !strings.Contains(errText, tc.want) {
 			t.Errorf("%v: exit %d %q, want 2 and %q", tc.args, code, errText, tc.want)
 		}
 	}

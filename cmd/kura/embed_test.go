@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -17,17 +16,6 @@ import (
 	"github.com/kura-go/kura/vecfile"
 )
 
-func runEmbedCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(append([]string{"embed"}, args...))
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
 func TestEmbedCommandTextMock(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "texts.txt")
@@ -35,7 +23,7 @@ func TestEmbedCommandTextMock(t *testing.T) {
 	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	out := filepath.Join(dir, "v.npy")
 	stats := filepath.Join(dir, "stats.json")
-	stdout, err := runEmbedCLI(t, "--in", in, "--out", out, "--mock", "--dims", "8", "--batch-size", "2", "--stats-json", stats)
+	stdout, err := execCLI(t, "embed", "--in", in, "--out", out, "--mock", "--dims", "8", "--batch-size", "2", "--stats-json", stats).outErr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +60,7 @@ func TestEmbedCommandTextMock(t *testing.T) {
 func TestEmbedCommandSummariesHash(t *testing.T) {
 	in := filepath.Join(shared.Path(t, "data/kura-mtbench"), "summaries.jsonl")
 	out := filepath.Join(t.TempDir(), "v.f32")
-	stdout, err := runEmbedCLI(t, "--in", in, "--out", out, "--embedder", "hash", "--dims", "256", "--chunk", "300")
+	stdout, err := execCLI(t, "embed", "--in", in, "--out", out, "--embedder", "hash", "--dims", "256", "--chunk", "300").outErr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +88,7 @@ func TestEmbedCommandParquetConversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "v.npy")
-	if _, err := runEmbedCLI(t, "--in", in, "--out", out, "--mock", "--dims", "4"); err != nil {
+	if _, err := execCLI(t, "embed", "--in", in, "--out", out, "--mock", "--dims", "4").outErr(); err != nil {
 		t.Fatal(err)
 	}
 	data, rows, _, err := vecfile.Read(out, 0)
@@ -133,7 +121,7 @@ func TestEmbedCommandAgainstMockAPI(t *testing.T) {
 	out := filepath.Join(dir, "v.npy")
 	stats := filepath.Join(dir, "stats.json")
 	t.Setenv("OPENAI_API_KEY", "")
-	_, err = runEmbedCLI(t, "--in", in, "--out", out, "--base-url", url, "--batch-size", "10", "--max-retries", "30", "--stats-json", stats)
+	_, err = execCLI(t, "embed", "--in", in, "--out", out, "--base-url", url, "--batch-size", "10", "--max-retries", "30", "--stats-json", stats).outErr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +184,7 @@ func TestEmbedCommandErrors(t *testing.T) {
 		{[]string{"--in", ok, "--out", filepath.Join(dir, "nodir", "v.npy"), "--mock"}, "does not exist"},
 		{[]string{"--in", ok, "--out", out, "--embedder", "openai", "--base-url", "http://127.0.0.1:1/v1", "--max-retries", "0"}, "inputs 0-1: "},
 	} {
-		_, err := runEmbedCLI(t, tt.args...)
+		_, err := execCLI(t, append([]string{"embed"}, tt.args...)...).outErr()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
 		}

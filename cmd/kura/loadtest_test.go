@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,33 +10,11 @@ import (
 	"github.com/kura-go/kura/loadtest"
 )
 
-// execLoadtest runs the kura CLI in-process and returns stdout, stderr, the
-// error and the exit code run would give.
-func execLoadtest(t *testing.T, args ...string) (stdout, stderr string, err error, code int) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err = root.ExecuteContext(context.Background())
-	var ue *usageError
-	switch {
-	case err == nil:
-		code = 0
-	case errors.As(err, &ue):
-		code = 2
-	default:
-		code = 1
-	}
-	return out.String(), errb.String(), err, code
-}
-
 func TestLoadtestCommand(t *testing.T) {
 	dir := t.TempDir()
 	common := []string{"loadtest", "--in-process", "--quiet", "--embedder", "hash", "--dims", "128",
 		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--k", "3", "--out", dir}
-	out, _, err, code := execLoadtest(t, append(common, "--scales", "30,60,120")...)
+	out, _, err, code := execCLI(t, append(common, "--scales", "30,60,120")...).all()
 	if code != 0 {
 		t.Fatalf("exit %d: %v\n%s", code, err, out)
 	}
@@ -96,7 +72,7 @@ func TestLoadtestCommand(t *testing.T) {
 		s.ThroughputPerMin /= 1000
 		s.PeakRSSBytes *= 4
 	})
-	if out, _, err, code := execLoadtest(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", slower)...); code != 0 || !strings.Contains(out, "better") {
+	if out, _, err, code := execCLI(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", slower)...).all(); code != 0 || !strings.Contains(out, "better") {
 		t.Fatalf("compare with a slower run: exit %d: %v\n%s", code, err, out)
 	}
 	old := writeOld(func(s *loadtest.ScaleResult) {
@@ -105,7 +81,7 @@ func TestLoadtestCommand(t *testing.T) {
 		s.PeakRSSBytes *= 4
 		s.API.EstimatedCostUSD /= 2
 	})
-	out, _, err, code = execLoadtest(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", old, "--max-regression", "20%")...)
+	out, _, err, code = execCLI(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", old, "--max-regression", "20%")...).all()
 	if code != 1 || err == nil || !strings.Contains(err.Error(), "cost at scale 30 worse by 100.0%") || !strings.Contains(out, "REGRESSION") {
 		t.Errorf("regression gate: exit %d, %v\n%s", code, err, out)
 	}
@@ -123,7 +99,7 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		{"loadtest", "--embedder", "nope"},
 		{"loadtest", "extra-arg"},
 	} {
-		if _, _, err, code := execLoadtest(t, args...); code != 2 {
+		if _, _, err, code := execCLI(t, args...).all(); code != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, code, err)
 		}
 	}

@@ -21,13 +21,21 @@ func run(ctx context.Context, args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return 0
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kura: %v\n", err)
 	}
-	fmt.Fprintf(os.Stderr, "kura: %v\n", err)
+	return exitCode(err)
+}
+
+// exitCode maps an error to kura's exit codes: 0 ok, 1 failure, 2 usage error.
+func exitCode(err error) int {
 	var ue *usageError
-	if errors.As(err, &ue) {
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
 		return 2
+	default:
+		return 1
 	}
-	return 1
 }

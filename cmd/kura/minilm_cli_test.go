@@ -112,7 +112,7 @@ func TestMiniLMNotInstalled(t *testing.T) {
 	t.Setenv("KURA_CACHE_DIR", dir)
 	t.Setenv("HF_HUB_CACHE", filepath.Join(dir, "hf"))
 	t.Setenv("KURA_MODEL_DIR", "")
-	_, err := runModelsCLI(t, "mock-api", "--addr", "127.0.0.1:0", "--embedder", "minilm")
+	_, err := execCLI(t, "mock-api", "--addr", "127.0.0.1:0", "--embedder", "minilm").outErr()
 	if err == nil || !strings.Contains(err.Error(), "kura models pull sentence-transformers/all-MiniLM-L6-v2") {
 		t.Errorf("error %v, want installation instructions", err)
 	}

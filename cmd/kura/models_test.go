@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,17 +14,6 @@ import (
 )
 
 const modelsFixture = "../../bert/testdata/bert-tiny"
-
-func runModelsCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
 
 // TestModelsPullList pulls the bert-tiny fixture from a fake hub on
 // 127.0.0.1 (through HF_ENDPOINT) and lists it.
@@ -55,7 +43,7 @@ func TestModelsPullList(t *testing.T) {
 	t.Setenv("HF_TOKEN", "tok")
 	t.Setenv("HF_HUB_CACHE", t.TempDir())
 	cache := t.TempDir()
-	out, err := runModelsCLI(t, "models", "pull", "test-org/tiny", "--cache-dir", cache)
+	out, err := execCLI(t, "models", "pull", "test-org/tiny", "--cache-dir", cache).outErr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,15 +56,15 @@ func TestModelsPullList(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	out, err = runModelsCLI(t, "models", "list", "--cache-dir", cache)
+	out, err = execCLI(t, "models", "list", "--cache-dir", cache).outErr()
 	if err != nil || !strings.Contains(out, "test-org/tiny") || !strings.Contains(out, "kura") {
 		t.Errorf("list: %q, %v", out, err)
 	}
-	out, err = runModelsCLI(t, "models", "list", "--cache-dir", t.TempDir())
+	out, err = execCLI(t, "models", "list", "--cache-dir", t.TempDir()).outErr()
 	if err != nil || !strings.Contains(out, "kura models pull sentence-transformers/all-MiniLM-L6-v2") {
 		t.Errorf("empty list: %q, %v", out, err)
 	}
-	_, err = runModelsCLI(t, "models", "pull", "not-a-repo", "--cache-dir", cache)
+	_, err = execCLI(t, "models", "pull", "not-a-repo", "--cache-dir", cache).outErr()
 	var ue *usageError
 	if !errors.As(err, &ue) {
 		t.Errorf("bad repo name: error %v, want a usage error", err)

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,29 +9,9 @@ import (
 	"github.com/kura-go/kura/internal/shared"
 )
 
-// execConvCLI runs the kura CLI in-process and returns stdout, the error
-// text and the exit code run would give.
-func execConvCLI(t *testing.T, args ...string) (stdout, errText string, code int) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	if err == nil {
-		return out.String(), "", 0
-	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return out.String(), err.Error(), 2
-	}
-	return out.String(), err.Error(), 1
-}
-
 func TestValidateMTBench(t *testing.T) {
 	dir := shared.Path(t, "data/kura-mtbench")
-	out, errText, code := execConvCLI(t, "validate", dir)
+	out, errText, code := execCLI(t, "validate", dir).text()
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errText, out)
 	}
@@ -65,7 +42,7 @@ func TestValidateProblems(t *testing.T) {
 	clusters := writeCLIFile(t, dir, "clusters.jsonl", cliGoodCluster+"\n")
 	empty := writeCLIFile(t, dir, "export.jsonl", "")
 
-	out, errText, code := execConvCLI(t, "validate", dir)
+	out, errText, code := execCLI(t, "validate", dir).text()
 	if code != 1 || errText != "1 problem(s) found" {
 		t.Errorf("exit %d (%s), want 1 (1 problem(s) found)", code, errText)
 	}
@@ -81,7 +58,7 @@ func TestValidateProblems(t *testing.T) {
 	}
 
 	// --skip-invalid: the bad record is skipped, not a problem.
-	out, errText, code = execConvCLI(t, "validate", "--skip-invalid", summaries)
+	out, errText, code = execCLI(t, "validate", "--skip-invalid", summaries).text()
 	if code != 0 {
 		t.Errorf("--skip-invalid: exit %d (%s)\n%s", code, errText, out)
 	}
@@ -96,7 +73,7 @@ func TestValidateProblems(t *testing.T) {
 	}
 
 	// An empty file is reported, and is not a problem.
-	out, errText, code = execConvCLI(t, "validate", "--type", "conversations", empty)
+	out, errText, code = execCLI(t, "validate", "--type", "conversations", empty).text()
 	if code != 0 || !strings.Contains(out, empty+": 0 conversations\n") || !strings.Contains(out, empty+": no records: the file is empty") {
 		t.Errorf("empty file: exit %d (%s)\n%s", code, errText, out)
 	}
@@ -118,12 +95,12 @@ func TestValidateUsageErrors(t *testing.T) {
 		{[]string{"validate", t.TempDir()}, 1, "is not a Kura checkpoint directory"},
 	}
 	for _, tc := range tests {
-		_, errText, code := execConvCLI(t, tc.args...)
+		_, errText, code := execCLI(t, tc.args...).text()
 		if code != tc.code || !strings.Contains(errText, tc.want) {
 			t.Errorf("%v: exit %d %q, want %d and %q", tc.args, code, errText, tc.code, tc.want)
 		}
 	}
-	if out, errText, code := execConvCLI(t, "validate", "--type", "summaries", odd); code != 0 || !strings.Contains(out, "1 summaries") {
+	if out, errText, code := execCLI(t, "validate", "--type", "summaries", odd).text(); code != 0 || !strings.Contains(out, "1 summaries") {
 		t.Errorf("--type summaries: exit %d %s\n%s", code, errText, out)
 	}
 }
@@ -132,7 +109,7 @@ func TestValidateConsistencyWarnings(t *testing.T) {
 	dir := t.TempDir()
 	writeCLIFile(t, dir, "summaries.jsonl", cliGoodSummary+"\n")
 	clusters := writeCLIFile(t, dir, "clusters.jsonl", strings.Replace(cliGoodCluster, `["c1"]`, `["c1","ghost"]`, 1)+"\n")
-	out, errText, code := execConvCLI(t, "validate", dir)
+	out, errText, code := execCLI(t, "validate", dir).text()
 	want := "consistency warnings (between the files of a checkpoint) (1):\n  " + clusters +
 		`: 1 chat ids listed by clusters but not in ` + filepath.Join(dir, "summaries.jsonl") + ` (e.g. "ghost")` + "\n"
 	if code != 0 || !strings.Contains(out, want) {
