@@ -42,10 +42,11 @@ type Params struct {
 }
 
 // DefaultParams returns the defaults of the Python hdbscan library (and of
-// Kura): min_cluster_size 10, min_samples = min_cluster_size, EOM,
+// Kura): min_cluster_size 10, min_samples unset (= min_cluster_size, so
+// changing MinClusterSize alone behaves as in Python), alpha 1, EOM,
 // euclidean.
 func DefaultParams() Params {
-	return Params{MinClusterSize: 10, MinSamples: 10, Alpha: 1, Method: "eom", Metric: "euclidean"}
+	return Params{MinClusterSize: 10, Alpha: 1, Method: "eom", Metric: "euclidean"}
 }
 
 // CondensedEdge is one row of the condensed tree, as the Python library's
