@@ -23,6 +23,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/kura-go/kura/internal/f32"
@@ -75,7 +76,13 @@ func Cluster(ctx context.Context, x []float32, n, d int, p Params) (*Result, err
 			centers = append([]float32(nil), p.Init...)
 		} else {
 			var err error
-			if centers, err = plusPlus(ctx, x, n, d, p.K, rng); err != nil {
+			seedX, seedN := x, n
+			if p.MiniBatch > 0 && p.MiniBatch < n {
+				// As scikit-learn's MiniBatchKMeans (init_size): seed on a
+				// random subsample of 3 × max(batch, K) points.
+				seedX, seedN = subsample(x, n, d, min(n, 3*max(p.MiniBatch, p.K)), rng)
+			}
+			if centers, err = plusPlus(ctx, seedX, seedN, d, p.K, p.Workers, rng); err != nil {
 				return nil, err
 			}
 		}
@@ -160,44 +167,113 @@ func meanVariance(x []float32, n, d int) float64 {
 }
 
 // plusPlus picks k centres with greedy k-means++ (2 + ln k local trials per
-// centre, keeping the trial that lowers the potential most), as scikit-learn does.
-func plusPlus(ctx context.Context, x []float32, n, d, k int, rng *rand.Rand) ([]float32, error) {
+// centre, keeping the trial that lowers the potential most), as scikit-learn
+// does. All trials of a step are measured in one pass over the data, in
+// parallel over fixed chunks whose sums are added in chunk order, so the
+// result does not depend on the number of workers.
+func plusPlus(ctx context.Context, x []float32, n, d, k, workers int, rng *rand.Rand) ([]float32, error) {
+	trials := 2 + int(math.Log(float64(k)))
 	centers := make([]float32, 0, k*d)
 	first := rng.IntN(n)
 	centers = append(centers, x[first*d:(first+1)*d]...)
 	closest := make([]float64, n)
-	var pot float64
 	for i := 0; i < n; i++ {
-		closest[i] = float64(f32.SqDist(x[i*d:(i+1)*d], x[first*d:(first+1)*d]))
-		pot += closest[i]
+		closest[i] = float64(f32.SqDist(x[i*d:(i+1)*d], centers))
 	}
-	trials := 2 + int(math.Log(float64(k)))
-	cand := make([]float64, n)
-	bestDist := make([]float64, n)
+	var pot float64
+	for _, v := range closest {
+		pot += v
+	}
+	chunks := (n + ppChunk - 1) / ppChunk
+	partial := make([]float64, chunks*trials) // partial[ch*trials+t]
+	scratch := make([][]float32, workers)
+	for w := range scratch {
+		scratch[w] = make([]float32, ppChunk*trials)
+	}
+	cands := make([]float32, trials*d)
+	ids := make([]int, trials)
 	for c := 1; c < k; c++ {
-		if err := ctx.Err(); err != nil {
+		for t := range ids {
+			ids[t] = sampleIndex(closest, pot, rng)
+			copy(cands[t*d:(t+1)*d], x[ids[t]*d:(ids[t]+1)*d])
+		}
+		err := parallelChunks(ctx, chunks, workers, func(w, ch int) {
+			lo, hi := ch*ppChunk, min(n, (ch+1)*ppChunk)
+			buf := scratch[w][:(hi-lo)*trials]
+			f32.SqDistBlock(buf, x[lo*d:hi*d], hi-lo, cands, trials, d)
+			sums := partial[ch*trials : (ch+1)*trials]
+			clear(sums)
+			for i := lo; i < hi; i++ {
+				row := buf[(i-lo)*trials : (i-lo+1)*trials]
+				for t, v := range row {
+					sums[t] += math.Min(float64(v), closest[i])
+				}
+			}
+		})
+		if err != nil {
 			return nil, err
 		}
-		bestPot, bestID := math.Inf(1), -1
+		best, bestPot := 0, math.Inf(1)
 		for t := 0; t < trials; t++ {
-			id := sampleIndex(closest, pot, rng)
-			var candPot float64
-			ci := x[id*d : (id+1)*d]
-			for i := 0; i < n; i++ {
-				v := math.Min(closest[i], float64(f32.SqDist(x[i*d:(i+1)*d], ci)))
-				cand[i] = v
-				candPot += v
+			var s float64
+			for ch := 0; ch < chunks; ch++ {
+				s += partial[ch*trials+t]
 			}
-			if candPot < bestPot {
-				bestPot, bestID = candPot, id
-				copy(bestDist, cand)
+			if s < bestPot {
+				best, bestPot = t, s
 			}
 		}
-		centers = append(centers, x[bestID*d:(bestID+1)*d]...)
-		copy(closest, bestDist)
-		pot = bestPot
+		bc := cands[best*d : (best+1)*d]
+		centers = append(centers, bc...)
+		pot = 0
+		for i := 0; i < n; i++ {
+			closest[i] = math.Min(closest[i], float64(f32.SqDist(x[i*d:(i+1)*d], bc)))
+			pot += closest[i]
+		}
 	}
 	return centers, nil
+}
+
+// subsample returns m distinct points of x drawn at random, in index order.
+func subsample(x []float32, n, d, m int, rng *rand.Rand) ([]float32, int) {
+	if m >= n {
+		return x, n
+	}
+	perm := rng.Perm(n)[:m]
+	slices.Sort(perm)
+	out := make([]float32, 0, m*d)
+	for _, i := range perm {
+		out = append(out, x[i*d:(i+1)*d]...)
+	}
+	return out, m
+}
+
+// ppChunk is the number of points per parallel chunk in k-means++ seeding.
+const ppChunk = 256
+
+// parallelChunks calls f(worker, chunk) for every chunk in [0, chunks) on up
+// to workers goroutines and returns ctx's error if it was cancelled.
+func parallelChunks(ctx context.Context, chunks, workers int, f func(w, ch int)) error {
+	next := make(chan int, chunks)
+	for c := 0; c < chunks; c++ {
+		next <- c
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, chunks); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				if ctx.Err() != nil {
+					return
+				}
+				f(w, c)
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
 }
 
 // sampleIndex draws i with probability w[i]/total; with a zero total (all
@@ -226,36 +302,23 @@ func sampleIndex(w []float64, total float64, rng *rand.Rand) int {
 // squared distance, in parallel over fixed chunks.
 func assign(ctx context.Context, x []float32, n, d int, centers []float32, k int, labels []int, dist []float32, workers int) error {
 	const chunk = 256
-	chunks := (n + chunk - 1) / chunk
-	next := make(chan int, chunks)
-	for c := 0; c < chunks; c++ {
-		next <- c
+	scratch := make([][]float32, workers)
+	for w := range scratch {
+		scratch[w] = make([]float32, k)
 	}
-	close(next)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, chunks); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				if ctx.Err() != nil {
-					return
-				}
-				for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
-					xi := x[i*d : (i+1)*d]
-					best, bestD := 0, float32(math.Inf(1))
-					for j := 0; j < k; j++ {
-						if dj := f32.SqDist(xi, centers[j*d:(j+1)*d]); dj < bestD {
-							best, bestD = j, dj
-						}
-					}
-					labels[i], dist[i] = best, bestD
+	return parallelChunks(ctx, (n+chunk-1)/chunk, workers, func(w, c int) {
+		dists := scratch[w]
+		for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
+			f32.SqDists(dists, x[i*d:(i+1)*d], centers[:k*d])
+			best, bestD := 0, float32(math.Inf(1))
+			for j, dj := range dists {
+				if dj < bestD {
+					best, bestD = j, dj
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	return ctx.Err()
+			labels[i], dist[i] = best, bestD
+		}
+	})
 }
 
 // updateCenters recomputes centres as the means of their points, in point
@@ -384,7 +447,9 @@ func lloyd(ctx context.Context, x []float32, n, d int, centers []float32, p Para
 // MiniBatchKMeans without random reassignment): each step assigns a random
 // batch and moves each centre towards its batch points with a per-centre
 // learning rate 1/count. MaxIter counts epochs; it stops early when the
-// centres move less than tol. A final full pass assigns every point.
+// centres move less than tol or when the smoothed batch inertia has not
+// improved for 10 steps, as scikit-learn does. A final full pass assigns
+// every point.
 func miniBatch(ctx context.Context, x []float32, n, d int, centers []float32, p Params, tol float64, rng *rand.Rand) (*Result, error) {
 	k, b := p.K, p.MiniBatch
 	counts := make([]float64, k)
@@ -394,6 +459,8 @@ func miniBatch(ctx context.Context, x []float32, n, d int, centers []float32, p 
 	prev := make([]float32, k*d)
 	steps := p.MaxIter * ((n + b - 1) / b)
 	res := &Result{}
+	const maxNoImprovement = 10
+	ewa, bestEWA, stale := 0.0, math.Inf(1), 0
 	for s := 0; s < steps; s++ {
 		for i := 0; i < b; i++ {
 			r := rng.IntN(n)
@@ -413,12 +480,30 @@ func miniBatch(ctx context.Context, x []float32, n, d int, centers []float32, p 
 			}
 		}
 		res.Iterations = s + 1
-		var shift float64
+		var shift, batchInertia float64
 		for q := range centers {
 			dv := float64(centers[q]) - float64(prev[q])
 			shift += dv * dv
 		}
-		if s >= (n+b-1)/b && shift <= tol {
+		for _, v := range bd {
+			batchInertia += float64(v)
+		}
+		batchInertia /= float64(b)
+		// Early stopping as scikit-learn's MiniBatchKMeans: a small centre
+		// shift, or no improvement of the smoothed batch inertia for
+		// maxNoImprovement steps.
+		if s == 0 {
+			ewa = batchInertia
+		} else {
+			alpha := math.Min(float64(b)*2/float64(n+1), 1)
+			ewa = ewa*(1-alpha) + batchInertia*alpha
+		}
+		if ewa < bestEWA {
+			bestEWA, stale = ewa, 0
+		} else {
+			stale++
+		}
+		if s > 0 && (shift <= tol || stale >= maxNoImprovement) {
 			res.Converged = true
 			break
 		}
