@@ -20,20 +20,13 @@ import (
 
 // encoder holds the merge ranks of an encoding.
 type encoder struct {
-	ranks   map[string]int
-	decoder []string // token id -> bytes
+	ranks *rankTable
 }
 
-func newEncoder(ranks map[string]int) *encoder {
-	maxID := 0
-	for _, id := range ranks {
-		maxID = max(maxID, id)
-	}
-	dec := make([]string, maxID+1)
-	for s, id := range ranks {
-		dec[id] = s
-	}
-	return &encoder{ranks: ranks, decoder: dec}
+// rank returns the rank of a piece known to be a token.
+func (e *encoder) rank(s string) int {
+	r, _ := e.ranks.get(s)
+	return r
 }
 
 // encode appends the token ids of text to dst.
@@ -44,7 +37,7 @@ func (e *encoder) encode(dst []int, text string) []int {
 	for i := 0; i < len(text); {
 		j := nextPiece(text, i)
 		piece := text[i:j]
-		if id, ok := e.ranks[piece]; ok {
+		if id, ok := e.ranks.get(piece); ok {
 			dst = append(dst, id)
 		} else {
 			dst = e.merge(dst, piece)
@@ -64,7 +57,7 @@ func (e *encoder) count(text string) int {
 	for i := 0; i < len(text); {
 		j := nextPiece(text, i)
 		piece := text[i:j]
-		if _, ok := e.ranks[piece]; ok {
+		if _, ok := e.ranks.get(piece); ok {
 			n++
 		} else {
 			n += len(e.merge(scratch[:0], piece))
@@ -77,14 +70,14 @@ func (e *encoder) count(text string) int {
 func (e *encoder) decode(ids []int) string {
 	n := 0
 	for _, id := range ids {
-		if id >= 0 && id < len(e.decoder) {
-			n += len(e.decoder[id])
+		if id >= 0 && id < e.ranks.len() {
+			n += len(e.ranks.token(id))
 		}
 	}
 	b := make([]byte, 0, n)
 	for _, id := range ids {
-		if id >= 0 && id < len(e.decoder) {
-			b = append(b, e.decoder[id]...)
+		if id >= 0 && id < e.ranks.len() {
+			b = append(b, e.ranks.token(id)...)
 		}
 	}
 	return string(b)
@@ -97,7 +90,7 @@ func (e *encoder) merge(dst []int, piece string) []int {
 	const none = math.MaxInt
 	n := len(piece)
 	if n == 1 {
-		return append(dst, e.ranks[piece])
+		return append(dst, e.rank(piece))
 	}
 	if n > longPiece {
 		return e.mergeLong(dst, piece)
@@ -117,7 +110,7 @@ func (e *encoder) merge(dst []int, piece string) []int {
 		if k+2 >= len(bounds) {
 			return none
 		}
-		if r, ok := e.ranks[piece[bounds[k]:bounds[k+2]]]; ok {
+		if r, ok := e.ranks.get(piece[bounds[k]:bounds[k+2]]); ok {
 			return r
 		}
 		return none
@@ -146,7 +139,7 @@ func (e *encoder) merge(dst []int, piece string) []int {
 		}
 	}
 	for k := 0; k+1 < len(bounds); k++ {
-		dst = append(dst, e.ranks[piece[bounds[k]:bounds[k+1]]])
+		dst = append(dst, e.rank(piece[bounds[k]:bounds[k+1]]))
 	}
 	return dst
 }
@@ -212,7 +205,7 @@ func (e *encoder) mergeLong(dst []int, piece string) []int {
 			return
 		}
 		ver[s]++
-		if r, ok := e.ranks[piece[s:next[next[s]]]]; ok {
+		if r, ok := e.ranks.get(piece[s:next[next[s]]]); ok {
 			push(pairEntry{rank: r, start: s, ver: ver[s]})
 		}
 	}
@@ -233,7 +226,7 @@ func (e *encoder) mergeLong(dst []int, piece string) []int {
 		candidate(prev[s])
 	}
 	for s := 0; s < n; s = next[s] {
-		dst = append(dst, e.ranks[piece[s:next[s]]])
+		dst = append(dst, e.rank(piece[s:next[s]]))
 	}
 	return dst
 }

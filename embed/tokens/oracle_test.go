@@ -128,7 +128,7 @@ func mergeQuadratic(e *encoder, piece string) []int {
 	for {
 		best, bestRank := -1, math.MaxInt
 		for k := 0; k+2 < len(bounds); k++ {
-			if r, ok := e.ranks[piece[bounds[k]:bounds[k+2]]]; ok && r < bestRank {
+			if r, ok := e.ranks.get(piece[bounds[k]:bounds[k+2]]); ok && r < bestRank {
 				best, bestRank = k, r
 			}
 		}
@@ -139,7 +139,7 @@ func mergeQuadratic(e *encoder, piece string) []int {
 	}
 	var out []int
 	for k := 0; k+1 < len(bounds); k++ {
-		out = append(out, e.ranks[piece[bounds[k]:bounds[k+1]]])
+		out = append(out, e.rank(piece[bounds[k]:bounds[k+1]]))
 	}
 	return out
 }

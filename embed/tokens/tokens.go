@@ -14,8 +14,6 @@ import (
 	"fmt"
 	"sync"
 	"unicode/utf8"
-
-	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 )
 
 // Encoding is the name of the encoding used by this package.
@@ -29,17 +27,17 @@ var (
 
 func load() (*encoder, error) {
 	once.Do(func() {
-		// The offline loader reads the BPE ranks embedded in the binary
-		// instead of fetching them from openaipublic.blob.core.windows.net.
-		ranks, err := tiktoken_loader.NewOfflineLoader().LoadTiktokenBpe(Encoding + ".tiktoken")
-		if err == nil && len(ranks) < 100000 {
-			err = fmt.Errorf("only %d ranks", len(ranks))
+		// The ranks are embedded in the binary (tiktoken-go-loader's
+		// assets), so nothing is fetched at run time.
+		ranks, err := loadRankTable(Encoding)
+		if err == nil && ranks.len() < 100000 {
+			err = fmt.Errorf("only %d ranks", ranks.len())
 		}
 		if err != nil {
 			initErr = fmt.Errorf("tokens: loading the embedded %s encoding: %w", Encoding, err)
 			return
 		}
-		enc = newEncoder(ranks)
+		enc = &encoder{ranks: ranks}
 	})
 	return enc, initErr
 }
