@@ -32,7 +32,8 @@ type kdTree struct {
 	lo, hi      []int32
 	left, right []int32
 	parent      []int32
-	bmin, bmax  []float64 // node×d bounding boxes
+	bmin, bmax  []float64 // node×d bounding boxes (build only)
+	lo32, hi32  []float32 // the same boxes as float32 (exact: they are data values)
 	leafOf      []int32   // original index -> leaf node
 	pos         []int32   // original index -> tree position
 }
@@ -43,6 +44,12 @@ func buildKD(x []float32, n, d int) *kdTree {
 		t.perm[i] = int32(i)
 	}
 	t.build(x, 0, n, -1)
+	t.lo32 = make([]float32, len(t.bmin))
+	t.hi32 = make([]float32, len(t.bmax))
+	for i := range t.bmin {
+		t.lo32[i], t.hi32[i] = float32(t.bmin[i]), float32(t.bmax[i])
+	}
+	t.bmin, t.bmax = nil, nil
 	t.pts = make([]float32, n*d)
 	t.pos = make([]int32, n)
 	for i, j := range t.perm {
@@ -67,8 +74,8 @@ func (t *kdTree) build(x []float32, lo, hi int, parent int32) int32 {
 	}
 	for _, p := range t.perm[lo:hi] {
 		for j, c := range x[int(p)*d : int(p+1)*d] {
-			bmin[j] = math.Min(bmin[j], float64(c))
-			bmax[j] = math.Max(bmax[j], float64(c))
+			bmin[j] = min(bmin[j], float64(c))
+			bmax[j] = max(bmax[j], float64(c))
 		}
 	}
 	t.bmin = append(t.bmin, bmin...)
@@ -149,19 +156,19 @@ func selectKth(a []int32, k int, key func(int32) float32) {
 	}
 }
 
-// boxSqDist is the squared distance from q to node v's bounding box.
+// boxSqDist is the squared distance from q to node v's bounding box,
+// computed in float32 (its relative error, below 1e-6 for d ≤ 16, is
+// covered by distSlack).
 func (t *kdTree) boxSqDist(v int32, q []float32) float64 {
-	var s float64
 	off := int(v) * t.d
+	lo := t.lo32[off : off+len(q)]
+	hi := t.hi32[off : off+len(q)]
+	var s float32
 	for j, c := range q {
-		f := float64(c)
-		if lo := t.bmin[off+j]; f < lo {
-			s += (lo - f) * (lo - f)
-		} else if hi := t.bmax[off+j]; f > hi {
-			s += (f - hi) * (f - hi)
-		}
+		e := max(lo[j]-c, c-hi[j], 0)
+		s += e * e
 	}
-	return s
+	return float64(s)
 }
 
 // kdNeighbours holds, for every point (original index), its K nearest
@@ -277,13 +284,13 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 		if t.left[v] < 0 {
 			m, mi := math.Inf(1), int32(math.MaxInt32)
 			for _, j := range t.perm[t.lo[v]:t.hi[v]] {
-				m = math.Min(m, core[j])
+				m = min(m, core[j])
 				mi = min(mi, j)
 			}
 			s.minCore[v], s.minIdx[v] = m, mi
 		} else {
 			l, r := t.left[v], t.right[v]
-			s.minCore[v] = math.Min(s.minCore[l], s.minCore[r])
+			s.minCore[v] = min(s.minCore[l], s.minCore[r])
 			s.minIdx[v] = min(s.minIdx[l], s.minIdx[r])
 		}
 	}
@@ -396,7 +403,7 @@ func (s *kdSearch) add(c int32) {
 	m, mi := math.Inf(1), int32(math.MaxInt32)
 	for _, j := range t.perm[t.lo[v]:t.hi[v]] {
 		if !s.inTree[j] {
-			m = math.Min(m, s.core[j])
+			m = min(m, s.core[j])
 			mi = min(mi, j)
 		}
 	}
@@ -405,7 +412,7 @@ func (s *kdSearch) add(c int32) {
 	for v = t.parent[v]; v >= 0; v = t.parent[v] {
 		s.left[v]--
 		l, r := t.left[v], t.right[v]
-		s.minCore[v] = math.Min(s.minCore[l], s.minCore[r])
+		s.minCore[v] = min(s.minCore[l], s.minCore[r])
 		s.minIdx[v] = min(s.minIdx[l], s.minIdx[r])
 	}
 }
@@ -452,11 +459,11 @@ func (s *searcher) nearest(u int32) (nnEntry, bool) {
 		ids, sq := s.nbr.ids[int(u)*K:int(u+1)*K], s.nbr.sq[int(u)*K:int(u+1)*K]
 		for i, j := range ids {
 			if !s.inTree[j] {
-				lbj := math.Max(s.qc, s.core[j])
-				s.offer(nnCand{math.Max(lbj, math.Sqrt(float64(sq[i]))/s.alpha), j})
+				lbj := max(s.qc, s.core[j])
+				s.offer(nnCand{max(lbj, math.Sqrt(float64(sq[i]))/s.alpha), j})
 			}
 		}
-		out := math.Max(s.qc, math.Sqrt(float64(sq[K-1]))/s.alpha)
+		out := max(s.qc, math.Sqrt(float64(sq[K-1]))/s.alpha)
 		m := 0
 		for m < len(s.best) && s.best[m].w < out {
 			m++
@@ -511,7 +518,7 @@ func (s *searcher) search(v int32, boxSq float64) {
 	if s.left[v] == 0 {
 		return
 	}
-	lb := math.Max(s.qc, s.minCore[v])
+	lb := max(s.qc, s.minCore[v])
 	if s.pruned(lb, s.minIdx[v]) {
 		return
 	}
@@ -527,12 +534,12 @@ func (s *searcher) search(v int32, boxSq float64) {
 			if s.inTree[j] {
 				continue
 			}
-			lbj := math.Max(s.qc, s.core[j])
+			lbj := max(s.qc, s.core[j])
 			if s.pruned(lbj, j) {
 				continue
 			}
 			dd := math.Sqrt(float64(f32.SqDist(s.q, t.pts[int(pos)*d:int(pos+1)*d]))) / s.alpha
-			s.offer(nnCand{math.Max(lbj, dd), j})
+			s.offer(nnCand{max(lbj, dd), j})
 		}
 		return
 	}
@@ -661,7 +668,7 @@ func (s *kdSearch) toTree(j, c int32) float64 {
 		if int(t.hi[v]-t.lo[v]) == int(s.left[v]) { // no tree points
 			return
 		}
-		lb := math.Max(cj, math.Max(s.coreAll[v], math.Sqrt(boxSq)*distSlack/s.alpha))
+		lb := max(cj, max(s.coreAll[v], math.Sqrt(boxSq)*distSlack/s.alpha))
 		if lb >= best {
 			return
 		}
@@ -671,12 +678,12 @@ func (s *kdSearch) toTree(j, c int32) float64 {
 				if !s.inTree[u] || u == c {
 					continue
 				}
-				w := math.Max(s.core[u], cj)
+				w := max(s.core[u], cj)
 				if w >= best {
 					continue
 				}
 				dd := math.Sqrt(float64(f32.SqDist(t.pts[int(pos)*d:int(pos+1)*d], q))) / s.alpha
-				best = math.Min(best, math.Max(w, dd))
+				best = min(best, max(w, dd))
 			}
 			return
 		}
