@@ -277,24 +277,27 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	}
 	nn := len(t.lo)
 	s := &kdSearch{t: t, core: core, nbr: nbr, alpha: alpha, inTree: make([]bool, n),
-		minCore: make([]float64, nn), minIdx: make([]int32, nn), left: make([]int32, nn),
+		nd:   make([]kdNode, nn),
 		cand: make([]nnCand, n*nnCache), ncand: make([]uint8, n), cur: make([]uint8, n)}
 	for v := nn - 1; v >= 0; v-- { // children have larger ids than parents
-		s.left[v] = t.hi[v] - t.lo[v]
+		s.nd[v] = kdNode{left: t.hi[v] - t.lo[v], l: t.left[v], r: t.right[v], lo: t.lo[v], hi: t.hi[v]}
 		if t.left[v] < 0 {
 			m, mi := math.Inf(1), int32(math.MaxInt32)
 			for _, j := range t.perm[t.lo[v]:t.hi[v]] {
 				m = min(m, core[j])
 				mi = min(mi, j)
 			}
-			s.minCore[v], s.minIdx[v] = m, mi
+			s.nd[v].minCore, s.nd[v].minIdx = m, mi
 		} else {
 			l, r := t.left[v], t.right[v]
-			s.minCore[v] = min(s.minCore[l], s.minCore[r])
-			s.minIdx[v] = min(s.minIdx[l], s.minIdx[r])
+			s.nd[v].minCore = min(s.nd[l].minCore, s.nd[r].minCore)
+			s.nd[v].minIdx = min(s.nd[l].minIdx, s.nd[r].minIdx)
 		}
 	}
-	s.coreAll = slices.Clone(s.minCore)
+	s.coreAll = make([]float64, nn)
+	for v := range s.nd {
+		s.coreAll[v] = s.nd[v].minCore
+	}
 	h := &nnHeap{}
 	mst := make([]edge, 0, n-1)
 	srch := make([]*searcher, max(workers, 1))
@@ -378,6 +381,15 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	return mst, nil
 }
 
+// kdNode gathers what a search reads at each node.
+type kdNode struct {
+	minCore float64 // smallest core distance of the node's remaining points
+	left    int32   // number of remaining points (not yet in the tree)
+	minIdx  int32   // smallest index of the node's remaining points
+	l, r    int32   // children, -1 for a leaf
+	lo, hi  int32   // tree positions covered
+}
+
 // kdSearch answers "nearest remaining point in mutual reachability".
 type kdSearch struct {
 	t       *kdTree
@@ -385,10 +397,8 @@ type kdSearch struct {
 	nbr     *kdNeighbours
 	alpha   float64
 	inTree  []bool
-	minCore []float64 // per node: smallest core distance of its remaining points
+	nd      []kdNode  // per node: hot summaries, one cache line per few nodes
 	coreAll []float64 // per node: smallest core distance of all its points
-	minIdx  []int32   // per node: smallest index of its remaining points
-	left    []int32   // per node: points not yet in the tree
 	cand    []nnCand  // per point: its cached best remaining neighbours
 	ncand   []uint8
 	cur     []uint8
@@ -407,13 +417,13 @@ func (s *kdSearch) add(c int32) {
 			mi = min(mi, j)
 		}
 	}
-	s.left[v]--
-	s.minCore[v], s.minIdx[v] = m, mi
+	s.nd[v].left--
+	s.nd[v].minCore, s.nd[v].minIdx = m, mi
 	for v = t.parent[v]; v >= 0; v = t.parent[v] {
-		s.left[v]--
-		l, r := t.left[v], t.right[v]
-		s.minCore[v] = min(s.minCore[l], s.minCore[r])
-		s.minIdx[v] = min(s.minIdx[l], s.minIdx[r])
+		nv := &s.nd[v]
+		nv.left--
+		nv.minCore = min(s.nd[nv.l].minCore, s.nd[nv.r].minCore)
+		nv.minIdx = min(s.nd[nv.l].minIdx, s.nd[nv.r].minIdx)
 	}
 }
 
@@ -515,21 +525,22 @@ func (s *searcher) offer(c nnCand) {
 // query.
 func (s *searcher) search(v int32, boxSq float64) {
 	t := s.t
-	if s.left[v] == 0 {
+	nv := &s.nd[v]
+	if nv.left == 0 {
 		return
 	}
-	lb := max(s.qc, s.minCore[v])
-	if s.pruned(lb, s.minIdx[v]) {
+	lb := max(s.qc, nv.minCore)
+	if s.pruned(lb, nv.minIdx) {
 		return
 	}
 	if box := math.Sqrt(boxSq) * distSlack / s.alpha; box > lb {
-		if s.pruned(box, s.minIdx[v]) {
+		if s.pruned(box, nv.minIdx) {
 			return
 		}
 	}
-	if t.left[v] < 0 {
+	if nv.l < 0 {
 		d := t.d
-		for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+		for pos := nv.lo; pos < nv.hi; pos++ {
 			j := t.perm[pos]
 			if s.inTree[j] {
 				continue
@@ -543,7 +554,7 @@ func (s *searcher) search(v int32, boxSq float64) {
 		}
 		return
 	}
-	l, r := t.left[v], t.right[v]
+	l, r := nv.l, nv.r
 	bl, br := t.boxSqDist(l, s.q), t.boxSqDist(r, s.q)
 	if br < bl {
 		l, r, bl, br = r, l, br, bl
@@ -665,7 +676,7 @@ func (s *kdSearch) toTree(j, c int32) float64 {
 	best := math.Inf(1)
 	var walk func(v int32, boxSq float64)
 	walk = func(v int32, boxSq float64) {
-		if int(t.hi[v]-t.lo[v]) == int(s.left[v]) { // no tree points
+		if t.hi[v]-t.lo[v] == s.nd[v].left { // no tree points
 			return
 		}
 		lb := max(cj, max(s.coreAll[v], math.Sqrt(boxSq)*distSlack/s.alpha))
