@@ -350,7 +350,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 			}
 			found = slices.Grow(found[:0], len(batch))[:len(batch)]
 			ok = slices.Grow(ok[:0], len(batch))[:len(batch)]
-			nw := min(len(srch), len(batch)/16)
+			nw := min(len(srch), len(batch)/2)
 			if nw <= 1 {
 				for i, u := range batch {
 					found[i], ok[i] = srch[0].nearest(u)
