@@ -106,7 +106,10 @@
 // searches otherwise, recomputed lazily; the last n/8 points are finished
 // with the update-all step above.
 //
-// Memory is O(n·d + n) in both paths. Distance kernels are internal/f32's,
+// Memory is O(n·d + n) in both paths (the low-dimensional path keeps about
+// 400 bytes per point; the high-dimensional one a packed copy of the
+// data). Large groups of identical points in low dimensions degrade the
+// KD-tree towards quadratic time. Distance kernels are internal/f32's,
 // which use SIMD where available. Cancellation of ctx is checked between
 // blocks of the k-NN pass and every few thousand Prim steps.
 package hdbscan
