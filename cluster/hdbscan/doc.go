@@ -82,7 +82,8 @@
 // wrapping ErrInvalidInput. n = 1 gives one noise point. MinSamples ≥ n is
 // clamped to n − 1 (as the library does). Fewer than MinClusterSize points,
 // or all points identical, give all noise unless AllowSingleCluster
-// allows the root; duplicate points get infinite lambdas, probability 1 and
+// allows the root. A point with more than MinSamples exact copies has core
+// distance 0, so it leaves the tree at lambda = +Inf: probability 1 and
 // outlier score 0, as in the library.
 //
 // # Performance
