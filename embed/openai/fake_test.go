@@ -30,6 +30,9 @@ type fakeServer struct {
 	RetryAfter string  // Retry-After header on 429s ("" for none)
 	RetryMs    string  // retry-after-ms header on 429s ("" for none)
 	NoUsage    bool    // omit "usage" from responses
+	// RejectBase64 answers 400 to encoding_format "base64", as servers
+	// without base64 support do.
+	RejectBase64 bool
 	Shuffle    bool    // shuffle the order of "data"
 	// Mutate, when set, may rewrite a successful response before it is sent.
 	Mutate func(r *fakeResponse)
@@ -92,6 +95,12 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.Requests++
 	n := f.Requests
+	if f.RejectBase64 && req.EncodingFormat == "base64" {
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error":{"message":"Invalid value for encoding_format: only 'float' is supported","type":"invalid_request_error","param":"encoding_format","code":null}}`))
+		return
+	}
 	f.Times = append(f.Times, time.Now())
 	f.Headers = append(f.Headers, r.Header.Clone())
 	f.Bodies = append(f.Bodies, req)

@@ -84,7 +84,11 @@ type Config struct {
 	// PricePerMillion overrides the price table for this client (US dollars
 	// per million tokens). nil: embed.PricePerMillion(Model).
 	PricePerMillion *float64
-	// EncodingFormat is "float" (default) or "base64"; both are decoded.
+	// EncodingFormat is "base64" (default, as OpenAI's own SDKs send: a
+	// quarter of the bytes of JSON numbers and far cheaper to decode) or
+	// "float". Both are decoded whatever was asked. A server that rejects
+	// base64 with a 400 naming encoding_format is asked again with float,
+	// and so is every later request of the client.
 	EncodingFormat string
 	// AuthHeader is "Authorization" (bearer token) or "api-key" (Azure).
 	// Default: "api-key" for *.azure.com hosts, else "Authorization".
@@ -108,6 +112,7 @@ type Client struct {
 	log      *slog.Logger
 
 	learned atomic.Int64 // vector length seen in the first response (0 before)
+	floats  atomic.Bool  // the server rejected base64: ask for float
 
 	requests, retries, rateLimited, errs, inputs, tokens, truncated atomic.Int64
 }
@@ -158,7 +163,7 @@ func New(c Config) (*Client, error) {
 		c.Limits = embed.OpenAILimits
 	}
 	if c.EncodingFormat == "" {
-		c.EncodingFormat = "float"
+		c.EncodingFormat = "base64"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -367,6 +372,17 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 			c.errs.Add(1)
 		}
 		where := fmt.Sprintf("inputs %d-%d", b.Offset, b.Offset+len(b.Texts)-1)
+		if isAPI && rejectsBase64(ae) && !c.floats.Load() && c.c.EncodingFormat == "base64" {
+			c.floats.Store(true)
+			c.log.Info("the server does not take encoding_format base64; asking for float from now on", "err", err)
+		}
+		if isAPI && rejectsBase64(ae) && c.floats.Load() && !bytes.Contains(body, []byte(`"encoding_format":"float"`)) {
+			if body, err = c.requestBody(b.Texts); err != nil {
+				return nil, err
+			}
+			attempt-- // the same request in the other format: not a retry of a failure
+			continue
+		}
 		if !retryable(err) {
 			return nil, fmt.Errorf("openai: %s: %w", where, err)
 		}
@@ -411,7 +427,11 @@ type request struct {
 }
 
 func (c *Client) requestBody(texts []string) ([]byte, error) {
-	b, err := json.Marshal(request{Input: texts, Model: c.c.Model, EncodingFormat: c.c.EncodingFormat, Dimensions: c.c.Dims})
+	format := c.c.EncodingFormat
+	if c.floats.Load() {
+		format = "float"
+	}
+	b, err := json.Marshal(request{Input: texts, Model: c.c.Model, EncodingFormat: format, Dimensions: c.c.Dims})
 	if err != nil {
 		return nil, fmt.Errorf("openai: encoding request: %w", err)
 	}
@@ -483,6 +503,12 @@ func (c *Client) send(ctx context.Context, body []byte, n int, release func()) (
 	return vecs, tokens, nil
 }
 
+// rejectsBase64 reports whether a 400 answer objects to encoding_format.
+func rejectsBase64(ae *APIError) bool {
+	return ae.StatusCode == http.StatusBadRequest &&
+		(strings.Contains(ae.Message, "encoding_format") || strings.Contains(ae.Message, "base64") || ae.Param == "encoding_format")
+}
+
 // retryable reports whether a failed attempt may succeed if repeated.
 func retryable(err error) bool {
 	var ae *APIError
@@ -505,6 +531,7 @@ type APIError struct {
 	Status     string        // e.g. "401 Unauthorized"
 	Message    string        // the server's error message, or the start of its body
 	Type, Code string        // OpenAI's error type and code, when given
+	Param      string        // the request field the error is about, when given
 	RequestID  string        // x-request-id, when given
 	RetryAfter time.Duration // from retry-after-ms or Retry-After, when given
 }
@@ -541,12 +568,16 @@ func newAPIError(resp *http.Response, body []byte) *APIError {
 	var obj struct {
 		Message string `json:"message"`
 		Type    string `json:"type"`
+		Param   any    `json:"param"`
 		Code    any    `json:"code"`
 	}
 	if json.Unmarshal(body, &eb) == nil && len(eb.Error) > 0 {
 		var s string
 		if json.Unmarshal(eb.Error, &obj) == nil {
 			e.Message, e.Type = obj.Message, obj.Type
+			if p, ok := obj.Param.(string); ok {
+				e.Param = p
+			}
 			if obj.Code != nil {
 				e.Code = fmt.Sprint(obj.Code)
 			}

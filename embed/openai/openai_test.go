@@ -79,6 +79,36 @@ func TestEmbedClean(t *testing.T) {
 	}
 }
 
+// TestBase64Fallback: the default asks for base64; a server that rejects it
+// is asked again for float, once, and every later request asks for float.
+func TestBase64Fallback(t *testing.T) {
+	srv := &fakeServer{Dims: 16, RejectBase64: true}
+	c, err := New(fastConfig(srv.start(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := testTexts(200)
+	vs, err := c.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkVectors(t, texts, vs, 16)
+	for _, b := range srv.Bodies { // the bodies of the successful requests
+		if b.EncodingFormat != "float" {
+			t.Errorf("a successful request asked for %q", b.EncodingFormat)
+		}
+	}
+	// Concurrent first requests may all go out as base64 before the first
+	// rejection arrives; none after.
+	base64s := srv.Requests - srv.OK
+	if base64s == 0 || base64s > DefaultConcurrency || srv.OK != 4 {
+		t.Errorf("%d base64 requests, %d successful; want 1..concurrency base64 and 4 successful", base64s, srv.OK)
+	}
+	if u := c.Usage(); u.Retries != 0 || u.Inputs != 200 {
+		t.Errorf("usage %+v: a format fallback is not a retry", u)
+	}
+}
+
 // TestEmbedUnderFaults: with 30% of requests rate-limited and 5% failing,
 // every text still gets exactly its vector, identical to a clean run, and
 // the client's counters match what the server saw.
