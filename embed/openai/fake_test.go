@@ -33,7 +33,7 @@ type fakeServer struct {
 	// RejectBase64 answers 400 to encoding_format "base64", as servers
 	// without base64 support do.
 	RejectBase64 bool
-	Shuffle    bool    // shuffle the order of "data"
+	Shuffle      bool // shuffle the order of "data"
 	// Mutate, when set, may rewrite a successful response before it is sent.
 	Mutate func(r *fakeResponse)
 	// Respond, when set, answers the n-th request (1-based) itself when it returns true.
