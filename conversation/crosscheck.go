@@ -29,12 +29,39 @@ func (rep *Report) collect(rec any) {
 	if c.ParentID != nil {
 		r.parents = append(r.parents, *c.ParentID)
 	}
-	if r.members == nil {
-		r.members = make(map[string]struct{})
+	r.members = append(r.members, c.ChatIDs...)
+}
+
+// sortedSet returns the distinct values of ids in order, and the values
+// that occur more than once (each once, in order). It sorts a copy: sorted
+// slices take a fraction of the memory of maps at millions of ids.
+func sortedSet(ids []string) (set, repeated []string) {
+	set = slices.Clone(ids)
+	slices.Sort(set)
+	w := 0
+	for i, id := range set {
+		if i > 0 && id == set[w-1] {
+			if len(repeated) == 0 || repeated[len(repeated)-1] != id {
+				repeated = append(repeated, id)
+			}
+			continue
+		}
+		set[w] = id
+		w++
 	}
-	for _, id := range c.ChatIDs {
-		r.members[id] = struct{}{}
+	return set[:w], repeated
+}
+
+// missing returns the values of ids (in their order, repeats kept once)
+// that are not in the sorted set known.
+func missing(ids, known []string) []string {
+	var bad []string
+	for _, id := range ids {
+		if _, ok := slices.BinarySearch(known, id); !ok {
+			bad = append(bad, id)
+		}
 	}
+	return bad
 }
 
 // CrossCheck compares the files of one checkpoint, checked with
@@ -58,79 +85,48 @@ func CrossCheck(reports []*Report) []*RecordError {
 		out = append(out, &RecordError{File: r.Path,
 			Msg: fmt.Sprintf("%d %s (e.g. %s)", len(bad), what, strings.Join(quoteAll(ex), ", "))})
 	}
-	set := func(ids []string) map[string]struct{} {
-		m := make(map[string]struct{}, len(ids))
-		for _, id := range ids {
-			m[id] = struct{}{}
-		}
-		return m
-	}
 	for _, k := range []Kind{Conversations, Summaries, Clusters, MetaClusters, Dimensionality} {
 		r := byKind[k]
 		if r == nil {
 			continue
 		}
-		seen := make(map[string]struct{}, len(r.refs.ids))
-		var dups []string
-		for _, id := range r.refs.ids {
-			if _, ok := seen[id]; ok {
-				dups = append(dups, id)
-			}
-			seen[id] = struct{}{}
-		}
+		_, dups := sortedSet(r.refs.ids)
 		name := "chat ids"
 		if k != Conversations && k != Summaries {
 			name = "cluster ids"
 		}
 		add(r, dups, "duplicate "+name)
 	}
-	var known map[string]struct{}
+	var known []string // sorted chat ids that clusters and summaries may refer to
 	knownFrom := ""
 	if c := byKind[Conversations]; c != nil {
-		known, knownFrom = set(c.refs.ids), c.Path
+		known, _ = sortedSet(c.refs.ids)
+		knownFrom = c.Path
 	}
 	if s := byKind[Summaries]; s != nil && known != nil {
-		var bad []string
-		for _, id := range s.refs.ids {
-			if _, ok := known[id]; !ok {
-				bad = append(bad, id)
-			}
-		}
-		add(s, bad, "summaries of chat ids not in "+knownFrom)
+		add(s, missing(s.refs.ids, known), "summaries of chat ids not in "+knownFrom)
 	}
 	if s := byKind[Summaries]; s != nil {
-		known, knownFrom = set(s.refs.ids), s.Path
+		known, _ = sortedSet(s.refs.ids)
+		knownFrom = s.Path
 	}
-	clusterIDs := map[string]struct{}{}
+	var clusterIDs []string
 	for _, k := range []Kind{Clusters, MetaClusters, Dimensionality} {
 		if r := byKind[k]; r != nil {
-			for _, id := range r.refs.ids {
-				clusterIDs[id] = struct{}{}
-			}
+			clusterIDs = append(clusterIDs, r.refs.ids...)
 		}
 	}
+	clusterIDs, _ = sortedSet(clusterIDs)
 	for _, k := range []Kind{Clusters, MetaClusters, Dimensionality} {
 		r := byKind[k]
 		if r == nil {
 			continue
 		}
 		if known != nil {
-			var bad []string
-			for id := range r.refs.members {
-				if _, ok := known[id]; !ok {
-					bad = append(bad, id)
-				}
-			}
-			slices.Sort(bad)
-			add(r, bad, "chat ids listed by clusters but not in "+knownFrom)
+			members, _ := sortedSet(r.refs.members)
+			add(r, missing(members, known), "chat ids listed by clusters but not in "+knownFrom)
 		}
-		var bad []string
-		for _, p := range r.refs.parents {
-			if _, ok := clusterIDs[p]; !ok {
-				bad = append(bad, p)
-			}
-		}
-		add(r, bad, "parent ids that name no cluster of the checkpoint")
+		add(r, missing(r.refs.parents, clusterIDs), "parent ids that name no cluster of the checkpoint")
 	}
 	return out
 }

@@ -401,9 +401,9 @@ type Report struct {
 
 // refs are the identifiers of a file that other checkpoint files refer to.
 type refs struct {
-	ids     []string            // chat_id of conversations/summaries, id of clusters
-	members map[string]struct{} // chat ids listed by clusters
-	parents []string            // parent ids of clusters (non-null)
+	ids     []string // chat_id of conversations/summaries, id of clusters
+	members []string // chat ids listed by clusters (with repeats)
+	parents []string // parent ids of clusters (non-null)
 }
 
 // CheckOptions control CheckFile.
