@@ -160,9 +160,15 @@ func selectKth(a []int32, k int, key func(int32) float32) {
 // computed in float32 (its relative error, below 1e-6 for d ≤ 16, is
 // covered by distSlack).
 func (t *kdTree) boxSqDist(v int32, q []float32) float64 {
-	off := int(v) * t.d
-	lo := t.lo32[off : off+len(q)]
-	hi := t.hi32[off : off+len(q)]
+	return boxSqDist(t.lo32, t.hi32, v, q)
+}
+
+// boxSqDist is the squared distance from q to box v of the boxes lo32,
+// hi32 (node×d), as kdTree.boxSqDist.
+func boxSqDist(lo32, hi32 []float32, v int32, q []float32) float64 {
+	off := int(v) * len(q)
+	lo := lo32[off : off+len(q)]
+	hi := hi32[off : off+len(q)]
 	var s float32
 	for j, c := range q {
 		e := max(lo[j]-c, c-hi[j], 0)
@@ -295,6 +301,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 		}
 	}
 	s.coreAll = make([]float64, nn)
+	s.rlo, s.rhi = slices.Clone(t.lo32), slices.Clone(t.hi32)
 	for v := range s.nd {
 		s.coreAll[v] = s.nd[v].minCore
 	}
@@ -399,9 +406,13 @@ type kdSearch struct {
 	inTree  []bool
 	nd      []kdNode  // per node: hot summaries, one cache line per few nodes
 	coreAll []float64 // per node: smallest core distance of all its points
-	cand    []nnCand  // per point: its cached best remaining neighbours
-	ncand   []uint8
-	cur     []uint8
+	// rlo, rhi (node×d) bound each node's remaining points: the boxes
+	// shrink as points join the tree, so searches from deep inside
+	// absorbed regions skip leaves whose few remaining points are far.
+	rlo, rhi []float32
+	cand     []nnCand // per point: its cached best remaining neighbours
+	ncand    []uint8
+	cur      []uint8
 }
 
 // add moves c into the tree and refreshes the summaries of its leaf and
@@ -419,11 +430,51 @@ func (s *kdSearch) add(c int32) {
 	}
 	s.nd[v].left--
 	s.nd[v].minCore, s.nd[v].minIdx = m, mi
+	d := t.d
+	if s.nd[v].left > 0 {
+		lo, hi := s.rlo[int(v)*d:int(v+1)*d], s.rhi[int(v)*d:int(v+1)*d]
+		first := true
+		for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+			if s.inTree[t.perm[pos]] {
+				continue
+			}
+			p := t.pts[int(pos)*d : int(pos+1)*d]
+			if first {
+				copy(lo, p)
+				copy(hi, p)
+				first = false
+				continue
+			}
+			for j, c := range p {
+				lo[j] = min(lo[j], c)
+				hi[j] = max(hi[j], c)
+			}
+		}
+	}
 	for v = t.parent[v]; v >= 0; v = t.parent[v] {
 		nv := &s.nd[v]
 		nv.left--
 		nv.minCore = min(s.nd[nv.l].minCore, s.nd[nv.r].minCore)
 		nv.minIdx = min(s.nd[nv.l].minIdx, s.nd[nv.r].minIdx)
+		if nv.left == 0 {
+			continue
+		}
+		lo, hi := s.rlo[int(v)*d:int(v+1)*d], s.rhi[int(v)*d:int(v+1)*d]
+		switch {
+		case s.nd[nv.l].left == 0:
+			copy(lo, s.rlo[int(nv.r)*d:int(nv.r+1)*d])
+			copy(hi, s.rhi[int(nv.r)*d:int(nv.r+1)*d])
+		case s.nd[nv.r].left == 0:
+			copy(lo, s.rlo[int(nv.l)*d:int(nv.l+1)*d])
+			copy(hi, s.rhi[int(nv.l)*d:int(nv.l+1)*d])
+		default:
+			ll, lh := s.rlo[int(nv.l)*d:int(nv.l+1)*d], s.rhi[int(nv.l)*d:int(nv.l+1)*d]
+			rl, rh := s.rlo[int(nv.r)*d:int(nv.r+1)*d], s.rhi[int(nv.r)*d:int(nv.r+1)*d]
+			for j := range lo {
+				lo[j] = min(ll[j], rl[j])
+				hi[j] = max(lh[j], rh[j])
+			}
+		}
 	}
 }
 
@@ -485,7 +536,7 @@ func (s *searcher) nearest(u int32) (nnEntry, bool) {
 		s.best = list[:0]
 	}
 	s.q = s.t.x(u, s.t.d)
-	s.search(0, s.t.boxSqDist(0, s.q))
+	s.search(0, boxSqDist(s.rlo, s.rhi, 0, s.q))
 	s.ncand[u] = uint8(len(s.best))
 	if len(s.best) == 0 {
 		return nnEntry{}, false
@@ -555,7 +606,7 @@ func (s *searcher) search(v int32, boxSq float64) {
 		return
 	}
 	l, r := nv.l, nv.r
-	bl, br := t.boxSqDist(l, s.q), t.boxSqDist(r, s.q)
+	bl, br := boxSqDist(s.rlo, s.rhi, l, s.q), boxSqDist(s.rlo, s.rhi, r, s.q)
 	if br < bl {
 		l, r, bl, br = r, l, br, bl
 	}
