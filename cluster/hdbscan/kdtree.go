@@ -283,8 +283,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	}
 	nn := len(t.lo)
 	s := &kdSearch{t: t, core: core, nbr: nbr, alpha: alpha, inTree: make([]bool, n),
-		nd:   make([]kdNode, nn),
-		cand: make([]nnCand, n*nnCache), ncand: make([]uint8, n), cur: make([]uint8, n)}
+		nd: make([]kdNode, nn)}
 	for v := nn - 1; v >= 0; v-- { // children have larger ids than parents
 		s.nd[v] = kdNode{left: t.hi[v] - t.lo[v], l: t.left[v], r: t.right[v], lo: t.lo[v], hi: t.hi[v]}
 		if t.left[v] < 0 {
@@ -302,6 +301,9 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	}
 	s.coreAll = make([]float64, nn)
 	s.rlo, s.rhi = slices.Clone(t.lo32), slices.Clone(t.hi32)
+	s.val = make([]float64, n+nn)
+	s.cand = make([]nnCand, (n+nn)*nnCache)
+	s.ncand, s.cur = make([]uint8, n+nn), make([]uint8, n+nn)
 	for v := range s.nd {
 		s.coreAll[v] = s.nd[v].minCore
 	}
@@ -330,9 +332,13 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 				return nil, err
 			}
 		}
-		s.add(c)
-		if e, ok := srch[0].nearest(c); ok {
-			h.push(e)
+		if g := s.add(c); g >= 0 {
+			// c completed node g: its points are covered by one entry
+			// from now on, whose lower bound is the smallest of the
+			// entries it replaces (c's own best is at least core(c)).
+			h.push(s.setVal(nnEntry{w: s.groupBound(g, c), v: -1, u: -g - 1}))
+		} else if e, ok := srch[0].nearest(c); ok {
+			h.push(s.setVal(e))
 		}
 		// Pop stale entries: advance their cached lists, or leave a lazy
 		// lower bound. Lazy entries reaching the top are searched in
@@ -342,12 +348,16 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 			batch = batch[:0]
 			for len(h.items) > 0 {
 				e := h.items[0]
+				if !s.live(e.u) {
+					h.pop()
+					continue
+				}
 				if e.v >= 0 && !s.inTree[e.v] {
 					break
 				}
 				h.pop()
 				if e.v >= 0 {
-					h.push(s.next(e.u))
+					h.push(s.setVal(s.next(e.u)))
 				} else {
 					batch = append(batch, e.u)
 				}
@@ -360,7 +370,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 			nw := min(len(srch), len(batch)/2)
 			if nw <= 1 {
 				for i, u := range batch {
-					found[i], ok[i] = srch[0].nearest(u)
+					found[i], ok[i] = srch[0].query(u)
 				}
 			} else {
 				chunk := (len(batch) + nw - 1) / nw
@@ -369,7 +379,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 					go func(w int) {
 						defer wg.Done()
 						for i := w * chunk; i < min(len(batch), (w+1)*chunk); i++ {
-							found[i], ok[i] = srch[w].nearest(batch[i])
+							found[i], ok[i] = srch[w].query(batch[i])
 						}
 					}(w)
 				}
@@ -377,7 +387,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 			}
 			for i := range batch {
 				if ok[i] {
-					h.push(found[i])
+					h.push(s.setVal(found[i]))
 				}
 			}
 		}
@@ -410,14 +420,21 @@ type kdSearch struct {
 	// shrink as points join the tree, so searches from deep inside
 	// absorbed regions skip leaves whose few remaining points are far.
 	rlo, rhi []float32
-	cand     []nnCand // per point: its cached best remaining neighbours
-	ncand    []uint8
-	cur      []uint8
+	// Per source (slot: point u, or n+g for node g), the cached best
+	// remaining neighbours, their count and the cursor.
+	cand  []nnCand
+	ncand []uint8
+	cur   []uint8
+	// val is the weight of the latest heap entry of each source: a lower
+	// bound of its best.
+	val []float64
 }
 
 // add moves c into the tree and refreshes the summaries of its leaf and
-// the leaf's ancestors.
-func (s *kdSearch) add(c int32) {
+// the leaf's ancestors. If c was the last remaining point of its leaf, it
+// returns the largest node that c completed (all its points now in the
+// tree), otherwise -1.
+func (s *kdSearch) add(c int32) int32 {
 	t := s.t
 	s.inTree[c] = true
 	v := t.leafOf[c]
@@ -451,6 +468,7 @@ func (s *kdSearch) add(c int32) {
 			}
 		}
 	}
+	leaf := v
 	for v = t.parent[v]; v >= 0; v = t.parent[v] {
 		nv := &s.nd[v]
 		nv.left--
@@ -476,6 +494,185 @@ func (s *kdSearch) add(c int32) {
 			}
 		}
 	}
+	if s.nd[leaf].left > 0 {
+		return -1
+	}
+	g := leaf
+	for p := t.parent[g]; p >= 0 && s.nd[p].left == 0; p = t.parent[g] {
+		g = p
+	}
+	return g
+}
+
+// Sources. Every tree point is covered by exactly one heap entry's
+// source: its own (u >= 0) while its leaf still has remaining points,
+// otherwise that of the largest completed node g containing it (u = -g-1),
+// whose best is the best over all its points. Entries of covered sources
+// are dropped when they reach the top of the heap.
+
+// slot returns the index of source u in the per-source arrays.
+func (s *kdSearch) slot(u int32) int {
+	if u >= 0 {
+		return int(u)
+	}
+	return s.t.n + int(-u-1)
+}
+
+// live reports whether source u still covers its points.
+func (s *kdSearch) live(u int32) bool {
+	if u >= 0 {
+		return s.nd[s.t.leafOf[u]].left > 0
+	}
+	p := s.t.parent[-u-1]
+	return p < 0 || s.nd[p].left > 0
+}
+
+// setVal records e's weight as its source's bound and returns e.
+func (s *kdSearch) setVal(e nnEntry) nnEntry {
+	s.val[s.slot(e.u)] = e.w
+	return e
+}
+
+// groupBound returns a lower bound of the best of node g, just completed
+// by c: the smallest bound of the sources g replaces, i.e. the points of
+// c's leaf (c's own bound being core(c)) and the completed siblings along
+// the path from that leaf up to g.
+func (s *kdSearch) groupBound(g, c int32) float64 {
+	t := s.t
+	v := t.leafOf[c]
+	b := s.core[c]
+	for _, j := range t.perm[t.lo[v]:t.hi[v]] {
+		if j != c {
+			b = min(b, s.val[j])
+		}
+	}
+	for v != g {
+		p := t.parent[v]
+		sib := t.left[p]
+		if sib == v {
+			sib = t.right[p]
+		}
+		b = min(b, s.val[t.n+int(sib)])
+		v = p
+	}
+	return b
+}
+
+// query runs the search of source u: nearest for a point, groupNearest
+// for a node.
+func (s *searcher) query(u int32) (nnEntry, bool) {
+	if u >= 0 {
+		return s.nearest(u)
+	}
+	return s.groupNearest(-u - 1)
+}
+
+// groupNearest searches the best remaining neighbours of completed node g:
+// the remaining points v with the smallest min over g's points u of
+// mr(u, v), by a dual traversal of g's subtree and the tree.
+func (s *searcher) groupNearest(g int32) (nnEntry, bool) {
+	sl := s.t.n + int(g)
+	s.best = s.cand[sl*nnCache : (sl+1)*nnCache][:0]
+	s.cur[sl] = 0
+	s.dual(g, 0)
+	s.ncand[sl] = uint8(len(s.best))
+	if len(s.best) == 0 {
+		return nnEntry{}, false
+	}
+	return nnEntry{w: s.best[0].w, v: s.best[0].v, u: -g - 1}, true
+}
+
+// boxBoxSqDist is the squared distance between the box of all points of
+// node q and the box of the remaining points of node r, in float32 (as
+// boxSqDist, covered by distSlack).
+func (s *searcher) boxBoxSqDist(q, r int32) float64 {
+	d := s.t.d
+	qlo, qhi := s.t.lo32[int(q)*d:int(q+1)*d], s.t.hi32[int(q)*d:int(q+1)*d]
+	rlo, rhi := s.rlo[int(r)*d:int(r+1)*d], s.rhi[int(r)*d:int(r+1)*d]
+	var sum float32
+	for j := range qlo {
+		e := max(rlo[j]-qhi[j], qlo[j]-rhi[j], 0)
+		sum += e * e
+	}
+	return float64(sum)
+}
+
+// dual visits the pair (q, r): q a node of the completed group, r any node.
+func (s *searcher) dual(q, r int32) {
+	t := s.t
+	nr := &s.nd[r]
+	if nr.left == 0 {
+		return
+	}
+	lb := max(s.coreAll[q], nr.minCore)
+	if s.pruned(lb, nr.minIdx) {
+		return
+	}
+	if box := math.Sqrt(s.boxBoxSqDist(q, r)) * distSlack / s.alpha; box > lb {
+		if s.pruned(box, nr.minIdx) {
+			return
+		}
+	}
+	qLeaf, rLeaf := t.left[q] < 0, nr.l < 0
+	switch {
+	case qLeaf && rLeaf:
+		d := t.d
+		cq := s.coreAll[q]
+		for pos := nr.lo; pos < nr.hi; pos++ {
+			v := t.perm[pos]
+			if s.inTree[v] {
+				continue
+			}
+			cv := s.core[v]
+			lbv := max(cq, cv)
+			if s.pruned(lbv, v) {
+				continue
+			}
+			pv := t.pts[int(pos)*d : int(pos+1)*d]
+			if box := math.Sqrt(t.boxSqDist(q, pv)) * distSlack / s.alpha; box > lbv && s.pruned(box, v) {
+				continue
+			}
+			w := math.Inf(1)
+			for qp := t.lo[q]; qp < t.hi[q]; qp++ {
+				wu := max(s.core[t.perm[qp]], cv)
+				if wu >= w {
+					continue
+				}
+				dd := math.Sqrt(float64(f32.SqDist(pv, t.pts[int(qp)*d:int(qp+1)*d]))) / s.alpha
+				w = min(w, max(wu, dd))
+			}
+			s.offerDedup(nnCand{w, v})
+		}
+	case rLeaf || (!qLeaf && t.hi[q]-t.lo[q] > nr.hi-nr.lo):
+		a, b := t.left[q], t.right[q]
+		if s.boxBoxSqDist(b, r) < s.boxBoxSqDist(a, r) {
+			a, b = b, a
+		}
+		s.dual(a, r)
+		s.dual(b, r)
+	default:
+		a, b := nr.l, nr.r
+		if s.boxBoxSqDist(q, b) < s.boxBoxSqDist(q, a) {
+			a, b = b, a
+		}
+		s.dual(q, a)
+		s.dual(q, b)
+	}
+}
+
+// offerDedup offers c, replacing the entry of the same point if c is
+// better.
+func (s *searcher) offerDedup(c nnCand) {
+	for i, o := range s.best {
+		if o.v == c.v {
+			if !candLess(c, o) {
+				return
+			}
+			s.best = append(s.best[:i], s.best[i+1:]...)
+			break
+		}
+	}
+	s.offer(c)
 }
 
 // searcher holds one goroutine's query state.
@@ -491,18 +688,19 @@ type searcher struct {
 // of u's best (every remaining point ranks after the whole cached list);
 // the search runs only if that entry reaches the top of the heap.
 func (s *kdSearch) next(u int32) nnEntry {
-	list := s.cand[int(u)*nnCache : int(u+1)*nnCache]
-	for s.cur[u] < s.ncand[u] {
-		c := list[s.cur[u]]
+	sl := s.slot(u)
+	list := s.cand[sl*nnCache : (sl+1)*nnCache]
+	for s.cur[sl] < s.ncand[sl] {
+		c := list[s.cur[sl]]
 		if !s.inTree[c.v] {
 			return nnEntry{w: c.w, v: c.v, u: u}
 		}
-		s.cur[u]++
+		s.cur[sl]++
 	}
-	if s.ncand[u] == 0 {
+	if s.ncand[sl] == 0 {
 		return nnEntry{w: math.Inf(-1), v: -1, u: u}
 	}
-	return nnEntry{w: list[s.ncand[u]-1].w, v: -1, u: u}
+	return nnEntry{w: list[s.ncand[sl]-1].w, v: -1, u: u}
 }
 
 // nearest searches u's best remaining neighbours, or returns false if none
