@@ -11,9 +11,17 @@ import (
 )
 
 func main() {
+	// The first Ctrl-C (or SIGTERM) cancels the context: commands stop and
+	// write what they have. Restoring the default handler then lets a
+	// second Ctrl-C end the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:]))
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
 // run executes the CLI and maps errors to exit codes: 0 ok, 1 failure, 2 usage error.

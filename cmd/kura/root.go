@@ -58,8 +58,20 @@ to tell you what it costs in memory, time, storage and API money at any scale.`,
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd())
 	}
-	// Unknown subcommands and bad argument counts are usage errors too.
-	root.Args = cobra.NoArgs
+	// Unknown subcommands and bad argument counts are usage errors too. The
+	// root needs a RunE of its own for cobra to check its arguments.
+	root.SuggestionsMinimumDistance = 2
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", s[0])
+		}
+		return fmt.Errorf("%s (see 'kura --help')", msg)
+	}
+	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	wrapArgs(root)
 	return root
 }
