@@ -47,6 +47,13 @@ const (
 	DefaultTimeout     = 60 * time.Second
 	DefaultMinBackoff  = 500 * time.Millisecond
 	DefaultMaxBackoff  = 30 * time.Second
+	// MaxRetryAfter caps the wait a server may ask for with Retry-After or
+	// retry-after-ms; a proxy asking for an hour would stall every batch.
+	MaxRetryAfter = 60 * time.Second
+	// maxMalformedRetries caps the retries of a batch whose response was
+	// unusable (wrong vector count, bad indices, invalid JSON): each retry
+	// is billed again, and a server that answers badly once often does again.
+	maxMalformedRetries = 1
 )
 
 // Config configures a Client. Zero fields take the defaults above.
@@ -187,6 +194,9 @@ func New(c Config) (*Client, error) {
 	endpoint, azure, err := embeddingsURL(c.BaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if c.APIKey == "" && needsKey(endpoint) {
+		return nil, fmt.Errorf("openai: no API key for %s: set OPENAI_API_KEY (a local server such as vLLM, Ollama or kura mock-api needs none: point --base-url at it)", endpoint)
 	}
 	if c.AuthHeader == "" {
 		c.AuthHeader = "Authorization"
@@ -341,6 +351,7 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 	if err != nil {
 		return nil, err
 	}
+	malformed := 0
 	for attempt := 0; ; attempt++ {
 		select {
 		case c.sem <- struct{}{}:
@@ -385,6 +396,12 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 		}
 		if !retryable(err) {
 			return nil, fmt.Errorf("openai: %s: %w", where, err)
+		}
+		var re *ResponseError
+		if errors.As(err, &re) {
+			if malformed++; malformed > maxMalformedRetries {
+				return nil, fmt.Errorf("openai: %s: giving up after %d unusable responses (each is billed): %w", where, malformed, err)
+			}
 		}
 		if attempt >= c.c.MaxRetries {
 			return nil, fmt.Errorf("openai: %s: giving up after %d attempts: %w", where, attempt+1, err)
@@ -519,6 +536,10 @@ func retryable(err error) bool {
 	if errors.As(err, &de) {
 		return false // a configuration mismatch: repeating costs money and changes nothing
 	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false // a misspelt host does not come into existence by waiting
+	}
 	var re *ResponseError
 	var te *TimeoutError
 	var tr *TransportError
@@ -598,10 +619,17 @@ func newAPIError(resp *http.Response, body []byte) *APIError {
 
 // retryAfter reads OpenAI's retry-after-ms (milliseconds) or the standard
 // Retry-After (seconds, or an HTTP date). It returns 0 when neither is given.
+// The wait is capped at MaxRetryAfter.
 func retryAfter(h http.Header, now time.Time) time.Duration {
+	capped := func(secs float64) time.Duration {
+		if secs >= MaxRetryAfter.Seconds() {
+			return MaxRetryAfter
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
 	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
+			return capped(ms / 1000)
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -610,14 +638,25 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
 		if s > 0 {
-			return time.Duration(s * float64(time.Second))
+			return capped(s)
 		}
 		return 0
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return capped(t.Sub(now).Seconds())
 	}
 	return 0
+}
+
+// needsKey reports whether the endpoint is OpenAI's or Azure OpenAI's own
+// service, which always need a key (local servers usually take none).
+func needsKey(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	return h == "api.openai.com" || strings.HasSuffix(h, ".openai.azure.com")
 }
 
 // TimeoutError is an attempt that took longer than Config.Timeout.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -106,6 +107,70 @@ func TestBase64Fallback(t *testing.T) {
 	}
 	if u := c.Usage(); u.Retries != 0 || u.Inputs != 200 {
 		t.Errorf("usage %+v: a format fallback is not a retry", u)
+	}
+}
+
+func TestRetryAfterCapped(t *testing.T) {
+	now := time.Now()
+	for _, tt := range []struct {
+		header, value string
+		want          time.Duration
+	}{
+		{"Retry-After", "2", 2 * time.Second},
+		{"Retry-After", "3600", MaxRetryAfter},
+		{"Retry-After", "1e300", MaxRetryAfter},
+		{"retry-after-ms", "250", 250 * time.Millisecond},
+		{"retry-after-ms", "1e30", MaxRetryAfter},
+		{"Retry-After", now.Add(2 * time.Hour).UTC().Format(http.TimeFormat), MaxRetryAfter},
+		{"Retry-After", "-5", 0},
+	} {
+		h := http.Header{}
+		h.Set(tt.header, tt.value)
+		if got := retryAfter(h, now); got != tt.want {
+			t.Errorf("%s: %s -> %v, want %v", tt.header, tt.value, got, tt.want)
+		}
+	}
+}
+
+// TestMalformedRetriedOnce: an unusable response is retried once, not
+// MaxRetries times, because every retry is billed.
+func TestMalformedRetriedOnce(t *testing.T) {
+	srv := &fakeServer{Dims: 8, Mutate: func(r *fakeResponse) { r.Data = r.Data[:len(r.Data)-1] }}
+	cfg := fastConfig(srv.start(t))
+	cfg.MaxRetries = 10
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Embed(context.Background(), testTexts(10))
+	if err == nil || !strings.Contains(err.Error(), "giving up after 2 unusable responses") {
+		t.Fatalf("error %v, want giving up after 2 unusable responses", err)
+	}
+	if srv.Requests != 2 {
+		t.Errorf("server saw %d requests, want 2", srv.Requests)
+	}
+}
+
+func TestUnknownHostNotRetried(t *testing.T) {
+	// The dialer answers as a resolver would for an unknown host, so that
+	// no DNS query leaves the machine.
+	cfg := fastConfig("http://no-such-host.invalid/v1")
+	cfg.MaxRetries = 5
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "no-such-host.invalid", IsNotFound: true}}
+		},
+	}}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Embed(context.Background(), testTexts(3))
+	if err == nil {
+		t.Fatal("no error for an unknown host")
+	}
+	if u := c.Usage(); u.Requests != 1 {
+		t.Errorf("%d requests to an unknown host, want 1 (no retries)", u.Requests)
 	}
 }
 
@@ -457,7 +522,7 @@ func TestConfig(t *testing.T) {
 			"https://res.openai.azure.com/openai/deployments/emb/embeddings?api-version=2024-02-01", "api-key"},
 	}
 	for _, tt := range tests {
-		c, err := New(Config{BaseURL: tt.base})
+		c, err := New(Config{BaseURL: tt.base, APIKey: "sk-test"})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.base, err)
 		}
@@ -471,6 +536,8 @@ func TestConfig(t *testing.T) {
 		{BaseURL: "http://x/v1", BatchSize: 5000},
 		{BaseURL: "http://x/v1", Concurrency: -1},
 		{BaseURL: "http://x/v1", EncodingFormat: "int8"},
+		{BaseURL: "https://api.openai.com/v1", APIKey: ""},
+		{BaseURL: "https://r.openai.azure.com/openai/deployments/d?api-version=1", APIKey: ""},
 	} {
 		if _, err := New(bad); err == nil {
 			t.Errorf("New(%+v): no error", bad)
