@@ -7,7 +7,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
+
+	"github.com/kura-go/kura/internal/parallel"
 
 	"github.com/kura-go/kura/internal/f32"
 )
@@ -184,30 +185,12 @@ func (m *Model) attention(w *workspace, scores []float32, off, n int) {
 }
 
 // attentionAll runs attention for the chunk's nseq sequences on gw
-// goroutines, sequences taken in turn from a shared counter.
+// goroutines, sequences taken in turn from a shared counter; each goroutine
+// has its own scores buffer.
 func (m *Model) attentionAll(w *workspace, nseq, gw int) {
-	if gw <= 1 || nseq == 1 {
-		for i := 0; i < nseq; i++ {
-			m.attention(w, w.scores[0], w.offs[i], w.offs[i+1]-w.offs[i])
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for g := range min(gw, nseq) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= nseq {
-					return
-				}
-				m.attention(w, w.scores[g], w.offs[i], w.offs[i+1]-w.offs[i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(context.Background(), nseq, 1, gw, func(g, lo, _ int) {
+		m.attention(w, w.scores[g], w.offs[lo], w.offs[lo+1]-w.offs[lo])
+	})
 }
 
 // softmaxScaledGo replaces row by softmax(row·scale) in portable Go.

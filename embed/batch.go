@@ -1,10 +1,12 @@
 package embed
 
 import (
+	"context"
 	"iter"
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"github.com/kura-go/kura/internal/parallel"
 
 	"github.com/kura-go/kura/embed/tokens"
 )
@@ -116,33 +118,11 @@ func (p *packer) add(i int, t string, n int, cut bool) (full Batch, isFull bool)
 // countParallel calls f(i) for every index of texts, spreading the work over
 // the available cores.
 func countParallel(texts []string, f func(i int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if len(texts) < 256 || workers == 1 {
-		for i := range texts {
+	parallel.For(context.Background(), len(texts), 256, runtime.GOMAXPROCS(0), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
 			f(i)
 		}
-		return
-	}
-	const chunk = 256
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= len(texts) {
-					return
-				}
-				hi := min(lo+chunk, len(texts))
-				for i := lo; i < hi; i++ {
-					f(i)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // CountTokens returns the cl100k_base tokens an API would bill for texts

@@ -24,7 +24,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
+
+	"github.com/kura-go/kura/internal/parallel"
 
 	"github.com/kura-go/kura/internal/f32"
 )
@@ -197,8 +198,8 @@ func plusPlus(ctx context.Context, x []float32, n, d, k, workers int, rng *rand.
 			ids[t] = sampleIndex(closest, pot, rng)
 			copy(cands[t*d:(t+1)*d], x[ids[t]*d:(ids[t]+1)*d])
 		}
-		err := parallelChunks(ctx, chunks, workers, func(w, ch int) {
-			lo, hi := ch*ppChunk, min(n, (ch+1)*ppChunk)
+		err := parallel.For(ctx, n, ppChunk, workers, func(w, lo, hi int) {
+			ch := lo / ppChunk
 			buf := scratch[w][:(hi-lo)*trials]
 			f32.SqDistBlock(buf, x[lo*d:hi*d], hi-lo, cands, trials, d)
 			sums := partial[ch*trials : (ch+1)*trials]
@@ -251,31 +252,6 @@ func subsample(x []float32, n, d, m int, rng *rand.Rand) ([]float32, int) {
 // ppChunk is the number of points per parallel chunk in k-means++ seeding.
 const ppChunk = 256
 
-// parallelChunks calls f(worker, chunk) for every chunk in [0, chunks) on up
-// to workers goroutines and returns ctx's error if it was cancelled.
-func parallelChunks(ctx context.Context, chunks, workers int, f func(w, ch int)) error {
-	next := make(chan int, chunks)
-	for c := 0; c < chunks; c++ {
-		next <- c
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, chunks); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				if ctx.Err() != nil {
-					return
-				}
-				f(w, c)
-			}
-		}()
-	}
-	wg.Wait()
-	return ctx.Err()
-}
-
 // sampleIndex draws i with probability w[i]/total; with a zero total (all
 // points coincide with centres) it draws uniformly.
 func sampleIndex(w []float64, total float64, rng *rand.Rand) int {
@@ -306,9 +282,9 @@ func assign(ctx context.Context, x []float32, n, d int, centers []float32, k int
 	for w := range scratch {
 		scratch[w] = make([]float32, k)
 	}
-	return parallelChunks(ctx, (n+chunk-1)/chunk, workers, func(w, c int) {
+	return parallel.For(ctx, n, chunk, workers, func(w, lo, hi int) {
 		dists := scratch[w]
-		for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
+		for i := lo; i < hi; i++ {
 			f32.SqDists(dists, x[i*d:(i+1)*d], centers[:k*d])
 			best, bestD := 0, float32(math.Inf(1))
 			for j, dj := range dists {

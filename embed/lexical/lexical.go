@@ -32,6 +32,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kura-go/kura/internal/parallel"
+
 	"github.com/kura-go/kura/embed"
 )
 
@@ -110,33 +112,19 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	out := make([][]float32, len(texts))
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	// Term-frequency maps are reused per worker.
 	workers := runtime.GOMAXPROCS(0)
-	if len(texts) < 64 {
-		workers = 1
-	}
-	const chunk = 64
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tf := make(map[uint64]feature)
-			for ctx.Err() == nil {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= len(texts) {
-					return
-				}
-				hi := min(lo+chunk, len(texts))
-				for i := lo; i < hi; i++ {
-					out[i] = e.vector(texts[i], tf)
-				}
-				embed.ReportProgress(ctx, hi-lo)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	tfs := make([]map[uint64]feature, workers)
+	err := parallel.For(ctx, len(texts), 64, workers, func(w, lo, hi int) {
+		if tfs[w] == nil {
+			tfs[w] = make(map[uint64]feature)
+		}
+		for i := lo; i < hi; i++ {
+			out[i] = e.vector(texts[i], tfs[w])
+		}
+		embed.ReportProgress(ctx, hi-lo)
+	})
+	if err != nil {
 		return nil, err
 	}
 	e.inputs.Add(int64(len(texts)))

@@ -13,8 +13,9 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
+
+	"github.com/kura-go/kura/internal/parallel"
 
 	"github.com/kura-go/kura/bert"
 	"github.com/kura-go/kura/bert/wordpiece"
@@ -136,14 +137,19 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	}
 	seqs := make([][]int32, len(texts))
 	var ntok, ncut atomic.Int64
-	parallel(len(texts), e.o.Threads, func(i int) {
-		ids, cut := e.tok.AppendEncodeTruncated(nil, texts[i], e.sc.MaxSeqLength)
-		seqs[i] = ids
-		ntok.Add(int64(len(ids)))
-		if cut {
-			ncut.Add(1)
+	parallel.For(ctx, len(texts), 64, e.o.Threads, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ids, cut := e.tok.AppendEncodeTruncated(nil, texts[i], e.sc.MaxSeqLength)
+			seqs[i] = ids
+			ntok.Add(int64(len(ids)))
+			if cut {
+				ncut.Add(1)
+			}
 		}
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	order := make([]int, len(texts))
 	for i := range order {
 		order[i] = i
@@ -179,34 +185,6 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	e.tokens.Add(ntok.Load())
 	e.truncated.Add(ncut.Load())
 	return out, nil
-}
-
-// parallel calls f(i) for i in [0, n) on up to threads goroutines.
-func parallel(n, threads int, f func(i int)) {
-	if n < 64 || threads <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(threads, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(64) - 64)
-				if i >= n {
-					return
-				}
-				for j := i; j < min(i+64, n); j++ {
-					f(j)
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // ErrNoModel is wrapped by FindModel's error when no model is installed.

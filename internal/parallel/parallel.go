@@ -1,0 +1,47 @@
+// Package parallel runs loops over index ranges on several goroutines.
+package parallel
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// For calls f(w, lo, hi) for consecutive chunks [lo, hi) of at most chunk
+// indices that together cover [0, n), on up to workers goroutines. w, in
+// [0, workers), identifies the goroutine, so that f can use per-worker
+// scratch space. Chunks are claimed dynamically, so f must give the same
+// result whichever worker runs a chunk. With one worker, or n <= chunk, f runs
+// on the calling goroutine. Once ctx is done no new chunk starts, and For
+// returns ctx.Err() after the running ones finish.
+func For(ctx context.Context, n, chunk, workers int, f func(w, lo, hi int)) error {
+	if chunk < 1 {
+		chunk = 1
+	}
+	done := func() bool { return ctx.Err() != nil }
+	chunks := (n + chunk - 1) / chunk
+	workers = min(workers, chunks)
+	if workers <= 1 {
+		for lo := 0; lo < n && !done(); lo += chunk {
+			f(0, lo, min(lo+chunk, n))
+		}
+		return ctx.Err()
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !done() {
+				lo := int(next.Add(int64(chunk))) - chunk
+				if lo >= n {
+					return
+				}
+				f(w, lo, min(lo+chunk, n))
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
