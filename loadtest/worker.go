@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -60,27 +61,58 @@ type relayStderr struct {
 	tail []string
 }
 
+// maxLogLine is the longest worker stderr line relayed; longer lines are
+// truncated (the rest of the line is read and dropped).
+const maxLogLine = 64 << 10
+
 func (r *relayStderr) run(rd io.Reader, progress func(Event), log io.Writer) {
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, progressPrefix); ok {
-			var e Event
-			if json.Unmarshal([]byte(rest), &e) == nil && progress != nil {
-				progress(e)
-			}
-			continue
+	br := bufio.NewReaderSize(rd, maxLogLine)
+	for {
+		line, err := readLine(br)
+		if line != "" || err == nil {
+			r.handle(line, progress, log)
 		}
-		r.mu.Lock()
-		r.tail = append(r.tail, line)
-		if len(r.tail) > 20 {
-			r.tail = r.tail[len(r.tail)-20:]
+		if err != nil {
+			break
 		}
-		r.mu.Unlock()
-		if log != nil {
-			fmt.Fprintln(log, line)
+	}
+	// Whatever happened, keep draining: a worker blocked on a full stderr
+	// pipe would never finish.
+	io.Copy(io.Discard, rd)
+}
+
+// readLine returns the next line without its newline, truncated to the
+// reader's buffer size (the rest of a longer line is discarded, and
+// " [truncated]" appended). At the end of the input it returns the last
+// partial line, if any, with io.EOF.
+func readLine(br *bufio.Reader) (string, error) {
+	b, err := br.ReadSlice('\n')
+	line := string(bytes.TrimRight(b, "\r\n"))
+	if err == bufio.ErrBufferFull {
+		line += " [truncated]"
+		for err == bufio.ErrBufferFull {
+			_, err = br.ReadSlice('\n')
 		}
+	}
+	return line, err
+}
+
+func (r *relayStderr) handle(line string, progress func(Event), log io.Writer) {
+	if rest, ok := strings.CutPrefix(line, progressPrefix); ok {
+		var e Event
+		if json.Unmarshal([]byte(rest), &e) == nil && progress != nil {
+			progress(e)
+		}
+		return
+	}
+	r.mu.Lock()
+	r.tail = append(r.tail, line)
+	if len(r.tail) > 20 {
+		r.tail = r.tail[len(r.tail)-20:]
+	}
+	r.mu.Unlock()
+	if log != nil {
+		fmt.Fprintln(log, line)
 	}
 }
 
