@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -575,6 +576,20 @@ func decObject(field string, raw []byte) (map[string]any, []string, *RecordError
 // fieldSet tracks which known fields of a record were seen.
 type fieldSet uint32
 
+// fieldMask returns the set of the positions of names in fields. An unknown
+// name is a programming error: it panics when the package is initialised.
+func fieldMask(fields []string, names ...string) fieldSet {
+	var m fieldSet
+	for _, n := range names {
+		i := slices.Index(fields, n)
+		if i < 0 {
+			panic("conversation: unknown field " + n)
+		}
+		m |= 1 << i
+	}
+	return m
+}
+
 // splitRecord splits a line into fields, turning syntax errors into record
 // errors.
 func splitRecord(b []byte) ([]rawField, *RecordError) {
@@ -654,11 +669,14 @@ func (m *Message) decodeJSON(b []byte, path string, warn warnFunc) *RecordError 
 	})
 }
 
-var conversationFields = []string{"chat_id", "created_at", "messages", "metadata"}
+var (
+	conversationFields   = []string{"chat_id", "created_at", "messages", "metadata"}
+	conversationRequired = fieldMask(conversationFields, "chat_id", "created_at", "messages")
+)
 
 func (c *Conversation) decodeJSON(b []byte, warn warnFunc) *RecordError {
 	*c = Conversation{}
-	return walk(b, "", conversationFields, 0b0111, warn, func(i int, raw []byte) *RecordError {
+	return walk(b, "", conversationFields, conversationRequired, warn, func(i int, raw []byte) *RecordError {
 		var err *RecordError
 		switch i {
 		case 0:
@@ -697,13 +715,15 @@ func decMetadata(raw []byte) (map[string]any, []string, *RecordError) {
 	return decObject("metadata", raw)
 }
 
-var summaryFields = []string{"summary", "request", "topic", "languages", "task", "concerning_score",
-	"user_frustration", "assistant_errors", "chat_id", "metadata", "embedding"}
+var (
+	summaryFields = []string{"summary", "request", "topic", "languages", "task", "concerning_score",
+		"user_frustration", "assistant_errors", "chat_id", "metadata", "embedding"}
+	summaryRequired = fieldMask(summaryFields, "summary", "chat_id")
+)
 
 func (s *ConversationSummary) decodeJSON(b []byte, warn warnFunc) *RecordError {
 	*s = ConversationSummary{}
-	const required = 1<<0 | 1<<8 // summary, chat_id
-	return walk(b, "", summaryFields, required, warn, func(i int, raw []byte) *RecordError {
+	return walk(b, "", summaryFields, summaryRequired, warn, func(i int, raw []byte) *RecordError {
 		var err *RecordError
 		switch i {
 		case 0:
@@ -733,8 +753,12 @@ func (s *ConversationSummary) decodeJSON(b []byte, warn warnFunc) *RecordError {
 	})
 }
 
-var clusterFields = []string{"id", "name", "description", "slug", "chat_ids", "parent_id", "count",
-	"x_coord", "y_coord", "level"}
+var (
+	clusterFields = []string{"id", "name", "description", "slug", "chat_ids", "parent_id", "count",
+		"x_coord", "y_coord", "level"}
+	clusterRequired   = fieldMask(clusterFields, "id", "name", "description", "chat_ids")
+	projectedRequired = clusterRequired | fieldMask(clusterFields, "x_coord", "y_coord", "level")
+)
 
 // decodeJSON decodes a cluster; when p is non-nil the projected fields are
 // decoded into it too.
@@ -749,11 +773,11 @@ func (p *ProjectedCluster) decodeJSON(b []byte, warn warnFunc) *RecordError {
 func decodeCluster(b []byte, c *Cluster, p *ProjectedCluster, warn warnFunc) *RecordError {
 	*c = Cluster{}
 	names := clusterFields[:7]
-	required := fieldSet(1<<0 | 1<<1 | 1<<2 | 1<<4) // id, name, description, chat_ids
+	required := clusterRequired
 	if p != nil {
 		p.XCoord, p.YCoord, p.Level = 0, 0, 0
 		names = clusterFields
-		required |= 1<<7 | 1<<8 | 1<<9
+		required = projectedRequired
 	}
 	count := -1
 	err := walk(b, "", names, required, warn, func(i int, raw []byte) *RecordError {
