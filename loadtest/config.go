@@ -142,7 +142,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sample corpus of %d conversations in %d topics: too small", c.SampleConversations, c.SampleTopics)
 	}
 	if c.Repeat < 1 {
-		c.Repeat = 1
+		return fmt.Errorf("repeat %d: must be at least 1", c.Repeat)
 	}
 	if c.EmbedChunk < 1 {
 		c.EmbedChunk = 500
@@ -213,18 +213,23 @@ func ParseBytes(s string) (int64, error) {
 	return int64(v * mult), nil
 }
 
-// ParsePercent parses "20%", "20" (percent) or "0.2" (a fraction below 1)
-// and returns a fraction.
+// ParsePercent parses a threshold and returns it as a fraction: "20%" is
+// 0.2, and a bare number must be a fraction below 1 ("0.2"). A bare number
+// of 1 or more ("20", "1") is rejected as ambiguous: it could be meant as a
+// percentage or as a fraction.
 func ParsePercent(s string) (float64, error) {
 	t := strings.TrimSpace(s)
 	pct := strings.HasSuffix(t, "%")
-	t = strings.TrimSuffix(t, "%")
+	t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0, fmt.Errorf("threshold %q: want a percentage such as 20%%", s)
 	}
-	if pct || v >= 1 {
+	if pct {
 		return v / 100, nil
+	}
+	if v >= 1 {
+		return 0, fmt.Errorf("threshold %q: ambiguous; write it as a percentage (%s%%) or as a fraction below 1 (0.2 = 20%%)", s, t)
 	}
 	return v, nil
 }

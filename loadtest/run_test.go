@@ -414,9 +414,19 @@ func TestParseFlags(t *testing.T) {
 	if _, err := ParseBytes("lots"); err == nil {
 		t.Error("ParseBytes(lots) accepted")
 	}
-	for in, want := range map[string]float64{"20%": 0.2, "20": 0.2, "0.2": 0.2, "150%": 1.5} {
-		if got, err := ParsePercent(in); err != nil || got != want {
-			t.Errorf("ParsePercent(%q) = %v, %v", in, got, err)
+	for _, tt := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"20%", 0.2, true}, {" 20 % ", 0.2, true}, {"0.2", 0.2, true}, {"150%", 1.5, true}, {"1%", 0.01, true},
+		{"0", 0, true}, {"0.9", 0.9, true},
+		{"20", 0, false}, {"1", 0, false}, {"1.5", 0, false}, // bare numbers >= 1 are ambiguous
+		{"-5%", 0, false}, {"x", 0, false}, {"", 0, false},
+	} {
+		got, err := ParsePercent(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParsePercent(%q) = %v, %v; want %v (ok=%v)", tt.in, got, err, tt.want, tt.ok)
 		}
 	}
 	c := DefaultConfig()
@@ -427,5 +437,12 @@ func TestParseFlags(t *testing.T) {
 	c.Scales = []int{100, 100}
 	if err := c.Validate(); err == nil {
 		t.Error("duplicate scale accepted")
+	}
+	for _, repeat := range []int{0, -3} {
+		c := DefaultConfig()
+		c.Repeat = repeat
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "repeat") {
+			t.Errorf("--repeat %d: %v, want an error", repeat, err)
+		}
 	}
 }

@@ -177,7 +177,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	f.IntVar(&cfg.MonthlyConversations, "monthly-conversations", cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
 	f.StringVar(&cfg.OutDir, "out", cfg.OutDir, "directory for load_test_results_*.json and .csv")
 	f.StringVar(&compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")
-	f.StringVar(&maxRegression, "max-regression", maxRegression, "regression threshold for --compare (time, memory, throughput, cost)")
+	f.StringVar(&maxRegression, "max-regression", maxRegression, "regression threshold for --compare (time, memory, throughput, cost): a percentage such as 20% (a bare number must be a fraction below 1, e.g. 0.2)")
 	f.IntVar(&cfg.Repeat, "repeat", 1, "run each scale this many times (each in a fresh process) and report the median of each measurement: steadier figures on a busy machine")
 	f.IntVar(&cfg.GOGC, "gogc", 0, "garbage collector target percentage in each scale's process (0 = Go's default or $GOGC; lower trades CPU for memory)")
 	f.BoolVar(&cfg.Quiet, "quiet", false, "no progress display and no per-scale lines on stderr")

@@ -94,6 +94,9 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		{"loadtest", "--clusterer", "dbscan"},
 		{"loadtest", "--memory-limit", "lots"},
 		{"loadtest", "--max-regression", "x"},
+		{"loadtest", "--max-regression", "20"}, // ambiguous: 20% or 20x?
+		{"loadtest", "--repeat", "0"},
+		{"loadtest", "--repeat", "-3"},
 		{"loadtest", "--price-model", "no-such-model"},
 		{"loadtest", "--compare", "/no/such/file.json"},
 		{"loadtest", "--embedder", "nope"},
