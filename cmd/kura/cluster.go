@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/cluster/kmeans"
+	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/vecfile"
 	"github.com/spf13/cobra"
@@ -84,6 +86,11 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	if f.algorithm == "kmeans" && (f.probs != "" || f.scores != "" || f.tree != "") {
 		return usageErrorf("--probabilities, --outlier-scores and --tree need --algorithm hdbscan")
 	}
+	// Refuse outputs that would overwrite the input or each other, or that
+	// could not be written, before the (possibly long) clustering.
+	if err := outfile.CheckDistinct([]string{f.in}, []string{f.out, f.probs, f.scores, f.tree}); err != nil {
+		return &usageError{err}
+	}
 	start := time.Now()
 	x, n, d, err := vecfile.Read(f.in, f.dims)
 	if err != nil {
@@ -110,24 +117,43 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 		labels = kr.Labels
 		slog.Debug("kmeans", "k", f.kp.K, "inertia", kr.Inertia, "iterations", kr.Iterations, "converged", kr.Converged)
 	}
-	if err := writeLines(f.out, len(labels), func(i int) string { return strconv.Itoa(labels[i]) }); err != nil {
+	// Every output is written to a temporary file and moved into place only
+	// when all of them are complete.
+	var outs []*outfile.File
+	defer func() {
+		for _, o := range outs {
+			o.Abort()
+		}
+	}()
+	add := func(o *outfile.File, err error) error {
+		if o != nil {
+			outs = append(outs, o)
+		}
+		return err
+	}
+	if err := add(writeLines(f.out, len(labels), func(i int) string { return strconv.Itoa(labels[i]) })); err != nil {
 		return err
 	}
 	if res != nil {
 		if f.probs != "" {
-			if err := writeLines(f.probs, n, func(i int) string { return strconv.FormatFloat(res.Probabilities[i], 'g', -1, 64) }); err != nil {
+			if err := add(writeLines(f.probs, n, func(i int) string { return strconv.FormatFloat(res.Probabilities[i], 'g', -1, 64) })); err != nil {
 				return err
 			}
 		}
 		if f.scores != "" {
-			if err := writeLines(f.scores, n, func(i int) string { return strconv.FormatFloat(res.OutlierScores[i], 'g', -1, 64) }); err != nil {
+			if err := add(writeLines(f.scores, n, func(i int) string { return strconv.FormatFloat(res.OutlierScores[i], 'g', -1, 64) })); err != nil {
 				return err
 			}
 		}
 		if f.tree != "" {
-			if err := writeJSONFile(f.tree, treeJSON(res.Tree)); err != nil {
+			if err := add(writeJSONFile(f.tree, treeJSON(res.Tree))); err != nil {
 				return err
 			}
+		}
+	}
+	for _, o := range outs {
+		if err := o.Commit(); err != nil {
+			return err
 		}
 	}
 	clusters, noise := map[int]bool{}, 0
@@ -165,11 +191,17 @@ func treeJSON(tree []hdbscan.CondensedEdge) []condensedEdgeJSON {
 	return out
 }
 
-// writeLines writes n lines produced by line to path ("-" for stdout).
-func writeLines(path string, n int, line func(i int) string) error {
-	w, closeFn, err := createOutput(path)
-	if err != nil {
-		return err
+// writeLines writes n lines produced by line to path: to standard output
+// for "-" (the returned file is then nil), else to an uncommitted file.
+func writeLines(path string, n int, line func(i int) string) (*outfile.File, error) {
+	var w io.Writer = os.Stdout
+	var o *outfile.File
+	if path != "-" {
+		var err error
+		if o, err = outfile.Create(path); err != nil {
+			return nil, err
+		}
+		w = o
 	}
 	bw := bufio.NewWriter(w)
 	for i := 0; i < n; i++ {
@@ -177,37 +209,25 @@ func writeLines(path string, n int, line func(i int) string) error {
 		bw.WriteByte('\n')
 	}
 	if err := bw.Flush(); err != nil {
-		closeFn()
-		return fmt.Errorf("write %s: %w", path, err)
+		return o, fmt.Errorf("write %s: %w", path, err)
 	}
-	return closeFn()
+	return o, nil
 }
 
-func writeJSONFile(path string, v any) error {
-	w, closeFn, err := createOutput(path)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	if err := enc.Encode(v); err != nil {
-		closeFn()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return closeFn()
-}
-
-func createOutput(path string) (*os.File, func() error, error) {
-	if path == "-" {
-		return os.Stdout, func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, func() error {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("close %s: %w", path, err)
+// writeJSONFile writes v as JSON to path ("-" for standard output), like
+// writeLines.
+func writeJSONFile(path string, v any) (*outfile.File, error) {
+	var w io.Writer = os.Stdout
+	var o *outfile.File
+	if path != "-" {
+		var err error
+		if o, err = outfile.Create(path); err != nil {
+			return nil, err
 		}
-		return nil
-	}, nil
+		w = o
+	}
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		return o, fmt.Errorf("write %s: %w", path, err)
+	}
+	return o, nil
 }

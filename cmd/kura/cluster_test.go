@@ -76,3 +76,66 @@ func TestClusterCommand(t *testing.T) {
 		t.Errorf("labels for 4 points with min_cluster_size 10 = %v, want all noise", got)
 	}
 }
+
+// TestClusterOutputs checks that cluster never overwrites its input nor
+// leaves a truncated or half-written output: outputs equal to the input or
+// to each other, and outputs in missing directories, are refused before any
+// work, and an existing output is untouched when the run fails.
+func TestClusterOutputs(t *testing.T) {
+	dir := t.TempDir()
+	var vecs []float32
+	for i := 0; i < 30; i++ {
+		vecs = append(vecs, float32(i%3)*10+float32(i)*0.01, 0)
+	}
+	in := filepath.Join(dir, "v.npy")
+	if err := vecfile.Write(in, vecs, 30, 2); err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := os.ReadFile(in)
+	labels := filepath.Join(dir, "labels.txt")
+	nan := filepath.Join(dir, "nan.npy")
+	bad := append([]float32(nil), vecs...)
+	bad[7] = float32(math.Inf(1))
+	if err := vecfile.Write(nan, bad, 30, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"labels over the input", []string{"--out", in}, "refusing to overwrite the input"},
+		{"probabilities over the input", []string{"--out", labels, "--probabilities", in}, "refusing to overwrite the input"},
+		{"tree over the input", []string{"--out", labels, "--tree", in}, "refusing to overwrite the input"},
+		{"two outputs the same", []string{"--out", labels, "--outlier-scores", labels}, "are the same file"},
+		{"missing directory", []string{"--out", labels, "--probabilities", filepath.Join(dir, "no", "p.txt")}, "does not exist"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"cluster", "--in", in, "--min-cluster-size", "5"}, tt.args...)
+			_, errText, code := execCLI(t, args...).text()
+			if code != 2 || !strings.Contains(errText, tt.wantErr) {
+				t.Errorf("exit %d, error %q; want exit 2 and an error containing %q", code, errText, tt.wantErr)
+			}
+			if b, _ := os.ReadFile(in); string(b) != string(orig) {
+				t.Fatalf("the input was modified")
+			}
+			if _, err := os.Stat(labels); err == nil {
+				t.Errorf("labels written although the run was refused")
+			}
+		})
+	}
+
+	// A failing run leaves an existing output as it was.
+	if err := os.WriteFile(labels, []byte("previous\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errText, code := execCLI(t, "cluster", "--in", nan, "--out", labels).text(); code != 1 || !strings.Contains(errText, "Inf") {
+		t.Errorf("exit %d, error %q; want exit 1 naming the Inf", code, errText)
+	}
+	if b, _ := os.ReadFile(labels); string(b) != "previous\n" {
+		t.Errorf("labels after a failed run = %q, want the previous content", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 3 {
+		t.Errorf("directory holds %d entries after the runs, want 3 (no temporary files left)", len(ents))
+	}
+}

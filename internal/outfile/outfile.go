@@ -1,0 +1,160 @@
+// Package outfile writes output files safely: each file is written to a
+// temporary file beside its target and moved into place only when complete,
+// so that a failure or an interruption never leaves a truncated file under
+// the final name nor destroys the file it would have replaced; and it
+// refuses outputs that would overwrite an input.
+package outfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// File is an output file being written. Write to it, then Commit to move it
+// into place, or Abort to discard it. The zero File is not usable; see Create.
+type File struct {
+	*os.File
+	path string
+	done bool
+}
+
+// Create starts writing path. The directory of path must exist; the error
+// names path and says so otherwise, rather than naming the temporary file.
+func Create(path string) (*File, error) {
+	dir := filepath.Dir(path)
+	if err := CheckDir(path); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &File{File: tmp, path: path}, nil
+}
+
+// Path returns the final path of the file.
+func (f *File) Path() string { return f.path }
+
+// Commit closes the file and renames it to its final path, replacing any
+// file there. The new file gets the mode of the file it replaces, else 0644.
+// On failure the temporary file is removed and the target left untouched.
+// Commit after Commit or Abort is a no-op.
+func (f *File) Commit() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(f.path); err == nil && fi.Mode().IsRegular() {
+		mode = fi.Mode().Perm()
+	}
+	err := f.File.Chmod(mode)
+	if cerr := f.File.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.File.Name(), f.path)
+	}
+	if err != nil {
+		os.Remove(f.File.Name())
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Abort discards the file; the target is left untouched. Abort after Commit
+// is a no-op, so it can be deferred.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.File.Name())
+}
+
+// CheckDir reports, with a clear error naming path, whether the directory
+// that would hold path is missing or is not a directory. It lets a command
+// fail before doing long work whose result it could not write.
+func CheckDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("output %s: directory %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("output %s: %w", path, err)
+	case !fi.IsDir():
+		return fmt.Errorf("output %s: %s is not a directory", path, dir)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("output %s is a directory", path)
+	}
+	return nil
+}
+
+// CheckDistinct returns an error if any two of the named paths are the same
+// file (the same path, a hard link or a symbolic link to it), or if an
+// output's directory is missing. inputs are files read; outputs are files to
+// be written; empty names and "-" (standard output) are ignored. Outputs
+// that do not exist yet are compared by their cleaned absolute paths.
+func CheckDistinct(inputs, outputs []string) error {
+	type named struct {
+		flag, path string
+		abs        string
+		fi         fs.FileInfo
+	}
+	var seen []named
+	add := func(path string, output bool) error {
+		if path == "" || path == "-" {
+			return nil
+		}
+		if output {
+			if err := CheckDir(path); err != nil {
+				return err
+			}
+		}
+		n := named{path: path}
+		if abs, err := filepath.Abs(path); err == nil {
+			n.abs = abs
+		}
+		if fi, err := os.Stat(path); err == nil {
+			n.fi = fi
+		}
+		for _, s := range seen {
+			if !output {
+				break // inputs may repeat
+			}
+			same := n.abs != "" && n.abs == s.abs
+			if !same && n.fi != nil && s.fi != nil {
+				same = os.SameFile(n.fi, s.fi)
+			}
+			if same {
+				if output && s.flag == "in" {
+					return fmt.Errorf("output %s is the input file %s: refusing to overwrite the input", path, s.path)
+				}
+				return fmt.Errorf("outputs %s and %s are the same file", s.path, path)
+			}
+		}
+		n.flag = "out"
+		if !output {
+			n.flag = "in"
+		}
+		seen = append(seen, n)
+		return nil
+	}
+	for _, p := range inputs {
+		if err := add(p, false); err != nil {
+			return err
+		}
+	}
+	for _, p := range outputs {
+		if err := add(p, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}

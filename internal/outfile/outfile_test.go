@@ -1,0 +1,124 @@
+package outfile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCreateCommitAbort(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "labels.txt")
+	if err := os.WriteFile(target, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Abort leaves the old file and no temporary file.
+	f, err := Create(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("partial")
+	f.Abort()
+	f.Abort()
+	assertFile(t, target, "old\n")
+	assertOnly(t, dir, "labels.txt")
+
+	// Until Commit the target keeps its old content; Commit replaces it
+	// and keeps its mode.
+	f, err = Create(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("new\n")
+	assertFile(t, target, "old\n")
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	f.Abort() // no-op after Commit
+	assertFile(t, target, "new\n")
+	assertOnly(t, dir, "labels.txt")
+	if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600 kept", fi.Mode().Perm())
+	}
+}
+
+func TestCreateErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{filepath.Join(dir, "missing", "out.txt"), "out.txt: directory " + filepath.Join(dir, "missing") + " does not exist"},
+		{filepath.Join(file, "out.txt"), "is not a directory"},
+		{dir, "is a directory"},
+	} {
+		_, err := Create(tc.path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Create(%s) = %v, want an error containing %q", tc.path, err, tc.want)
+		}
+	}
+}
+
+func TestCheckDistinct(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "v.npy")
+	os.WriteFile(in, []byte("x"), 0o644)
+	link := filepath.Join(dir, "link.npy")
+	if err := os.Symlink(in, link); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(dir, "hard.npy")
+	if err := os.Link(in, hard); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	rel := filepath.Join(".", "sub", "..", "v.npy")
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	for _, tc := range []struct {
+		name    string
+		inputs  []string
+		outputs []string
+		want    string // "" for no error
+	}{
+		{"distinct", []string{in}, []string{filepath.Join(dir, "a"), filepath.Join(dir, "b"), "-", ""}, ""},
+		{"repeated input", []string{in, in}, []string{filepath.Join(dir, "a")}, ""},
+		{"output is input", []string{in}, []string{in}, "refusing to overwrite the input"},
+		{"output is input, relative", []string{in}, []string{rel}, "refusing to overwrite the input"},
+		{"output is a symlink to input", []string{in}, []string{link}, "refusing to overwrite the input"},
+		{"output is a hard link to input", []string{in}, []string{hard}, "refusing to overwrite the input"},
+		{"two outputs the same", []string{in}, []string{filepath.Join(dir, "a"), filepath.Join(dir, ".", "a")}, "are the same file"},
+		{"stdout twice", []string{in}, []string{"-", "-"}, ""},
+		{"missing output dir", []string{in}, []string{filepath.Join(dir, "no", "a")}, "does not exist"},
+	} {
+		err := CheckDistinct(tc.inputs, tc.outputs)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: unexpected error %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func assertFile(t *testing.T, path, want string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != want {
+		t.Errorf("%s = %q, %v; want %q", path, b, err, want)
+	}
+}
+
+func assertOnly(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, ",") != strings.Join(names, ",") {
+		t.Errorf("%s holds %v, want %v", dir, got, names)
+	}
+}
