@@ -343,22 +343,52 @@ func TestWriteDir(t *testing.T) {
 }
 
 func TestWriteDirCancel(t *testing.T) {
+	// A previous corpus in the directory is neither truncated while the new
+	// one is written nor removed when writing stops: the new files replace
+	// it only once complete.
 	dir := t.TempDir()
+	files := []string{ConversationsFile, SummariesFile, ClustersFile}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("previous "+f+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkPrevious := func(when string) {
+		for _, f := range files {
+			if b, err := os.ReadFile(filepath.Join(dir, f)); err != nil || string(b) != "previous "+f+"\n" {
+				t.Errorf("%s: %s has %d bytes (%v), want the previous content", when, f, len(b), err)
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
 	err := WriteDir(ctx, dir, Options{Conversations: 50_000, Seed: 1, Progress: func(int) {
 		calls++
 		if calls == 2 {
+			checkPrevious("while writing")
 			cancel()
 		}
 	}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
-	for _, f := range []string{ConversationsFile, SummariesFile, ClustersFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
-			t.Errorf("%s left behind after cancellation", f)
-		}
+	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "nothing written") {
+		t.Errorf("error %q does not name the directory and say nothing was written", err)
+	}
+	checkPrevious("after cancellation")
+	if ents, _ := os.ReadDir(dir); len(ents) != len(files) {
+		t.Errorf("directory holds %d entries after cancellation, want %d (temporary files left?)", len(ents), len(files))
+	}
+
+	// In an empty directory, cancellation leaves no file at all.
+	dir = t.TempDir()
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	if err := WriteDir(ctx, dir, Options{Conversations: 5000, Seed: 1}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("directory holds %d entries after cancellation, want none", len(ents))
 	}
 }
 

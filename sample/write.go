@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/internal/outfile"
 )
 
 // File names written by WriteDir (a Kura checkpoint directory).
@@ -50,36 +51,39 @@ func WriteDir(ctx context.Context, dir string, opts Options) (err error) {
 			slog.Warn("sample: output directory holds a file from another corpus; it does not match the new one", "file", filepath.Join(dir, name))
 		}
 	}
-	paths := []string{
-		filepath.Join(dir, ConversationsFile),
-		filepath.Join(dir, SummariesFile),
-		filepath.Join(dir, ClustersFile),
-	}
-	var files []*os.File
+	// The files are written beside their targets and moved into place only
+	// when all three are complete, so that an error or an interruption
+	// neither leaves truncated files under the final names nor destroys a
+	// corpus the directory held before.
+	var files []*outfile.File
 	defer func() {
 		for _, f := range files {
-			if e := f.Close(); e != nil && err == nil {
-				err = e
-			}
+			f.Abort()
 		}
 		if err != nil {
-			for _, p := range paths {
-				os.Remove(p)
-			}
+			err = fmt.Errorf("sample: writing %d conversations to %s, nothing written: %w", opts.Conversations, dir, err)
 		}
 	}()
-	for _, p := range paths {
-		f, err := os.Create(p)
+	for _, name := range []string{ConversationsFile, SummariesFile, ClustersFile} {
+		f, err := outfile.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
 		files = append(files, f)
 	}
-	topics, err := g.writeRecords(ctx, files[0], files[1])
+	topics, err := g.writeRecords(ctx, files[0].File, files[1].File)
 	if err != nil {
 		return err
 	}
-	return g.writeClusters(ctx, files[2], topics)
+	if err := g.writeClusters(ctx, files[2].File, topics); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := f.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type chunkResult struct {
