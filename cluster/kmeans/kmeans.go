@@ -125,7 +125,7 @@ func validate(x []float32, n, d int, p *Params) error {
 	}
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("kmeans: point %d, component %d is %v; values must be finite", i/d, i%d, v)
+			return fmt.Errorf("kmeans: row %d, column %d (1-based) is %v; values must be finite", i/d+1, i%d+1, v)
 		}
 	}
 	if p.NInit < 1 {

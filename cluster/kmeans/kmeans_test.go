@@ -280,7 +280,7 @@ func TestBadInput(t *testing.T) {
 		{"K too large", []float32{1, 2}, 2, 1, Params{K: 3}, "exceeds the number of points"},
 		{"K zero", []float32{1, 2}, 2, 1, Params{K: 0}, "at least 1"},
 		{"wrong length", []float32{1, 2, 3}, 2, 2, Params{K: 1}, "n×d"},
-		{"NaN", []float32{1, nan}, 2, 1, Params{K: 1}, "point 1, component 0 is NaN"},
+		{"NaN", []float32{1, nan}, 2, 1, Params{K: 1}, "row 2, column 1 (1-based) is NaN"},
 		{"Inf", []float32{float32(math.Inf(1)), 1}, 1, 2, Params{K: 1}, "+Inf"},
 		{"bad init", []float32{1, 2}, 2, 1, Params{K: 2, Init: []float32{1}}, "Init has 1 values"},
 	}

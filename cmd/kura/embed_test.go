@@ -182,7 +182,7 @@ func TestEmbedCommandErrors(t *testing.T) {
 		{[]string{"--in", odd, "--out", out, "--mock"}, odd + `:1: record has neither "summary" nor "messages"`},
 		{[]string{"--in", filepath.Join(dir, "missing.txt"), "--out", out, "--mock"}, "no such file"},
 		{[]string{"--in", ok, "--out", filepath.Join(dir, "nodir", "v.npy"), "--mock"}, "does not exist"},
-		{[]string{"--in", ok, "--out", out, "--embedder", "openai", "--base-url", "http://127.0.0.1:1/v1", "--max-retries", "0"}, "inputs 0-1: "},
+		{[]string{"--in", ok, "--out", out, "--embedder", "openai", "--base-url", "http://127.0.0.1:1/v1", "--max-retries", "0"}, "inputs 1-2: "},
 	} {
 		_, err := execCLI(t, append([]string{"embed"}, tt.args...)...).outErr()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

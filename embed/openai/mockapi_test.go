@@ -41,7 +41,7 @@ func TestAgainstMockAPI(t *testing.T) {
 		RetryAfter: 10 * time.Millisecond, Seed: 7,
 	})
 	c, err := openai.New(openai.Config{
-		BaseURL: url, APIKey: "sk-anything", BatchSize: 20, Concurrency: 5, MaxRetries: 30,
+		BaseURL: url, APIKey: "sk-anything", BatchSize: 20, Concurrency: 5, MaxRetries: 30, MaxMalformedRetries: 10,
 		Timeout: time.Second, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 	})
 	if err != nil {

@@ -50,10 +50,10 @@ const (
 	// MaxRetryAfter caps the wait a server may ask for with Retry-After or
 	// retry-after-ms; a proxy asking for an hour would stall every batch.
 	MaxRetryAfter = 60 * time.Second
-	// maxMalformedRetries caps the retries of a batch whose response was
-	// unusable (wrong vector count, bad indices, invalid JSON): each retry
-	// is billed again, and a server that answers badly once often does again.
-	maxMalformedRetries = 1
+	// DefaultMaxMalformedRetries caps the retries of a batch whose response
+	// was unusable (wrong vector count, bad indices, invalid JSON): each
+	// retry is billed again, and a server that answers badly tends to again.
+	DefaultMaxMalformedRetries = 2
 )
 
 // Config configures a Client. Zero fields take the defaults above.
@@ -78,6 +78,10 @@ type Config struct {
 	BatchSize int
 	// Concurrency is the number of requests in flight. Default 5.
 	Concurrency int
+	// MaxMalformedRetries caps, within MaxRetries, the retries of a batch
+	// after unusable responses; 0 means DefaultMaxMalformedRetries, negative
+	// means none.
+	MaxMalformedRetries int
 	// MaxRetries caps the retries of one batch; 0 means DefaultMaxRetries,
 	// a negative value means no retries.
 	MaxRetries int
@@ -156,6 +160,9 @@ func New(c Config) (*Client, error) {
 		c.MaxRetries = DefaultMaxRetries
 	case c.MaxRetries < 0:
 		c.MaxRetries = 0
+	}
+	if c.MaxMalformedRetries == 0 {
+		c.MaxMalformedRetries = DefaultMaxMalformedRetries
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -382,7 +389,7 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 		} else {
 			c.errs.Add(1)
 		}
-		where := fmt.Sprintf("inputs %d-%d", b.Offset, b.Offset+len(b.Texts)-1)
+		where := fmt.Sprintf("inputs %d-%d", b.Offset+1, b.Offset+len(b.Texts)) // 1-based, as lines are
 		if isAPI && rejectsBase64(ae) && !c.floats.Load() && c.c.EncodingFormat == "base64" {
 			c.floats.Store(true)
 			c.log.Info("the server does not take encoding_format base64; asking for float from now on", "err", err)
@@ -399,7 +406,7 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 		}
 		var re *ResponseError
 		if errors.As(err, &re) {
-			if malformed++; malformed > maxMalformedRetries {
+			if malformed++; malformed > max(c.c.MaxMalformedRetries, 0) {
 				return nil, fmt.Errorf("openai: %s: giving up after %d unusable responses (each is billed): %w", where, malformed, err)
 			}
 		}

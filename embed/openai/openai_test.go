@@ -132,12 +132,13 @@ func TestRetryAfterCapped(t *testing.T) {
 	}
 }
 
-// TestMalformedRetriedOnce: an unusable response is retried once, not
-// MaxRetries times, because every retry is billed.
+// TestMalformedRetriedOnce: with MaxMalformedRetries 1, an unusable response
+// is retried once, not MaxRetries times, because every retry is billed.
 func TestMalformedRetriedOnce(t *testing.T) {
 	srv := &fakeServer{Dims: 8, Mutate: func(r *fakeResponse) { r.Data = r.Data[:len(r.Data)-1] }}
 	cfg := fastConfig(srv.start(t))
 	cfg.MaxRetries = 10
+	cfg.MaxMalformedRetries = 1
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -389,7 +390,7 @@ func TestBadResponses(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; want %q", tt.wantErr)
 			}
-			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "inputs 0-3") {
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "inputs 1-4") {
 				t.Errorf("error %q\nwant it to contain %q and the inputs concerned", err, tt.wantErr)
 			}
 			if vs != nil {
@@ -417,7 +418,7 @@ func TestDimsChangeBetweenResponses(t *testing.T) {
 		t.Errorf("Dims before any response = %d, want text-embedding-3-small's 1536", c.Dims())
 	}
 	_, err := c.Embed(context.Background(), []string{"a", "b", "c"})
-	if err == nil || !strings.Contains(err.Error(), "inputs 1-1: server returned 3-dimensional vectors, want 8 (the length of earlier responses)") {
+	if err == nil || !strings.Contains(err.Error(), "inputs 2-2: server returned 3-dimensional vectors, want 8 (the length of earlier responses)") {
 		t.Errorf("error %v", err)
 	}
 	if c.Dims() != 8 || srv.Requests != 2 {
