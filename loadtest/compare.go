@@ -123,7 +123,7 @@ func fmtMetric(name string, v float64) string {
 	case "time":
 		return fmt.Sprintf("%.3f s", v)
 	case "memory":
-		return fmt.Sprintf("%.1f MB", v/mb)
+		return humanBytes(v)
 	case "throughput":
 		return fmt.Sprintf("%.0f/min", v)
 	default:

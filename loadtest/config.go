@@ -184,33 +184,35 @@ func ParseScales(s string) ([]int, error) {
 	return out, nil
 }
 
-// ParseBytes parses a memory size such as "512MB", "2GiB", "1.5G" or a plain
-// number of bytes. K/M/G/T are powers of 1024 (as RAM is sold); "0" means no
-// limit.
+// ParseBytes parses a memory size: a number of bytes, or a number with a
+// unit. Decimal units are powers of 1000 (kB or KB, MB, GB, TB; a bare K, M,
+// G or T means the same), binary units powers of 1024 (KiB, MiB, GiB, TiB),
+// as in the IEC standard: "512MB" is 512,000,000 bytes, "512MiB" is
+// 536,870,912. "0" means no limit. Sizes over the int64 range are rejected.
 func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(strings.ToUpper(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
-	mult := 1.0
-	if t != "" {
-		switch t[len(t)-1] {
-		case 'K':
-			mult = 1 << 10
-		case 'M':
-			mult = 1 << 20
-		case 'G':
-			mult = 1 << 30
-		case 'T':
-			mult = 1 << 40
-		}
-		if mult != 1 {
-			t = t[:len(t)-1]
-		}
+	t := strings.TrimSpace(s)
+	num := strings.TrimRightFunc(t, func(r rune) bool { return r == ' ' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' })
+	unit := strings.TrimSpace(t[len(num):])
+	mult, ok := byteUnits[strings.ToLower(unit)]
+	bad := fmt.Errorf("memory size %q: want e.g. 512MB (10^6 bytes), 2GiB (2^30 bytes) or a number of bytes", s)
+	if !ok {
+		return 0, bad
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, fmt.Errorf("memory size %q: want e.g. 512MB, 2GB or a number of bytes", s)
+		return 0, bad
 	}
-	return int64(v * mult), nil
+	b := v * mult
+	if b >= math.MaxInt64 {
+		return 0, fmt.Errorf("memory size %q: too large (over %d bytes)", s, int64(math.MaxInt64))
+	}
+	return int64(b), nil
+}
+
+var byteUnits = map[string]float64{
+	"": 1, "b": 1,
+	"k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
 }
 
 // ParsePercent parses a threshold and returns it as a fraction: "20%" is

@@ -63,8 +63,8 @@ func Plan(results []ScaleResult, a *Analysis, cfg *Config) *Planning {
 		// fixed memory of the process; the data itself (vectors, records)
 		// grows linearly. Plan RAM with the larger of the two.
 		if lin := nonNeg(f.Intercept + f.Slope*target); f.Model != "linear" && lin > p.RAMBytes {
-			p.Notes = append(p.Notes, fmt.Sprintf("RAM planned with the linear fit (%.0f MB), which is above the chosen %s fit's %.0f MB: memory for the data grows at least linearly",
-				lin/mb, f.Model, p.RAMBytes/mb))
+			p.Notes = append(p.Notes, fmt.Sprintf("RAM planned with the linear fit (%s), which is above the chosen %s fit's %s: memory for the data grows at least linearly",
+				humanBytes(lin), f.Model, humanBytes(p.RAMBytes)))
 			p.RAMBytes = lin
 			p.MemoryExponent = 1
 		}

@@ -46,7 +46,7 @@ func WriteReport(w io.Writer, r *Results) {
 
 // TableHeader is the header of the performance table: the guide's columns,
 // then the stage columns.
-var TableHeader = []string{"Scale", "Time (s)", "Peak Memory (MB)", "Storage (MB)", "Throughput (conv/min)", "Cost ($)",
+var TableHeader = []string{"Scale", "Time (s)", "Peak Memory (MiB)", "Storage (MiB)", "Throughput (conv/min)", "Cost ($)",
 	"Embed (s)", "Cluster (s)", "API calls", "Retries", "429s", "Clusters", "Noise", "ARI"}
 
 // WriteTable writes the performance table, one row per successful scale.
@@ -60,8 +60,8 @@ func WriteTable(w io.Writer, r *Results) {
 		rows = append(rows, []string{
 			strconv.Itoa(s.Conversations),
 			secs(s.TotalWallS),
-			fmt.Sprintf("%.1f", float64(s.PeakRSSBytes)/mb),
-			fmt.Sprintf("%.2f", float64(s.Storage.TotalBytes)/mb),
+			fmt.Sprintf("%.1f", float64(s.PeakRSSBytes)/mib),
+			fmt.Sprintf("%.2f", float64(s.Storage.TotalBytes)/mib),
 			fmt.Sprintf("%.0f", s.ThroughputPerMin),
 			fmtCost(s.API.EstimatedCostUSD),
 			secs(s.Stages.Embed.WallS),
@@ -192,14 +192,22 @@ func thousands(n int) string {
 	return b.String()
 }
 
+// humanBytes formats a size in binary units, labelled as such (1 MiB =
+// 2^20 bytes), as the table and the rest of the report are.
 func humanBytes(v float64) string {
 	switch {
+	case v >= 1<<40:
+		return fmt.Sprintf("%.1f TiB", v/(1<<40))
 	case v >= 1<<30:
-		return fmt.Sprintf("%.1f GB", v/(1<<30))
+		return fmt.Sprintf("%.1f GiB", v/(1<<30))
+	case v >= 10<<20:
+		return fmt.Sprintf("%.0f MiB", v/(1<<20))
 	case v >= 1<<20:
-		return fmt.Sprintf("%.0f MB", v/(1<<20))
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
+	case v >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", v/(1<<10))
 	default:
-		return fmt.Sprintf("%.0f KB", v/(1<<10))
+		return fmt.Sprintf("%.0f bytes", v)
 	}
 }
 

@@ -71,8 +71,8 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		if cfg.MemoryLimit > 0 {
 			if pred, how, ok := predictMemory(res.Scales, scale); ok && pred > float64(cfg.MemoryLimit) {
-				reason := fmt.Sprintf("predicted peak memory %.1f MB (%s) exceeds --memory-limit %.1f MB",
-					pred/mb, how, float64(cfg.MemoryLimit)/mb)
+				reason := fmt.Sprintf("predicted peak memory %s (%s) exceeds --memory-limit %s",
+					humanBytes(pred), how, humanBytes(float64(cfg.MemoryLimit)))
 				res.Skipped = append(res.Skipped, Skipped{Scale: scale, Reason: reason})
 				fmt.Fprintf(log, "scale %d skipped: %s\n", scale, reason)
 				continue
@@ -111,9 +111,9 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		res.Scales = append(res.Scales, *sr)
 		if !cfg.Quiet {
-			fmt.Fprintf(log, "scale %d: %d conversations in %.2f s (embed %.2f s, cluster %.2f s), peak %.1f MB, %d clusters, %d noise, %s\n",
+			fmt.Fprintf(log, "scale %d: %d conversations in %.2f s (embed %.2f s, cluster %.2f s), peak %s, %d clusters, %d noise, %s\n",
 				scale, sr.Conversations, sr.TotalWallS, sr.Stages.Embed.WallS, sr.Stages.Cluster.WallS,
-				float64(sr.PeakRSSBytes)/mb, sr.Clusters, sr.Noise, sr.Embedder)
+				humanBytes(float64(sr.PeakRSSBytes)), sr.Clusters, sr.Noise, sr.Embedder)
 		}
 	}
 	res.FinishedAt = time.Now().UTC()
@@ -122,7 +122,8 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, runErr
 }
 
-const mb = 1 << 20
+// mib is a mebibyte, the unit of the table's memory and storage columns.
+const mib = 1 << 20
 
 func skipRest(res *Results, scales []int, reason string) {
 	for _, s := range scales {

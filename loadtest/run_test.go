@@ -115,7 +115,7 @@ func TestRunInProcess(t *testing.T) {
 	}
 	var out bytes.Buffer
 	WriteReport(&out, res)
-	for _, want := range []string{"Scale | Time (s) | Peak Memory (MB) | Storage (MB) | Throughput (conv/min) | Cost ($)",
+	for _, want := range []string{"Scale | Time (s) | Peak Memory (MiB) | Storage (MiB) | Throughput (conv/min) | Cost ($)",
 		"Memory scaling:", "Time scaling:", "efficiency", "For 10,000 conversations, need ~", "Monthly embedding cost (50,000 conversations"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
@@ -406,13 +406,32 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("ParseScales(%q) accepted", bad)
 		}
 	}
-	for in, want := range map[string]int64{"512MB": 512 << 20, "2GiB": 2 << 30, "1.5G": 3 << 29, "1000": 1000, "0": 0, "64k": 64 << 10} {
-		if got, err := ParseBytes(in); err != nil || got != want {
-			t.Errorf("ParseBytes(%q) = %v, %v; want %v", in, got, err, want)
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"512MB", 512e6, true}, {"512MiB", 512 << 20, true}, {"2GiB", 2 << 30, true}, {"2 GB", 2e9, true},
+		{"1.5G", 1.5e9, true}, {"1000", 1000, true}, {"0", 0, true}, {"64k", 64e3, true}, {"64KiB", 64 << 10, true},
+		{"100mb", 100e6, true}, {"1TiB", 1 << 40, true}, {"12B", 12, true},
+		{"lots", 0, false}, {"5XB", 0, false}, {"-1MB", 0, false}, {"MB", 0, false},
+		{"9999999TB", 0, false}, {"1e300", 0, false}, {"9223372036854775807", 0, false}, // overflow, not a negative "no limit"
+	} {
+		got, err := ParseBytes(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseBytes(%q) = %v, %v; want %v (ok=%v)", tt.in, got, err, tt.want, tt.ok)
 		}
 	}
-	if _, err := ParseBytes("lots"); err == nil {
-		t.Error("ParseBytes(lots) accepted")
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0 bytes"}, {1536, "2 KiB"}, {1 << 20, "1.0 MiB"}, {1.5 * (1 << 20), "1.5 MiB"}, {100 << 20, "100 MiB"},
+		{3 << 30, "3.0 GiB"}, {2 << 40, "2.0 TiB"},
+	} {
+		if got := humanBytes(tt.v); got != tt.want {
+			t.Errorf("humanBytes(%v) = %q, want %q", tt.v, got, tt.want)
+		}
 	}
 	for _, tt := range []struct {
 		in   string

@@ -172,7 +172,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	f.StringVar(&cfg.PriceModel, "price-model", "", "model whose price estimates the API cost of the tokens, so mock and offline runs still plan money\n(default: the embedder's API model, else "+loadtest.DefaultPriceModel+")")
 	f.DurationVar(&cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
 	f.DurationVar(&cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
-	f.StringVar(&memoryLimit, "memory-limit", "", "skip scales whose fitted peak memory would exceed this (e.g. 2GB)")
+	f.StringVar(&memoryLimit, "memory-limit", "", "skip scales whose predicted peak memory would exceed this (e.g. 2GiB = 2^30 bytes, 2GB = 10^9 bytes)")
 	f.IntVar(&cfg.TargetConversations, "target-conversations", cfg.TargetConversations, "production volume to plan RAM and time for")
 	f.IntVar(&cfg.MonthlyConversations, "monthly-conversations", cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
 	f.StringVar(&cfg.OutDir, "out", cfg.OutDir, "directory for load_test_results_*.json and .csv")

@@ -18,7 +18,7 @@ func TestLoadtestCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %v\n%s", code, err, out)
 	}
-	for _, want := range []string{"Scale | Time (s) | Peak Memory (MB)", "Scaling analysis (30 -> 120 conversations, 4.0x)", "Production planning", "Results: "} {
+	for _, want := range []string{"Scale | Time (s) | Peak Memory (MiB)", "Scaling analysis (30 -> 120 conversations, 4.0x)", "Production planning", "Results: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
