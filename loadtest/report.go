@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -257,6 +258,21 @@ func WriteFiles(r *Results, dir string) (jsonPath, csvPath string, err error) {
 		return "", "", err
 	}
 	return jsonPath, csvPath, nil
+}
+
+// ProbeDir makes sure results can be written to dir before a run starts:
+// it creates the directory if needed, then creates and removes a file in it.
+func ProbeDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".kura-loadtest-probe-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	err = f.Close()
+	return errors.Join(err, os.Remove(name))
 }
 
 func exists(p string) bool {

@@ -465,3 +465,28 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeDir(t *testing.T) {
+	base := t.TempDir()
+	file := filepath.Join(base, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		dir string
+		ok  bool
+	}{
+		{base, true},
+		{filepath.Join(base, "new", "nested"), true},
+		{file, false},
+		{filepath.Join(file, "sub"), false},
+	}
+	for _, tt := range tests {
+		if err := ProbeDir(tt.dir); (err == nil) != tt.ok {
+			t.Errorf("ProbeDir(%s) = %v, want ok=%v", tt.dir, err, tt.ok)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(base, ".kura-loadtest-probe-*")); len(left) != 0 {
+		t.Errorf("probe files left behind: %v", left)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -92,6 +93,11 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			if err := cfg.Validate(); err != nil {
 				return usageErrorf("%v", err)
 			}
+			// A run can take hours: find out now, not at the end, that the
+			// results cannot be written.
+			if err := loadtest.ProbeDir(cfg.OutDir); err != nil {
+				return usageErrorf("--out %s: cannot write the results there: %v", cfg.OutDir, err)
+			}
 			var old *loadtest.Results
 			if compare != "" {
 				if old, err = loadtest.LoadResults(compare); err != nil {
@@ -140,13 +146,8 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			if res == nil {
 				return runErr
 			}
-			jsonPath, csvPath, err := loadtest.WriteFiles(res, cfg.OutDir)
-			if err != nil {
-				return errors.Join(runErr, fmt.Errorf("writing the results: %w", err))
-			}
 			out := cmd.OutOrStdout()
-			loadtest.WriteReport(out, res)
-			fmt.Fprintf(out, "\nResults: %s\n         %s\n", jsonPath, csvPath)
+			runErr = errors.Join(runErr, writeLoadtestResults(out, res, cfg.OutDir))
 			if old != nil {
 				changes, regs, notes := loadtest.Compare(old, res, threshold)
 				fmt.Fprintln(out)
@@ -185,6 +186,19 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	f.StringVar(&cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
 	embNames = addRenamedEmbedderFlags(f, &ef)
 	return cmd
+}
+
+// writeLoadtestResults writes the JSON and CSV files to dir and prints the
+// report. The report is printed even when the files cannot be written, so
+// that the measurements are not thrown away; the error is returned then.
+func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string) error {
+	jsonPath, csvPath, err := loadtest.WriteFiles(res, dir)
+	loadtest.WriteReport(out, res)
+	if err != nil {
+		return fmt.Errorf("writing the results to %s: %w (the report above is all that is left of this run)", dir, err)
+	}
+	fmt.Fprintf(out, "\nResults: %s\n         %s\n", jsonPath, csvPath)
+	return nil
 }
 
 // addRenamedEmbedderFlags adds the embedder flags to f, renaming those whose

@@ -107,3 +107,42 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadtestOutDir checks that an unwritable --out is refused before any
+// scale runs, and that a results write that fails at the end still prints
+// the report and returns the error.
+func TestLoadtestOutDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{file, filepath.Join(file, "sub")} {
+		_, _, err, code := execCLI(t, "loadtest", "--in-process", "--quiet", "--embedder", "hash", "--scales", "30", "--out", out).all()
+		if code != 2 || err == nil || !strings.Contains(err.Error(), "--out") {
+			t.Errorf("--out %s: exit %d, %v; want a usage error naming --out", out, code, err)
+		}
+	}
+	res := &loadtest.Results{SchemaVersion: loadtest.SchemaVersion, Baseline: loadtest.BaselineInfo{Source: "test"},
+		Scales: []loadtest.ScaleResult{{Scale: 30, Conversations: 30, TotalWallS: 1}}}
+	tests := []struct {
+		name    string
+		dir     string
+		wantErr bool
+	}{
+		{"writable", t.TempDir(), false},
+		{"under a file", filepath.Join(file, "sub"), true},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		err := writeLoadtestResults(&out, res, tt.dir)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: error %v", tt.name, err)
+		}
+		if !strings.Contains(out.String(), "Performance") || !strings.Contains(out.String(), "Scale | Time (s)") {
+			t.Errorf("%s: report not printed:\n%s", tt.name, out.String())
+		}
+		if got := strings.Contains(out.String(), "Results: "); got == tt.wantErr {
+			t.Errorf("%s: \"Results:\" line printed=%v", tt.name, got)
+		}
+	}
+}
