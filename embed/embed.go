@@ -16,6 +16,11 @@ type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
+// MaxDims is the longest vector kura accepts from or asks of any embedder:
+// 65,536 components, twenty times OpenAI's largest model (3,072). A longer
+// request is a mistake, and would cost memory in proportion before failing.
+const MaxDims = 1 << 16
+
 // Usage is what an embedder spent: requests, retries, tokens and money.
 type Usage struct {
 	Requests    int64   `json:"requests"`     // HTTP requests (or simulated calls) sent, retries included

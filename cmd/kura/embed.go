@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
@@ -371,9 +372,23 @@ func detectEmbedKind(path string) (string, error) {
 	}
 }
 
+// invalidUTF8At returns the byte offset of the first invalid UTF-8 sequence
+// in s, or -1.
+func invalidUTF8At(s string) int {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
 // readTextLines reads one text per line. Blank lines are an error: every
 // line becomes a row of the output, and an empty text has no embedding (the
-// OpenAI API rejects it).
+// OpenAI API rejects it). Invalid UTF-8 is an error too, naming line and
+// byte, as in JSONL input: it would otherwise be replaced silently.
 func readTextLines(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -391,6 +406,9 @@ func readTextLines(path string) ([]string, error) {
 			return texts, nil
 		}
 		s = strings.TrimRight(s, "\r\n")
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("%s:%d: invalid UTF-8 at byte %d (expected UTF-8 text; convert the file, e.g. iconv -f latin1 -t utf-8)", path, line, invalidUTF8At(s)+1)
+		}
 		if strings.TrimSpace(s) == "" {
 			return nil, fmt.Errorf("%s:%d: blank line: every line is one text to embed; remove blank lines", path, line)
 		}

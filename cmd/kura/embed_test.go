@@ -155,8 +155,14 @@ func TestEmbedCommandErrors(t *testing.T) {
 	os.WriteFile(ok, []byte("a\nb\n"), 0o644)
 	odd := filepath.Join(dir, "records.jsonl")
 	os.WriteFile(odd, []byte(`{"id": 1}`+"\n"), 0o644)
+	badUTF8 := filepath.Join(dir, "latin1.txt")
+	os.WriteFile(badUTF8, []byte("caf\xc3\xa9 ok\ncaf\xe9 latin-1\n"), 0o644)
 	out := filepath.Join(dir, "v.npy")
 	usage := [][]string{
+		// Absurd vector lengths are refused before anything is allocated
+		// (they used to get the process killed for lack of memory).
+		{"--in", ok, "--out", out, "--embedder", "hash", "--dims", "100000000"},
+		{"--in", ok, "--out", out, "--mock", "--dims", "2000000000"},
 		{"--out", out},
 		{"--in", ok},
 		{"--in", ok, "--out", filepath.Join(dir, "v.csv")},
@@ -179,6 +185,8 @@ func TestEmbedCommandErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--in", txt, "--out", out, "--mock"}, txt + ":2: blank line"},
+		// Invalid UTF-8 is an error, as in JSONL, not silently replaced.
+		{[]string{"--in", badUTF8, "--out", out, "--embedder", "hash"}, badUTF8 + ":2: invalid UTF-8 at byte 4"},
 		{[]string{"--in", odd, "--out", out, "--mock"}, odd + `:1: record has neither "summary" nor "messages"`},
 		{[]string{"--in", filepath.Join(dir, "missing.txt"), "--out", out, "--mock"}, "no such file"},
 		{[]string{"--in", ok, "--out", filepath.Join(dir, "nodir", "v.npy"), "--mock"}, "does not exist"},

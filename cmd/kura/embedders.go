@@ -104,6 +104,8 @@ func (f *embedderFlags) validate() error {
 		return usageErrorf("--concurrency must be at least 1, not %d", f.concurrency)
 	case f.dims < 0:
 		return usageErrorf("--dims must be positive, not %d", f.dims)
+	case f.dims > embed.MaxDims:
+		return usageErrorf("--dims %d is over kura's limit of %d (OpenAI's largest model has 3072)", f.dims, embed.MaxDims)
 	case f.timeout <= 0:
 		return usageErrorf("--timeout must be positive, not %v", f.timeout)
 	case f.maxRetries < 0:
