@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -132,11 +133,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 					return ef.build(ctx, corpus)
 				}),
 				Worker: func(ctx context.Context) *exec.Cmd {
-					args := []string{"loadtest-worker"}
-					if slog.Default().Enabled(ctx, slog.LevelDebug) {
-						args = append(args, "--verbose")
-					}
-					return exec.CommandContext(ctx, exe, args...)
+					return exec.CommandContext(ctx, exe, workerArgs(cmd.Flags())...)
 				},
 				Env:      loadtest.DetectEnvironment(ver, commit),
 				Log:      stderr,
@@ -251,8 +248,23 @@ func intFlag(f *pflag.FlagSet, name string) int {
 	return 0
 }
 
+// workerArgs returns the arguments of a worker process: the hidden worker
+// command and the global logging flags given to kura loadtest, so that the
+// worker logs as the parent does (-v, --log-format).
+func workerArgs(f *pflag.FlagSet) []string {
+	args := []string{"loadtest-worker"}
+	if v, err := f.GetBool("verbose"); err == nil && v {
+		args = append(args, "--verbose")
+	}
+	if fl := f.Lookup("log-format"); fl != nil && fl.Changed {
+		args = append(args, "--log-format="+fl.Value.String())
+	}
+	return args
+}
+
 func newLoadtestWorkerCmd() *cobra.Command {
 	var verbose bool
+	var logFormat string
 	cmd := &cobra.Command{
 		Use:    "loadtest-worker",
 		Short:  "Run one scale of a load test (internal: started by kura loadtest)",
@@ -264,7 +276,7 @@ func newLoadtestWorkerCmd() *cobra.Command {
 			// The parent prints what matters; the worker logs warnings only,
 			// unless the parent runs with --verbose.
 			if !verbose {
-				slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+				slog.SetDefault(slog.New(workerLogHandler(cmd.ErrOrStderr(), logFormat)))
 			}
 			tk := loadtest.NewToolkit(func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error) {
 				var ef embedderFlags
@@ -279,6 +291,17 @@ func newLoadtestWorkerCmd() *cobra.Command {
 	}
 	cmd.PreRun = func(cmd *cobra.Command, args []string) {
 		verbose, _ = cmd.Flags().GetBool("verbose")
+		logFormat, _ = cmd.Flags().GetString("log-format")
 	}
 	return cmd
+}
+
+// workerLogHandler logs warnings and errors only, in the format of
+// --log-format (text or json).
+func workerLogHandler(w io.Writer, format string) slog.Handler {
+	opts := &slog.HandlerOptions{Level: slog.LevelWarn}
+	if strings.EqualFold(format, "json") {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
 }

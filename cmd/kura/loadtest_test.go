@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,6 +144,44 @@ func TestLoadtestOutDir(t *testing.T) {
 		}
 		if got := strings.Contains(out.String(), "Results: "); got == tt.wantErr {
 			t.Errorf("%s: \"Results:\" line printed=%v", tt.name, got)
+		}
+	}
+}
+
+// TestLoadtestWorkerArgs checks that the global logging flags reach the
+// worker processes, and that the worker logs in the format asked for.
+func TestLoadtestWorkerArgs(t *testing.T) {
+	tests := []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "loadtest-worker"},
+		{[]string{"-v"}, "loadtest-worker --verbose"},
+		{[]string{"--log-format", "json"}, "loadtest-worker --log-format=json"},
+		{[]string{"--log-format=text", "--verbose"}, "loadtest-worker --verbose --log-format=text"},
+	}
+	for _, tt := range tests {
+		root := newRootCmd()
+		lt, _, err := root.Find([]string{"loadtest"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := lt.Flags()
+		fs.AddFlagSet(root.PersistentFlags())
+		if err := fs.Parse(tt.flags); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(workerArgs(fs), " "); got != tt.want {
+			t.Errorf("%v: worker args %q, want %q", tt.flags, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ format, want string }{{"json", `{"time":`}, {"text", "time="}, {"", "time="}} {
+		var b bytes.Buffer
+		h := workerLogHandler(&b, tt.format)
+		slog.New(h).Warn("hello")
+		slog.New(h).Info("dropped")
+		if !strings.HasPrefix(b.String(), tt.want) || strings.Contains(b.String(), "dropped") {
+			t.Errorf("format %q: %q", tt.format, b.String())
 		}
 	}
 }
