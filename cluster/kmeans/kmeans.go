@@ -122,6 +122,12 @@ func validate(x []float32, n, d int, p *Params) error {
 		return fmt.Errorf("kmeans: Init has %d values, want K×d = %d", len(p.Init), p.K*d)
 	case p.MiniBatch < 0:
 		return fmt.Errorf("kmeans: negative mini-batch size %d", p.MiniBatch)
+	case p.Tol < 0 || math.IsNaN(p.Tol) || math.IsInf(p.Tol, 0):
+		return fmt.Errorf("kmeans: tolerance %v: must be a finite number >= 0 (0 for the default 1e-4)", p.Tol)
+	case p.NInit < 0:
+		return fmt.Errorf("kmeans: restarts %d: must be at least 1 (0 for the default 1)", p.NInit)
+	case p.MaxIter < 0:
+		return fmt.Errorf("kmeans: iterations %d: must be at least 1 (0 for the default 300)", p.MaxIter)
 	}
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {

@@ -283,6 +283,11 @@ func TestBadInput(t *testing.T) {
 		{"NaN", []float32{1, nan}, 2, 1, Params{K: 1}, "row 2, column 1 (1-based) is NaN"},
 		{"Inf", []float32{float32(math.Inf(1)), 1}, 1, 2, Params{K: 1}, "+Inf"},
 		{"bad init", []float32{1, 2}, 2, 1, Params{K: 2, Init: []float32{1}}, "Init has 1 values"},
+		{"negative tol", []float32{1, 2}, 2, 1, Params{K: 1, Tol: -1}, "tolerance -1"},
+		{"NaN tol", []float32{1, 2}, 2, 1, Params{K: 1, Tol: math.NaN()}, "tolerance NaN"},
+		{"Inf tol", []float32{1, 2}, 2, 1, Params{K: 1, Tol: math.Inf(1)}, "tolerance +Inf"},
+		{"negative n_init", []float32{1, 2}, 2, 1, Params{K: 1, NInit: -1}, "restarts -1"},
+		{"negative max_iter", []float32{1, 2}, 2, 1, Params{K: 1, MaxIter: -5}, "iterations -5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

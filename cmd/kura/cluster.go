@@ -83,6 +83,9 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	if f.algorithm != "hdbscan" && f.algorithm != "kmeans" {
 		return usageErrorf("--algorithm must be hdbscan or kmeans, not %q", f.algorithm)
 	}
+	if f.algorithm == "kmeans" && f.kp.K == 0 && f.itemsPerCluster < 1 {
+		return usageErrorf("--items-per-cluster must be at least 1, not %d", f.itemsPerCluster)
+	}
 	if f.algorithm == "kmeans" && (f.probs != "" || f.scores != "" || f.tree != "") {
 		return usageErrorf("--probabilities, --outlier-scores and --tree need --algorithm hdbscan")
 	}

@@ -53,6 +53,8 @@ func TestClusterCommand(t *testing.T) {
 		{"kmeans", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--k", "3"}, 0, ""},
 		{"missing flags", []string{"cluster", "--in", goodPath}, 2, "--in and --out are required"},
 		{"bad algorithm", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "dbscan"}, 2, "hdbscan or kmeans"},
+		{"items per cluster 0", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--items-per-cluster", "0"}, 2, "--items-per-cluster must be at least 1"},
+		{"NaN tolerance", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--tol", "NaN"}, 1, "tolerance NaN"},
 		{"NaN", []string{"cluster", "--in", nanPath, "--out", out}, 1, "NaN"},
 		{"wrong dims for .f32", []string{"cluster", "--in", oddPath, "--dims", "2", "--out", out}, 1, "odd.f32"},
 		{"empty file", []string{"cluster", "--in", emptyPath, "--out", out}, 1, "empty.npy"},
