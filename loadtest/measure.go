@@ -121,44 +121,42 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	res.Conversations = n
 	res.Storage.MetadataBytes = in.bytes
 
-	// Embed, in chunks so that vectors go straight into one flat matrix.
+	// Embed, in chunks (two in flight, as kura embed does) so that the
+	// vectors go straight into one flat matrix. The vector length comes from
+	// the first vectors returned: an API model the embedder does not know
+	// reports no dimensions before it has answered.
 	progress(Event{Scale: job.Scale, Stage: "embed", Total: n})
 	m = startStage()
 	emb, err := tk.NewEmbedder(ctx, cfg.EmbedderArgs, texts)
 	if err != nil {
 		return nil, fmt.Errorf("embedder: %w", err)
 	}
-	dims := emb.Dims()
-	res.Embedder, res.Dims = emb.Name(), dims
-	x := make([]float32, n*dims)
-	// Batch-level progress from embedders that report it, throttled.
+	// Batch-level progress, throttled.
 	var doneTexts atomic.Int64
 	var lastReport atomic.Int64
-	ectx := embed.WithProgress(ctx, func(k int) {
+	report := func(k int) {
 		d := doneTexts.Add(int64(k))
 		now := time.Now().UnixNano()
 		if last := lastReport.Load(); now-last > int64(200*time.Millisecond) && lastReport.CompareAndSwap(last, now) {
 			progress(Event{Scale: job.Scale, Stage: "embed", Done: int(d), Total: n})
 		}
-	})
-	for lo := 0; lo < n; lo += cfg.EmbedChunk {
-		hi := min(lo+cfg.EmbedChunk, n)
-		vecs, err := emb.Embed(ectx, texts[lo:hi])
-		if err != nil {
-			return nil, fmt.Errorf("embed texts %d-%d: %w", lo+1, hi, err)
-		}
-		if len(vecs) != hi-lo {
-			return nil, fmt.Errorf("embed texts %d-%d: embedder returned %d vectors", lo+1, hi, len(vecs))
-		}
-		for i, v := range vecs {
-			if len(v) != dims {
-				return nil, fmt.Errorf("embed text %d: vector of %d dims, want %d", lo+i+1, len(v), dims)
-			}
-			copy(x[(lo+i)*dims:], v)
-		}
-		doneTexts.Store(int64(hi))
-		progress(Event{Scale: job.Scale, Stage: "embed", Done: hi, Total: n})
 	}
+	var x []float32
+	dims, err := embed.Stream(ctx, emb, texts, cfg.EmbedChunk, report, func(lo int, vecs [][]float32) error {
+		if x == nil {
+			x = make([]float32, n*len(vecs[0]))
+		}
+		d := len(vecs[0])
+		for i, v := range vecs {
+			copy(x[(lo+i)*d:], v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	res.Embedder, res.Dims = emb.Name(), dims
+	progress(Event{Scale: job.Scale, Stage: "embed", Done: n, Total: n})
 	res.Stages.Embed = m.stop()
 	// Count tokens locally (untimed) when the embedder reports none, for
 	// the estimated cost.

@@ -11,8 +11,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kura-go/kura/embed"
 )
 
 // workerCmd runs this test binary as a worker process (see TestMain).
@@ -488,5 +491,49 @@ func TestProbeDir(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(base, ".kura-loadtest-probe-*")); len(left) != 0 {
 		t.Errorf("probe files left behind: %v", left)
+	}
+}
+
+// lateDims is an embedder that, like an API model missing from the
+// known-dimensions table, reports 0 dimensions until it has answered.
+type lateDims struct {
+	embed.Embedder
+	answered atomic.Bool
+}
+
+func (l *lateDims) Dims() int {
+	if !l.answered.Load() {
+		return 0
+	}
+	return l.Embedder.Dims()
+}
+
+func (l *lateDims) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	v, err := l.Embedder.Embed(ctx, texts)
+	l.answered.Store(true)
+	return v, err
+}
+
+// TestRunDimsFromFirstVectors checks that the vector length is taken from
+// the vectors returned, not from Dims() before any request, for every chunk
+// size (one chunk, several, a ragged last one).
+func TestRunDimsFromFirstVectors(t *testing.T) {
+	for _, chunk := range []int{1000, 7, 30} {
+		cfg := testConfig(t)
+		cfg.Scales = []int{30, 60}
+		cfg.EmbedChunk = chunk
+		tk := testToolkit()
+		newEmb := tk.NewEmbedder
+		tk.NewEmbedder = func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error) {
+			e, err := newEmb(ctx, args, corpus)
+			return &lateDims{Embedder: e}, err
+		}
+		res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: tk}, cfg)
+		if err != nil {
+			t.Fatalf("chunk %d: %v", chunk, err)
+		}
+		for i := range res.Scales {
+			checkScale(t, &res.Scales[i])
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -183,92 +182,42 @@ func closingLine(st *embedStats) string {
 }
 
 // embedToFile embeds texts in chunks and streams the vectors to out, via a
-// temporary file renamed into place only when everything succeeded. Two
-// chunks are in flight at once so that an embedder's requests never drain
-// at a chunk boundary. progress is told of texts done: as the embedder
-// reports them (embed.ReportProgress), else when each chunk completes. It
-// returns the vector length.
+// temporary file renamed into place only when everything succeeded. The
+// chunking (two chunks in flight, so that an embedder's requests never
+// drain at a chunk boundary) is embed.Stream's, shared with kura loadtest.
+// progress is told of texts done. It returns the vector length.
 func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, chunk int, progress func(int)) (int, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		vecs [][]float32
-		err  error
-	}
-	var pending []chan result
-	launch := func(lo int) {
-		hi := min(lo+chunk, len(texts))
-		ch := make(chan result, 1)
-		go func() {
-			var reported atomic.Int64
-			cctx := embed.WithProgress(ctx, func(n int) { reported.Add(int64(n)); progress(n) })
-			v, err := e.Embed(cctx, texts[lo:hi])
-			if err == nil {
-				// Embedders that do not report progress are accounted for here.
-				if rest := hi - lo - int(reported.Load()); rest > 0 {
-					progress(rest)
-				}
-			}
-			if err == nil && len(v) != hi-lo {
-				err = fmt.Errorf("%s returned %d vectors for %d texts", e.Name(), len(v), hi-lo)
-			}
-			if err != nil {
-				err = fmt.Errorf("embedding texts %d-%d: %w", lo+1, hi, err)
-			}
-			ch <- result{v, err}
-		}()
-		pending = append(pending, ch)
-	}
-	next := 0
-	for ; next < len(texts) && len(pending) < 2; next += chunk {
-		launch(next)
-	}
-
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(strings.TrimSuffix(out, filepath.Ext(out)))+fmt.Sprintf(".partial-%d", os.Getpid())+filepath.Ext(out))
 	var w *vecfile.Writer
-	fail := func(err error) (int, error) {
-		cancel()
-		for _, ch := range pending {
-			<-ch
+	var row []float32
+	dims, err := embed.Stream(ctx, e, texts, chunk, progress, func(lo int, vecs [][]float32) error {
+		if w == nil {
+			var err error
+			if w, err = vecfile.Create(tmp, len(vecs[0])); err != nil {
+				return err
+			}
+			row = make([]float32, 0, len(vecs[0])*min(chunk, 1024))
 		}
+		for i, v := range vecs {
+			row = append(row, v...)
+			if len(row) == cap(row) || i == len(vecs)-1 {
+				if err := w.Write(row); err != nil {
+					return err
+				}
+				row = row[:0]
+			}
+		}
+		return nil
+	})
+	if err == nil && w == nil {
+		err = fmt.Errorf("no texts to embed")
+	}
+	if err != nil {
 		if w != nil {
 			w.Close()
 			os.Remove(tmp)
 		}
 		return 0, err
-	}
-	dims := 0
-	var row []float32
-	for len(pending) > 0 {
-		r := <-pending[0]
-		pending = pending[1:]
-		if r.err != nil {
-			return fail(r.err)
-		}
-		if next < len(texts) {
-			launch(next)
-			next += chunk
-		}
-		if w == nil {
-			dims = len(r.vecs[0])
-			var err error
-			if w, err = vecfile.Create(tmp, dims); err != nil {
-				return fail(err)
-			}
-			row = make([]float32, 0, dims*min(chunk, 1024))
-		}
-		for i, v := range r.vecs {
-			if len(v) != dims {
-				return fail(fmt.Errorf("%s returned a %d-dimensional vector after %d-dimensional ones (row %d)", e.Name(), len(v), dims, w.Rows()+i+1))
-			}
-			row = append(row, v...)
-			if len(row) == cap(row) || i == len(r.vecs)-1 {
-				if err := w.Write(row); err != nil {
-					return fail(err)
-				}
-				row = row[:0]
-			}
-		}
 	}
 	if err := w.Close(); err != nil {
 		os.Remove(tmp)
