@@ -19,6 +19,7 @@ import (
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/openai"
 	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/vecfile"
 	"github.com/spf13/cobra"
@@ -105,8 +106,10 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	if err := f.ef.validate(); err != nil {
 		return err
 	}
-	if st, err := os.Stat(filepath.Dir(f.out)); err != nil || !st.IsDir() {
-		return fmt.Errorf("--out %s: directory %s does not exist", f.out, filepath.Dir(f.out))
+	// Find out now, not after embedding (and paying for) every text, that
+	// an output cannot be written or would overwrite the input.
+	if err := outfile.CheckDistinct([]string{f.in}, []string{f.out, f.statsJSON}); err != nil {
+		return &usageError{err}
 	}
 	ctx := cmd.Context()
 	kind, texts, err := readEmbedInput(f.in, f.kind)

@@ -190,6 +190,9 @@ func TestEmbedCommandErrors(t *testing.T) {
 		{[]string{"--in", odd, "--out", out, "--mock"}, odd + `:1: record has neither "summary" nor "messages"`},
 		{[]string{"--in", filepath.Join(dir, "missing.txt"), "--out", out, "--mock"}, "no such file"},
 		{[]string{"--in", ok, "--out", filepath.Join(dir, "nodir", "v.npy"), "--mock"}, "does not exist"},
+		// --stats-json is checked before embedding, not after.
+		{[]string{"--in", ok, "--out", out, "--mock", "--stats-json", filepath.Join(dir, "nodir", "s.json")}, "does not exist"},
+		{[]string{"--in", ok, "--out", out, "--mock", "--stats-json", ok}, "refusing to overwrite the input"},
 		{[]string{"--in", ok, "--out", out, "--embedder", "openai", "--base-url", "http://127.0.0.1:1/v1", "--max-retries", "0"}, "inputs 1-2: "},
 	} {
 		_, err := execCLI(t, append([]string{"embed"}, tt.args...)...).outErr()

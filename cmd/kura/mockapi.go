@@ -12,6 +12,7 @@ import (
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/lexical"
 	"github.com/kura-go/kura/embed/minilm"
+	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/spf13/cobra"
 )
@@ -94,6 +95,11 @@ counts on stderr.`,
 			}
 			if err := c.Validate(); err != nil {
 				return usageErrorf("%v", strings.TrimPrefix(err.Error(), "mockapi: "))
+			}
+			if statsJSON != "" {
+				if err := outfile.CheckDir(statsJSON); err != nil {
+					return usageErrorf("--stats-json: %v", err)
+				}
 			}
 			switch strings.ToLower(embedder) {
 			case "mock":

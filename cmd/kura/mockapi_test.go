@@ -99,6 +99,8 @@ func TestMockAPICommandUsageErrors(t *testing.T) {
 		{"--retry-after", "soon"},
 		{"--latency", "-1s"},
 		{"extra-arg"},
+		// An unwritable --stats-json is found before serving, not at shutdown.
+		{"--stats-json", filepath.Join(t.TempDir(), "missing", "stats.json")},
 	} {
 		root := newRootCmd()
 		root.SetOut(io.Discard)
