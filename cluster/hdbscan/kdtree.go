@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kura-go/kura/internal/f32"
 )
@@ -284,30 +285,65 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	nn := len(t.lo)
 	s := &kdSearch{t: t, core: core, nbr: nbr, alpha: alpha, inTree: make([]bool, n),
 		nd: make([]kdNode, nn)}
+	// Long pairs: B(j) = max(core(j), r_K(j)/alpha) where r_K(j) is the
+	// distance to j's K-th listed neighbour.
+	K := nbr.K
+	s.b = make([]float64, n)
+	s.inP, s.bP, s.sqKP = make([]bool, n), make([]float64, n), make([]float32, n)
+	for pos, j := range t.perm {
+		var sqK float32
+		if K > 0 {
+			sqK = nbr.sq[int(j)*K+K-1]
+		}
+		s.b[j] = max(core[j], math.Sqrt(float64(sqK))/alpha)
+		s.bP[pos], s.sqKP[pos] = s.b[j], sqK
+	}
+	s.coreAll, s.bAll = make([]float64, nn), make([]float64, nn)
 	for v := nn - 1; v >= 0; v-- { // children have larger ids than parents
 		s.nd[v] = kdNode{left: t.hi[v] - t.lo[v], l: t.left[v], r: t.right[v], lo: t.lo[v], hi: t.hi[v]}
 		if t.left[v] < 0 {
-			m, mi := math.Inf(1), int32(math.MaxInt32)
-			for _, j := range t.perm[t.lo[v]:t.hi[v]] {
+			m, mb, mi := math.Inf(1), math.Inf(1), int32(math.MaxInt32)
+			for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+				j := t.perm[pos]
 				m = min(m, core[j])
+				mb = min(mb, s.bP[pos])
 				mi = min(mi, j)
 			}
-			s.nd[v].minCore, s.nd[v].minIdx = m, mi
+			s.coreAll[v], s.bAll[v] = m, mb
+			s.nd[v].minB, s.nd[v].minIdx = mb, mi
 		} else {
 			l, r := t.left[v], t.right[v]
-			s.nd[v].minCore = min(s.nd[l].minCore, s.nd[r].minCore)
+			s.coreAll[v] = min(s.coreAll[l], s.coreAll[r])
+			s.bAll[v] = min(s.bAll[l], s.bAll[r])
+			s.nd[v].minB = s.bAll[v]
 			s.nd[v].minIdx = min(s.nd[l].minIdx, s.nd[r].minIdx)
 		}
 	}
-	s.coreAll = make([]float64, nn)
 	s.rlo, s.rhi = slices.Clone(t.lo32), slices.Clone(t.hi32)
 	s.val = make([]float64, n+nn)
 	s.cand = make([]nnCand, (n+nn)*nnCache)
 	s.ncand, s.cur = make([]uint8, n+nn), make([]uint8, n+nn)
-	for v := range s.nd {
-		s.coreAll[v] = s.nd[v].minCore
+	// Reverse neighbour lists: for each point c, the slots (i*K + r) of
+	// the lists that contain c.
+	s.revOff = make([]int32, n+1)
+	for _, j := range nbr.ids {
+		s.revOff[j+1]++
 	}
-	h := &nnHeap{}
+	for i := 0; i < n; i++ {
+		s.revOff[i+1] += s.revOff[i]
+	}
+	s.rev = make([]int32, len(nbr.ids))
+	fill := slices.Clone(s.revOff[:n])
+	for slot, j := range nbr.ids {
+		s.rev[fill[j]] = int32(slot)
+		fill[j]++
+	}
+	s.keyA = make([]float64, n)
+	for i := range s.keyA {
+		s.keyA[i] = math.Inf(1)
+	}
+	h := &nnHeap{}  // sources' entries: long pairs
+	ha := &nnHeap{} // remaining points' list-pair keys
 	mst := make([]edge, 0, n-1)
 	srch := make([]*searcher, max(workers, 1))
 	for i := range srch {
@@ -316,7 +352,18 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	var batch []int32
 	var found []nnEntry
 	var ok []bool
-	var wg sync.WaitGroup
+	// A pool of workers-1 goroutines shares the searches of each batch
+	// with this one.
+	jobs := make(chan *batchJob, len(srch))
+	defer close(jobs)
+	for _, sr := range srch[1:] {
+		go func() {
+			for job := range jobs {
+				job.run(sr)
+				job.wg.Done()
+			}
+		}()
+	}
 	c := int32(0)
 	// Late in the run the remaining points are few and scattered (noise),
 	// where tree searches are slow; the last ones are finished by the
@@ -332,18 +379,31 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 				return nil, err
 			}
 		}
+		s.updateA(c, ha)
 		if g := s.add(c); g >= 0 {
 			// c completed node g: its points are covered by one entry
 			// from now on, whose lower bound is the smallest of the
-			// entries it replaces (c's own best is at least core(c)).
+			// entries it replaces (c's own is B(c)).
 			h.push(s.setVal(nnEntry{w: s.groupBound(g, c), v: -1, u: -g - 1}))
-		} else if e, ok := srch[0].nearest(c); ok {
-			h.push(s.setVal(e))
+		} else {
+			h.push(s.setVal(nnEntry{w: s.b[c], v: -1, u: c}))
+		}
+		// The best list pair, from the top of ha (stale entries dropped).
+		for len(ha.items) > 0 {
+			e := ha.items[0]
+			if !s.inTree[e.v] && s.keyA[e.v] == e.w {
+				break
+			}
+			ha.pop()
+		}
+		a := nnEntry{w: math.Inf(1), v: math.MaxInt32}
+		if len(ha.items) > 0 {
+			a = ha.items[0]
 		}
 		// Pop stale entries: advance their cached lists, or leave a lazy
 		// lower bound. Lazy entries reaching the top are searched in
-		// batches (in parallel when large); the heap minimum does not
-		// depend on the order.
+		// batches (in parallel when large) unless the best list pair
+		// ranks before them; the minimum does not depend on the order.
 		for {
 			batch = batch[:0]
 			for len(h.items) > 0 {
@@ -353,6 +413,9 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 					continue
 				}
 				if e.v >= 0 && !s.inTree[e.v] {
+					break
+				}
+				if e.v < 0 && !(e.w < a.w || (e.w == a.w && e.v < a.v)) {
 					break
 				}
 				h.pop()
@@ -367,23 +430,21 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 			}
 			found = slices.Grow(found[:0], len(batch))[:len(batch)]
 			ok = slices.Grow(ok[:0], len(batch))[:len(batch)]
-			nw := min(len(srch), len(batch)/2)
+			nw := min(len(srch), len(batch))
 			if nw <= 1 {
 				for i, u := range batch {
 					found[i], ok[i] = srch[0].query(u)
 				}
 			} else {
-				chunk := (len(batch) + nw - 1) / nw
-				for w := 0; w < nw; w++ {
-					wg.Add(1)
-					go func(w int) {
-						defer wg.Done()
-						for i := w * chunk; i < min(len(batch), (w+1)*chunk); i++ {
-							found[i], ok[i] = srch[w].query(batch[i])
-						}
-					}(w)
+				// Items are handed out one by one (their costs vary);
+				// each result lands at its item's index.
+				job := &batchJob{batch: batch, found: found, ok: ok}
+				job.wg.Add(nw - 1)
+				for w := 1; w < nw; w++ {
+					jobs <- job
 				}
-				wg.Wait()
+				job.run(srch[0])
+				job.wg.Wait()
 			}
 			for i := range batch {
 				if ok[i] {
@@ -391,29 +452,89 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 				}
 			}
 		}
-		e := h.items[0]
+		e := a
+		if len(h.items) > 0 {
+			if f := h.items[0]; f.v >= 0 && (f.w < a.w || (f.w == a.w && f.v < a.v)) {
+				e = f
+			}
+		}
 		mst = append(mst, edge{a: c, b: e.v, w: e.w})
 		c = e.v
 	}
 	return mst, nil
 }
 
+// updateA lowers the list-pair key of every remaining point paired with c
+// by a neighbour list (c's list, or a list containing c).
+func (s *kdSearch) updateA(c int32, ha *nnHeap) {
+	K := s.nbr.K
+	cc := s.core[c]
+	lower := func(v int32, sq float32) {
+		if s.inTree[v] {
+			return
+		}
+		w := max(cc, s.core[v], math.Sqrt(float64(sq))/s.alpha)
+		if w < s.keyA[v] {
+			s.keyA[v] = w
+			ha.push(nnEntry{w: w, v: v, u: v})
+		}
+	}
+	for i, j := range s.nbr.ids[int(c)*K : int(c+1)*K] {
+		lower(j, s.nbr.sq[int(c)*K+i])
+	}
+	for _, slot := range s.rev[s.revOff[c]:s.revOff[c+1]] {
+		lower(slot/int32(K), s.nbr.sq[slot])
+	}
+}
+
+// batchJob is one batch of searches shared by the pool.
+type batchJob struct {
+	batch []int32
+	found []nnEntry
+	ok    []bool
+	next  atomic.Int64
+	wg    sync.WaitGroup
+}
+
+func (j *batchJob) run(sr *searcher) {
+	for {
+		i := int(j.next.Add(1) - 1)
+		if i >= len(j.batch) {
+			return
+		}
+		j.found[i], j.ok[i] = sr.query(j.batch[i])
+	}
+}
+
 // kdNode gathers what a search reads at each node.
 type kdNode struct {
-	minCore float64 // smallest core distance of the node's remaining points
-	left    int32   // number of remaining points (not yet in the tree)
-	minIdx  int32   // smallest index of the node's remaining points
-	l, r    int32   // children, -1 for a leaf
-	lo, hi  int32   // tree positions covered
+	minB   float64 // smallest B of the node's remaining points
+	left   int32   // number of remaining points (not yet in the tree)
+	minIdx int32   // smallest index of the node's remaining points
+	l, r   int32   // children, -1 for a leaf
+	lo, hi int32   // tree positions covered
 }
 
 // kdSearch answers "nearest remaining point in mutual reachability".
 type kdSearch struct {
-	t       *kdTree
-	core    []float64
-	nbr     *kdNeighbours
-	alpha   float64
-	inTree  []bool
+	t      *kdTree
+	core   []float64
+	nbr    *kdNeighbours
+	alpha  float64
+	inTree []bool
+	// Pairs of points of which one is in the other's neighbour list ("list
+	// pairs") are handled through keyA, each remaining point's smallest
+	// list-pair weight to the tree, updated as points join; searches only
+	// consider the other ("long") pairs, whose weight is at least B of
+	// both ends: b, by point.
+	b       []float64
+	keyA    []float64
+	rev     []int32 // reverse neighbour lists (slots i*K + r), by revOff
+	revOff  []int32
+	bAll    []float64 // per node: smallest B of all its points
+	inP     []bool    // inTree by tree position
+	bP      []float64 // b by tree position
+	sqKP    []float32 // squared distance to the K-th neighbour, by tree position
 	nd      []kdNode  // per node: hot summaries, one cache line per few nodes
 	coreAll []float64 // per node: smallest core distance of all its points
 	// rlo, rhi (node×d) bound each node's remaining points: the boxes
@@ -437,22 +558,23 @@ type kdSearch struct {
 func (s *kdSearch) add(c int32) int32 {
 	t := s.t
 	s.inTree[c] = true
+	s.inP[t.pos[c]] = true
 	v := t.leafOf[c]
 	m, mi := math.Inf(1), int32(math.MaxInt32)
-	for _, j := range t.perm[t.lo[v]:t.hi[v]] {
-		if !s.inTree[j] {
-			m = min(m, s.core[j])
-			mi = min(mi, j)
+	for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+		if !s.inP[pos] {
+			m = min(m, s.bP[pos])
+			mi = min(mi, t.perm[pos])
 		}
 	}
 	s.nd[v].left--
-	s.nd[v].minCore, s.nd[v].minIdx = m, mi
+	s.nd[v].minB, s.nd[v].minIdx = m, mi
 	d := t.d
 	if s.nd[v].left > 0 {
 		lo, hi := s.rlo[int(v)*d:int(v+1)*d], s.rhi[int(v)*d:int(v+1)*d]
 		first := true
 		for pos := t.lo[v]; pos < t.hi[v]; pos++ {
-			if s.inTree[t.perm[pos]] {
+			if s.inP[pos] {
 				continue
 			}
 			p := t.pts[int(pos)*d : int(pos+1)*d]
@@ -472,7 +594,7 @@ func (s *kdSearch) add(c int32) int32 {
 	for v = t.parent[v]; v >= 0; v = t.parent[v] {
 		nv := &s.nd[v]
 		nv.left--
-		nv.minCore = min(s.nd[nv.l].minCore, s.nd[nv.r].minCore)
+		nv.minB = min(s.nd[nv.l].minB, s.nd[nv.r].minB)
 		nv.minIdx = min(s.nd[nv.l].minIdx, s.nd[nv.r].minIdx)
 		if nv.left == 0 {
 			continue
@@ -540,7 +662,7 @@ func (s *kdSearch) setVal(e nnEntry) nnEntry {
 func (s *kdSearch) groupBound(g, c int32) float64 {
 	t := s.t
 	v := t.leafOf[c]
-	b := s.core[c]
+	b := s.b[c]
 	for _, j := range t.perm[t.lo[v]:t.hi[v]] {
 		if j != c {
 			b = min(b, s.val[j])
@@ -604,7 +726,7 @@ func (s *searcher) dual(q, r int32) {
 	if nr.left == 0 {
 		return
 	}
-	lb := max(s.coreAll[q], nr.minCore)
+	lb := max(s.bAll[q], nr.minB)
 	if s.pruned(lb, nr.minIdx) {
 		return
 	}
@@ -617,13 +739,12 @@ func (s *searcher) dual(q, r int32) {
 	switch {
 	case qLeaf && rLeaf:
 		d := t.d
-		cq := s.coreAll[q]
+		cq := s.bAll[q]
 		for pos := nr.lo; pos < nr.hi; pos++ {
-			v := t.perm[pos]
-			if s.inTree[v] {
+			if s.inP[pos] {
 				continue
 			}
-			cv := s.core[v]
+			v, cv, sqv := t.perm[pos], s.bP[pos], s.sqKP[pos]
 			lbv := max(cq, cv)
 			if s.pruned(lbv, v) {
 				continue
@@ -634,14 +755,19 @@ func (s *searcher) dual(q, r int32) {
 			}
 			w := math.Inf(1)
 			for qp := t.lo[q]; qp < t.hi[q]; qp++ {
-				wu := max(s.core[t.perm[qp]], cv)
+				wu := max(s.bP[qp], cv)
 				if wu >= w {
 					continue
 				}
-				dd := math.Sqrt(float64(f32.SqDist(pv, t.pts[int(qp)*d:int(qp+1)*d]))) / s.alpha
-				w = min(w, max(wu, dd))
+				sq := f32.SqDist(pv, t.pts[int(qp)*d:int(qp+1)*d])
+				if sq < sqv || sq < s.sqKP[qp] { // a list pair
+					continue
+				}
+				w = min(w, max(wu, math.Sqrt(float64(sq))/s.alpha))
 			}
-			s.offerDedup(nnCand{w, v})
+			if w < math.Inf(1) {
+				s.offerDedup(nnCand{w, v})
+			}
 		}
 	case rLeaf || (!qLeaf && t.hi[q]-t.lo[q] > nr.hi-nr.lo):
 		a, b := t.left[q], t.right[q]
@@ -679,7 +805,8 @@ func (s *searcher) offerDedup(c nnCand) {
 type searcher struct {
 	*kdSearch
 	q    []float32
-	qc   float64
+	qc   float64 // B of the query point
+	qK   float32 // its squared distance to its K-th neighbour
 	best []nnCand
 }
 
@@ -708,31 +835,10 @@ func (s *kdSearch) next(u int32) nnEntry {
 // tree does not change.
 func (s *searcher) nearest(u int32) (nnEntry, bool) {
 	list := s.cand[int(u)*nnCache : int(u+1)*nnCache]
-	s.qc = s.core[u]
+	s.qc = s.b[u]
+	s.qK = s.sqKP[s.t.pos[u]]
 	s.best = list[:0]
 	s.cur[u] = 0
-	// First from u's precomputed nearest neighbours: a point outside that
-	// list is at least its last distance away, so candidates strictly
-	// below that bound are exact.
-	if K := s.nbr.K; K > 0 {
-		ids, sq := s.nbr.ids[int(u)*K:int(u+1)*K], s.nbr.sq[int(u)*K:int(u+1)*K]
-		for i, j := range ids {
-			if !s.inTree[j] {
-				lbj := max(s.qc, s.core[j])
-				s.offer(nnCand{max(lbj, math.Sqrt(float64(sq[i]))/s.alpha), j})
-			}
-		}
-		out := max(s.qc, math.Sqrt(float64(sq[K-1]))/s.alpha)
-		m := 0
-		for m < len(s.best) && s.best[m].w < out {
-			m++
-		}
-		if m > 0 {
-			s.ncand[u] = uint8(m)
-			return nnEntry{w: s.best[0].w, v: s.best[0].v, u: u}, true
-		}
-		s.best = list[:0]
-	}
 	s.q = s.t.x(u, s.t.d)
 	s.search(0, boxSqDist(s.rlo, s.rhi, 0, s.q))
 	s.ncand[u] = uint8(len(s.best))
@@ -778,7 +884,7 @@ func (s *searcher) search(v int32, boxSq float64) {
 	if nv.left == 0 {
 		return
 	}
-	lb := max(s.qc, nv.minCore)
+	lb := max(s.qc, nv.minB)
 	if s.pruned(lb, nv.minIdx) {
 		return
 	}
@@ -790,16 +896,19 @@ func (s *searcher) search(v int32, boxSq float64) {
 	if nv.l < 0 {
 		d := t.d
 		for pos := nv.lo; pos < nv.hi; pos++ {
-			j := t.perm[pos]
-			if s.inTree[j] {
+			if s.inP[pos] {
 				continue
 			}
-			lbj := max(s.qc, s.core[j])
+			j := t.perm[pos]
+			lbj := max(s.qc, s.bP[pos])
 			if s.pruned(lbj, j) {
 				continue
 			}
-			dd := math.Sqrt(float64(f32.SqDist(s.q, t.pts[int(pos)*d:int(pos+1)*d]))) / s.alpha
-			s.offer(nnCand{max(lbj, dd), j})
+			sq := f32.SqDist(s.q, t.pts[int(pos)*d:int(pos+1)*d])
+			if sq < s.qK || sq < s.sqKP[pos] { // a list pair
+				continue
+			}
+			s.offer(nnCand{max(lbj, math.Sqrt(float64(sq))/s.alpha), j})
 		}
 		return
 	}
@@ -934,11 +1043,10 @@ func (s *kdSearch) toTree(j, c int32) float64 {
 		}
 		if t.left[v] < 0 {
 			for pos := t.lo[v]; pos < t.hi[v]; pos++ {
-				u := t.perm[pos]
-				if !s.inTree[u] || u == c {
+				if !s.inP[pos] || t.perm[pos] == c {
 					continue
 				}
-				w := max(s.core[u], cj)
+				w := max(s.core[t.perm[pos]], cj)
 				if w >= best {
 					continue
 				}
