@@ -22,33 +22,63 @@ type Change struct {
 }
 
 // Noise floors below which a change is never a regression: timings of a few
-// milliseconds and memory differences under a megabyte are measurement noise.
+// milliseconds and memory differences under a mebibyte are measurement
+// noise. The throughput floor is not a constant: it is derived from the
+// time floor at each scale (see throughputFloor), because a throughput of
+// many conversations per minute changes by thousands when a run of a few
+// milliseconds changes by one.
 const (
-	timeFloorS     = 0.01
-	memoryFloorB   = 1 << 20
-	costFloorUSD   = 1e-6
-	throughputFlPM = 1.0
+	timeFloorS   = 0.01
+	memoryFloorB = 1 << 20
+	costFloorUSD = 1e-6
 )
+
+// throughputFloor is the throughput change that a change of timeFloorS in
+// total time makes at the old throughput oldPM (conversations per minute) of
+// n conversations: oldPM - 60·n / (60·n/oldPM + timeFloorS).
+func throughputFloor(n int, oldPM float64) float64 {
+	if oldPM <= 0 || n <= 0 {
+		return 0
+	}
+	t := 60 * float64(n) / oldPM
+	return oldPM - 60*float64(n)/(t+timeFloorS)
+}
 
 type compared struct {
 	name      string
 	higherBad bool
-	floor     float64
+	floor     func(n int, old float64) float64
 	get       func(*ScaleResult) float64
 }
 
+func constFloor(v float64) func(int, float64) float64 { return func(int, float64) float64 { return v } }
+
 var comparedMetrics = []compared{
-	{"time", true, timeFloorS, func(s *ScaleResult) float64 { return s.TotalWallS }},
-	{"memory", true, memoryFloorB, func(s *ScaleResult) float64 { return float64(s.PeakRSSBytes) }},
-	{"throughput", false, throughputFlPM, func(s *ScaleResult) float64 { return s.ThroughputPerMin }},
-	{"cost", true, costFloorUSD, func(s *ScaleResult) float64 { return s.API.EstimatedCostUSD }},
+	{"time", true, constFloor(timeFloorS), func(s *ScaleResult) float64 { return s.TotalWallS }},
+	{"memory", true, constFloor(memoryFloorB), func(s *ScaleResult) float64 { return float64(s.PeakRSSBytes) }},
+	{"throughput", false, throughputFloor, func(s *ScaleResult) float64 { return s.ThroughputPerMin }},
+	{"cost", true, constFloor(costFloorUSD), func(s *ScaleResult) float64 { return s.API.EstimatedCostUSD }},
+}
+
+// Comparison is the regression gate's verdict on a run against an earlier one.
+type Comparison struct {
+	Threshold   float64  // a fraction: 0.2 = 20%
+	Changes     []Change // every metric of every scale in both runs
+	Regressions []Change // the changes over the threshold (and the noise floor)
+	// Missing lists the old run's scales that the new run did not complete:
+	// the gate cannot vouch for them, so they fail it.
+	Missing []int
+	// NoneInCommon is true when no scale is in both runs: nothing was
+	// compared, which fails the gate too.
+	NoneInCommon bool
+	Notes        []string // other remarks (different setups)
 }
 
 // Compare compares every scale present in both runs (matched by number of
 // conversations) on time, memory, throughput and cost. threshold is a
-// fraction (0.2 = 20%). It returns all changes and the regressions among
-// them, and notes (scales missing from the new run, different embedders).
-func Compare(old, cur *Results, threshold float64) (changes, regressions []Change, notes []string) {
+// fraction (0.2 = 20%).
+func Compare(old, cur *Results, threshold float64) *Comparison {
+	c := &Comparison{Threshold: threshold}
 	byN := map[int]*ScaleResult{}
 	for i := range old.Scales {
 		byN[old.Scales[i].Conversations] = &old.Scales[i]
@@ -62,60 +92,87 @@ func Compare(old, cur *Results, threshold float64) (changes, regressions []Chang
 		}
 		seen[n.Conversations] = true
 		if o.Embedder != n.Embedder || o.Clusterer != n.Clusterer {
-			notes = append(notes, fmt.Sprintf("scale %d: compared across different setups (%s, %s vs %s, %s)",
+			c.Notes = append(c.Notes, fmt.Sprintf("scale %d: compared across different setups (%s, %s vs %s, %s)",
 				n.Conversations, o.Embedder, o.Clusterer, n.Embedder, n.Clusterer))
 		}
 		for _, m := range comparedMetrics {
 			ov, nv := m.get(o), m.get(n)
-			c := Change{Scale: n.Conversations, Metric: m.name, Old: ov, New: nv}
+			ch := Change{Scale: n.Conversations, Metric: m.name, Old: ov, New: nv}
 			diff := nv - ov
 			if !m.higherBad {
 				diff = -diff
 			}
 			if ov > 0 {
-				c.Worse = diff / ov
+				ch.Worse = diff / ov
 			}
-			c.Regressed = ov > 0 && c.Worse > threshold && diff > m.floor
-			changes = append(changes, c)
-			if c.Regressed {
-				regressions = append(regressions, c)
+			ch.Regressed = ov > 0 && ch.Worse > threshold && diff > m.floor(n.Conversations, ov)
+			c.Changes = append(c.Changes, ch)
+			if ch.Regressed {
+				c.Regressions = append(c.Regressions, ch)
 			}
 		}
 	}
-	var missing []int
 	for n := range byN {
 		if !seen[n] {
-			missing = append(missing, n)
+			c.Missing = append(c.Missing, n)
 		}
 	}
-	sort.Ints(missing)
-	for _, n := range missing {
-		notes = append(notes, fmt.Sprintf("scale %d is in the old run but not among the new run's successful scales", n))
-	}
-	if len(changes) == 0 {
-		notes = append(notes, "no scale in common: nothing compared")
-	}
-	return changes, regressions, notes
+	sort.Ints(c.Missing)
+	c.NoneInCommon = len(c.Changes) == 0
+	return c
 }
 
-// WriteComparison writes the comparison as a table.
-func WriteComparison(w io.Writer, oldPath string, changes []Change, notes []string, threshold float64) {
-	fmt.Fprintf(w, "Comparison with %s (regression threshold %.0f%%)\n", oldPath, threshold*100)
-	for _, c := range changes {
+// Failed reports whether the gate fails: a regression, a scale of the old
+// run missing from the new one, or no scale in common.
+func (c *Comparison) Failed() bool {
+	return len(c.Regressions) > 0 || len(c.Missing) > 0 || c.NoneInCommon
+}
+
+// Err names every reason the gate failed, or returns nil when it passed.
+func (c *Comparison) Err() error {
+	if !c.Failed() {
+		return nil
+	}
+	var parts []string
+	for _, r := range c.Regressions {
+		parts = append(parts, fmt.Sprintf("%s at scale %d worse by %.1f%%", r.Metric, r.Scale, r.Worse*100))
+	}
+	if c.NoneInCommon {
+		parts = append(parts, "no scale in common with the earlier run: nothing compared")
+	} else {
+		for _, n := range c.Missing {
+			parts = append(parts, fmt.Sprintf("scale %d of the earlier run did not complete in this one", n))
+		}
+	}
+	return fmt.Errorf("regression gate (threshold %.0f%%) failed: %s", c.Threshold*100, strings.Join(parts, "; "))
+}
+
+// Write writes the comparison as a table.
+func (c *Comparison) Write(w io.Writer, oldPath string) {
+	fmt.Fprintf(w, "Comparison with %s (regression threshold %.0f%%)\n", oldPath, c.Threshold*100)
+	for _, ch := range c.Changes {
 		mark := ""
-		if c.Regressed {
+		if ch.Regressed {
 			mark = "  REGRESSION"
 		}
 		dir := "worse"
-		v := c.Worse
+		v := ch.Worse
 		if v < 0 {
 			dir, v = "better", -v
 		}
-		fmt.Fprintf(w, "  scale %-6d %-10s %12s -> %-12s %5.1f%% %s%s\n", c.Scale, c.Metric, fmtMetric(c.Metric, c.Old), fmtMetric(c.Metric, c.New), v*100, dir, mark)
+		fmt.Fprintf(w, "  scale %-6d %-10s %12s -> %-12s %5.1f%% %s%s\n", ch.Scale, ch.Metric, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), v*100, dir, mark)
 	}
-	for _, n := range notes {
+	for _, n := range c.Missing {
+		fmt.Fprintf(w, "  MISSING scale %d: in the earlier run but not among this run's completed scales\n", n)
+	}
+	if c.NoneInCommon {
+		fmt.Fprintln(w, "  FAILED: no scale in common: nothing compared")
+	}
+	for _, n := range c.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	fmt.Fprintf(w, "  (changes under %.0f ms of time, or the throughput that %.0f ms makes, or %s of memory, are noise and never fail the gate)\n",
+		timeFloorS*1000, timeFloorS*1000, humanBytes(memoryFloorB))
 }
 
 func fmtMetric(name string, v float64) string {
@@ -129,16 +186,4 @@ func fmtMetric(name string, v float64) string {
 	default:
 		return "$" + fmtCost(v)
 	}
-}
-
-// RegressionError names every regression.
-func RegressionError(regs []Change, threshold float64) error {
-	if len(regs) == 0 {
-		return nil
-	}
-	parts := make([]string, len(regs))
-	for i, r := range regs {
-		parts[i] = fmt.Sprintf("%s at scale %d worse by %.1f%%", r.Metric, r.Scale, r.Worse*100)
-	}
-	return fmt.Errorf("performance regression over %.0f%%: %s", threshold*100, strings.Join(parts, "; "))
 }

@@ -146,12 +146,10 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			out := cmd.OutOrStdout()
 			runErr = errors.Join(runErr, writeLoadtestResults(out, res, cfg.OutDir))
 			if old != nil {
-				changes, regs, notes := loadtest.Compare(old, res, threshold)
+				cmp := loadtest.Compare(old, res, threshold)
 				fmt.Fprintln(out)
-				loadtest.WriteComparison(out, compare, changes, notes, threshold)
-				if err := loadtest.RegressionError(regs, threshold); err != nil {
-					runErr = errors.Join(runErr, err)
-				}
+				cmp.Write(out, compare)
+				runErr = errors.Join(runErr, cmp.Err())
 			}
 			return runErr
 		},

@@ -55,9 +55,16 @@ func TestLoadtestCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The gate runs below use scales 30 and 60: a scale of the old run
+		// missing from the new one would fail it.
+		kept := old.Scales[:0]
 		for i := range old.Scales {
-			edit(&old.Scales[i])
+			if old.Scales[i].Conversations <= 60 {
+				edit(&old.Scales[i])
+				kept = append(kept, old.Scales[i])
+			}
 		}
+		old.Scales = kept
 		var b bytes.Buffer
 		if err := loadtest.EncodeJSON(&b, old); err != nil {
 			t.Fatal(err)
