@@ -47,7 +47,12 @@ request, task, topic, languages, assistant errors; never chat_id or metadata);
 a conversation as its messages, "role: content" per line.
 
 The closing line (stdout) gives the count, time, throughput, requests,
-retries, tokens and cost; --stats-json writes the same as JSON.`,
+retries, tokens and cost; --stats-json writes the same as JSON.
+
+--out appears only once every text is embedded. If embedding stops part way
+(an API error, Ctrl-C), the exit status is 1 and the vectors of the first
+texts, done so far, are kept in a valid file named like --out with ".partial"
+before the extension (v.partial.npy), which the error names.`,
 		Example: `  # Offline, with the weights-free hash embedder
   kura embed --in checkpoints/summaries.jsonl --out vectors.npy --embedder hash
 
@@ -185,12 +190,18 @@ func closingLine(st *embedStats) string {
 }
 
 // embedToFile embeds texts in chunks and streams the vectors to out, via a
-// temporary file renamed into place only when everything succeeded. The
+// temporary file renamed into place only when everything succeeded. If
+// embedding stops part way (an error, Ctrl-C), the vectors of the first
+// texts, done so far, are kept as a valid file named like out with
+// ".partial" before the extension, which the error names; a later complete
+// run removes it. The
 // chunking (two chunks in flight, so that an embedder's requests never
 // drain at a chunk boundary) is embed.Stream's, shared with kura loadtest.
 // progress is told of texts done. It returns the vector length.
 func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, chunk int, progress func(int)) (int, error) {
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(strings.TrimSuffix(out, filepath.Ext(out)))+fmt.Sprintf(".partial-%d", os.Getpid())+filepath.Ext(out))
+	// partial receives the vectors done when a run stops part way.
+	partial := strings.TrimSuffix(out, filepath.Ext(out)) + ".partial" + filepath.Ext(out)
 	var w *vecfile.Writer
 	var row []float32
 	dims, err := embed.Stream(ctx, e, texts, chunk, progress, func(lo int, vecs [][]float32) error {
@@ -216,10 +227,17 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		err = fmt.Errorf("no texts to embed")
 	}
 	if err != nil {
-		if w != nil {
-			w.Close()
-			os.Remove(tmp)
+		if w == nil {
+			return 0, err
 		}
+		// The rows written are the first ones, in order: keep them (the
+		// API calls that made them may have cost money) under a name that
+		// does not claim to be the complete output.
+		rows := w.Rows()
+		if cerr := w.Close(); cerr == nil && rows > 0 && os.Rename(tmp, partial) == nil {
+			return 0, fmt.Errorf("%w; the first %d of %d vectors (texts 1-%d) are kept in %s", err, rows, len(texts), rows, partial)
+		}
+		os.Remove(tmp)
 		return 0, err
 	}
 	if err := w.Close(); err != nil {
@@ -230,6 +248,7 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		os.Remove(tmp)
 		return 0, fmt.Errorf("--out: %w", err)
 	}
+	os.Remove(partial) // an earlier, interrupted run's
 	return dims, nil
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -236,5 +238,98 @@ func TestEmbedderChoice(t *testing.T) {
 	bad := embedderFlags{kind: "auto", modelDir: filepath.Join(empty, "nope")}
 	if _, _, err := bad.choice(); err == nil {
 		t.Error("auto with an unusable --model-dir: no error")
+	}
+}
+
+// failingEmbedder embeds "tN" as the 2-vector (N, -N) and fails for any
+// N >= failFrom.
+type failingEmbedder struct{ failFrom int }
+
+func (failingEmbedder) Name() string { return "failing" }
+func (failingEmbedder) Dims() int    { return 2 }
+func (e failingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, s := range texts {
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "t"))
+		if err != nil {
+			return nil, err
+		}
+		if n >= e.failFrom {
+			return nil, fmt.Errorf("text %d: %w", n, context.Canceled)
+		}
+		out[i] = []float32{float32(n), -float32(n)}
+	}
+	return out, nil
+}
+
+// TestEmbedToFilePartial checks what embedToFile leaves when embedding stops
+// part way (an API failure, Ctrl-C): the vectors already done are kept, in
+// order, in a valid .partial file named in the error, never under the final
+// name; a later complete run removes that partial file.
+func TestEmbedToFilePartial(t *testing.T) {
+	var texts []string
+	for i := 0; i < 8; i++ {
+		texts = append(texts, "t"+strconv.Itoa(i))
+	}
+	for _, tt := range []struct {
+		name     string
+		failFrom int
+		wantRows int // rows in the partial file (0: none), or in out on success
+	}{
+		{"fails in the third chunk", 4, 4},
+		{"fails in the last chunk", 7, 6},
+		{"fails in the first chunk", 1, 0},
+		{"succeeds", 100, 8},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "v.npy")
+			partial := filepath.Join(dir, "v.partial.npy")
+			if tt.failFrom > len(texts) {
+				// A stale partial file of an earlier run goes once a run completes.
+				os.WriteFile(partial, []byte("stale"), 0o644)
+			}
+			_, err := embedToFile(context.Background(), failingEmbedder{tt.failFrom}, texts, out, 2, func(int) {})
+			want := []string{"v.npy"}
+			switch {
+			case tt.failFrom > len(texts):
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRows(t, out, tt.wantRows)
+			case tt.wantRows > 0:
+				if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d of 8 vectors", tt.wantRows)) || !strings.Contains(err.Error(), partial) {
+					t.Fatalf("error %v, want one naming %s and %d of 8 vectors", err, partial, tt.wantRows)
+				}
+				checkRows(t, partial, tt.wantRows)
+				want = []string{"v.partial.npy"}
+			default:
+				if err == nil || strings.Contains(err.Error(), "partial") {
+					t.Fatalf("error %v, want one without a partial file", err)
+				}
+				want = nil
+			}
+			var got []string
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				got = append(got, e.Name())
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("directory holds %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func checkRows(t *testing.T, path string, rows int) {
+	t.Helper()
+	data, n, d, err := vecfile.Read(path, 0)
+	if err != nil || n != rows || d != 2 {
+		t.Fatalf("%s: %d x %d, %v; want %d x 2", path, n, d, err, rows)
+	}
+	for i := 0; i < n; i++ {
+		if data[2*i] != float32(i) || data[2*i+1] != -float32(i) {
+			t.Fatalf("%s: row %d = %v, want the vector of t%d", path, i, data[2*i:2*i+2], i)
+		}
 	}
 }
