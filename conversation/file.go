@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kura-go/kura/internal/outfile"
 )
 
 // Format is a file format for records.
@@ -194,6 +196,10 @@ type FileWriter[T Record] struct {
 
 // Create starts writing a file of records in the format of its extension.
 func Create[T Record](path string) (*FileWriter[T], error) {
+	// Name the output, not the temporary file, when it cannot be written.
+	if err := outfile.CheckDir(path); err != nil {
+		return nil, err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
