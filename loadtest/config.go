@@ -114,6 +114,9 @@ func (c *Config) Validate() error {
 		if s < 2 {
 			return fmt.Errorf("scale %d: need at least 2 conversations", s)
 		}
+		if s > MaxScale {
+			return fmt.Errorf("scale %d: more than %d conversations is not a load test (a typo?)", s, MaxScale)
+		}
 		if seen[s] {
 			return fmt.Errorf("scale %d given twice", s)
 		}
@@ -175,6 +178,9 @@ func ParseScales(s string) ([]int, error) {
 		v, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
 		if err != nil || v <= 0 {
 			return nil, fmt.Errorf("scale %q: want a positive whole number of conversations", f)
+		}
+		if v > math.MaxInt/mult {
+			return nil, fmt.Errorf("scale %q: too large", f)
 		}
 		out = append(out, v*mult)
 	}

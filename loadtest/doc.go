@@ -6,7 +6,8 @@
 // A run takes a baseline (a Kura checkpoint, or the built-in sample corpus)
 // and makes one dataset per scale: a stratified subsample below the
 // baseline's size, and above it the baseline plus new, distinct records
-// recombined within each ground-truth cluster (see BuildDataset). Each scale
+// recombined within each ground-truth cluster (see BuildDataset), built by
+// the worker itself. Each scale
 // runs in a fresh worker process (Runner.Worker; the worker side is
 // RunWorker), so that its peak memory is its own, and is measured stage by
 // stage: load, embed, cluster, write (see RunScale). Analyze compares the

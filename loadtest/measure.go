@@ -21,17 +21,35 @@ import (
 	"github.com/kura-go/kura/vecfile"
 )
 
-// ScaleJob is one scale's work order: the dataset written by the parent in
-// InputDir, and where to write the results.
+// ScaleJob is one scale's work order: the configuration (whose baseline the
+// worker loads and scales itself, so that building a large scale's data
+// costs the worker's memory, not the parent's), where to write the scale's
+// dataset, and where to write the results.
 type ScaleJob struct {
 	Config      Config `json:"config"`
 	Scale       int    `json:"scale"`
-	InputDir    string `json:"input_dir"`    // summaries.jsonl or conversations.jsonl, plus clusters.jsonl (ground truth)
+	InputDir    string `json:"input_dir"`    // the dataset goes here: summaries.jsonl or conversations.jsonl, plus clusters.jsonl (ground truth)
 	ArtifactDir string `json:"artifact_dir"` // results are written here
-	Generated   int    `json:"generated"`
-	Fallbacks   int    `json:"fallbacks"`
-	Rewritten   int    `json:"rewritten"`
 	Isolation   string `json:"isolation"`
+}
+
+// prepareInput builds the scale's dataset from the baseline and writes it to
+// job.InputDir as a Kura checkpoint, for the load stage to read. It is not
+// measured: it runs before the process's baseline memory is taken, and every
+// stage's peak is reset after it (where the kernel allows; see RunScale).
+func prepareInput(ctx context.Context, tk *Toolkit, job *ScaleJob) (generated, fallbacks, rewritten int, err error) {
+	base, err := LoadBaseline(ctx, tk, &job.Config)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("baseline: %w", err)
+	}
+	ds, err := BuildDataset(ctx, base, job.Scale, job.Config.Seed)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("preparing data: %w", err)
+	}
+	if err := WriteInput(tk, job.InputDir, ds); err != nil {
+		return 0, 0, 0, fmt.Errorf("writing the scale's data: %w", err)
+	}
+	return ds.Generated, ds.Fallbacks, ds.Rewritten, nil
 }
 
 // Event is a progress report of a running scale.
@@ -96,13 +114,18 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 			return nil, err
 		}
 	}
+	progress(Event{Scale: job.Scale, Stage: "prepare"})
+	generated, fallbacks, rewritten, err := prepareInput(ctx, tk, job)
+	if err != nil {
+		return nil, err
+	}
 	runtime.GC()
 	debug.FreeOSMemory()
 	before, err := procstat.Read()
 	if err != nil {
 		return nil, err
 	}
-	res := &ScaleResult{Scale: job.Scale, Generated: job.Generated, DuplicateFallbacks: job.Fallbacks, RewrittenDuplicates: job.Rewritten,
+	res := &ScaleResult{Scale: job.Scale, Generated: generated, DuplicateFallbacks: fallbacks, RewrittenDuplicates: rewritten,
 		Clusterer: cfg.Cluster.Name(), Isolation: job.Isolation, BaselineRSSBytes: before.RSS, GOGC: gogc}
 
 	// Load: read the records as a pipeline would, and render their texts.

@@ -31,6 +31,9 @@ type Runner struct {
 	Log io.Writer
 	// Progress draws the live display; nil = none.
 	Progress *Display
+	// Available returns the memory available for a scale (bytes, 0 =
+	// unknown), checked before each scale; nil = MemAvailable.
+	Available func() int64
 }
 
 // ErrInterrupted is returned (wrapped) when the run was cancelled.
@@ -59,6 +62,12 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	res.Baseline = base.Info()
+	perRecord := recordBytes(base)
+	base = nil // the workers load their own
+	available := r.Available
+	if available == nil {
+		available = MemAvailable
+	}
 	slog.Debug("baseline loaded", "source", res.Baseline.Source, "records", res.Baseline.Records, "clusters", res.Baseline.Clusters)
 
 	var runErr error
@@ -69,14 +78,10 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			skipRest(res, cfg.Scales[i:], "run interrupted before this scale")
 			break
 		}
-		if cfg.MemoryLimit > 0 {
-			if pred, how, ok := predictMemory(res.Scales, scale); ok && pred > float64(cfg.MemoryLimit) {
-				reason := fmt.Sprintf("predicted peak memory %s (%s) exceeds --memory-limit %s",
-					humanBytes(pred), how, humanBytes(float64(cfg.MemoryLimit)))
-				res.Skipped = append(res.Skipped, Skipped{Scale: scale, Reason: reason})
-				fmt.Fprintf(log, "scale %d skipped: %s\n", scale, reason)
-				continue
-			}
+		if reason := memoryCheck(res.Scales, scale, perRecord, cfg.MemoryLimit, available()); reason != "" {
+			res.Skipped = append(res.Skipped, Skipped{Scale: scale, Reason: reason})
+			fmt.Fprintf(log, "scale %d skipped: %s\n", scale, reason)
+			continue
 		}
 		if i > 0 && cfg.Delay > 0 {
 			if err := sleep(ctx, cfg.Delay); err != nil {
@@ -86,7 +91,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 				break
 			}
 		}
-		sr, err := r.runRepeated(ctx, &cfg, base, scale, i, len(cfg.Scales))
+		sr, err := r.runRepeated(ctx, &cfg, scale, i, len(cfg.Scales))
 		if err != nil {
 			f := Failure{Scale: scale, Kind: "error", Error: err.Error()}
 			switch {
@@ -142,33 +147,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// predictMemory predicts the peak memory at n conversations from the scales
-// done so far: a least-squares fit over two or more, or, from one scale, its
-// baseline plus its working memory grown in proportion.
-func predictMemory(done []ScaleResult, n int) (float64, string, bool) {
-	switch len(done) {
-	case 0:
-		return 0, "", false
-	case 1:
-		d := done[0]
-		w := float64(d.PeakRSSBytes - d.BaselineRSSBytes)
-		return float64(d.BaselineRSSBytes) + w*float64(n)/float64(d.Conversations), "baseline plus working memory in proportion to one scale", true
-	}
-	a := Analyze(done)
-	if f := a.Fit("peak_memory"); f != nil {
-		return f.Predict(float64(n)), f.Describe(), true
-	}
-	return 0, "", false
-}
-
 // runRepeated runs a scale cfg.Repeat times and returns the median: every
 // stage's wall time, CPU time, peak memory and heap is the median over the
 // runs, and the totals are recomputed from them; the rest (storage, API
 // usage, clusters, quality) comes from the run with the median total time.
-func (r *Runner) runRepeated(ctx context.Context, cfg *Config, base *Baseline, scale, idx, count int) (*ScaleResult, error) {
+func (r *Runner) runRepeated(ctx context.Context, cfg *Config, scale, idx, count int) (*ScaleResult, error) {
 	var runs []*ScaleResult
 	for k := 0; k < max(cfg.Repeat, 1); k++ {
-		sr, err := r.runScale(ctx, cfg, base, scale, idx, count)
+		sr, err := r.runScale(ctx, cfg, scale, idx, count)
 		if err != nil {
 			return nil, err
 		}
@@ -228,8 +214,8 @@ func medianRun(runs []*ScaleResult) *ScaleResult {
 	return &med
 }
 
-// runScale prepares one scale's data and runs it in a worker.
-func (r *Runner) runScale(ctx context.Context, cfg *Config, base *Baseline, scale, idx, count int) (*ScaleResult, error) {
+// runScale runs one scale in a worker (or in this process).
+func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count int) (*ScaleResult, error) {
 	r.Progress.Scale(scale, idx, count)
 	defer r.Progress.Done()
 	var dir string
@@ -246,18 +232,11 @@ func (r *Runner) runScale(ctx context.Context, cfg *Config, base *Baseline, scal
 		dir = d
 		defer os.RemoveAll(dir)
 	}
-	r.Progress.Event(Event{Scale: scale, Stage: "prepare"})
-	ds, err := BuildDataset(ctx, base, scale, cfg.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("preparing data: %w", err)
-	}
+	// The worker builds the scale's data itself (see prepareInput): the
+	// parent never holds more than the baseline.
 	job := &ScaleJob{Config: *cfg, Scale: scale, InputDir: filepath.Join(dir, "input"),
-		ArtifactDir: filepath.Join(dir, "results"), Generated: ds.Generated, Fallbacks: ds.Fallbacks, Rewritten: ds.Rewritten,
-		Isolation: "process"}
-	if err := WriteInput(r.Toolkit, job.InputDir, ds); err != nil {
-		return nil, fmt.Errorf("writing the scale's data: %w", err)
-	}
-	ds = nil
+		ArtifactDir: filepath.Join(dir, "results"), Isolation: "process"}
+	var err error
 	if cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)

@@ -271,7 +271,7 @@ func TestRunTimeoutAndMemoryLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Scales) != 1 || len(res.Skipped) != 2 || !strings.Contains(res.Skipped[0].Reason, "exceeds --memory-limit") {
+	if len(res.Scales) != 1 || len(res.Skipped) != 2 || !strings.Contains(res.Skipped[0].Reason, "over --memory-limit 1.0 MiB") {
 		t.Errorf("scales %d skipped %+v", len(res.Scales), res.Skipped)
 	}
 }
@@ -505,6 +505,13 @@ func TestParseFlags(t *testing.T) {
 	if err := c.Validate(); err == nil {
 		t.Error("duplicate scale accepted")
 	}
+	c.Scales = []int{100, MaxScale + 1}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "100000001") {
+		t.Errorf("scale over MaxScale: %v", err)
+	}
+	if _, err := ParseScales("99999999999999999M"); err == nil {
+		t.Error("ParseScales overflow accepted")
+	}
 	for _, repeat := range []int{0, -3} {
 		c := DefaultConfig()
 		c.Repeat = repeat
@@ -579,6 +586,79 @@ func TestRunDimsFromFirstVectors(t *testing.T) {
 		}
 		for i := range res.Scales {
 			checkScale(t, &res.Scales[i])
+		}
+	}
+}
+
+// TestRunRefusesScalesThatCannotFit checks the memory guard before each
+// scale, the first included: a scale whose records alone exceed
+// --memory-limit or the memory available is skipped with the reason,
+// without building its data (a 50-million-conversation scale here would
+// take minutes and gigabytes if it were built).
+func TestRunRefusesScalesThatCannotFit(t *testing.T) {
+	tests := []struct {
+		name      string
+		scales    []int
+		limit     int64
+		available int64
+		wantRun   []int
+		wantWhy   string
+	}{
+		{"over the memory limit, first scale", []int{30, 50_000_000}, 64 << 20, 0, []int{30}, "over --memory-limit 64 MiB"},
+		{"over the memory available", []int{30, 50_000_000}, 0, 1 << 30, []int{30}, "more than the 1.0 GiB this machine has available"},
+		{"only scale too big", []int{50_000_000}, 0, 1 << 30, nil, "its records alone take about"},
+		{"fits", []int{30, 60}, 1 << 40, 1 << 40, []int{30, 60}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.Scales = tt.scales
+			cfg.MemoryLimit = tt.limit
+			r := &Runner{Toolkit: testToolkit(), Available: func() int64 { return tt.available }}
+			res, err := r.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ran []int
+			for _, s := range res.Scales {
+				ran = append(ran, s.Scale)
+			}
+			if !reflect.DeepEqual(ran, tt.wantRun) {
+				t.Errorf("ran %v, want %v", ran, tt.wantRun)
+			}
+			if tt.wantWhy == "" {
+				if len(res.Skipped) != 0 {
+					t.Errorf("skipped %+v", res.Skipped)
+				}
+				return
+			}
+			if len(res.Skipped) != 1 || res.Skipped[0].Scale != 50_000_000 || !strings.Contains(res.Skipped[0].Reason, tt.wantWhy) {
+				t.Errorf("skipped %+v, want 50000000: %q", res.Skipped, tt.wantWhy)
+			}
+		})
+	}
+}
+
+func TestMemoryCheck(t *testing.T) {
+	one := []ScaleResult{{Conversations: 1000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 30 << 20}}
+	tests := []struct {
+		name             string
+		done             []ScaleResult
+		n                int
+		limit, available int64
+		want             string // "" = may run
+	}{
+		{"no limit, unknown memory", nil, 1000, 0, 0, ""},
+		{"records under the limit", nil, 1000, 1 << 20, 0, ""},                                                      // 1000 × 500 B
+		{"records over the limit", nil, 10000, 1 << 20, 0, "its records alone take about 4.8 MiB"},                  // 5,000,000 B
+		{"records over available", nil, 10000, 0, 1 << 20, "more than the 1.0 MiB this machine has"},                //
+		{"predicted from one scale", one, 2000, 35 << 20, 0, "predicted peak memory 40 MiB (from one scale (1000)"}, // 20 + 2 × 10
+		{"prediction under the limit", one, 1400, 35 << 20, 0, ""},                                                  // 34 MiB
+	}
+	for _, tt := range tests {
+		got := memoryCheck(tt.done, tt.n, 500, tt.limit, tt.available)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -104,6 +104,8 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		{"loadtest", "--max-regression", "x"},
 		{"loadtest", "--max-regression", "20"}, // ambiguous: 20% or 20x?
 		{"loadtest", "--repeat", "0"},
+		{"loadtest", "--scales", "2000000000"}, // absurd: refused before anything is built
+		{"loadtest", "--memory-limit", "99999999TB"},
 		{"loadtest", "--repeat", "-3"},
 		{"loadtest", "--price-model", "no-such-model"},
 		{"loadtest", "--compare", "/no/such/file.json"},
