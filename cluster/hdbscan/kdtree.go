@@ -192,6 +192,20 @@ type knnList struct {
 	sq  []float32
 	ids []int32
 	K   int
+	buf []float32
+}
+
+// leafDists returns the squared distances from q to the points at tree
+// positions lo..hi-1 (exactly f32.SqDist's values, by one batch call),
+// in *buf, grown as needed.
+func leafDists(buf *[]float32, t *kdTree, lo, hi int32, q []float32) []float32 {
+	n := int(hi - lo)
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	b := (*buf)[:n]
+	f32.SqDists(b, q, t.pts[int(lo)*t.d:int(hi)*t.d])
+	return b
 }
 
 func (h *knnList) full() bool { return len(h.sq) == h.K }
@@ -248,12 +262,13 @@ func (t *kdTree) knn(v int32, q []float32, self int32, h *knnList) {
 		return
 	}
 	if t.left[v] < 0 {
-		d := t.d
-		for pos := t.lo[v]; pos < t.hi[v]; pos++ {
+		lo, hi := t.lo[v], t.hi[v]
+		buf := leafDists(&h.buf, t, lo, hi, q)
+		for pos := lo; pos < hi; pos++ {
 			if pos == self {
 				continue
 			}
-			s := f32.SqDist(q, t.pts[int(pos)*d:int(pos+1)*d])
+			s := buf[pos-lo]
 			if !h.full() || s < h.sq[h.K-1] {
 				h.push(s, pos)
 			}
@@ -754,12 +769,14 @@ func (s *searcher) dual(q, r int32) {
 				continue
 			}
 			w := math.Inf(1)
-			for qp := t.lo[q]; qp < t.hi[q]; qp++ {
+			qlo := t.lo[q]
+			buf := leafDists(&s.buf, t, qlo, t.hi[q], pv)
+			for qp := qlo; qp < t.hi[q]; qp++ {
 				wu := max(s.bP[qp], cv)
 				if wu >= w {
 					continue
 				}
-				sq := f32.SqDist(pv, t.pts[int(qp)*d:int(qp+1)*d])
+				sq := buf[qp-qlo]
 				if sq < sqv || sq < s.sqKP[qp] { // a list pair
 					continue
 				}
@@ -807,6 +824,7 @@ type searcher struct {
 	q    []float32
 	qc   float64 // B of the query point
 	qK   float32 // its squared distance to its K-th neighbour
+	buf  []float32
 	best []nnCand
 }
 
@@ -894,7 +912,7 @@ func (s *searcher) search(v int32, boxSq float64) {
 		}
 	}
 	if nv.l < 0 {
-		d := t.d
+		buf := leafDists(&s.buf, t, nv.lo, nv.hi, s.q)
 		for pos := nv.lo; pos < nv.hi; pos++ {
 			if s.inP[pos] {
 				continue
@@ -904,7 +922,7 @@ func (s *searcher) search(v int32, boxSq float64) {
 			if s.pruned(lbj, j) {
 				continue
 			}
-			sq := f32.SqDist(s.q, t.pts[int(pos)*d:int(pos+1)*d])
+			sq := buf[pos-nv.lo]
 			if sq < s.qK || sq < s.sqKP[pos] { // a list pair
 				continue
 			}
