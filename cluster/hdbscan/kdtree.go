@@ -15,7 +15,7 @@ import (
 const lowDimMax = 16
 
 // kdLeaf is the largest number of points in a KD-tree leaf.
-const kdLeaf = 32
+const kdLeaf = 16
 
 // distSlack makes box lower bounds safe against the rounding of the float32
 // distance kernel: a point's computed distance can be below the exact one
@@ -384,7 +384,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	// where tree searches are slow; the last ones are finished by the
 	// plain update-all-remaining Prim's step, seeded with their exact
 	// distances to the tree.
-	finish := max(kdFinishMin, n/8)
+	finish := max(kdFinishMin, n/16)
 	for step := 1; step < n; step++ {
 		if n-step+1 <= finish {
 			return s.finish(ctx, x, c, mst, workers)
@@ -1002,7 +1002,7 @@ func (h *nnHeap) pop() {
 // best joins the tree, the next one still remaining is u's new best (any
 // point not in the list ranks after the whole list), so most recomputations
 // become a cursor step.
-const nnCache = 8
+const nnCache = 4
 
 // kdFinishMin is the smallest number of remaining points handed over to
 // primFinish (a variable so tests can exercise both regimes).
