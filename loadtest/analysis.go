@@ -58,6 +58,19 @@ func NewRatio(metric, unit string, nFirst, nLast int, first, last float64) Ratio
 	}
 	r.Efficiency = Efficiency(r.ScaleRatio, r.Ratio)
 	r.Verdict = Verdict(r.Efficiency)
+	switch {
+	case math.IsNaN(r.Efficiency):
+	case unit == "s" && first < timeFloorS:
+		// A ratio over a first value of a few milliseconds is mostly the
+		// noise of that value (the regression gate's floor).
+		r.Verdict = fmt.Sprintf("too small to judge (%.3g ms at the first scale, under %.0f ms); see the fit", first*1000, timeFloorS*1000)
+	case unit == "bytes" && metric == "working_memory" && first < memoryFloorB:
+		r.Verdict = fmt.Sprintf("too small to judge (%s at the first scale, under %s); see the fit", humanBytes(first), humanBytes(memoryFloorB))
+	case unit == "bytes" && metric != "working_memory":
+		// Total RSS includes the process's fixed baseline, which makes any
+		// growth look sub-linear: the memory verdict is working memory's.
+		r.Verdict = "total RSS, for information (includes the fixed baseline): the verdict is working memory's"
+	}
 	return r
 }
 
@@ -364,9 +377,17 @@ func Analyze(results []ScaleResult) *Analysis {
 		a.Fits = append(a.Fits, f)
 	}
 	if len(rs) == 2 {
-		a.Notes = append(a.Notes, "only two scales: every fit passes exactly through both points; run more scales for a meaningful R²")
+		a.Notes = append(a.Notes, "only two scales: ratios only; every curve passes through two points, so no growth exponent is fitted (the JSON still has the fits); run three or more scales to measure one")
 	}
 	return a
+}
+
+// Points is the number of scales the fits were made over.
+func (a *Analysis) Points() int {
+	if a == nil || len(a.Fits) == 0 {
+		return 0
+	}
+	return a.Fits[0].Points
 }
 
 // Ratio returns the named ratio, or nil.

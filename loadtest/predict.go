@@ -55,6 +55,12 @@ func PredictMemory(done []ScaleResult, n int) (p MemoryPrediction, ok bool) {
 		return p, false
 	}
 	x := float64(n)
+	if len(distinctScales(done)) < 3 {
+		// Any curve passes through two points: the line is the only
+		// honest reading of them.
+		return MemoryPrediction{Bytes: nonNeg(f.Intercept + f.Slope*x), Exponent: 1, SlopePer1K: f.Slope * 1000,
+			Model: fmt.Sprintf("linear through the two scales: %s + %s per 1,000 conversations", humanBytes(f.Intercept), humanBytes(f.Slope*1000))}, true
+	}
 	p = MemoryPrediction{Bytes: nonNeg(f.Predict(x)), Model: f.Describe(), Exponent: f.Exponent, SlopePer1K: f.Slope * 1000}
 	lin := nonNeg(f.Intercept + f.Slope*x)
 	if f.Model != "linear" && lin > p.Bytes {

@@ -142,7 +142,7 @@ func WriteAnalysis(w io.Writer, a *Analysis) {
 			ratioLabels[r.Metric]+":", r.Ratio, r.ScaleRatio, r.Efficiency, r.Verdict)
 	}
 	fmt.Fprintln(w, "  (efficiency = conversation ratio / metric ratio: 1.0 linear, above 1 better than linear, below 1 worse)")
-	if len(a.Fits) > 0 {
+	if len(a.Fits) > 0 && a.Points() > 2 {
 		fmt.Fprintf(w, "Fitted growth over all scales (least squares; growth exponent: 1 = linear, 2 = quadratic)\n")
 		for _, f := range a.Fits {
 			fmt.Fprintf(w, "  %-15s n^%-5.2f %s\n", f.Metric, f.Exponent, f.Describe())
@@ -153,26 +153,31 @@ func WriteAnalysis(w io.Writer, a *Analysis) {
 	}
 }
 
-// WritePlanning writes the production planning.
+// WritePlanning writes the production planning, each figure with the model
+// it comes from.
 func WritePlanning(w io.Writer, p *Planning, a *Analysis) {
-	fmt.Fprintf(w, "Production planning (fitted over %d..%d conversations)\n", a.FirstScale, a.LastScale)
-	fmt.Fprintf(w, "  For %s conversations, need ~%s RAM (peak memory grows as n^%.2f)\n",
-		thousands(p.TargetConversations), humanBytes(p.RAMBytes), p.MemoryExponent)
+	fmt.Fprintf(w, "Production planning (from %d..%d conversations)\n", a.FirstScale, a.LastScale)
+	fmt.Fprintf(w, "  For %s conversations, need ~%s RAM\n", thousands(p.TargetConversations), humanBytes(p.RAMBytes))
+	if p.MemoryModel != "" {
+		fmt.Fprintf(w, "    (peak memory: %s)\n", p.MemoryModel)
+	}
 	fmt.Fprintf(w, "  Time to process 1K conversations: ~%s\n", humanDuration(p.TimeFor1KS))
-	fmt.Fprintf(w, "  Time for %s conversations: ~%s (~%s per 1K at that size; time grows as n^%.2f there)\n",
-		thousands(p.TargetConversations), humanDuration(p.TimeForTargetS), humanDuration(p.TimePer1KAtTargetS), p.TimeExponent)
-	if len(p.StageExponents) > 0 {
-		var parts []string
-		for _, st := range []string{"load", "embed", "cluster", "write"} {
-			if e, ok := p.StageExponents[st]; ok {
-				parts = append(parts, fmt.Sprintf("%s n^%.2f", st, e))
-			}
+	growth := ""
+	if p.TimeExponent > 0 {
+		growth = fmt.Sprintf("; time grows as n^%.2f there", p.TimeExponent)
+	}
+	fmt.Fprintf(w, "  Time for %s conversations: ~%s (~%s per 1K at that size%s), the sum of the stages:\n",
+		thousands(p.TargetConversations), humanDuration(p.TimeForTargetS), humanDuration(p.TimePer1KAtTargetS), growth)
+	for _, st := range []string{"load", "embed", "cluster", "write"} {
+		if m, ok := p.StageModels[st]; ok {
+			fmt.Fprintf(w, "    %-8s ~%-8s %s\n", st, humanDuration(p.StageTimesAtTargetS[st]), m)
 		}
-		fmt.Fprintf(w, "    (time is the sum of the stage fits: %s)\n", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "  Storage for %s conversations: ~%s\n", thousands(p.TargetConversations), humanBytes(p.StorageForTargetBytes))
 	fmt.Fprintf(w, "  Monthly embedding cost (%s conversations at %s prices): ~$%.2f ($%.4f per 1K)\n",
 		thousands(p.MonthlyConversations), p.PriceModel, p.MonthlyCostUSD, p.CostPer1KUSD)
+	fmt.Fprintf(w, "    (exact arithmetic, not a fit: %.1f tokens per conversation, the mean over all scales, × %s × $%g per 1M tokens)\n",
+		p.TokensPerConversation, thousands(p.MonthlyConversations), p.PricePerMillionUSD)
 	if p.MonthlyActualCostUSD > 0 {
 		fmt.Fprintf(w, "  Monthly cost at what this embedder charged: ~$%.2f\n", p.MonthlyActualCostUSD)
 	}
