@@ -243,7 +243,7 @@ func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNe
 		for pos := b * block; pos < min(n, (b+1)*block); pos++ {
 			h.sq, h.ids = h.sq[:0], h.ids[:0]
 			q := t.pts[pos*d : (pos+1)*d]
-			t.knn(0, q, int32(pos), h)
+			t.knn(0, 0, q, int32(pos), h)
 			i := int(t.perm[pos])
 			if k > 0 {
 				core[i] = math.Sqrt(float64(h.sq[k-1]))
@@ -257,8 +257,9 @@ func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNe
 	return core, nb, err
 }
 
-func (t *kdTree) knn(v int32, q []float32, self int32, h *knnList) {
-	if h.full() && t.boxSqDist(v, q)*distSlack*distSlack >= float64(h.sq[h.K-1]) {
+// knn visits node v, whose box is at squared distance boxSq from q.
+func (t *kdTree) knn(v int32, boxSq float64, q []float32, self int32, h *knnList) {
+	if h.full() && boxSq*distSlack*distSlack >= float64(h.sq[h.K-1]) {
 		return
 	}
 	if t.left[v] < 0 {
@@ -276,11 +277,12 @@ func (t *kdTree) knn(v int32, q []float32, self int32, h *knnList) {
 		return
 	}
 	l, r := t.left[v], t.right[v]
-	if t.boxSqDist(r, q) < t.boxSqDist(l, q) {
-		l, r = r, l
+	bl, br := t.boxSqDist(l, q), t.boxSqDist(r, q)
+	if br < bl {
+		l, r, bl, br = r, l, br, bl
 	}
-	t.knn(l, q, self, h)
-	t.knn(r, q, self, h)
+	t.knn(l, bl, q, self, h)
+	t.knn(r, br, q, self, h)
 }
 
 // kdMST runs the same Prim's algorithm as primMST (the Python library's
@@ -711,7 +713,7 @@ func (s *searcher) groupNearest(g int32) (nnEntry, bool) {
 	sl := s.t.n + int(g)
 	s.best = s.cand[sl*nnCache : (sl+1)*nnCache][:0]
 	s.cur[sl] = 0
-	s.dual(g, 0)
+	s.dual(g, 0, s.boxBoxSqDist(g, 0))
 	s.ncand[sl] = uint8(len(s.best))
 	if len(s.best) == 0 {
 		return nnEntry{}, false
@@ -734,8 +736,9 @@ func (s *searcher) boxBoxSqDist(q, r int32) float64 {
 	return float64(sum)
 }
 
-// dual visits the pair (q, r): q a node of the completed group, r any node.
-func (s *searcher) dual(q, r int32) {
+// dual visits the pair (q, r): q a node of the completed group, r any
+// node, bb = boxBoxSqDist(q, r).
+func (s *searcher) dual(q, r int32, bb float64) {
 	t := s.t
 	nr := &s.nd[r]
 	if nr.left == 0 {
@@ -745,7 +748,7 @@ func (s *searcher) dual(q, r int32) {
 	if s.pruned(lb, nr.minIdx) {
 		return
 	}
-	if box := math.Sqrt(s.boxBoxSqDist(q, r)) * distSlack / s.alpha; box > lb {
+	if box := math.Sqrt(bb) * distSlack / s.alpha; box > lb {
 		if s.pruned(box, nr.minIdx) {
 			return
 		}
@@ -788,18 +791,20 @@ func (s *searcher) dual(q, r int32) {
 		}
 	case rLeaf || (!qLeaf && t.hi[q]-t.lo[q] > nr.hi-nr.lo):
 		a, b := t.left[q], t.right[q]
-		if s.boxBoxSqDist(b, r) < s.boxBoxSqDist(a, r) {
-			a, b = b, a
+		ba, bb := s.boxBoxSqDist(a, r), s.boxBoxSqDist(b, r)
+		if bb < ba {
+			a, b, ba, bb = b, a, bb, ba
 		}
-		s.dual(a, r)
-		s.dual(b, r)
+		s.dual(a, r, ba)
+		s.dual(b, r, bb)
 	default:
 		a, b := nr.l, nr.r
-		if s.boxBoxSqDist(q, b) < s.boxBoxSqDist(q, a) {
-			a, b = b, a
+		ba, bb := s.boxBoxSqDist(q, a), s.boxBoxSqDist(q, b)
+		if bb < ba {
+			a, b, ba, bb = b, a, bb, ba
 		}
-		s.dual(q, a)
-		s.dual(q, b)
+		s.dual(q, a, ba)
+		s.dual(q, b, bb)
 	}
 }
 
