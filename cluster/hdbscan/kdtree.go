@@ -1015,7 +1015,7 @@ var kdFinishMin = 256
 
 // kdListLen is the number of nearest neighbours kept per point (at least
 // MinSamples) to answer Prim queries without a tree search when possible.
-const kdListLen = 32
+const kdListLen = 24
 
 type nnCand struct {
 	w float64
