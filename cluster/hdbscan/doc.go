@@ -100,15 +100,21 @@
 // improve (current distance at most max(core(new), core(point))).
 //
 // Low dimensions (d ≤ 16): a KD-tree gives the k nearest neighbours (core
-// distances and a 32-neighbour list per point); Prim's next point is found
-// with a heap of each tree point's best remaining neighbour (min over tree
-// points of min over remaining points equals the library's choice), served
-// from the neighbour lists when they prove the answer and from KD-tree
-// searches otherwise, recomputed lazily; the last n/8 points are finished
+// distances and a 24-neighbour list per point). Prim's next point is the
+// smaller of two candidates. Pairs where one point is in the other's list
+// are tracked per remaining point (its smallest such weight to the tree,
+// lowered through the lists and reverse lists as points join). Every other
+// pair weighs at least B = max(core, distance to the 24th neighbour/alpha)
+// at both ends; those are found by KD-tree searches that run only when
+// their lower bound ranks before the list candidate, from a heap of
+// sources: each tree point, or, once a KD-tree node has no remaining point,
+// the node as a whole (one dual-tree search instead of one per point). Node
+// boxes shrink to their remaining points as Prim proceeds. Searches that
+// become due together run in parallel. The last n/16 points are finished
 // with the update-all step above.
 //
 // Memory is O(n·d + n) in both paths (the low-dimensional path keeps about
-// 400 bytes per point; the high-dimensional one a packed copy of the
+// 550 bytes per point; the high-dimensional one a packed copy of the
 // data). Large groups of identical points in low dimensions degrade the
 // KD-tree towards quadratic time. Distance kernels are internal/f32's,
 // which use SIMD where available. Cancellation of ctx is checked between

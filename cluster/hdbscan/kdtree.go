@@ -286,13 +286,16 @@ func (t *kdTree) knn(v int32, boxSq float64, q []float32, self int32, h *knnList
 }
 
 // kdMST runs the same Prim's algorithm as primMST (the Python library's
-// order, see there) with KD-tree nearest-neighbour queries instead of a
-// full update per step. Every tree point u keeps in a heap its best
-// remaining neighbour NN(u) = the remaining v minimising (mr(u,v), v); the
-// smallest heap entry whose v is still remaining is the library's next
-// point, since min over u of min over v equals min over v of min over u.
-// Entries whose v has joined the tree are recomputed lazily, when they
-// reach the top of the heap.
+// order, see there) with KD-tree queries instead of a full update per
+// step. The library's next point is the remaining v minimising (distance
+// to the tree, v), i.e. the smallest (mr(u,v), v) over tree points u.
+// Pairs split in two classes. List pairs (one point in the other's
+// neighbour list) are tracked per remaining point in keyA, exactly. Long
+// pairs weigh at least B of both ends (see kdSearch.b); each source (a
+// tree point, or a completed node covering its points) keeps in a heap its
+// best remaining long partner, or a lower bound of it that is searched
+// only when it ranks before the best list pair. The smaller of the two
+// candidates is the next point.
 func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers int) ([]edge, error) {
 	t := buildKD(x, n, d)
 	core, nbr, err := kdCore(ctx, t, k, kdListLen, workers)
@@ -1014,7 +1017,7 @@ const nnCache = 4
 var kdFinishMin = 256
 
 // kdListLen is the number of nearest neighbours kept per point (at least
-// MinSamples) to answer Prim queries without a tree search when possible.
+// MinSamples): pairs within these lists are followed without tree searches.
 const kdListLen = 24
 
 type nnCand struct {
