@@ -938,13 +938,30 @@ func (s *searcher) search(v int32, boxSq float64) {
 		}
 		return
 	}
+	// Children ruled out by their counts or bounds alone are skipped
+	// before their box distances are computed.
 	l, r := nv.l, nv.r
-	bl, br := boxSqDist(s.rlo, s.rhi, l, s.q), boxSqDist(s.rlo, s.rhi, r, s.q)
-	if br < bl {
-		l, r, bl, br = r, l, br, bl
+	okL, okR := s.open(l), s.open(r)
+	switch {
+	case okL && okR:
+		bl, br := boxSqDist(s.rlo, s.rhi, l, s.q), boxSqDist(s.rlo, s.rhi, r, s.q)
+		if br < bl {
+			l, r, bl, br = r, l, br, bl
+		}
+		s.search(l, bl)
+		s.search(r, br)
+	case okL:
+		s.search(l, boxSqDist(s.rlo, s.rhi, l, s.q))
+	case okR:
+		s.search(r, boxSqDist(s.rlo, s.rhi, r, s.q))
 	}
-	s.search(l, bl)
-	s.search(r, br)
+}
+
+// open reports whether node v may still hold a candidate, from its count
+// and core bound (search repeats the test with the box distance).
+func (s *searcher) open(v int32) bool {
+	nv := &s.nd[v]
+	return nv.left > 0 && !s.pruned(max(s.qc, nv.minB), nv.minIdx)
 }
 
 // x returns the coordinates of original point i.
