@@ -152,6 +152,14 @@ func (f *embedderFlags) build(ctx context.Context, corpus []string) (embed.Embed
 			return nil, err
 		}
 	}
+	if f.changed("price-per-million") {
+		// The price table is what every cost in this process is computed
+		// from: the client's, and the load test's estimate for mock and
+		// local embedders.
+		if err := embed.SetPrice(f.modelName(), f.pricePerMillion); err != nil {
+			return nil, usageErrorf("--price-per-million: %v", err)
+		}
+	}
 	var e embed.Embedder
 	switch kind {
 	case "mock":

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/loadtest"
 )
 
@@ -191,6 +192,32 @@ func TestLoadtestWorkerArgs(t *testing.T) {
 		slog.New(h).Info("dropped")
 		if !strings.HasPrefix(b.String(), tt.want) || strings.Contains(b.String(), "dropped") {
 			t.Errorf("format %q: %q", tt.format, b.String())
+		}
+	}
+}
+
+// TestLoadtestPriceOverride: --price-per-million prices the tokens of a mock
+// run (the estimated API cost), not only a real API client's.
+func TestLoadtestPriceOverride(t *testing.T) {
+	old, _ := embed.PricePerMillion("text-embedding-3-small")
+	t.Cleanup(func() { embed.SetPrice("text-embedding-3-small", old) })
+	dir := t.TempDir()
+	args := []string{"loadtest", "--in-process", "--quiet", "--mock", "--dims", "16", "--price-per-million", "1",
+		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--k", "3", "--scales", "30,60", "--out", dir}
+	if out, _, err, code := execCLI(t, args...).all(); code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	jsons, _ := filepath.Glob(filepath.Join(dir, "load_test_results_*.json"))
+	if len(jsons) != 1 {
+		t.Fatalf("results: %v", jsons)
+	}
+	res, err := loadtest.LoadResults(jsons[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Scales {
+		if s.API.PricePerMillion != 1 || s.API.EstimatedCostUSD != float64(s.API.Tokens)/1e6 {
+			t.Errorf("scale %d: price %v, estimated cost %v for %d tokens; want $1 per million", s.Scale, s.API.PricePerMillion, s.API.EstimatedCostUSD, s.API.Tokens)
 		}
 	}
 }

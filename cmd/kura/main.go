@@ -8,16 +8,25 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
+
+// gracePeriod is how long kura waits, after Ctrl-C or SIGTERM, for the
+// command to write what it has and return before it exits regardless.
+const gracePeriod = 15 * time.Second
 
 func main() {
 	// The first Ctrl-C (or SIGTERM) cancels the context: commands stop and
 	// write what they have. Restoring the default handler then lets a
-	// second Ctrl-C end the process at once.
+	// second Ctrl-C end the process at once, and a command that does not
+	// return within gracePeriod is ended too.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
 		stop()
+		time.Sleep(gracePeriod)
+		fmt.Fprintf(os.Stderr, "kura: interrupted, and still busy after %v: exiting\n", gracePeriod)
+		os.Exit(130)
 	}()
 	code := run(ctx, os.Args[1:])
 	stop()
@@ -30,7 +39,11 @@ func run(ctx context.Context, args []string) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "kura: %v\n", err)
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			fmt.Fprintf(os.Stderr, "kura: interrupted: %v\n", err)
+		} else {
+			fmt.Fprintf(os.Stderr, "kura: %v\n", err)
+		}
 	}
 	return exitCode(err)
 }
