@@ -30,6 +30,18 @@ type ReadOptions struct {
 	MaxLineBytes int
 }
 
+// skip reports whether the invalid record rerr is to be skipped, passing it
+// to OnSkip when it is.
+func (o *ReadOptions) skip(rerr *RecordError) bool {
+	if !o.SkipInvalid {
+		return false
+	}
+	if o.OnSkip != nil {
+		o.OnSkip(rerr)
+	}
+	return true
+}
+
 // Reader streams records of type T from JSONL, one line at a time, so that
 // files of any size can be read in constant memory (apart from the longest
 // line).
@@ -173,11 +185,8 @@ func (r *Reader[T]) Next() (T, error) {
 			return rec, nil
 		}
 		rerr.File, rerr.Line = r.file, r.line
-		if r.opts.SkipInvalid {
+		if r.opts.skip(rerr) {
 			r.skipped++
-			if r.opts.OnSkip != nil {
-				r.opts.OnSkip(rerr)
-			}
 			continue
 		}
 		return zero, rerr

@@ -335,11 +335,8 @@ func (r *ParquetReader[T]) Next() (T, error) {
 			return rec, nil
 		}
 		rerr.File, rerr.Line = r.file, r.row
-		if r.opts.SkipInvalid {
+		if r.opts.skip(rerr) {
 			r.skipped++
-			if r.opts.OnSkip != nil {
-				r.opts.OnSkip(rerr)
-			}
 			continue
 		}
 		return zero, rerr
