@@ -83,6 +83,13 @@ type Result struct {
 // parameters passed to Cluster.
 var ErrInvalidInput = errors.New("hdbscan: invalid input")
 
+// Validate reports whether the parameters are usable, before any data is
+// read; Cluster checks them again.
+func (p Params) Validate() error {
+	_, _, err := p.withDefaults(2)
+	return err
+}
+
 func (p Params) withDefaults(n int) (Params, int, error) {
 	if p.MinClusterSize == 0 {
 		p.MinClusterSize = 10

@@ -89,6 +89,11 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	if f.algorithm == "kmeans" && (f.probs != "" || f.scores != "" || f.tree != "") {
 		return usageErrorf("--probabilities, --outlier-scores and --tree need --algorithm hdbscan")
 	}
+	if f.algorithm == "hdbscan" {
+		if err := f.hp.Validate(); err != nil {
+			return &usageError{err}
+		}
+	}
 	// Refuse outputs that would overwrite the input or each other, or that
 	// could not be written, before the (possibly long) clustering.
 	if err := outfile.CheckDistinct([]string{f.in}, []string{f.out, f.probs, f.scores, f.tree}); err != nil {

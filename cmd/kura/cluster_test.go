@@ -52,6 +52,8 @@ func TestClusterCommand(t *testing.T) {
 		{"hdbscan", []string{"cluster", "--in", goodPath, "--out", out, "--tree", filepath.Join(dir, "tree.json"), "--probabilities", filepath.Join(dir, "p.txt")}, 0, ""},
 		{"kmeans", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--k", "3"}, 0, ""},
 		{"missing flags", []string{"cluster", "--in", goodPath}, 2, "--in and --out are required"},
+		{"min cluster size 1", []string{"cluster", "--in", goodPath, "--out", out, "--min-cluster-size", "1"}, 2, "must be at least 2"},
+		{"unknown metric", []string{"cluster", "--in", goodPath, "--out", out, "--metric", "manhattan"}, 2, "euclidean or cosine"},
 		{"bad algorithm", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "dbscan"}, 2, "hdbscan or kmeans"},
 		{"items per cluster 0", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--items-per-cluster", "0"}, 2, "--items-per-cluster must be at least 1"},
 		{"NaN tolerance", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--tol", "NaN"}, 1, "tolerance NaN"},
