@@ -138,6 +138,9 @@ func (c *Config) Validate() error {
 		if c.Cluster.K == 0 && c.Cluster.ItemsPerCluster < 1 {
 			return fmt.Errorf("items per cluster %d: must be at least 1", c.Cluster.ItemsPerCluster)
 		}
+		if c.Cluster.K > c.Scales[0] {
+			return fmt.Errorf("k %d: more clusters than the %d conversations of the smallest scale", c.Cluster.K, c.Scales[0])
+		}
 	default:
 		return fmt.Errorf("clusterer %q: want hdbscan or kmeans", c.Cluster.Algorithm)
 	}
@@ -146,6 +149,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Repeat < 1 {
 		return fmt.Errorf("repeat %d: must be at least 1", c.Repeat)
+	}
+	if c.GOGC < -1 {
+		return fmt.Errorf("gogc %d: want a percentage, 0 for Go's default, or -1 to turn the collector off", c.GOGC)
 	}
 	if c.EmbedChunk < 1 {
 		c.EmbedChunk = 500

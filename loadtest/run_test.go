@@ -519,6 +519,23 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("--repeat %d: %v, want an error", repeat, err)
 		}
 	}
+	for _, tt := range []struct {
+		name    string
+		mutate  func(c *Config)
+		wantErr string
+	}{
+		{"k over the smallest scale", func(c *Config) { c.Cluster.Algorithm, c.Cluster.K = "kmeans", 101 }, "k 101: more clusters than the 100 conversations"},
+		{"k at the smallest scale", func(c *Config) { c.Cluster.Algorithm, c.Cluster.K = "kmeans", 100 }, ""},
+		{"gogc below -1", func(c *Config) { c.GOGC = -5 }, "gogc -5"},
+		{"gogc off", func(c *Config) { c.GOGC = -1 }, ""},
+	} {
+		c := DefaultConfig()
+		tt.mutate(&c)
+		err := c.Validate()
+		if (tt.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.wantErr)
+		}
+	}
 }
 
 func TestProbeDir(t *testing.T) {
