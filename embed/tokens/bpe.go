@@ -151,21 +151,23 @@ func (e *encoder) merge(dst []int, piece string) []int {
 const longPiece = 128
 
 type pairEntry struct {
-	rank, start, ver int
+	rank, start, ver int32
 }
 
 // mergeLong is merge with a binary heap of candidate pairs ordered by rank
-// then position, so it joins the same pairs in the same order.
+// then position, so it joins the same pairs in the same order. Its tables
+// use 32-bit indices (a piece is far below 2 GiB) to keep memory per input
+// byte low for very long pieces.
 func (e *encoder) mergeLong(dst []int, piece string) []int {
-	n := len(piece)
-	next := make([]int, n+1) // next[s]: start of the part after the one at s (n: end)
-	prev := make([]int, n+1)
-	ver := make([]int, n+1)
+	n := int32(len(piece))
+	next := make([]int32, n+1) // next[s]: start of the part after the one at s (n: end)
+	prev := make([]int32, n+1)
+	ver := make([]int32, n+1)
 	alive := make([]bool, n+1)
-	for s := 0; s <= n; s++ {
+	for s := int32(0); s <= n; s++ {
 		next[s], prev[s], alive[s] = s+1, s-1, true
 	}
-	var h []pairEntry
+	h := make([]pairEntry, 0, n)
 	less := func(a, b pairEntry) bool { return a.rank < b.rank || a.rank == b.rank && a.start < b.start }
 	push := func(x pairEntry) {
 		h = append(h, x)
@@ -200,16 +202,16 @@ func (e *encoder) mergeLong(dst []int, piece string) []int {
 		return top
 	}
 	// candidate queues the pair of the part at s and the part after it.
-	candidate := func(s int) {
+	candidate := func(s int32) {
 		if s < 0 || s >= n || next[s] >= n {
 			return
 		}
 		ver[s]++
 		if r, ok := e.ranks.get(piece[s:next[next[s]]]); ok {
-			push(pairEntry{rank: r, start: s, ver: ver[s]})
+			push(pairEntry{rank: int32(r), start: s, ver: ver[s]})
 		}
 	}
-	for s := 0; s < n-1; s++ {
+	for s := int32(0); s < n-1; s++ {
 		candidate(s)
 	}
 	for len(h) > 0 {
@@ -225,7 +227,7 @@ func (e *encoder) mergeLong(dst []int, piece string) []int {
 		candidate(s)
 		candidate(prev[s])
 	}
-	for s := 0; s < n; s = next[s] {
+	for s := int32(0); s < n; s = next[s] {
 		dst = append(dst, e.rank(piece[s:next[s]]))
 	}
 	return dst
