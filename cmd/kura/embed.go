@@ -155,11 +155,11 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	if _, isAPI := e.(*openai.Client); !isAPI {
 		// What the same texts would cost through the API: the mock has
 		// counted them already; for local embedders count them now.
-		st.APIModel, st.APITokens = f.ef.modelName(), st.Usage.Tokens
+		st.APIModel, st.APITokens = f.ef.spec().APIModel(), st.Usage.Tokens
 		if _, isMock := e.(*mock.Embedder); !isMock {
 			st.APITokens, _ = embed.CountTokens(texts, embed.OpenAILimits)
 		}
-		if c, ok := f.ef.apiCost(st.APITokens); ok {
+		if c, ok := f.ef.spec().APICost(st.APITokens); ok {
 			st.APICostUSD = &c
 		}
 	}

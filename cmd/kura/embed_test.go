@@ -207,40 +207,6 @@ func TestEmbedCommandErrors(t *testing.T) {
 	}
 }
 
-func TestEmbedderChoice(t *testing.T) {
-	empty := t.TempDir()
-	for _, v := range []string{"KURA_MODEL_DIR", "OPENAI_BASE_URL"} {
-		t.Setenv(v, "")
-	}
-	t.Setenv("HF_HOME", empty)
-	t.Setenv("HF_HUB_CACHE", empty)
-	t.Setenv("XDG_CACHE_HOME", empty)
-	t.Setenv("HOME", empty)
-	tests := []struct {
-		name, key string
-		f         embedderFlags
-		want      string
-	}{
-		{"auto with a key", "sk-x", embedderFlags{kind: "auto"}, "openai"},
-		{"auto without key or model", "", embedderFlags{kind: "auto"}, "hash"},
-		{"auto with a base URL", "", embedderFlags{kind: "auto", baseURL: "http://127.0.0.1:1/v1"}, "openai"},
-		{"mock shorthand", "sk-x", embedderFlags{kind: "auto", mock: true}, "mock"},
-		{"explicit", "sk-x", embedderFlags{kind: "HASH"}, "hash"},
-	}
-	for _, tt := range tests {
-		t.Setenv("OPENAI_API_KEY", tt.key)
-		got, why, err := tt.f.choice()
-		if err != nil || got != tt.want {
-			t.Errorf("%s: %q (%s), %v; want %q", tt.name, got, why, err, tt.want)
-		}
-	}
-	t.Setenv("OPENAI_API_KEY", "")
-	bad := embedderFlags{kind: "auto", modelDir: filepath.Join(empty, "nope")}
-	if _, _, err := bad.choice(); err == nil {
-		t.Error("auto with an unusable --model-dir: no error")
-	}
-}
-
 // failingEmbedder embeds "tN" as the 2-vector (N, -N) and fails for any
 // N >= failFrom.
 type failingEmbedder struct{ failFrom int }

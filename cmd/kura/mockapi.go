@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/embed"
-	"github.com/kura-go/kura/embed/lexical"
-	"github.com/kura-go/kura/embed/minilm"
+	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/spf13/cobra"
@@ -101,24 +100,20 @@ counts on stderr.`,
 					return usageErrorf("--stats-json: %v", err)
 				}
 			}
-			switch strings.ToLower(embedder) {
+			switch kind := strings.ToLower(embedder); kind {
 			case "mock":
 				// nil: the mock embedder's vectors, any dims per request.
-			case "hash":
-				dims := c.Dims
-				if dims == 0 {
-					dims = mockapi.DefaultDims
+			case "hash", "minilm":
+				s := backend.DefaultSpec()
+				s.Kind, s.Dims, s.ModelDir, s.Threads = kind, c.Dims, modelDir, threads
+				if kind == "hash" && s.Dims == 0 {
+					s.Dims = mockapi.DefaultDims
 				}
-				c.Embedder = lexical.New(lexical.Options{Dims: dims})
-			case "minilm":
-				if c.Dims > 0 {
-					return usageErrorf("--dims does not apply to minilm: the model fixes the vector length")
-				}
-				m, err := minilm.New(minilm.Options{ModelDir: modelDir, Threads: threads})
+				e, _, err := backend.Build(cmd.Context(), s, nil)
 				if err != nil {
-					return err
+					return usageErr(err)
 				}
-				c.Embedder = m
+				c.Embedder = e
 			default:
 				return usageErrorf("--embedder must be mock, hash or minilm, not %q", embedder)
 			}

@@ -1,0 +1,299 @@
+// Package backend chooses and builds kura's embedding backends: the mock,
+// the weights-free hash (lexical) embedder, the local MiniLM model and an
+// OpenAI-compatible API, from one Spec.
+//
+// The rule for "auto" is: openai if OPENAI_API_KEY is set or a base URL is
+// given, else minilm if a local model is installed, else hash.
+//
+// A Spec is what a user asks for, so its errors name the settings as kura's
+// command line spells them (--batch-size, --dims, ...): that is how users,
+// and the load tester's recorded embedder arguments, give them. Errors that
+// are the caller's fault (a value out of range, settings that contradict
+// each other) match ErrInvalid under errors.Is.
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/minilm"
+	"github.com/kura-go/kura/embed/mock"
+	"github.com/kura-go/kura/embed/openai"
+)
+
+// Kinds are the values of Spec.Kind.
+var Kinds = []string{"auto", "mock", "hash", "minilm", "openai"}
+
+// Spec describes the embedder to build. Start from DefaultSpec: every
+// numeric field is taken as given (a zero BatchSize is an error, a zero
+// MaxRetries means no retries).
+type Spec struct {
+	// Kind is auto, mock, hash, minilm or openai (case-insensitive).
+	Kind string
+	// Mock is the --mock shorthand for Kind "mock"; with a Kind other
+	// than auto or mock it is an error.
+	Mock bool
+	// Model is the API model: the one openai calls, or the one the mock
+	// stands in for (for its name, token limits and price). "" means
+	// openai.DefaultModel. It does not apply to hash and minilm.
+	Model string
+	// ModelDir is minilm's model folder; "" means minilm.FindModel's search.
+	ModelDir string
+	// BaseURL is openai's API base URL; "" means $OPENAI_BASE_URL, else
+	// openai.DefaultBaseURL. Given, it makes auto choose openai.
+	BaseURL string
+	// Dims is the vector length; 0 means the backend's own (mock 1536,
+	// hash 1024, openai the model's). minilm's model fixes it: Dims must be 0.
+	Dims int
+	// BatchSize is the number of texts per request (openai, mock); at least 1.
+	BatchSize int
+	// MiniLMBatchSize is minilm's texts per forward pass; 0 means minilm's
+	// default.
+	MiniLMBatchSize int
+	// Concurrency is the number of requests in flight (openai, mock); at least 1.
+	Concurrency int
+	// Timeout is openai's time limit per request attempt; positive.
+	Timeout time.Duration
+	// MaxRetries is openai's retries per request on 429, 5xx, timeouts and
+	// malformed answers; 0 means none.
+	MaxRetries int
+	// MockLatency is the mock's simulated latency per request.
+	MockLatency time.Duration
+	// Threads is minilm's goroutines; 0 means all cores.
+	Threads int
+	// PricePerMillion, when not nil, is the price in US dollars per million
+	// tokens of the API model. Build sets it in embed's price table, from
+	// which every cost in the process is computed.
+	PricePerMillion *float64
+	// PriceFile is a JSON price file that Build merges into embed's price
+	// table (see embed.LoadPriceFile).
+	PriceFile string
+}
+
+// DefaultSpec returns the Spec of kura's defaults: Kind auto and the
+// OpenAI client's batch size, concurrency, timeout and retries.
+func DefaultSpec() Spec {
+	return Spec{
+		Kind:        "auto",
+		BatchSize:   openai.DefaultBatchSize,
+		Concurrency: openai.DefaultConcurrency,
+		Timeout:     openai.DefaultTimeout,
+		MaxRetries:  openai.DefaultMaxRetries,
+	}
+}
+
+// ErrInvalid is matched (errors.Is) by the errors that a Spec is wrong:
+// they are the caller's to fix, not failures of the backend.
+var ErrInvalid = errors.New("invalid embedder settings")
+
+// invalidError is an error in a Spec. Its message is the cause's alone.
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string        { return e.err.Error() }
+func (e *invalidError) Unwrap() error        { return e.err }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, a ...any) error {
+	return &invalidError{fmt.Errorf(format, a...)}
+}
+
+// Choice is the backend Build chose and why.
+type Choice struct {
+	Kind string // mock, hash, minilm or openai
+	Why  string // e.g. "auto: OPENAI_API_KEY is set", "--embedder hash"
+}
+
+// Validate checks the kind and the numeric settings. It does not look for
+// a model or read the price file: Build does.
+func (s Spec) Validate() error {
+	switch {
+	case s.BatchSize < 1:
+		return invalidf("--batch-size must be at least 1, not %d", s.BatchSize)
+	case s.MiniLMBatchSize < 0:
+		return invalidf("--batch-size must be at least 1, not %d", s.MiniLMBatchSize)
+	case s.Concurrency < 1:
+		return invalidf("--concurrency must be at least 1, not %d", s.Concurrency)
+	case s.Dims < 0:
+		return invalidf("--dims must be positive, not %d", s.Dims)
+	case s.Dims > embed.MaxDims:
+		return invalidf("--dims %d is over kura's limit of %d (OpenAI's largest model has 3072)", s.Dims, embed.MaxDims)
+	case s.Timeout <= 0:
+		return invalidf("--timeout must be positive, not %v", s.Timeout)
+	case s.MaxRetries < 0:
+		return invalidf("--max-retries must be 0 or more, not %d", s.MaxRetries)
+	case s.MockLatency < 0:
+		return invalidf("--mock-latency must not be negative")
+	case s.PricePerMillion != nil && *s.PricePerMillion < 0:
+		return invalidf("--price-per-million must be 0 or more, not %v", *s.PricePerMillion)
+	case s.Threads < 0:
+		return invalidf("--threads must not be negative")
+	}
+	_, err := s.kind()
+	return err
+}
+
+// kind returns the normalised Kind, applying Mock.
+func (s Spec) kind() (string, error) {
+	kind := strings.ToLower(strings.TrimSpace(s.Kind))
+	valid := false
+	for _, k := range Kinds {
+		valid = valid || k == kind
+	}
+	if !valid {
+		return "", invalidf("--embedder must be one of %s, not %q", strings.Join(Kinds, ", "), s.Kind)
+	}
+	if s.Mock {
+		if kind != "auto" && kind != "mock" {
+			return "", invalidf("--mock contradicts --embedder %s", kind)
+		}
+		return "mock", nil
+	}
+	return kind, nil
+}
+
+// Choose returns the backend s asks for and why, resolving auto: openai if
+// OPENAI_API_KEY is set or BaseURL is given, else minilm if a model is
+// installed (in ModelDir when given, which is then an error when it holds
+// no usable model), else hash.
+func Choose(s Spec) (kind, why string, err error) {
+	kind, err = s.kind()
+	if err != nil {
+		return "", "", err
+	}
+	if s.Mock {
+		return "mock", "--mock", nil
+	}
+	if kind != "auto" {
+		return kind, "--embedder " + kind, nil
+	}
+	if os.Getenv("OPENAI_API_KEY") != "" {
+		return "openai", "auto: OPENAI_API_KEY is set", nil
+	}
+	if s.BaseURL != "" {
+		return "openai", "auto: --base-url given", nil
+	}
+	if dir, err := minilm.FindModel(s.ModelDir); err == nil {
+		return "minilm", "auto: local model found in " + dir, nil
+	} else if s.ModelDir != "" {
+		return "", "", err // the user pointed at a model that is not usable
+	}
+	return "hash", "auto: no OPENAI_API_KEY and no local model installed (kura models pull " + minilm.DefaultModel + ")", nil
+}
+
+// APIModel is the API model name used by openai and mock, and the one
+// whose price estimates what the texts would cost through the API.
+func (s Spec) APIModel() string {
+	if s.Model != "" {
+		return s.Model
+	}
+	return openai.DefaultModel
+}
+
+// Price returns the price in US dollars per million tokens of the API
+// model and whether it is known: PricePerMillion when given, else the
+// price table (which Build has merged PriceFile into).
+func (s Spec) Price() (float64, bool) {
+	if s.PricePerMillion != nil {
+		return *s.PricePerMillion, true
+	}
+	return embed.PricePerMillion(s.APIModel())
+}
+
+// APICost is what tokens cost through the API model; ok is false when its
+// price is unknown.
+func (s Spec) APICost(tokens int64) (usd float64, ok bool) {
+	p, ok := s.Price()
+	return float64(tokens) * p / 1e6, ok
+}
+
+// Build validates s, chooses the backend, applies PriceFile and
+// PricePerMillion to embed's price table, and makes the embedder. corpus,
+// when not empty, is the text about to be embedded: the hash embedder fits
+// its IDF weights on it. Build logs the choice (slog, level Info). A
+// canceled ctx stops Build before it loads anything.
+func Build(ctx context.Context, s Spec, corpus []string) (embed.Embedder, Choice, error) {
+	if err := s.Validate(); err != nil {
+		return nil, Choice{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, Choice{}, err
+	}
+	kind, why, err := Choose(s)
+	if err != nil {
+		return nil, Choice{}, err
+	}
+	if s.PriceFile != "" {
+		if err := embed.LoadPriceFile(s.PriceFile); err != nil {
+			return nil, Choice{}, err
+		}
+	}
+	if s.PricePerMillion != nil {
+		// The price table is what every cost in this process is computed
+		// from: the client's, and the load test's estimate for mock and
+		// local embedders.
+		if err := embed.SetPrice(s.APIModel(), *s.PricePerMillion); err != nil {
+			return nil, Choice{}, invalidf("--price-per-million: %v", err)
+		}
+	}
+	var e embed.Embedder
+	switch kind {
+	case "mock":
+		e = mock.New(mock.Options{Dims: s.Dims, Model: s.APIModel(), Latency: s.MockLatency, BatchSize: s.BatchSize, Concurrency: s.Concurrency})
+	case "hash":
+		if s.Model != "" {
+			return nil, Choice{}, invalidf("--model does not apply to the hash embedder")
+		}
+		h := lexical.New(lexical.Options{Dims: s.Dims})
+		if len(corpus) > 0 {
+			start := time.Now()
+			h.Fit(corpus)
+			slog.Debug("hash embedder fitted", "texts", len(corpus), "elapsed", time.Since(start))
+		}
+		e = h
+	case "minilm":
+		if s.Dims > 0 {
+			return nil, Choice{}, invalidf("--dims does not apply to minilm: the model fixes the vector length")
+		}
+		if s.Model != "" {
+			return nil, Choice{}, invalidf("--model does not apply to minilm; use --model-dir")
+		}
+		m, err := minilm.New(minilm.Options{ModelDir: s.ModelDir, Threads: s.Threads, BatchSize: s.MiniLMBatchSize})
+		if err != nil {
+			return nil, Choice{}, err
+		}
+		e = m
+	case "openai":
+		maxRetries := s.MaxRetries
+		if maxRetries == 0 {
+			maxRetries = -1 // openai.Config: negative means none
+		}
+		cfg := openai.Config{
+			BaseURL: s.BaseURL, Model: s.APIModel(), Dims: s.Dims, BatchSize: s.BatchSize,
+			Concurrency: s.Concurrency, MaxRetries: maxRetries, Timeout: s.Timeout,
+		}
+		if s.PricePerMillion != nil {
+			p := *s.PricePerMillion
+			cfg.PricePerMillion = &p
+		}
+		c, err := openai.New(cfg)
+		if err != nil {
+			return nil, Choice{}, &invalidError{err}
+		}
+		if _, ok := s.Price(); !ok {
+			slog.Warn("no price known for this model; cost will show as 0 (set --price-per-million or --prices)", "model", c.Model())
+		}
+		e = c
+		why += ", endpoint " + c.Endpoint()
+	default:
+		return nil, Choice{}, errors.New("backend: unreachable embedder kind " + kind)
+	}
+	slog.Info("embedder", "name", e.Name(), "dims", e.Dims(), "why", why)
+	return e, Choice{Kind: kind, Why: why}, nil
+}
