@@ -425,8 +425,9 @@ func TestDimsChangeBetweenResponses(t *testing.T) {
 	if err == nil || !want.MatchString(err.Error()) {
 		t.Errorf("error %v", err)
 	}
-	if c.Dims() != 8 || srv.Requests != 2 {
-		t.Errorf("Dims %d after the first response, %d requests", c.Dims(), srv.Requests)
+	// The third batch may already be on its way when the second fails.
+	if c.Dims() != 8 || srv.Requests < 2 || srv.Requests > 3 {
+		t.Errorf("Dims %d after the first response, %d requests; want 8 and 2 or 3", c.Dims(), srv.Requests)
 	}
 }
 
