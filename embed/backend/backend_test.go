@@ -3,9 +3,11 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,9 +184,15 @@ func TestBuild(t *testing.T) {
 
 // TestPrices: --prices and --price-per-million go into embed's price table,
 // which every cost in the process is computed from, and Price and APICost
-// read it. Model names are unique to this test: the table is global.
+// read it. Model names are unique to each run of this test (-count): the
+// table is global.
+var pricesRuns atomic.Int64
+
 func TestPrices(t *testing.T) {
 	isolate(t)
+	run := pricesRuns.Add(1)
+	model := fmt.Sprintf("backend-test-model-%d", run)
+	fileModel := fmt.Sprintf("backend-test-file-model-%d", run)
 	s := DefaultSpec()
 	if s.APIModel() != "text-embedding-3-small" {
 		t.Errorf("default API model %q", s.APIModel())
@@ -193,7 +201,7 @@ func TestPrices(t *testing.T) {
 		t.Errorf("default price %v, %v; want 0.02 from the table", p, ok)
 	}
 
-	s.Mock, s.Model = true, "backend-test-model"
+	s.Mock, s.Model = true, model
 	if _, ok := s.Price(); ok {
 		t.Fatal("an unknown model has a price before Build")
 	}
@@ -202,7 +210,7 @@ func TestPrices(t *testing.T) {
 	if _, _, err := Build(context.Background(), s, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := embed.PricePerMillion("backend-test-model"); !ok || p != 1.5 {
+	if p, ok := embed.PricePerMillion(model); !ok || p != 1.5 {
 		t.Errorf("price table after --price-per-million: %v, %v; want 1.5", p, ok)
 	}
 	s.PricePerMillion = nil // now from the table
@@ -212,7 +220,7 @@ func TestPrices(t *testing.T) {
 
 	dir := t.TempDir()
 	file := filepath.Join(dir, "prices.json")
-	if err := os.WriteFile(file, []byte(`{"backend-test-file-model": 0.25}`), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(`{"`+fileModel+`": 0.25}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f := DefaultSpec()
@@ -220,7 +228,7 @@ func TestPrices(t *testing.T) {
 	if _, _, err := Build(context.Background(), f, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := embed.PricePerMillion("backend-test-file-model"); !ok || p != 0.25 {
+	if p, ok := embed.PricePerMillion(fileModel); !ok || p != 0.25 {
 		t.Errorf("price table after --prices: %v, %v; want 0.25", p, ok)
 	}
 	f.PriceFile = filepath.Join(dir, "missing.json")
