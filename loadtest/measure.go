@@ -231,15 +231,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 
 	res.Storage.EmbeddingBytes = int64(n) * int64(dims) * 4
 	res.Storage.TotalBytes = res.Storage.ResultsJSONLBytes + res.Storage.VectorsNPYBytes
-	for _, st := range []Stage{res.Stages.Load, res.Stages.Embed, res.Stages.Cluster, res.Stages.Write} {
-		res.TotalWallS += st.WallS
-		res.TotalCPUS += st.CPUS
-		res.PeakRSSBytes = max(res.PeakRSSBytes, st.PeakRSSBytes)
-		res.HeapInuseBytes = max(res.HeapInuseBytes, st.HeapInuseBytes)
-	}
-	if res.TotalWallS > 0 {
-		res.ThroughputPerMin = float64(n) / res.TotalWallS * 60
-	}
+	res.sumStages()
 	for _, l := range labels {
 		if l < 0 {
 			res.Noise++

@@ -155,3 +155,20 @@ type Skipped struct {
 	Scale  int    `json:"scale"`
 	Reason string `json:"reason"`
 }
+
+// sumStages sets the totals from the stages: wall and CPU time are summed,
+// peak RSS and heap are the largest of any stage, and throughput follows
+// from the total time.
+func (r *ScaleResult) sumStages() {
+	r.TotalWallS, r.TotalCPUS, r.PeakRSSBytes, r.HeapInuseBytes = 0, 0, 0, 0
+	for _, st := range []Stage{r.Stages.Load, r.Stages.Embed, r.Stages.Cluster, r.Stages.Write} {
+		r.TotalWallS += st.WallS
+		r.TotalCPUS += st.CPUS
+		r.PeakRSSBytes = max(r.PeakRSSBytes, st.PeakRSSBytes)
+		r.HeapInuseBytes = max(r.HeapInuseBytes, st.HeapInuseBytes)
+	}
+	r.ThroughputPerMin = 0
+	if r.TotalWallS > 0 {
+		r.ThroughputPerMin = float64(r.Conversations) / r.TotalWallS * 60
+	}
+}

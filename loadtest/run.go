@@ -201,16 +201,7 @@ func medianRun(runs []*ScaleResult) *ScaleResult {
 		Write:   stage(func(s *ScaleResult) *Stage { return &s.Stages.Write }),
 	}
 	med.BaselineRSSBytes = int64(medF(func(s *ScaleResult) float64 { return float64(s.BaselineRSSBytes) }))
-	med.TotalWallS, med.TotalCPUS, med.PeakRSSBytes, med.HeapInuseBytes = 0, 0, 0, 0
-	for _, st := range []Stage{med.Stages.Load, med.Stages.Embed, med.Stages.Cluster, med.Stages.Write} {
-		med.TotalWallS += st.WallS
-		med.TotalCPUS += st.CPUS
-		med.PeakRSSBytes = max(med.PeakRSSBytes, st.PeakRSSBytes)
-		med.HeapInuseBytes = max(med.HeapInuseBytes, st.HeapInuseBytes)
-	}
-	if med.TotalWallS > 0 {
-		med.ThroughputPerMin = float64(med.Conversations) / med.TotalWallS * 60
-	}
+	med.sumStages()
 	return &med
 }
 
