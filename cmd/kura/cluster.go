@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
 	"strconv"
 	"time"
 
@@ -139,22 +138,22 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 		}
 		return err
 	}
-	if err := add(writeLines(f.out, len(labels), func(i int) string { return strconv.Itoa(labels[i]) })); err != nil {
+	if err := add(writeLines(cmd.OutOrStdout(), f.out, len(labels), func(i int) string { return strconv.Itoa(labels[i]) })); err != nil {
 		return err
 	}
 	if res != nil {
 		if f.probs != "" {
-			if err := add(writeLines(f.probs, n, func(i int) string { return strconv.FormatFloat(res.Probabilities[i], 'g', -1, 64) })); err != nil {
+			if err := add(writeLines(cmd.OutOrStdout(), f.probs, n, func(i int) string { return strconv.FormatFloat(res.Probabilities[i], 'g', -1, 64) })); err != nil {
 				return err
 			}
 		}
 		if f.scores != "" {
-			if err := add(writeLines(f.scores, n, func(i int) string { return strconv.FormatFloat(res.OutlierScores[i], 'g', -1, 64) })); err != nil {
+			if err := add(writeLines(cmd.OutOrStdout(), f.scores, n, func(i int) string { return strconv.FormatFloat(res.OutlierScores[i], 'g', -1, 64) })); err != nil {
 				return err
 			}
 		}
 		if f.tree != "" {
-			if err := add(writeJSONFile(f.tree, treeJSON(res.Tree))); err != nil {
+			if err := add(writeJSONFile(cmd.OutOrStdout(), f.tree, treeJSON(res.Tree))); err != nil {
 				return err
 			}
 		}
@@ -199,17 +198,24 @@ func treeJSON(tree []hdbscan.CondensedEdge) []condensedEdgeJSON {
 	return out
 }
 
-// writeLines writes n lines produced by line to path: to standard output
-// for "-" (the returned file is then nil), else to an uncommitted file.
-func writeLines(path string, n int, line func(i int) string) (*outfile.File, error) {
-	var w io.Writer = os.Stdout
-	var o *outfile.File
-	if path != "-" {
-		var err error
-		if o, err = outfile.Create(path); err != nil {
-			return nil, err
-		}
-		w = o
+// output opens path for writing: stdout for "-" (the returned file is then
+// nil), else an uncommitted file that is moved into place on Commit.
+func output(stdout io.Writer, path string) (io.Writer, *outfile.File, error) {
+	if path == "-" {
+		return stdout, nil, nil
+	}
+	o, err := outfile.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, o, nil
+}
+
+// writeLines writes n lines produced by line to path (see output).
+func writeLines(stdout io.Writer, path string, n int, line func(i int) string) (*outfile.File, error) {
+	w, o, err := output(stdout, path)
+	if err != nil {
+		return nil, err
 	}
 	bw := bufio.NewWriter(w)
 	for i := 0; i < n; i++ {
@@ -222,17 +228,11 @@ func writeLines(path string, n int, line func(i int) string) (*outfile.File, err
 	return o, nil
 }
 
-// writeJSONFile writes v as JSON to path ("-" for standard output), like
-// writeLines.
-func writeJSONFile(path string, v any) (*outfile.File, error) {
-	var w io.Writer = os.Stdout
-	var o *outfile.File
-	if path != "-" {
-		var err error
-		if o, err = outfile.Create(path); err != nil {
-			return nil, err
-		}
-		w = o
+// writeJSONFile writes v as JSON to path (see output).
+func writeJSONFile(stdout io.Writer, path string, v any) (*outfile.File, error) {
+	w, o, err := output(stdout, path)
+	if err != nil {
+		return nil, err
 	}
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		return o, fmt.Errorf("write %s: %w", path, err)

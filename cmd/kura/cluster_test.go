@@ -71,6 +71,11 @@ func TestClusterCommand(t *testing.T) {
 		})
 	}
 
+	// "--out -" writes the labels to the command's standard output.
+	if r := execCLI(t, "cluster", "--in", goodPath, "--out", "-", "--algorithm", "kmeans", "--k", "3"); r.code != 0 || len(strings.Fields(r.stdout)) != 36 {
+		t.Errorf("--out -: exit %d, %d labels on stdout, want 36: %v", r.code, len(strings.Fields(r.stdout)), r.err)
+	}
+
 	// The last successful run with 4 points: all noise, one label per point.
 	b, err := os.ReadFile(out)
 	if err != nil {
