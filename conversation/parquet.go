@@ -64,21 +64,15 @@ type pqProjected struct {
 	Count       int64    `parquet:"count"`
 }
 
-func ptrInt64(p *int) *int64 {
+// convertPtr converts the integer p points at; nil stays nil.
+func convertPtr[To, From int | int32 | int64](p *From) *To {
 	if p == nil {
 		return nil
 	}
-	v := int64(*p)
+	v := To(*p)
 	return &v
 }
 
-func ptrInt(p *int64) *int {
-	if p == nil {
-		return nil
-	}
-	v := int(*p)
-	return &v
-}
 
 func metaToString(m map[string]any, keys []string) string {
 	return string(appendMap(nil, m, keys))
@@ -126,14 +120,14 @@ func fromPQConversation(r *pqConversation) (Conversation, *RecordError) {
 
 func toPQSummary(s *ConversationSummary) pqSummary {
 	return pqSummary{Summary: s.Summary, Request: s.Request, Topic: s.Topic, Languages: s.Languages,
-		Task: s.Task, ConcerningScore: ptrInt64(s.ConcerningScore), UserFrustration: ptrInt64(s.UserFrustration),
+		Task: s.Task, ConcerningScore: convertPtr[int64](s.ConcerningScore), UserFrustration: convertPtr[int64](s.UserFrustration),
 		AssistantErrors: s.AssistantErrors, ChatID: s.ChatID, Metadata: metaToString(s.Metadata, s.metaKeys),
 		Embedding: s.Embedding}
 }
 
 func fromPQSummary(r *pqSummary) (ConversationSummary, *RecordError) {
 	s := ConversationSummary{Summary: r.Summary, Request: r.Request, Topic: r.Topic, Languages: r.Languages,
-		Task: r.Task, ConcerningScore: ptrInt(r.ConcerningScore), UserFrustration: ptrInt(r.UserFrustration),
+		Task: r.Task, ConcerningScore: convertPtr[int](r.ConcerningScore), UserFrustration: convertPtr[int](r.UserFrustration),
 		AssistantErrors: r.AssistantErrors, ChatID: r.ChatID, Embedding: r.Embedding}
 	var err *RecordError
 	s.Metadata, s.metaKeys, err = metaFromString(r.Metadata)

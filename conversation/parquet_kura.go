@@ -162,21 +162,12 @@ func fromKuraPQSummary(r *kuraPQSummary) (ConversationSummary, *RecordError) {
 	if s.AssistantErrors, err = kuraStrList("assistant_errors", r.AssistantErrors); err != nil {
 		return s, err
 	}
-	if r.ConcerningScore != nil {
-		s.ConcerningScore = ptrInt(ptrInt64From32(r.ConcerningScore))
-	}
-	if r.UserFrustration != nil {
-		s.UserFrustration = ptrInt(ptrInt64From32(r.UserFrustration))
-	}
+	s.ConcerningScore = convertPtr[int](r.ConcerningScore)
+	s.UserFrustration = convertPtr[int](r.UserFrustration)
 	if r.Metadata != nil {
 		s.Metadata, s.metaKeys, err = metaFromString(*r.Metadata)
 	}
 	return s, err
-}
-
-func ptrInt64From32(p *int32) *int64 {
-	v := int64(*p)
-	return &v
 }
 
 func fromKuraPQCluster(r *kuraPQCluster) (Cluster, *RecordError) {
