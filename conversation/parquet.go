@@ -73,7 +73,6 @@ func convertPtr[To, From int | int32 | int64](p *From) *To {
 	return &v
 }
 
-
 func metaToString(m map[string]any, keys []string) string {
 	return string(appendMap(nil, m, keys))
 }
