@@ -16,7 +16,6 @@ import (
 	"github.com/kura-go/kura/cluster/quality"
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
-	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/vecfile"
 )
@@ -182,12 +181,11 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	progress(Event{Scale: job.Scale, Stage: "embed", Done: n, Total: n})
 	res.Stages.Embed = m.stop()
 	// Count tokens locally (untimed) when the embedder reports none, for
-	// the estimated cost.
+	// the estimated cost: what the API would bill, over-long inputs at its
+	// per-input limit.
 	var localTokens int64
 	if ur, ok := emb.(embed.UsageReporter); !ok || ur.Usage().Tokens == 0 {
-		for _, s := range texts {
-			localTokens += int64(tokens.Count(s))
-		}
+		localTokens, _ = embed.CountTokens(texts, embed.OpenAILimits)
 	}
 	texts = nil
 
