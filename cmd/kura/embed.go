@@ -266,31 +266,43 @@ func readEmbedInput(path, kindFlag string) (string, []string, error) {
 		texts, err := readTextLines(path)
 		return "text", texts, err
 	case "summaries", "summary":
-		sums, err := conversation.ReadFile[conversation.ConversationSummary](path, conversation.ReadOptions{})
-		if err != nil {
-			return "", nil, err
-		}
-		texts := make([]string, len(sums))
-		for i := range sums {
-			if texts[i] = embed.SummaryText(&sums[i]); texts[i] == "" {
-				return "", nil, fmt.Errorf("%s: record %d (chat_id %q): summary has no text to embed", path, i+1, sums[i].ChatID)
-			}
-		}
-		return "summaries", texts, nil
+		texts, err := readTexts(path, "summary has no text to embed", func(s *conversation.ConversationSummary) (string, string) {
+			return embed.SummaryText(s), s.ChatID
+		})
+		return "summaries", texts, err
 	case "conversations", "conversation":
-		convs, err := conversation.ReadFile[conversation.Conversation](path, conversation.ReadOptions{})
-		if err != nil {
-			return "", nil, err
-		}
-		texts := make([]string, len(convs))
-		for i := range convs {
-			if texts[i] = embed.ConversationText(&convs[i]); texts[i] == "" {
-				return "", nil, fmt.Errorf("%s: record %d (chat_id %q): conversation has no message text to embed", path, i+1, convs[i].ChatID)
-			}
-		}
-		return "conversations", texts, nil
+		texts, err := readTexts(path, "conversation has no message text to embed", func(c *conversation.Conversation) (string, string) {
+			return embed.ConversationText(c), c.ChatID
+		})
+		return "conversations", texts, err
 	}
 	return "", nil, usageErrorf("--kind must be auto, summaries, conversations or text, not %q", kindFlag)
+}
+
+// readTexts streams the records of path and keeps only the text of each
+// (render returns it and the record's chat id), so that the records
+// themselves are never all in memory. A record with no text is an error.
+func readTexts[T conversation.Record](path, empty string, render func(*T) (text, chatID string)) ([]string, error) {
+	r, err := conversation.Open[T](path, conversation.ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var texts []string
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return texts, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		text, id := render(&rec)
+		if text == "" {
+			return nil, fmt.Errorf("%s: record %d (chat_id %q): %s", path, len(texts)+1, id, empty)
+		}
+		texts = append(texts, text)
+	}
 }
 
 // detectEmbedKind infers the input kind from the file name (.txt,
