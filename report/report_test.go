@@ -1,0 +1,189 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kura-go/kura/loadtest"
+)
+
+func load(t *testing.T, names ...string) []Input {
+	t.Helper()
+	var paths []string
+	for _, n := range names {
+		paths = append(paths, "testdata/"+n)
+	}
+	in, err := Load(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// modelOf extracts the chart model embedded in a rendered page.
+func modelOf(t *testing.T, page string) Model {
+	t.Helper()
+	re := regexp.MustCompile(`(?s)<script type="application/json" id="kura-data">(.*?)</script>`)
+	m := re.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("page has no kura-data script")
+	}
+	var model Model
+	if err := json.Unmarshal([]byte(m[1]), &model); err != nil {
+		t.Fatalf("embedded data is not JSON: %v", err)
+	}
+	return model
+}
+
+func TestRenderSelfContained(t *testing.T) {
+	in := load(t, "run_100-500.json", "run_100-10000.json")
+	var buf bytes.Buffer
+	now := time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC)
+	if err := Render(&buf, in, Options{Version: "test", Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	// Nothing is loaded from elsewhere: no src or href attribute, no import,
+	// no fetch.
+	for _, re := range []string{`\ssrc=`, `\shref=`, `@import`, `fetch\(`, `XMLHttpRequest`} {
+		if regexp.MustCompile(re).MatchString(page) {
+			t.Errorf("page matches %q: it would load something from outside the file", re)
+		}
+	}
+	for _, want := range []string{"uPlot 1.6.32, MIT licence", "KuraCharts", "Kura load test report", "2026-12-05 18:00:00 UTC", "kura test"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	m := modelOf(t, page)
+	if len(m.Runs) != 2 {
+		t.Fatalf("runs = %d, want 2", len(m.Runs))
+	}
+	if got := m.Runs[1].Scales; len(got) != 3 || got[0] != 100 || got[2] != 10000 {
+		t.Errorf("second run's scales = %v, want [100 1000 10000]", got)
+	}
+}
+
+func TestNewRunSeries(t *testing.T) {
+	in := load(t, "run_100-500.json")
+	res := in[0].Results
+	r := NewRun(in[0].Path, res)
+	if r.File != "run_100-500.json" {
+		t.Errorf("file = %q", r.File)
+	}
+	for i, s := range res.Scales {
+		if r.Scales[i] != float64(s.Conversations) || r.TotalWallS[i] != s.TotalWallS ||
+			r.PeakRSS[i] != float64(s.PeakRSSBytes) || r.WorkingRSS[i] != float64(s.PeakRSSBytes-s.BaselineRSSBytes) ||
+			r.StageWallS["cluster"][i] != s.Stages.Cluster.WallS || r.EstCostUSD[i] != s.API.EstimatedCostUSD {
+			t.Errorf("scale %d: series do not match the results file", s.Scale)
+		}
+	}
+	if r.CostUSD != nil {
+		t.Errorf("offline run has charged cost %v, want none", r.CostUSD)
+	}
+	// The fitted curve reaches from the smallest scale to the target and
+	// evaluates the file's fit there (exactly: same function).
+	c := r.Curves["total_time"]
+	if c == nil || r.Target == nil {
+		t.Fatal("no total_time curve or target")
+	}
+	if c.Xs[0] != r.Scales[0] || c.Xs[len(c.Xs)-1] != r.Target.Conversations {
+		t.Errorf("curve spans %v..%v, want %v..%v", c.Xs[0], c.Xs[len(c.Xs)-1], r.Scales[0], r.Target.Conversations)
+	}
+	f := res.Analysis.Fit("total_time")
+	if got, want := float64(c.Ys[len(c.Ys)-1]), f.Predict(r.Target.Conversations); got != want {
+		t.Errorf("curve at target = %v, want the fit's %v", got, want)
+	}
+	if r.Target.TimeS != res.Planning.TimeForTargetS || r.Target.RAMBytes != res.Planning.RAMBytes {
+		t.Errorf("target %+v does not carry the plan", r.Target)
+	}
+	if len(r.Analysis) < 3 || len(r.Planning) < 5 {
+		t.Errorf("analysis %d lines, planning %d lines: too few", len(r.Analysis), len(r.Planning))
+	}
+}
+
+func TestNewRunOneScale(t *testing.T) {
+	// A run with one completed scale and one failure has no analysis and no
+	// plan; the page says so and still charts the one point.
+	in := load(t, "run_100-500.json")
+	res := *in[0].Results
+	res.Scales = res.Scales[:1]
+	res.Analysis, res.Planning = nil, nil
+	res.Failures = []loadtest.Failure{{Scale: 250, Kind: "timeout", Error: "scale 250: timed out after 1s"}}
+	r := NewRun("x.json", &res)
+	if len(r.Curves) != 0 || r.Target != nil {
+		t.Errorf("curves %v target %v, want none", r.Curves, r.Target)
+	}
+	if !strings.Contains(r.Analysis[0], "no scaling analysis") || !strings.Contains(r.Planning[0], "no plan") {
+		t.Errorf("analysis %q / planning %q do not say why they are missing", r.Analysis, r.Planning)
+	}
+	if len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "timed out") {
+		t.Errorf("problems = %q", r.Problems)
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, []Input{{Path: "x.json", Results: &res}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRenderNoInput(t *testing.T) {
+	if err := Render(&bytes.Buffer{}, nil, Options{}); err == nil {
+		t.Error("no error for no input")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, p := range []string{"testdata/missing.json", "testdata/README.md"} {
+		_, err := Load([]string{p})
+		if err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("Load(%s) error = %v, want one naming the file", p, err)
+		}
+	}
+}
+
+func TestNumJSON(t *testing.T) {
+	b, err := json.Marshal([]Num{1.5, Num(math.NaN()), Num(math.Inf(1)), 0})
+	if err != nil || string(b) != "[1.5,null,null,0]" {
+		t.Errorf("got %s, %v", b, err)
+	}
+}
+
+func TestFormats(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Bytes(512), "512 B"},
+		{Bytes(1536), "1.5 KiB"},
+		{Bytes(143 << 20), "143 MiB"},
+		{Bytes(3 << 30), "3 GiB"},
+		{Seconds(0.0123), "12.3 ms"},
+		{Seconds(42), "42 s"},
+		{Seconds(600), "10 min"},
+		{Seconds(7200), "2 h"},
+		{Seconds(3 * 86400), "3 days"},
+		{USD(0.0042), "$0.0042"},
+		{USD(12.345), "$12.35"},
+		{USD(0), "$0.00"},
+		{Count(1234567), "1,234,567"},
+		{Count(-1000), "-1,000"},
+		{Count(999), "999"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestGeomSpace(t *testing.T) {
+	xs := geomSpace(100, 10000, 3)
+	if len(xs) != 3 || xs[0] != 100 || math.Abs(xs[1]-1000) > 1e-9 || xs[2] != 10000 {
+		t.Errorf("geomSpace = %v", xs)
+	}
+	if xs := geomSpace(5, 5, 10); len(xs) != 1 {
+		t.Errorf("degenerate range gives %v", xs)
+	}
+}
