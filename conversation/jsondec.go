@@ -1,7 +1,6 @@
 package conversation
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -505,74 +504,6 @@ func decTime(field string, raw []byte) (Time, *RecordError) {
 	return t, nil
 }
 
-// decAny decodes any JSON value: string, bool, nil, json.Number, []any or
-// map[string]any.
-func decAny(field string, raw []byte) (any, *RecordError) {
-	if len(raw) == 0 {
-		return nil, fieldErr(field, "missing value")
-	}
-	switch raw[0] {
-	case '"':
-		return decStr(field, raw)
-	case '{':
-		m, _, err := decObject(field, raw)
-		return m, err
-	case '[':
-		elems, serr := scanArray(raw, nil)
-		if serr != nil {
-			return nil, fieldErr(field, "%s", serr.describe())
-		}
-		out := make([]any, len(elems))
-		for i, e := range elems {
-			v, err := decAny(fmt.Sprintf("%s[%d]", field, i), e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = v
-		}
-		return out, nil
-	}
-	switch string(raw) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	case "null":
-		return nil, nil
-	}
-	if isNumber(raw) {
-		return json.Number(raw), nil
-	}
-	return nil, fieldErr(field, "invalid JSON value %s", kindOf(raw))
-}
-
-// decObject decodes a JSON object into a map, also returning its keys in
-// order.
-func decObject(field string, raw []byte) (map[string]any, []string, *RecordError) {
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil, nil, fieldErr(field, "expected object, got %s", kindOf(raw))
-	}
-	fields, serr := scanObject(raw, nil)
-	if serr != nil {
-		return nil, nil, fieldErr(field, "%s", serr.describe())
-	}
-	m := make(map[string]any, len(fields))
-	keys := make([]string, 0, len(fields))
-	for _, f := range fields {
-		path := field + "." + f.key
-		if _, dup := m[f.key]; dup {
-			return nil, nil, fieldErr(path, "duplicate key")
-		}
-		v, err := decAny(path, f.val)
-		if err != nil {
-			return nil, nil, err
-		}
-		m[f.key] = v
-		keys = append(keys, f.key)
-	}
-	return m, keys, nil
-}
-
 // fieldSet tracks which known fields of a record were seen.
 type fieldSet uint32
 
@@ -712,7 +643,7 @@ func decMetadata(raw []byte) (map[string]any, []string, *RecordError) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, nil, fieldErr("metadata", "expected object, got %s", kindOf(raw))
 	}
-	return decObject("metadata", raw)
+	return decodeMetadataObject(raw)
 }
 
 var (

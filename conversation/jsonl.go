@@ -106,7 +106,7 @@ func (r *Reader[T]) readLine() (line []byte, tooLong, lastNoEOL bool, err error)
 				line = chunk
 				complete = true
 			} else {
-				r.buf = append(r.buf, chunk...)
+				r.buf = appendDoubling(r.buf, chunk)
 			}
 		}
 		switch {
@@ -129,6 +129,18 @@ func (r *Reader[T]) readLine() (line []byte, tooLong, lastNoEOL bool, err error)
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	line = bytes.TrimSuffix(line, []byte{'\r'})
 	return line, tooLong, lastNoEOL, nil
+}
+
+// appendDoubling appends b to buf, at least doubling the capacity when it
+// grows: append grows large slices by only 1.25x, so a long line read in
+// bufio-sized chunks would allocate about 5 times its length.
+func appendDoubling(buf, b []byte) []byte {
+	if n := len(buf) + len(b); n > cap(buf) {
+		grown := make([]byte, len(buf), max(n, 2*cap(buf)))
+		copy(grown, buf)
+		buf = grown
+	}
+	return append(buf, b...)
 }
 
 // Next returns the next record, or io.EOF after the last one.

@@ -48,7 +48,7 @@ func TestParquetErrors(t *testing.T) {
 	want := []string{
 		path + `:2: field messages[1].created_at: not an ISO-8601 time: "soon" (expected e.g. 2025-06-12T11:04:56.965428 or with +00:00)`,
 		path + `:3: field messages[0].role: expected one of user, assistant, system, tool, got "robot"`,
-		path + `:4: field metadata: truncated JSON: input ends inside a value (expected a complete JSON object)`,
+		path + `:4: field metadata.x: truncated JSON: input ends inside a value (expected a complete JSON object)`,
 		path + `:5: field chat_id: expected non-empty string`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

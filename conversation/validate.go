@@ -168,60 +168,75 @@ func (p *ProjectedCluster) validate() *RecordError {
 }
 
 // validateMetadata checks that every metadata value is a JSON string,
-// number, boolean, or a list or map of such values (Kura rejects null).
+// number, boolean, or a list or map of such values (Kura rejects null), nested
+// at most MaxMetadataDepth levels.
 func validateMetadata(m map[string]any) *RecordError {
+	var p metaPath
 	for k, v := range m {
-		if err := checkValue("metadata."+k, v, 0); err != nil {
+		p.push(pathSeg{key: k, isKey: true})
+		if err := checkValue(&p, v, 0); err != nil {
 			return err
 		}
+		p.pop()
 	}
 	return nil
 }
 
 const metaWant = "expected string, number, boolean, list or object"
 
-func checkValue(path string, v any, depth int) *RecordError {
-	if depth > 64 {
-		return fieldErr(path, "nested more than 64 levels deep")
+// checkValue checks v, found at path p and depth depth. The path is only
+// rendered for an error, so the work per level does not grow with the depth.
+func checkValue(p *metaPath, v any, depth int) *RecordError {
+	if depth > MaxMetadataDepth {
+		return p.errf("nested more than %d levels deep", MaxMetadataDepth)
 	}
 	switch v := v.(type) {
 	case nil:
-		return fieldErr(path, "%s, got null", metaWant)
+		return p.errf("%s, got null", metaWant)
 	case string:
-		return checkText(path, v)
+		if !utf8.ValidString(v) {
+			return p.errf("invalid UTF-8 in string")
+		}
+		return nil
 	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return nil
 	case json.Number:
 		if !isNumber([]byte(v)) {
-			return fieldErr(path, "%s, got invalid number %q", metaWant, string(v))
+			return p.errf("%s, got invalid number %q", metaWant, string(v))
 		}
 		return nil
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fieldErr(path, "expected a finite number, got %v", v)
+			return p.errf("expected a finite number, got %v", v)
 		}
 		return nil
 	case float32:
-		return checkValue(path, float64(v), depth)
+		return checkValue(p, float64(v), depth)
 	case []any:
 		for i, e := range v {
-			if err := checkValue(fmt.Sprintf("%s[%d]", path, i), e, depth+1); err != nil {
+			p.push(pathSeg{index: i})
+			if err := checkValue(p, e, depth+1); err != nil {
 				return err
 			}
+			p.pop()
 		}
 		return nil
 	case []string:
 		for i, e := range v {
-			if err := checkText(fmt.Sprintf("%s[%d]", path, i), e); err != nil {
+			p.push(pathSeg{index: i})
+			if err := checkValue(p, e, depth+1); err != nil {
 				return err
 			}
+			p.pop()
 		}
 		return nil
 	case map[string]any:
 		for k, e := range v {
-			if err := checkValue(path+"."+k, e, depth+1); err != nil {
+			p.push(pathSeg{key: k, isKey: true})
+			if err := checkValue(p, e, depth+1); err != nil {
 				return err
 			}
+			p.pop()
 		}
 		return nil
 	}
@@ -229,28 +244,32 @@ func checkValue(path string, v any, depth int) *RecordError {
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < rv.Len(); i++ {
-			if err := checkValue(fmt.Sprintf("%s[%d]", path, i), rv.Index(i).Interface(), depth+1); err != nil {
+			p.push(pathSeg{index: i})
+			if err := checkValue(p, rv.Index(i).Interface(), depth+1); err != nil {
 				return err
 			}
+			p.pop()
 		}
 		return nil
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
-			return fieldErr(path, "%s, got a map with %s keys", metaWant, rv.Type().Key())
+			return p.errf("%s, got a map with %s keys", metaWant, rv.Type().Key())
 		}
 		for it := rv.MapRange(); it.Next(); {
-			if err := checkValue(path+"."+it.Key().String(), it.Value().Interface(), depth+1); err != nil {
+			p.push(pathSeg{key: it.Key().String(), isKey: true})
+			if err := checkValue(p, it.Value().Interface(), depth+1); err != nil {
 				return err
 			}
+			p.pop()
 		}
 		return nil
 	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return nil
 	case reflect.Float32, reflect.Float64:
-		return checkValue(path, rv.Float(), depth)
+		return checkValue(p, rv.Float(), depth)
 	}
-	return fieldErr(path, "%s, got Go type %T", metaWant, v)
+	return p.errf("%s, got Go type %T", metaWant, v)
 }
 
 // validator is implemented by pointers to the record types.
