@@ -1,6 +1,9 @@
 package report
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/kura-go/kura/loadtest"
 )
 
@@ -16,4 +19,28 @@ func Load(paths []string) ([]Input, error) {
 		out = append(out, Input{Path: p, Results: res})
 	}
 	return out, nil
+}
+
+// Decode reads the contents of a results file named name, with the same
+// checks as loadtest.LoadResults (for callers that open files themselves).
+func Decode(name string, data []byte) (*loadtest.Results, error) {
+	var r loadtest.Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a load test results file: %w", name, err)
+	}
+	if r.SchemaVersion < 1 || r.SchemaVersion > loadtest.SchemaVersion {
+		return nil, fmt.Errorf("%s: schema_version %d; this kura reads version %d", name, r.SchemaVersion, loadtest.SchemaVersion)
+	}
+	return &r, nil
+}
+
+// Runs builds the chart model of decoded results (for pages that draw the
+// charts themselves, such as the kura serve dashboard).
+func Runs(inputs []Input) *Model {
+	m := &Model{}
+	for _, in := range inputs {
+		m.Runs = append(m.Runs, NewRun(in.Path, in.Results))
+	}
+	labelRuns(m.Runs)
+	return m
 }

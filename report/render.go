@@ -56,11 +56,7 @@ func Render(w io.Writer, inputs []Input, opts Options) error {
 	if len(inputs) == 0 {
 		return fmt.Errorf("report: no results to render")
 	}
-	m := &Model{}
-	for _, in := range inputs {
-		m.Runs = append(m.Runs, NewRun(in.Path, in.Results))
-	}
-	labelRuns(m.Runs)
+	m := Runs(inputs)
 	if opts.Title == "" {
 		opts.Title = "Kura load test report"
 	}
