@@ -274,3 +274,21 @@ func hashByte(h uint64, c byte) uint64 {
 	h ^= uint64(c)
 	return h * prime64
 }
+
+// Terms calls f with every term of text as the hash embedder sees it:
+// lower-cased words of letters and digits, English stop words removed, plural
+// endings stemmed ("requests" -> "request"). Other packages use it to count
+// words the same way (keyword names of clusters, for one).
+func Terms(text string, f func(term string)) {
+	var buf [64]byte
+	forEachWord(text, buf[:0], func(w []byte) {
+		if stopWords[string(w)] {
+			return
+		}
+		f(string(stem(w)))
+	})
+}
+
+// IsStopWord reports whether a lower-cased word is one of the English stop
+// words the hash embedder ignores.
+func IsStopWord(w string) bool { return stopWords[w] }

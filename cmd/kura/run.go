@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/backend"
+	"github.com/kura-go/kura/internal/outfile"
+	"github.com/kura-go/kura/llm"
+	"github.com/kura-go/kura/pipeline"
+)
+
+func init() { register(newRunCmd) }
+
+type runFlags struct {
+	data, out, format, summarizer, naming, hierarchy string
+	cacheDir, statsJSON                              string
+	noCache, quiet                                   bool
+	maxConvTokens                                    int
+
+	llmBaseURL, llmModel, llmKeyEnv string
+	llmConcurrency, llmMaxRetries   int
+	llmTemperature                  float64
+	llmPriceIn, llmPriceOut         float64
+
+	ef embedderFlags
+	co pipeline.ClusterOptions
+	ho pipeline.HierarchyOptions
+	mp mapFlags
+}
+
+func newRunCmd() *cobra.Command {
+	f := runFlags{co: pipeline.DefaultClusterOptions()}
+	cmd := &cobra.Command{
+		Use:   "run --data DIR [--out DIR]",
+		Short: "Run Kura's pipeline: summaries, clusters, names, hierarchy, map (offline by default)",
+		Long: `run turns conversations into a browsable hierarchy of topics and writes Kura's
+checkpoint files: summaries, clusters, meta_clusters and dimensionality (JSONL,
+or Parquet with --format parquet), plus embeddings.npy, cluster_labels.txt,
+conversation_map.jsonl and run_manifest.json.
+
+Stages: summarise -> embed -> cluster -> name -> hierarchy -> map. Each stage
+records a fingerprint of its inputs and parameters in run_manifest.json; a
+rerun skips a stage whose fingerprint matches and whose outputs are unchanged,
+and says why it runs otherwise. Summaries are appended to
+summaries.partial.jsonl as they finish, so an interrupted run resumes where
+it stopped; LLM summaries are also kept in a cache (--cache-dir) keyed by the
+exact request, which stores only generated fields.
+
+Offline (the default): existing summaries in --data are used as they are;
+otherwise an extractive summary is built from each conversation. Clusters
+are named by class-based TF-IDF keywords, and parents come from average-linkage
+clustering of cluster centroids. Nothing is sent anywhere.
+
+With an LLM (--llm-base-url, any OpenAI-compatible server; kura mock-api for a
+free rehearsal): summaries with Kura's facets, Clio-style cluster names with
+counter-examples from the nearest clusters, and an LLM-built hierarchy. An
+API key in the environment alone never makes kura call an API.
+
+A closing table gives each stage's time, LLM calls, tokens and cost.`,
+		Example: `  # Offline, on Kura's checkpoint directory (uses its summaries)
+  kura run --data ./checkpoints --out ./kura-run
+  kura tree ./kura-run
+
+  # Rehearse the LLM paths for free
+  kura mock-api --addr 127.0.0.1:8089 &
+  kura run --data ./conversations.jsonl --out ./run --llm-base-url http://127.0.0.1:8089/v1
+
+  # With OpenAI (reads OPENAI_API_KEY because --llm-base-url is given)
+  kura run --data ./checkpoints --summarizer llm --llm-base-url https://api.openai.com/v1 --llm-model gpt-4o-mini`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.data, "data", "", "Kura checkpoint directory (conversations and/or summaries) or a conversations file")
+	fl.StringVar(&f.out, "out", "kura-run", "output directory (created if needed; must not be --data)")
+	fl.StringVar(&f.format, "format", "jsonl", "checkpoint format: jsonl or parquet")
+	fl.StringVar(&f.summarizer, "summarizer", "auto", "auto (existing summaries, else llm with --llm-base-url, else extractive), existing, extractive or llm")
+	fl.StringVar(&f.naming, "naming", "auto", "cluster names: auto (llm with --llm-base-url, else keywords), keywords or llm")
+	fl.StringVar(&f.hierarchy, "hierarchy", "auto", "hierarchy: auto (llm with --llm-base-url, else agglomerative), agglomerative or llm")
+	fl.IntVar(&f.ho.MaxTopClusters, "max-top-clusters", 10, "most root clusters of the hierarchy (the unclustered group counts as one)")
+	fl.IntVar(&f.ho.Branching, "branching", 4, "each hierarchy level has about this many times fewer clusters than the one below")
+	fl.IntVar(&f.ho.MaxLevels, "max-levels", 8, "LLM hierarchy: most levels built by the LLM before the rest is merged offline")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "LLM summary cache directory (default OUT/cache)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the LLM summary cache")
+	fl.IntVar(&f.maxConvTokens, "max-conversation-tokens", 8000, "LLM summaries: conversations are cut to this many tokens")
+	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the per-stage table as JSON to this file")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars")
+
+	fl.StringVar(&f.llmBaseURL, "llm-base-url", "", "OpenAI-compatible API base URL for the LLM stages (none: offline)")
+	fl.StringVar(&f.llmModel, "llm-model", llm.DefaultModel, "chat model")
+	fl.StringVar(&f.llmKeyEnv, "llm-api-key-env", "OPENAI_API_KEY", "environment variable holding the API key (read only with --llm-base-url)")
+	fl.IntVar(&f.llmConcurrency, "llm-concurrency", llm.DefaultConcurrency, "LLM requests in flight")
+	fl.IntVar(&f.llmMaxRetries, "llm-max-retries", llm.DefaultMaxRetries, "retries per LLM call on 429, 5xx, timeouts and unusable answers")
+	fl.Float64Var(&f.llmTemperature, "llm-temperature", 0, "sampling temperature")
+	fl.Float64Var(&f.llmPriceIn, "llm-price-input", 0, "USD per million input tokens (default: the model's list price; gpt-4o-mini 0.15)")
+	fl.Float64Var(&f.llmPriceOut, "llm-price-output", 0, "USD per million output tokens (default: the model's list price; gpt-4o-mini 0.60)")
+
+	f.ef.addFlags(fl)
+	// Offline by default: auto would pick OpenAI when OPENAI_API_KEY is set.
+	f.ef.s.Kind = "hash"
+	fl.Lookup("embedder").DefValue = "hash"
+	fl.Lookup("embedder").Usage = "embedding backend: hash, minilm, mock, openai or auto\n(auto: openai if OPENAI_API_KEY is set, else minilm if installed, else hash)"
+
+	fl.StringVar(&f.co.Algorithm, "algorithm", "hdbscan", "base clustering: hdbscan or kmeans")
+	fl.IntVar(&f.co.HDBSCAN.MinClusterSize, "min-cluster-size", f.co.HDBSCAN.MinClusterSize, "HDBSCAN min_cluster_size")
+	fl.IntVar(&f.co.HDBSCAN.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min_cluster_size)")
+	fl.StringVar(&f.co.HDBSCAN.Metric, "metric", "euclidean", "HDBSCAN metric: euclidean or cosine")
+	fl.IntVar(&f.co.KMeans.K, "k", 0, "K-means: number of clusters (0: ceil(N / items-per-cluster))")
+	fl.IntVar(&f.co.ItemsPerCluster, "items-per-cluster", 10, "K-means: Kura's k = ceil(N / items-per-cluster)")
+	fl.Uint64Var(&f.co.KMeans.Seed, "seed", 42, "random seed (K-means, example sampling, map)")
+	f.mp.addFlags(fl)
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, f *runFlags) error {
+	if f.data == "" {
+		return usageErrorf("--data is required")
+	}
+	if err := f.ef.validate(); err != nil {
+		return err
+	}
+	fl := cmd.Flags()
+	o := pipeline.Options{
+		Data: f.data, Out: f.out, Format: f.format, Summarizer: f.summarizer,
+		MaxConversationTokens: f.maxConvTokens, CacheDir: f.cacheDir, NoCache: f.noCache,
+		Cluster: f.co, Hierarchy: f.ho,
+		Name:     pipeline.NameOptions{Method: f.naming, Seed: f.co.KMeans.Seed},
+		Progress: cmd.ErrOrStderr(), ProgressBars: !f.quiet && stderrIsTerminal(),
+	}
+	o.Hierarchy.Method = f.hierarchy
+	if o.Name.Method == "auto" {
+		o.Name.Method = ""
+	}
+	if o.Hierarchy.Method == "auto" {
+		o.Hierarchy.Method = ""
+	}
+	if f.llmBaseURL != "" {
+		price, known := llm.PriceOf(f.llmModel)
+		if fl.Changed("llm-price-input") {
+			price.InputPerMillion = f.llmPriceIn
+		}
+		if fl.Changed("llm-price-output") {
+			price.OutputPerMillion = f.llmPriceOut
+		}
+		if !known && !fl.Changed("llm-price-input") && !fl.Changed("llm-price-output") {
+			slog.Warn("no list price known for this chat model; LLM cost shows as 0 (set --llm-price-input and --llm-price-output)", "model", f.llmModel)
+		}
+		c, err := llm.New(llm.Config{
+			BaseURL: f.llmBaseURL, APIKey: os.Getenv(f.llmKeyEnv), Model: f.llmModel, Temperature: f.llmTemperature,
+			Concurrency: f.llmConcurrency, MaxRetries: retriesFlag(f.llmMaxRetries), Price: price,
+		})
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		slog.Info("LLM", "model", c.Model(), "endpoint", c.Endpoint(), "price_in", price.InputPerMillion, "price_out", price.OutputPerMillion)
+		o.LLM = c
+	} else {
+		for _, name := range []string{"llm-model", "llm-concurrency", "llm-temperature", "llm-price-input", "llm-price-output"} {
+			if fl.Changed(name) {
+				return usageErrorf("--%s needs --llm-base-url (without it, kura run calls no LLM)", name)
+			}
+		}
+	}
+	spec := f.ef.spec()
+	kind, why, err := backend.Choose(spec)
+	if err != nil {
+		return usageErr(err)
+	}
+	id := map[string]string{"embedder": kind, "dims": fmt.Sprint(spec.Dims)}
+	switch kind {
+	case "openai", "mock":
+		id["model"] = spec.APIModel()
+	case "minilm":
+		id["model_dir"] = spec.ModelDir
+	}
+	slog.Debug("embedder choice", "kind", kind, "why", why)
+	o.Embedder = pipeline.EmbedderFactory{ID: id, Build: func(ctx context.Context, corpus []string) (embed.Embedder, error) {
+		return f.ef.build(ctx, corpus)
+	}}
+	if err := f.mp.apply(&o); err != nil {
+		return err
+	}
+	res, err := pipeline.Run(cmd.Context(), o)
+	if res != nil && len(res.Stages) > 0 {
+		printStages(cmd.OutOrStdout(), res)
+		if f.statsJSON != "" {
+			if werr := writeStatsJSON(f.statsJSON, res); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	if errors.Is(err, pipeline.ErrUsage) {
+		return &usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (kura tree %s shows the hierarchy)\n", res.Dir, res.Dir)
+	return nil
+}
+
+func retriesFlag(n int) int {
+	if n == 0 {
+		return -1 // llm.Config: negative means none
+	}
+	return n
+}
+
+// printStages prints the closing table: one row per stage, then the total,
+// then why each stage ran or was skipped.
+func printStages(w io.Writer, res *pipeline.Result) {
+	fmt.Fprintf(w, "\n%-10s %-8s %8s %9s %7s %11s %11s %10s\n", "stage", "status", "items", "time (s)", "calls", "in tokens", "out tokens", "cost ($)")
+	row := func(s pipeline.StageStats) {
+		fmt.Fprintf(w, "%-10s %-8s %8d %9.2f %7d %11d %11d %10.4f\n", s.Stage, s.Status, s.Items, s.Seconds, s.Calls, s.InputTokens, s.OutputTokens, s.CostUSD)
+	}
+	for _, s := range res.Stages {
+		row(s)
+	}
+	row(res.Total())
+	for _, s := range res.Stages {
+		extra := ""
+		if s.CacheHits > 0 {
+			extra += fmt.Sprintf("; %d from the cache", s.CacheHits)
+		}
+		if s.Retries > 0 {
+			extra += fmt.Sprintf("; %d retries", s.Retries)
+		}
+		fmt.Fprintf(w, "  %s: %s%s\n", s.Stage, s.Reason, extra)
+	}
+}
+
+func writeStatsJSON(path string, res *pipeline.Result) error {
+	b, err := json.MarshalIndent(struct {
+		Dir    string                `json:"dir"`
+		Stages []pipeline.StageStats `json:"stages"`
+		Total  pipeline.StageStats   `json:"total"`
+	}{res.Dir, res.Stages, res.Total()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	out, err := outfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := out.Write(append(b, '\n')); err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
+}
+
+// mapFlags are the map stage's settings; the projection is wired in
+// map.go of this command once package reduce provides UMAP.
+type mapFlags struct {
+	nNeighbors int
+	minDist    float64
+	noMap      bool
+}
+
+func (m *mapFlags) addFlags(fl interface {
+	IntVar(*int, string, int, string)
+	Float64Var(*float64, string, float64, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fl.IntVar(&m.nNeighbors, "n-neighbors", 15, "map: UMAP n_neighbors")
+	fl.Float64Var(&m.minDist, "min-dist", 0.1, "map: UMAP min_dist")
+	fl.BoolVar(&m.noMap, "no-map", false, "skip the map stage (no dimensionality file)")
+}
+
+var errNoMap = strings.TrimSpace(`the map stage needs UMAP (package reduce)`)
+
+func (m *mapFlags) apply(o *pipeline.Options) error {
+	if m.noMap {
+		return nil
+	}
+	if projector == nil {
+		slog.Warn(errNoMap + "; dimensionality.jsonl is not written")
+		return nil
+	}
+	o.Map = projector(m, o.Cluster.KMeans.Seed)
+	return nil
+}
+
+// projector builds the map stage's projection; nil until UMAP is available.
+var projector func(m *mapFlags, seed uint64) pipeline.MapOptions

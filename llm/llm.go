@@ -1,0 +1,662 @@
+// Package llm calls an OpenAI-compatible chat completions API for
+// structured JSON answers (response_format json_schema): OpenAI itself,
+// Azure-style deployments, vLLM, Ollama, LiteLLM or kura mock-api.
+//
+// A Client bounds the requests in flight (Concurrency), retries rate limits
+// (429), server errors (5xx), timeouts, transport failures and unusable
+// answers with exponential backoff and jitter, honouring Retry-After and
+// retry-after-ms, and counts every request, retry and token. Tokens are
+// priced with the Price the caller hands in; nothing here knows a list of
+// models.
+//
+// Nothing is sent unless the caller builds a Client: an API key in the
+// environment is not a request to use it. The API key is sent only in the
+// Authorization (or api-key) header and never appears in errors or logs.
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults used for zero Config fields.
+const (
+	DefaultModel       = "gpt-4o-mini"
+	DefaultConcurrency = 50
+	DefaultMaxRetries  = 6
+	DefaultTimeout     = 120 * time.Second
+	DefaultMinBackoff  = 500 * time.Millisecond
+	DefaultMaxBackoff  = 30 * time.Second
+	// MaxRetryAfter caps the wait a server may ask for.
+	MaxRetryAfter = 60 * time.Second
+	// DefaultMaxMalformedRetries caps, within MaxRetries, the retries after
+	// answers that could not be used (each of them is billed).
+	DefaultMaxMalformedRetries = 2
+	// maxBody bounds a response body.
+	maxBody = 16 << 20
+)
+
+// Price is what a chat model costs, in US dollars per million tokens.
+type Price struct {
+	InputPerMillion  float64 `json:"input_per_million"`
+	OutputPerMillion float64 `json:"output_per_million"`
+}
+
+// DefaultPrice is gpt-4o-mini's list price (USD per million tokens).
+var DefaultPrice = Price{InputPerMillion: 0.15, OutputPerMillion: 0.60}
+
+// Cost prices prompt and completion tokens.
+func (p Price) Cost(prompt, completion int64) float64 {
+	return (float64(prompt)*p.InputPerMillion + float64(completion)*p.OutputPerMillion) / 1e6
+}
+
+// Usage is what calls spent. Tokens are those the server reported (billed),
+// including the tokens of answers that had to be retried.
+type Usage struct {
+	Calls            int64   `json:"calls"`        // successful calls
+	Requests         int64   `json:"requests"`     // HTTP requests, retries included
+	Retries          int64   `json:"retries"`      // requests that repeated a failed one
+	RateLimited      int64   `json:"rate_limited"` // 429 answers
+	Errors           int64   `json:"errors"`       // other failed attempts
+	PromptTokens     int64   `json:"prompt_tokens"`
+	CompletionTokens int64   `json:"completion_tokens"`
+	CostUSD          float64 `json:"cost_usd"`
+}
+
+// Add adds o to u.
+func (u *Usage) Add(o Usage) {
+	u.Calls += o.Calls
+	u.Requests += o.Requests
+	u.Retries += o.Retries
+	u.RateLimited += o.RateLimited
+	u.Errors += o.Errors
+	u.PromptTokens += o.PromptTokens
+	u.CompletionTokens += o.CompletionTokens
+	u.CostUSD += o.CostUSD
+}
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the API root "/chat/completions" is appended to, e.g.
+	// "http://127.0.0.1:8089/v1". Required: the client never guesses it.
+	BaseURL string
+	// APIKey is sent as "Authorization: Bearer KEY" ("api-key: KEY" for
+	// Azure hosts); empty sends none, which local servers accept.
+	APIKey string
+	// Model is sent with every request. Default DefaultModel.
+	Model string
+	// Temperature is sent with every request (0 is sent as 0).
+	Temperature float64
+	// Concurrency bounds the requests in flight. Default 50.
+	Concurrency int
+	// MaxRetries caps the retries of one call; 0 means DefaultMaxRetries,
+	// negative none.
+	MaxRetries int
+	// MaxMalformedRetries caps the retries after unusable answers; 0
+	// means DefaultMaxMalformedRetries, negative none.
+	MaxMalformedRetries int
+	// Timeout bounds each attempt. Default 120 s.
+	Timeout time.Duration
+	// MinBackoff and MaxBackoff bound the backoff between retries when the
+	// server gives no Retry-After. Defaults 0.5 s and 30 s.
+	MinBackoff, MaxBackoff time.Duration
+	// Price prices the tokens. The zero Price makes every cost 0.
+	Price Price
+	// HTTPClient sends the requests. Default: a client keeping Concurrency
+	// connections alive and following no redirects.
+	HTTPClient *http.Client
+	// Logger receives retry details at debug level. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Client is a chat completions client, safe for concurrent use.
+type Client struct {
+	c        Config
+	endpoint string
+	azure    bool
+	http     *http.Client
+	sem      chan struct{}
+	log      *slog.Logger
+
+	calls, requests, retries, rateLimited, errs, prompt, completion atomic.Int64
+}
+
+// New checks cfg and returns a client. It sends nothing.
+func New(cfg Config) (*Client, error) {
+	if strings.TrimSpace(cfg.BaseURL) == "" {
+		return nil, errors.New("llm: no base URL (set --llm-base-url)")
+	}
+	if cfg.Model == "" {
+		cfg.Model = DefaultModel
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	switch {
+	case cfg.MaxRetries == 0:
+		cfg.MaxRetries = DefaultMaxRetries
+	case cfg.MaxRetries < 0:
+		cfg.MaxRetries = 0
+	}
+	switch {
+	case cfg.MaxMalformedRetries == 0:
+		cfg.MaxMalformedRetries = DefaultMaxMalformedRetries
+	case cfg.MaxMalformedRetries < 0:
+		cfg.MaxMalformedRetries = 0
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MinBackoff == 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	switch {
+	case cfg.Concurrency < 0:
+		return nil, fmt.Errorf("llm: concurrency %d must be positive", cfg.Concurrency)
+	case cfg.Timeout < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < cfg.MinBackoff:
+		return nil, errors.New("llm: timeout and backoff must be positive, with max backoff >= min backoff")
+	case cfg.Temperature < 0 || cfg.Temperature > 2 || cfg.Temperature != cfg.Temperature:
+		return nil, fmt.Errorf("llm: temperature %v must be in [0, 2]", cfg.Temperature)
+	case cfg.Price.InputPerMillion < 0 || cfg.Price.OutputPerMillion < 0:
+		return nil, errors.New("llm: prices must not be negative")
+	}
+	endpoint, azure, err := chatURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = cfg.Concurrency
+		hc = &http.Client{
+			Transport: tr,
+			// A redirect would resend the key to wherever it points.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	return &Client{c: cfg, endpoint: endpoint, azure: azure, http: hc,
+		sem: make(chan struct{}, cfg.Concurrency), log: cfg.Logger}, nil
+}
+
+// chatURL appends /chat/completions to the base URL's path, keeping its
+// query, and reports whether the host is Azure's.
+func chatURL(base string) (string, bool, error) {
+	u, err := url.Parse(strings.TrimSpace(base))
+	if err != nil {
+		return "", false, fmt.Errorf("llm: base URL: %w", redactURLError(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", false, fmt.Errorf("llm: base URL %q: want http(s)://host[:port]/path, e.g. http://127.0.0.1:8089/v1", Redact(base))
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(p, "/chat/completions") {
+		p += "/chat/completions"
+	}
+	u.Path, u.RawPath = p, ""
+	h := u.Hostname()
+	azure := strings.HasSuffix(h, ".openai.azure.com") || strings.HasSuffix(h, ".cognitiveservices.azure.com")
+	return u.String(), azure, nil
+}
+
+// Redact returns a URL with its user information and query values
+// replaced by "REDACTED", for messages and logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q.Set(k, "REDACTED")
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s %s: %w", ue.Op, Redact(ue.URL), ue.Err)
+	}
+	return err
+}
+
+// Model returns the model name sent to the server.
+func (c *Client) Model() string { return c.c.Model }
+
+// Temperature returns the sampling temperature sent to the server.
+func (c *Client) Temperature() float64 { return c.c.Temperature }
+
+// Endpoint returns the URL requests go to, with any credentials redacted.
+func (c *Client) Endpoint() string { return Redact(c.endpoint) }
+
+// Price returns the price the client counts cost with.
+func (c *Client) Price() Price { return c.c.Price }
+
+// Usage returns what the client has spent so far.
+func (c *Client) Usage() Usage {
+	u := Usage{
+		Calls: c.calls.Load(), Requests: c.requests.Load(), Retries: c.retries.Load(),
+		RateLimited: c.rateLimited.Load(), Errors: c.errs.Load(),
+		PromptTokens: c.prompt.Load(), CompletionTokens: c.completion.Load(),
+	}
+	u.CostUSD = c.c.Price.Cost(u.PromptTokens, u.CompletionTokens)
+	return u
+}
+
+// Request is one structured-output call.
+type Request struct {
+	System string // system prompt
+	User   string // user message
+	// SchemaName names the schema (^[a-zA-Z0-9_-]{1,64}$).
+	SchemaName string
+	// Schema is the JSON Schema of the answer, an object with every
+	// property required and additionalProperties false (OpenAI's strict
+	// mode).
+	Schema json.RawMessage
+	// MaxTokens bounds the answer; 0 sends no limit.
+	MaxTokens int
+}
+
+// Validate checks the request before anything is sent.
+func (r Request) Validate() error {
+	if r.User == "" {
+		return errors.New("llm: empty user message")
+	}
+	if len(r.SchemaName) == 0 || len(r.SchemaName) > 64 || strings.IndexFunc(r.SchemaName, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')
+	}) >= 0 {
+		return fmt.Errorf("llm: schema name %q must match ^[a-zA-Z0-9_-]{1,64}$", r.SchemaName)
+	}
+	if !json.Valid(r.Schema) {
+		return fmt.Errorf("llm: schema %s is not valid JSON", r.SchemaName)
+	}
+	return nil
+}
+
+type wireMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type wireRequest struct {
+	Model          string        `json:"model"`
+	Messages       []wireMessage `json:"messages"`
+	Temperature    float64       `json:"temperature"`
+	MaxTokens      int           `json:"max_tokens,omitempty"`
+	ResponseFormat struct {
+		Type       string `json:"type"`
+		JSONSchema struct {
+			Name   string          `json:"name"`
+			Strict bool            `json:"strict"`
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	} `json:"response_format"`
+}
+
+// Body returns the JSON body sent for r: the exact request, which is also
+// what a cache keys answers on.
+func (c *Client) Body(r Request) ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	w := wireRequest{Model: c.c.Model, Temperature: c.c.Temperature, MaxTokens: r.MaxTokens}
+	if r.System != "" {
+		w.Messages = append(w.Messages, wireMessage{Role: "system", Content: r.System})
+	}
+	w.Messages = append(w.Messages, wireMessage{Role: "user", Content: r.User})
+	w.ResponseFormat.Type = "json_schema"
+	w.ResponseFormat.JSONSchema.Name = r.SchemaName
+	w.ResponseFormat.JSONSchema.Strict = true
+	w.ResponseFormat.JSONSchema.Schema = r.Schema
+	b, err := json.Marshal(w)
+	if err != nil {
+		return nil, fmt.Errorf("llm: encoding request: %w", err)
+	}
+	return b, nil
+}
+
+// JSON makes one call and decodes the answer into out (with
+// DisallowUnknownFields off: extra fields are ignored). check, when not
+// nil, validates the decoded answer; an answer that does not decode or
+// fails check is retried (at most MaxMalformedRetries times), since a
+// sampled answer may be fine the next time. The returned Usage is what
+// this call spent, retries included.
+func (c *Client) JSON(ctx context.Context, r Request, out any, check func() error) (Usage, error) {
+	body, err := c.Body(r)
+	if err != nil {
+		return Usage{}, err
+	}
+	var u Usage
+	malformed := 0
+	for attempt := 0; ; attempt++ {
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return u, context.Cause(ctx)
+		}
+		u.Requests++
+		c.requests.Add(1)
+		if attempt > 0 {
+			u.Retries++
+			c.retries.Add(1)
+		}
+		content, pt, ct, err := c.send(ctx, body)
+		<-c.sem
+		u.PromptTokens += pt
+		u.CompletionTokens += ct
+		c.prompt.Add(pt)
+		c.completion.Add(ct)
+		if err == nil {
+			if derr := json.Unmarshal([]byte(content), out); derr != nil {
+				err = &AnswerError{Msg: "answer is not the JSON asked for: " + derr.Error()}
+			} else if check != nil {
+				if cerr := check(); cerr != nil {
+					err = &AnswerError{Msg: "answer does not fit the schema: " + cerr.Error()}
+				}
+			}
+		}
+		if err == nil {
+			u.Calls++
+			c.calls.Add(1)
+			u.CostUSD = c.c.Price.Cost(u.PromptTokens, u.CompletionTokens)
+			return u, nil
+		}
+		u.CostUSD = c.c.Price.Cost(u.PromptTokens, u.CompletionTokens)
+		if ctx.Err() != nil {
+			return u, context.Cause(ctx)
+		}
+		var ae *APIError
+		isAPI := errors.As(err, &ae)
+		if isAPI && ae.StatusCode == http.StatusTooManyRequests {
+			u.RateLimited++
+			c.rateLimited.Add(1)
+		} else {
+			u.Errors++
+			c.errs.Add(1)
+		}
+		if !retryable(err) {
+			return u, fmt.Errorf("llm: %w", err)
+		}
+		var aerr *AnswerError
+		if errors.As(err, &aerr) {
+			if malformed++; malformed > c.c.MaxMalformedRetries {
+				return u, fmt.Errorf("llm: giving up after %d unusable answers (each is billed): %w", malformed, err)
+			}
+		}
+		if attempt >= c.c.MaxRetries {
+			return u, fmt.Errorf("llm: giving up after %d attempts: %w", attempt+1, err)
+		}
+		wait := c.backoff(attempt)
+		if isAPI && ae.RetryAfter > 0 {
+			wait = ae.RetryAfter + time.Duration(rand.Int64N(int64(ae.RetryAfter)/10+1))
+		}
+		c.log.Debug("chat completion failed; retrying", "attempt", attempt+1, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return u, context.Cause(ctx)
+		}
+	}
+}
+
+// backoff is MinBackoff doubled per attempt, capped at MaxBackoff, with
+// equal jitter.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.c.MinBackoff
+	for i := 0; i < attempt && d < c.c.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, c.c.MaxBackoff)
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+}
+
+type wireResponse struct {
+	Choices []struct {
+		Message struct {
+			Content *string `json:"content"`
+			Refusal *string `json:"refusal"`
+		} `json:"message"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int64 `json:"prompt_tokens"`
+		CompletionTokens int64 `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// send makes one attempt and returns the answer's content and the tokens
+// the server billed.
+func (c *Client) send(ctx context.Context, body []byte) (string, int64, int64, error) {
+	actx, cancel := context.WithTimeout(ctx, c.c.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("building request: %w", redactURLError(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if c.c.APIKey != "" {
+		if c.azure {
+			req.Header.Set("api-key", c.c.APIKey)
+		} else {
+			req.Header.Set("Authorization", "Bearer "+c.c.APIKey)
+		}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if actx.Err() != nil && ctx.Err() == nil {
+			return "", 0, 0, &TimeoutError{Timeout: c.c.Timeout}
+		}
+		return "", 0, 0, &TransportError{Err: redactURLError(err)}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		if actx.Err() != nil && ctx.Err() == nil {
+			return "", 0, 0, &TimeoutError{Timeout: c.c.Timeout}
+		}
+		return "", 0, 0, &TransportError{Err: fmt.Errorf("reading response: %w", redactURLError(err))}
+	}
+	if resp.StatusCode/100 != 2 {
+		return "", 0, 0, newAPIError(resp, data)
+	}
+	if len(data) > maxBody {
+		return "", 0, 0, &AnswerError{Msg: fmt.Sprintf("response larger than %d bytes", maxBody)}
+	}
+	var wr wireResponse
+	if err := json.Unmarshal(data, &wr); err != nil {
+		return "", 0, 0, &AnswerError{Msg: "response is not JSON: " + err.Error()}
+	}
+	var pt, ct int64
+	if wr.Usage != nil {
+		pt, ct = wr.Usage.PromptTokens, wr.Usage.CompletionTokens
+	}
+	if len(wr.Choices) == 0 {
+		return "", pt, ct, &AnswerError{Msg: "response has no choices"}
+	}
+	ch := wr.Choices[0]
+	if ch.Message.Refusal != nil && *ch.Message.Refusal != "" {
+		return "", pt, ct, &RefusalError{Reason: *ch.Message.Refusal}
+	}
+	if ch.Message.Content == nil {
+		return "", pt, ct, &AnswerError{Msg: "answer has no content"}
+	}
+	if ch.FinishReason == "length" {
+		return "", pt, ct, &AnswerError{Msg: "answer cut at max_tokens"}
+	}
+	return *ch.Message.Content, pt, ct, nil
+}
+
+// retryable reports whether an attempt may succeed if repeated.
+func retryable(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout || ae.StatusCode >= 500
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false
+	}
+	var an *AnswerError
+	var te *TimeoutError
+	var tr *TransportError
+	return errors.As(err, &an) || errors.As(err, &te) || errors.As(err, &tr)
+}
+
+// APIError is a non-2xx answer.
+type APIError struct {
+	StatusCode int
+	Status     string
+	Message    string
+	Type, Code string
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP %s", e.Status)
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.Type != "" || e.Code != "" {
+		fmt.Fprintf(&b, " (type %q, code %q)", e.Type, e.Code)
+	}
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		b.WriteString("; check the API key")
+	case http.StatusNotFound:
+		b.WriteString("; check --llm-base-url and --llm-model")
+	}
+	return b.String()
+}
+
+func newAPIError(resp *http.Response, body []byte) *APIError {
+	e := &APIError{StatusCode: resp.StatusCode, Status: resp.Status}
+	if e.Status == "" {
+		e.Status = strconv.Itoa(resp.StatusCode)
+	}
+	var eb struct {
+		Error *struct {
+			Message string `json:"message"`
+			Type    string `json:"type"`
+			Code    any    `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &eb) == nil && eb.Error != nil {
+		e.Message, e.Type = eb.Error.Message, eb.Error.Type
+		if eb.Error.Code != nil {
+			e.Code = fmt.Sprint(eb.Error.Code)
+		}
+	}
+	if e.Message == "" {
+		msg := strings.TrimSpace(string(body))
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		e.Message = msg
+	}
+	e.RetryAfter = retryAfter(resp.Header, time.Now())
+	return e
+}
+
+// retryAfter reads retry-after-ms or Retry-After (seconds or an HTTP
+// date), capped at MaxRetryAfter; 0 when neither is given.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	capped := func(secs float64) time.Duration {
+		if secs >= MaxRetryAfter.Seconds() {
+			return MaxRetryAfter
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return capped(ms / 1000)
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s > 0 {
+			return capped(s)
+		}
+		return 0
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return capped(t.Sub(now).Seconds())
+	}
+	return 0
+}
+
+// TimeoutError is an attempt that took longer than Config.Timeout.
+type TimeoutError struct{ Timeout time.Duration }
+
+func (e *TimeoutError) Error() string { return fmt.Sprintf("no response within %v", e.Timeout) }
+
+// TransportError is a failure to reach the server or read its answer.
+type TransportError struct{ Err error }
+
+func (e *TransportError) Error() string { return e.Err.Error() }
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// AnswerError is a 2xx answer that could not be used.
+type AnswerError struct{ Msg string }
+
+func (e *AnswerError) Error() string { return "unusable answer: " + e.Msg }
+
+// RefusalError is an answer in which the model refused.
+type RefusalError struct{ Reason string }
+
+func (e *RefusalError) Error() string { return "the model refused: " + e.Reason }
+
+// knownPrices are list prices of common chat models, USD per million
+// tokens (input, output).
+var knownPrices = map[string]Price{
+	"gpt-4o-mini":  DefaultPrice,
+	"gpt-4o":       {InputPerMillion: 2.50, OutputPerMillion: 10.00},
+	"gpt-4.1":      {InputPerMillion: 2.00, OutputPerMillion: 8.00},
+	"gpt-4.1-mini": {InputPerMillion: 0.40, OutputPerMillion: 1.60},
+	"gpt-4.1-nano": {InputPerMillion: 0.10, OutputPerMillion: 0.40},
+}
+
+// PriceOf returns the list price of a chat model and whether it is known.
+// A provider prefix ("openai/gpt-4o-mini") is ignored.
+func PriceOf(model string) (Price, bool) {
+	if p, ok := knownPrices[model]; ok {
+		return p, true
+	}
+	if i := strings.LastIndexByte(model, '/'); i >= 0 {
+		p, ok := knownPrices[model[i+1:]]
+		return p, ok
+	}
+	return Price{}, false
+}

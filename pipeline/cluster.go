@@ -1,0 +1,197 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/kura-go/kura/cluster/hdbscan"
+	"github.com/kura-go/kura/cluster/kmeans"
+	"github.com/kura-go/kura/conversation"
+)
+
+// ClusterOptions choose the base clustering.
+type ClusterOptions struct {
+	// Algorithm is "hdbscan" (default) or "kmeans".
+	Algorithm string
+	// HDBSCAN are HDBSCAN's parameters (Kura's defaults: min cluster size 10).
+	HDBSCAN hdbscan.Params
+	// KMeans are K-means' parameters; K 0 means ceil(n/ItemsPerCluster).
+	KMeans kmeans.Params
+	// ItemsPerCluster is Kura's rule for K (default 10).
+	ItemsPerCluster int
+}
+
+// DefaultClusterOptions are HDBSCAN with the Python library's defaults.
+func DefaultClusterOptions() ClusterOptions {
+	return ClusterOptions{Algorithm: "hdbscan", HDBSCAN: hdbscan.DefaultParams(),
+		KMeans: kmeans.Params{NInit: 1, MaxIter: 300, Tol: 1e-4, Seed: 42}, ItemsPerCluster: 10}
+}
+
+func (o ClusterOptions) params() map[string]string {
+	switch o.Algorithm {
+	case "kmeans":
+		return map[string]string{"algorithm": "kmeans", "kmeans": fmt.Sprintf("%+v", o.KMeans), "items_per_cluster": itoa(o.ItemsPerCluster)}
+	default:
+		return map[string]string{"algorithm": "hdbscan", "hdbscan": fmt.Sprintf("%+v", o.HDBSCAN)}
+	}
+}
+
+// Validate checks the options before any work.
+func (o ClusterOptions) Validate() error {
+	switch o.Algorithm {
+	case "hdbscan", "":
+		return o.HDBSCAN.Validate()
+	case "kmeans":
+		if o.KMeans.K < 0 || o.KMeans.K == 0 && o.ItemsPerCluster < 1 {
+			return fmt.Errorf("K-means needs k >= 1 or items per cluster >= 1")
+		}
+		return nil
+	}
+	return fmt.Errorf("cluster algorithm must be hdbscan or kmeans, not %q", o.Algorithm)
+}
+
+// ClusterVectors assigns each of the n rows of x (n×d) a cluster label,
+// -1 for HDBSCAN noise.
+func ClusterVectors(ctx context.Context, x []float32, n, d int, o ClusterOptions) ([]int, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	switch o.Algorithm {
+	case "kmeans":
+		p := o.KMeans
+		if p.K == 0 {
+			p.K = kmeans.KForItems(n, o.ItemsPerCluster)
+		}
+		p.K = min(p.K, n)
+		res, err := kmeans.Cluster(ctx, x, n, d, p)
+		if err != nil {
+			return nil, err
+		}
+		return res.Labels, nil
+	default:
+		if n < 2 {
+			return []int{-1}, nil
+		}
+		res, err := hdbscan.Cluster(ctx, x, n, d, o.HDBSCAN)
+		if err != nil {
+			return nil, err
+		}
+		return res.Labels, nil
+	}
+}
+
+// NoiseSlug marks the group of conversations HDBSCAN left as noise: it is
+// kept as one clearly named group, not presented as a topic.
+const NoiseSlug = "unclustered"
+
+// group is a set of conversations (indices into the summaries) with its
+// normalised centroid.
+type group struct {
+	members  []int
+	centroid []float32
+	noise    bool
+}
+
+// groupsOf collects the clusters of labels (label order) and, last, the
+// noise group when there is noise.
+func groupsOf(labels []int, x []float32, d int) []group {
+	k := 0
+	for _, l := range labels {
+		k = max(k, l+1)
+	}
+	gs := make([]group, k)
+	var noise group
+	noise.noise = true
+	for i, l := range labels {
+		if l < 0 {
+			noise.members = append(noise.members, i)
+		} else {
+			gs[l].members = append(gs[l].members, i)
+		}
+	}
+	gs = slices.DeleteFunc(gs, func(g group) bool { return len(g.members) == 0 })
+	if len(noise.members) > 0 {
+		gs = append(gs, noise)
+	}
+	for i := range gs {
+		gs[i].centroid = centroid(x, d, gs[i].members)
+	}
+	return gs
+}
+
+// centroid is the normalised mean of the normalised rows.
+func centroid(x []float32, d int, rows []int) []float32 {
+	c := make([]float64, d)
+	for _, r := range rows {
+		v := x[r*d : (r+1)*d]
+		nn := 0.0
+		for _, f := range v {
+			nn += float64(f) * float64(f)
+		}
+		if nn == 0 {
+			continue
+		}
+		s := 1 / math.Sqrt(nn)
+		for j, f := range v {
+			c[j] += float64(f) * s
+		}
+	}
+	out := make([]float32, d)
+	nn := 0.0
+	for _, f := range c {
+		nn += f * f
+	}
+	if nn > 0 {
+		s := 1 / math.Sqrt(nn)
+		for j, f := range c {
+			out[j] = float32(f * s)
+		}
+	}
+	return out
+}
+
+func cosine(a, b []float32) float64 {
+	s := 0.0
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// clusterID is a stable id for a set of chat ids: the same members give
+// the same id in every run, so that files and fingerprints stay stable.
+func clusterID(kind string, chatIDs []string) string {
+	ids := slices.Clone(chatIDs)
+	slices.Sort(ids)
+	h := sha256.New()
+	h.Write([]byte(kind))
+	for _, id := range ids {
+		h.Write([]byte{0})
+		h.Write([]byte(id))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func chatIDsOf(sums []conversation.ConversationSummary, members []int) []string {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = sums[m].ChatID
+	}
+	return ids
+}
+
+// docText is the text of a summary that keyword names are computed from.
+func docText(s *conversation.ConversationSummary) string {
+	t := s.Summary
+	if s.Request != nil {
+		t += "\n" + *s.Request
+	}
+	if s.Task != nil {
+		t += "\n" + *s.Task
+	}
+	return t
+}

@@ -1,0 +1,508 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kura-go/kura/cluster/quality"
+	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/llm"
+	"github.com/kura-go/kura/mockapi"
+	"github.com/kura-go/kura/sample"
+)
+
+func hashEmbedder(dims int) EmbedderFactory {
+	return EmbedderFactory{
+		ID: map[string]string{"embedder": "hash", "dims": itoa(dims)},
+		Build: func(_ context.Context, corpus []string) (embed.Embedder, error) {
+			e := lexical.New(lexical.Options{Dims: dims})
+			e.Fit(corpus)
+			return e, nil
+		},
+	}
+}
+
+// writeSample writes n synthetic conversations of k topics and returns the
+// file and each conversation's topic.
+func writeSample(t *testing.T, n, k int) (string, map[string]int) {
+	t.Helper()
+	g, err := sample.NewGenerator(sample.Options{Conversations: n, Topics: k, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var convs []conversation.Conversation
+	topic := map[string]int{}
+	for g.More() {
+		c, _, tp := g.Next()
+		convs = append(convs, c)
+		topic[c.ChatID] = tp
+	}
+	path := filepath.Join(t.TempDir(), "conversations.jsonl")
+	if err := conversation.WriteFile(path, convs); err != nil {
+		t.Fatal(err)
+	}
+	return path, topic
+}
+
+// checkDir validates every checkpoint file of dir and their references,
+// as kura validate does.
+func checkDir(t *testing.T, dir string, want ...conversation.Kind) {
+	t.Helper()
+	cp, err := conversation.FindCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reps []*conversation.Report
+	for _, k := range want {
+		p := cp.Path(k)
+		if p == "" {
+			t.Fatalf("%s: no %s file", dir, k)
+		}
+		rep, err := conversation.CheckFile(context.Background(), p, k, conversation.CheckOptions{CollectRefs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.NumProblems > 0 || rep.Records == 0 {
+			t.Fatalf("%s: %d records, problems %v", p, rep.Records, rep.Problems)
+		}
+		reps = append(reps, rep)
+	}
+	if f := conversation.CrossCheck(reps); len(f) > 0 {
+		t.Fatalf("cross-check: %v", f)
+	}
+}
+
+// ariOf scores clusters.jsonl against truth (chat id -> group); noise
+// members count as their own label -1.
+func ariOf(t *testing.T, dir string, truth map[string]int) float64 {
+	t.Helper()
+	cs, err := conversation.ReadFile[conversation.Cluster](filepath.Join(dir, "clusters.jsonl"), conversation.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr, pr []int
+	for ci, c := range cs {
+		for _, id := range c.ChatIDs {
+			tr = append(tr, truth[id])
+			if c.Slug == NoiseSlug {
+				pr = append(pr, -1)
+			} else {
+				pr = append(pr, ci)
+			}
+		}
+	}
+	if len(tr) != len(truth) {
+		t.Fatalf("clusters list %d conversations, want %d", len(tr), len(truth))
+	}
+	ari, err := quality.AdjustedRandIndex(tr, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ari
+}
+
+func stageOf(t *testing.T, res *Result, name string) StageStats {
+	t.Helper()
+	for _, s := range res.Stages {
+		if s.Stage == name {
+			return s
+		}
+	}
+	t.Fatalf("no stage %s in %+v", name, res.Stages)
+	return StageStats{}
+}
+
+// On Kura's MT-Bench checkpoint, offline: the baseline's summaries are
+// used as they are, and the base clusters match question_id with ARI >= 0.9.
+func TestMTBenchOffline(t *testing.T) {
+	data := shared.Path(t, "data/kura-mtbench")
+	out := t.TempDir()
+	res, err := Run(context.Background(), Options{Data: data, Out: out, Embedder: hashEmbedder(1024)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
+	sums, err := conversation.ReadFile[conversation.ConversationSummary](filepath.Join(data, "summaries.jsonl"), conversation.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := map[string]int{}
+	for _, s := range sums {
+		q, _ := s.Metadata["question_id"].(interface{ String() string })
+		truth[s.ChatID] = atoiOr(q.String())
+	}
+	ari := ariOf(t, out, truth)
+	t.Logf("MT-Bench, baseline summaries, hash embedder, HDBSCAN: ARI %.4f vs question_id", ari)
+	if ari < 0.9 {
+		t.Errorf("ARI %.4f, want >= 0.9", ari)
+	}
+	meta, _ := conversation.ReadFile[conversation.Cluster](filepath.Join(out, "meta_clusters.jsonl"), conversation.ReadOptions{})
+	roots := 0
+	for _, c := range meta {
+		if c.ParentID == nil {
+			roots++
+		}
+	}
+	if roots > 10 {
+		t.Errorf("%d roots, want at most 10", roots)
+	}
+	if s := stageOf(t, res, StageSummarise); s.Items != 1000 {
+		t.Errorf("summarise: %+v", s)
+	}
+
+	// The extractive summariser from the conversations alone.
+	out2 := t.TempDir()
+	if _, err := Run(context.Background(), Options{Data: filepath.Join(data, "conversations.jsonl"), Out: out2, Embedder: hashEmbedder(1024)}); err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, out2, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
+	t.Logf("MT-Bench, extractive summaries, hash embedder, HDBSCAN: ARI %.4f vs question_id", ariOf(t, out2, truth))
+}
+
+func atoiOr(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func newMockLLM(t *testing.T, c mockapi.Config) (*mockapi.Server, *llm.Client) {
+	t.Helper()
+	srv := mockapi.New(c)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	cl, err := llm.New(llm.Config{BaseURL: ts.URL + "/v1", Price: llm.DefaultPrice, Concurrency: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, cl
+}
+
+// Every LLM path against kura mock-api: summaries, names, hierarchy. The
+// stages' token counts are the server's, and the cost is theirs at the
+// price given.
+func TestLLMPathsAgainstMockAPI(t *testing.T) {
+	conv, _ := writeSample(t, 240, 12)
+	srv, cl := newMockLLM(t, mockapi.Config{Seed: 5})
+	out := t.TempDir()
+	// K-means fixes the number of base clusters, whatever the mock writes.
+	co := DefaultClusterOptions()
+	co.Algorithm, co.KMeans.K = "kmeans", 12
+	res, err := Run(context.Background(), Options{Data: conv, Out: out, LLM: cl, Embedder: hashEmbedder(512),
+		Cluster: co, Hierarchy: HierarchyOptions{MaxTopClusters: 4, Branching: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
+	st := srv.Stats()
+	tot := res.Total()
+	if tot.Requests != st.ByEndpoint.ChatCompletions || tot.InputTokens != st.PromptTokens || tot.OutputTokens != st.CompletionTokens {
+		t.Errorf("stages %+v; server %+v", tot, st)
+	}
+	if want := llm.DefaultPrice.Cost(st.PromptTokens, st.CompletionTokens); diff(tot.CostUSD, want) > 1e-9 {
+		t.Errorf("cost %v, want %v", tot.CostUSD, want)
+	}
+	if s := stageOf(t, res, StageSummarise); s.Calls != 240 {
+		t.Errorf("summarise made %d calls, want 240", s.Calls)
+	}
+	for _, name := range []string{StageName, StageHierarchy} {
+		if s := stageOf(t, res, name); s.Calls == 0 {
+			t.Errorf("%s made no LLM call: %+v", name, s)
+		}
+	}
+	meta, _ := conversation.ReadFile[conversation.Cluster](filepath.Join(out, "meta_clusters.jsonl"), conversation.ReadOptions{})
+	tree, err := BuildTree(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tree.Roots) > 4 {
+		t.Errorf("%d roots, want at most 4", len(tree.Roots))
+	}
+	var noSingle func([]*TreeNode)
+	noSingle = func(ns []*TreeNode) {
+		for _, n := range ns {
+			if len(n.Children) == 1 {
+				t.Errorf("parent %q has a single child", n.Cluster.Name)
+			}
+			noSingle(n.Children)
+		}
+	}
+	noSingle(tree.Roots)
+	sums, _ := conversation.ReadFile[conversation.ConversationSummary](filepath.Join(out, "summaries.jsonl"), conversation.ReadOptions{})
+	for _, s := range sums {
+		if s.ConcerningScore == nil || s.UserFrustration == nil || s.Request == nil || s.Task == nil {
+			t.Fatalf("summary %s lacks facets: %+v", s.ChatID, s)
+		}
+	}
+}
+
+func diff(a, b float64) float64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// cancelAfter is a chat model that cancels the run after n answers.
+type cancelAfter struct {
+	ChatModel
+	n      int64
+	done   atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) JSON(ctx context.Context, r llm.Request, out any, check func() error) (llm.Usage, error) {
+	u, err := c.ChatModel.JSON(ctx, r, out, check)
+	if err == nil && c.done.Add(1) >= c.n {
+		c.cancel()
+	}
+	return u, err
+}
+
+// Interrupting the summaries loses no finished summary: the rerun makes
+// exactly the calls that were missing, and keeps the earlier answers.
+func TestResumeAfterInterruptedSummaries(t *testing.T) {
+	conv, _ := writeSample(t, 120, 6)
+	srv, cl := newMockLLM(t, mockapi.Config{Seed: 2})
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	model := &cancelAfter{ChatModel: cl, n: 50, cancel: cancel}
+	opts := Options{Data: conv, Out: out, LLM: model, NoCache: true, Embedder: hashEmbedder(256),
+		Name: NameOptions{Method: "keywords"}, Hierarchy: HierarchyOptions{Method: "agglomerative"}}
+	if _, err := Run(ctx, opts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err %v, want context.Canceled", err)
+	}
+	done, err := readPartial(partialPath(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Answers that arrived before the cancellation was seen are kept too.
+	if len(done) < 50 || len(done) >= 120 {
+		t.Fatalf("%d summaries kept from the interrupted run, want 50..119", len(done))
+	}
+	before := srv.Stats().ByEndpoint.ChatCompletions
+	opts.LLM = cl
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := stageOf(t, res, StageSummarise)
+	if s.Status != "resumed" || s.Resumed != len(done) || s.Calls != int64(120-len(done)) {
+		t.Errorf("rerun: %+v, want %d resumed and %d calls", s, len(done), 120-len(done))
+	}
+	if got := srv.Stats().ByEndpoint.ChatCompletions - before; got != int64(120-len(done)) {
+		t.Errorf("rerun sent %d requests, want %d", got, 120-len(done))
+	}
+	sums, _ := conversation.ReadFile[conversation.ConversationSummary](filepath.Join(out, "summaries.jsonl"), conversation.ReadOptions{})
+	if len(sums) != 120 {
+		t.Fatalf("%d summaries, want 120", len(sums))
+	}
+	for _, x := range sums {
+		if d, ok := done[x.ChatID]; ok && d.Summary != x.Summary {
+			t.Errorf("%s: summary changed on resume", x.ChatID)
+		}
+	}
+	if _, err := os.Stat(partialPath(out)); !os.IsNotExist(err) {
+		t.Errorf("partial file left behind: %v", err)
+	}
+}
+
+// A crash that cuts the last appended line keeps the complete lines.
+func TestReadPartialCutLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), partialName)
+	good := `{"summary":"s","request":null,"topic":null,"languages":null,"task":null,"concerning_score":null,"user_frustration":null,"assistant_errors":null,"chat_id":"a","metadata":{},"embedding":null}`
+	if err := os.WriteFile(p, []byte(good+"\n"+good[:40]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done, err := readPartial(p)
+	if err != nil || len(done) != 1 || done["a"].Summary != "s" {
+		t.Fatalf("done %v, err %v", done, err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != good+"\n" {
+		t.Errorf("file not cut back to its last whole line: %q", b)
+	}
+}
+
+// The cache answers duplicate conversations, and never with another
+// conversation's chat id or metadata.
+func TestSummaryCacheDuplicateTexts(t *testing.T) {
+	g, _ := sample.NewGenerator(sample.Options{Conversations: 30, Topics: 3, Seed: 9})
+	var convs []conversation.Conversation
+	for g.More() {
+		c, _, _ := g.Next()
+		convs = append(convs, c)
+	}
+	// Ten more conversations with the same messages as the first ten.
+	for i := 0; i < 10; i++ {
+		d := convs[i]
+		d.ChatID = "dup-" + itoa(i)
+		d.Metadata = map[string]any{"copy_of": convs[i].ChatID}
+		convs = append(convs, d)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "conversations.jsonl")
+	if err := conversation.WriteFile(path, convs); err != nil {
+		t.Fatal(err)
+	}
+	_, cl := newMockLLM(t, mockapi.Config{})
+	cache := filepath.Join(dir, "cache")
+	opts := Options{Data: path, Out: filepath.Join(dir, "a"), LLM: cl, CacheDir: cache, Embedder: hashEmbedder(128),
+		Name: NameOptions{Method: "keywords"}, Hierarchy: HierarchyOptions{Method: "agglomerative"}, Workers: 1}
+	check := func(res *Result, out string, wantHits int) {
+		t.Helper()
+		s := stageOf(t, res, StageSummarise)
+		if s.CacheHits < wantHits {
+			t.Errorf("%d cache hits, want at least %d", s.CacheHits, wantHits)
+		}
+		sums, err := conversation.ReadFile[conversation.ConversationSummary](filepath.Join(out, "summaries.jsonl"), conversation.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sums) != len(convs) {
+			t.Fatalf("%d summaries, want %d", len(sums), len(convs))
+		}
+		bySummary := map[string]string{}
+		for i, s := range sums {
+			if s.ChatID != convs[i].ChatID {
+				t.Errorf("summary %d has chat_id %q, want %q", i, s.ChatID, convs[i].ChatID)
+			}
+			if strings.HasPrefix(s.ChatID, "dup-") && s.Metadata["copy_of"] == nil {
+				t.Errorf("%s lost its own metadata: %v", s.ChatID, s.Metadata)
+			}
+			bySummary[s.ChatID] = s.Summary
+		}
+		for i := 0; i < 10; i++ {
+			if bySummary["dup-"+itoa(i)] != bySummary[convs[i].ChatID] {
+				t.Errorf("duplicate %d got a different summary", i)
+			}
+		}
+	}
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(res, opts.Out, 0)
+	if s := stageOf(t, res, StageSummarise); s.Calls+int64(s.CacheHits) != 40 || s.Calls < 30 {
+		t.Errorf("first run: %d calls and %d cache hits for 40 conversations with 30 distinct texts", s.Calls, s.CacheHits)
+	}
+	// A fresh output directory, the same cache: every answer from the cache.
+	opts.Out = filepath.Join(dir, "b")
+	res, err = Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(res, opts.Out, 40)
+	if s := stageOf(t, res, StageSummarise); s.Calls != 0 {
+		t.Errorf("second run made %d calls, want 0", s.Calls)
+	}
+}
+
+// A rerun recomputes exactly the stages a change affects.
+func TestRerunRecomputesAffectedStages(t *testing.T) {
+	conv, _ := writeSample(t, 200, 8)
+	out := t.TempDir()
+	opts := Options{Data: conv, Out: out, Embedder: hashEmbedder(256), Hierarchy: HierarchyOptions{MaxTopClusters: 5}}
+	statuses := func(res *Result) map[string]string {
+		m := map[string]string{}
+		for _, s := range res.Stages {
+			m[s.Stage] = s.Status
+		}
+		return m
+	}
+	expect := func(what string, res *Result, ran ...string) {
+		t.Helper()
+		got := statuses(res)
+		for _, s := range []string{StageSummarise, StageEmbed, StageCluster, StageName, StageHierarchy} {
+			want := "skipped"
+			for _, r := range ran {
+				if r == s {
+					want = "ran"
+				}
+			}
+			if got[s] != want {
+				t.Errorf("%s: stage %s %s, want %s (%v)", what, s, got[s], want, res.Stages)
+			}
+		}
+	}
+	run := func() *Result {
+		t.Helper()
+		res, err := Run(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	expect("first run", run(), StageSummarise, StageEmbed, StageCluster, StageName, StageHierarchy)
+	expect("unchanged", run())
+	opts.Hierarchy.MaxTopClusters = 3
+	res := run()
+	expect("--max-top-clusters", res, StageHierarchy)
+	if r := stageOf(t, res, StageHierarchy).Reason; !strings.Contains(r, "max_top_clusters 5 -> 3") {
+		t.Errorf("reason %q does not name the change", r)
+	}
+	opts.Cluster = DefaultClusterOptions()
+	opts.Cluster.Algorithm = "kmeans"
+	opts.Cluster.KMeans.K = 6
+	expect("--algorithm kmeans", run(), StageCluster, StageName, StageHierarchy)
+	opts.Embedder = hashEmbedder(512)
+	expect("--dims", run(), StageEmbed, StageCluster, StageName, StageHierarchy)
+	// An edited output is recomputed, with what depends on it.
+	if err := os.WriteFile(filepath.Join(out, "clusters.jsonl"), []byte{}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = run()
+	expect("edited clusters.jsonl", res, StageName)
+	if r := stageOf(t, res, StageName).Reason; !strings.Contains(r, "clusters.jsonl was modified") {
+		t.Errorf("reason %q", r)
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	conv, _ := writeSample(t, 20, 2)
+	for _, tc := range []struct {
+		name string
+		o    Options
+	}{
+		{"no out", Options{Data: conv, Embedder: hashEmbedder(8)}},
+		{"format", Options{Data: conv, Out: t.TempDir(), Format: "csv", Embedder: hashEmbedder(8)}},
+		{"llm summaries without llm", Options{Data: conv, Out: t.TempDir(), Summarizer: "llm", Embedder: hashEmbedder(8)}},
+		{"existing without summaries", Options{Data: conv, Out: t.TempDir(), Summarizer: "existing", Embedder: hashEmbedder(8)}},
+		{"llm names without llm", Options{Data: conv, Out: t.TempDir(), Name: NameOptions{Method: "llm"}, Embedder: hashEmbedder(8)}},
+		{"out is data", Options{Data: filepath.Dir(conv), Out: filepath.Dir(conv), Embedder: hashEmbedder(8)}},
+	} {
+		if _, err := Run(context.Background(), tc.o); !errors.Is(err, ErrUsage) {
+			t.Errorf("%s: err %v, want a usage error", tc.name, err)
+		}
+	}
+}
+
+// Duplicate chat ids in the input are an error naming the record.
+func TestDuplicateChatIDs(t *testing.T) {
+	g, _ := sample.NewGenerator(sample.Options{Conversations: 3, Topics: 1})
+	var convs []conversation.Conversation
+	for g.More() {
+		c, _, _ := g.Next()
+		convs = append(convs, c)
+	}
+	convs[2].ChatID = convs[0].ChatID
+	path := filepath.Join(t.TempDir(), "conversations.jsonl")
+	if err := conversation.WriteFile(path, convs); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Options{Data: path, Out: t.TempDir(), Embedder: hashEmbedder(8)})
+	if err == nil || !strings.Contains(err.Error(), "record 3") || !strings.Contains(err.Error(), "repeats record 1") {
+		t.Errorf("err %v", err)
+	}
+}
