@@ -7,14 +7,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kura-go/kura/loadtest/analysis"
 )
 
 // DefaultPriceModel prices the tokens of embedders that have no API price
 // of their own (hash, minilm): the guide's model.
 const DefaultPriceModel = "text-embedding-3-small"
 
-// DefaultScales are the guide's test scales.
-var DefaultScales = []int{100, 250, 500, 1000, 2000}
+// defaultScales are the guide's test scales.
+var defaultScales = []int{100, 250, 500, 1000, 2000}
 
 // Config is a load test's configuration. It is recorded in the results JSON
 // and sent to every scale's worker process.
@@ -61,6 +63,19 @@ type Config struct {
 	Quiet         bool   `json:"quiet"`
 }
 
+// goal is what the production planning plans for.
+func (c *Config) goal() analysis.Goal {
+	g := analysis.Goal{Conversations: c.TargetConversations, Monthly: c.MonthlyConversations, PriceModel: c.PriceModel}
+	for _, a := range c.EmbedderArgs {
+		if v, ok := strings.CutPrefix(a, "--mock-latency="); ok {
+			if d, err := time.ParseDuration(v); err == nil {
+				g.MockLatency = d
+			}
+		}
+	}
+	return g
+}
+
 // ClusterConfig chooses and parameterises the clustering algorithm.
 type ClusterConfig struct {
 	Algorithm       string `json:"algorithm"` // "hdbscan" or "kmeans"
@@ -91,7 +106,7 @@ func (c ClusterConfig) Name() string {
 // DefaultConfig returns the defaults of `kura loadtest`.
 func DefaultConfig() Config {
 	return Config{
-		Scales:               append([]int(nil), DefaultScales...),
+		Scales:               append([]int(nil), defaultScales...),
 		SampleConversations:  1000,
 		SampleTopics:         13,
 		Seed:                 42,
@@ -114,8 +129,8 @@ func (c *Config) Validate() error {
 		if s < 2 {
 			return fmt.Errorf("scale %d: need at least 2 conversations", s)
 		}
-		if s > MaxScale {
-			return fmt.Errorf("scale %d: more than %d conversations is not a load test (a typo?)", s, MaxScale)
+		if s > maxScale {
+			return fmt.Errorf("scale %d: more than %d conversations is not a load test (a typo?)", s, maxScale)
 		}
 		if seen[s] {
 			return fmt.Errorf("scale %d given twice", s)

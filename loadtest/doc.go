@@ -1,23 +1,18 @@
-// Package loadtest measures what kura's embedding and clustering pipeline
-// costs as the data grows: memory, time, storage and API money per scale,
-// with the scaling analysis and production planning of Kura's load testing
-// guide.
+// Package loadtest runs kura's load test: one scale after another, each in
+// a fresh worker process (Runner; the worker side is RunWorker), so that a
+// scale's peak memory is its own. A scale builds its data from the baseline
+// (package scaledata), then runs the stages of measure.Pipeline — load,
+// embed, cluster, write — measuring each (package measure), and scores the
+// clusters against the ground truth. Run then analyses the scales and plans
+// production (package analysis).
 //
-// A run takes a baseline (a Kura checkpoint, or the built-in sample corpus)
-// and makes one dataset per scale: a stratified subsample below the
-// baseline's size, and above it the baseline plus new, distinct records
-// recombined within each ground-truth cluster (see BuildDataset), built by
-// the worker itself. Each scale
-// runs in a fresh worker process (Runner.Worker; the worker side is
-// RunWorker), so that its peak memory is its own, and is measured stage by
-// stage: load, embed, cluster, write (see RunScale). Analyze compares the
-// first and last scales (efficiency = conversation ratio / metric ratio) and
-// fits power laws and lines over all scales by least squares; Plan turns the
-// fits into RAM, time and money for a target volume. WriteReport, WriteFiles
-// (JSON and CSV) and Compare (the regression gate) present the results. The
-// JSON layout is versioned (SchemaVersion) and described by schema.json and
-// docs/loadtest-schema.md.
+// Config is the run's settings, recorded in the results and sent to each
+// worker as JSON on its stdin (ScaleJob); Results is the results document,
+// versioned by SchemaVersion and described by schema.json and
+// docs/loadtest-schema.md (EncodeJSON, LoadResults, ValidateJSON).
+// Presenting the results is package report's; comparing two runs is package
+// gate's.
 //
-// The package depends on the rest of kura only through Toolkit, whose
-// implementations cmd/kura wires in.
+// The embedder and the clusterer come through Toolkit: NewToolkit gives
+// kura's, tests give small fakes.
 package loadtest

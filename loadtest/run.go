@@ -11,10 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kura-go/kura/internal/human"
+	"github.com/kura-go/kura/internal/procstat"
+	"github.com/kura-go/kura/loadtest/analysis"
+	"github.com/kura-go/kura/loadtest/measure"
 )
 
 // Runner runs a load test: one scale after another, each in a fresh child
@@ -56,17 +60,17 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		log = io.Discard
 	}
 	res := &Results{SchemaVersion: SchemaVersion, StartedAt: time.Now().UTC(), Config: cfg, Environment: r.Env,
-		Scales: []ScaleResult{}, Failures: []Failure{}, Skipped: []Skipped{}}
-	base, err := LoadBaseline(ctx, r.Toolkit, &cfg)
+		Scales: []measure.Scale{}, Failures: []Failure{}, Skipped: []Skipped{}}
+	base, err := loadBaseline(ctx, r.Toolkit, &cfg)
 	if err != nil {
 		return nil, err
 	}
 	res.Baseline = base.Info()
-	perRecord := recordBytes(base)
+	perRecord := base.RecordBytes()
 	base = nil // the workers load their own
 	available := r.Available
 	if available == nil {
-		available = MemAvailable
+		available = procstat.MemAvailable
 	}
 	slog.Debug("baseline loaded", "source", res.Baseline.Source, "records", res.Baseline.Records, "clusters", res.Baseline.Clusters)
 
@@ -117,18 +121,15 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		res.Scales = append(res.Scales, *sr)
 		if !cfg.Quiet {
 			fmt.Fprintf(log, "scale %d: %d conversations in %.2f s (embed %.2f s, cluster %.2f s), peak %s, %d clusters, %d noise, %s\n",
-				scale, sr.Conversations, sr.TotalWallS, sr.Stages.Embed.WallS, sr.Stages.Cluster.WallS,
-				humanBytes(float64(sr.PeakRSSBytes)), sr.Clusters, sr.Noise, sr.Embedder)
+				scale, sr.Conversations, sr.TotalWallS, sr.Stages.Of(measure.Embed).WallS, sr.Stages.Of(measure.Cluster).WallS,
+				human.Bytes(float64(sr.PeakRSSBytes)), sr.Clusters, sr.Noise, sr.Embedder)
 		}
 	}
 	res.FinishedAt = time.Now().UTC()
-	res.Analysis = Analyze(res.Scales)
-	res.Planning = Plan(res.Scales, res.Analysis, &cfg)
+	res.Analysis = analysis.Analyze(res.Scales)
+	res.Planning = analysis.Plan(res.Scales, res.Analysis, cfg.goal())
 	return res, runErr
 }
-
-// mib is a mebibyte, the unit of the table's memory and storage columns.
-const mib = 1 << 20
 
 func skipRest(res *Results, scales []int, reason string) {
 	for _, s := range scales {
@@ -151,8 +152,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 // stage's wall time, CPU time, peak memory and heap is the median over the
 // runs, and the totals are recomputed from them; the rest (storage, API
 // usage, clusters, quality) comes from the run with the median total time.
-func (r *Runner) runRepeated(ctx context.Context, cfg *Config, scale, idx, count int) (*ScaleResult, error) {
-	var runs []*ScaleResult
+func (r *Runner) runRepeated(ctx context.Context, cfg *Config, scale, idx, count int) (*measure.Scale, error) {
+	var runs []*measure.Scale
 	for k := 0; k < max(cfg.Repeat, 1); k++ {
 		sr, err := r.runScale(ctx, cfg, scale, idx, count)
 		if err != nil {
@@ -163,50 +164,11 @@ func (r *Runner) runRepeated(ctx context.Context, cfg *Config, scale, idx, count
 	if len(runs) == 1 {
 		return runs[0], nil
 	}
-	return medianRun(runs), nil
-}
-
-func medianRun(runs []*ScaleResult) *ScaleResult {
-	walls := make([]float64, len(runs))
-	for i, sr := range runs {
-		walls[i] = sr.TotalWallS
-	}
-	byTotal := append([]*ScaleResult(nil), runs...)
-	sort.Slice(byTotal, func(a, b int) bool { return byTotal[a].TotalWallS < byTotal[b].TotalWallS })
-	med := *byTotal[len(byTotal)/2]
-	med.RepeatWallS = walls
-	medF := func(get func(*ScaleResult) float64) float64 {
-		v := make([]float64, len(runs))
-		for i, sr := range runs {
-			v[i] = get(sr)
-		}
-		sort.Float64s(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
-	stage := func(pick func(*ScaleResult) *Stage) Stage {
-		return Stage{
-			WallS:          medF(func(s *ScaleResult) float64 { return pick(s).WallS }),
-			CPUS:           medF(func(s *ScaleResult) float64 { return pick(s).CPUS }),
-			PeakRSSBytes:   int64(medF(func(s *ScaleResult) float64 { return float64(pick(s).PeakRSSBytes) })),
-			HeapInuseBytes: int64(medF(func(s *ScaleResult) float64 { return float64(pick(s).HeapInuseBytes) })),
-		}
-	}
-	med.Stages = Stages{
-		Load:    stage(func(s *ScaleResult) *Stage { return &s.Stages.Load }),
-		Embed:   stage(func(s *ScaleResult) *Stage { return &s.Stages.Embed }),
-		Cluster: stage(func(s *ScaleResult) *Stage { return &s.Stages.Cluster }),
-		Write:   stage(func(s *ScaleResult) *Stage { return &s.Stages.Write }),
-	}
-	med.BaselineRSSBytes = int64(medF(func(s *ScaleResult) float64 { return float64(s.BaselineRSSBytes) }))
-	med.sumStages()
-	return &med
+	return measure.Median(runs), nil
 }
 
 // runScale runs one scale in a worker (or in this process).
-func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count int) (*ScaleResult, error) {
+func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count int) (*measure.Scale, error) {
 	r.Progress.Scale(scale, idx, count)
 	defer r.Progress.Done()
 	var dir string
@@ -233,10 +195,10 @@ func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count in
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
-	var sr *ScaleResult
+	var sr *measure.Scale
 	if cfg.InProcess {
 		job.Isolation = "in-process"
-		sr, err = RunScale(ctx, r.Toolkit, job, r.Progress.Event)
+		sr, err = runScaleJob(ctx, r.Toolkit, job, r.Progress.Event)
 	} else {
 		sr, err = r.runWorker(ctx, job)
 	}
@@ -253,7 +215,7 @@ func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count in
 }
 
 // runWorker runs a job in a fresh worker process.
-func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*ScaleResult, error) {
+func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*measure.Scale, error) {
 	cmd := r.Worker(ctx)
 	in, err := json.Marshal(job)
 	if err != nil {
@@ -282,7 +244,7 @@ func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*ScaleResult, er
 	waitErr := cmd.Wait()
 	// The reply is the last line on stdout (a library that printed to
 	// stdout before it cannot corrupt it).
-	var reply WorkerReply
+	var reply workerReply
 	var replyErr error
 	if b := bytes.TrimSpace(out.Bytes()); len(b) > 0 {
 		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {

@@ -3,9 +3,7 @@ package loadtest
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/loadtest/measure"
 )
 
 // workerCmd runs this test binary as a worker process (see TestMain).
@@ -29,23 +28,22 @@ func workerCmd(extraEnv ...string) func(ctx context.Context) *exec.Cmd {
 	}
 }
 
-// runAndWrite runs a load test and writes its files, as the command does.
+// runAndWrite runs a load test and writes its JSON, checks it against the
+// schema and reads it back.
 func runAndWrite(t *testing.T, ctx context.Context, r *Runner, cfg Config) (*Results, []byte, error) {
 	t.Helper()
 	res, err := r.Run(ctx, cfg)
 	if res == nil {
 		t.Fatalf("no results: %v", err)
 	}
-	jp, cp, werr := WriteFiles(res, cfg.OutDir)
-	if werr != nil {
+	var buf bytes.Buffer
+	if werr := EncodeJSON(&buf, res); werr != nil {
 		t.Fatal(werr)
 	}
-	if filepath.Base(jp) != FileStem(res.StartedAt)+".json" || filepath.Ext(cp) != ".csv" {
-		t.Errorf("file names %s, %s", jp, cp)
-	}
-	doc, rerr := os.ReadFile(jp)
-	if rerr != nil {
-		t.Fatal(rerr)
+	doc := buf.Bytes()
+	jp := filepath.Join(cfg.OutDir, "results.json")
+	if werr := os.WriteFile(jp, doc, 0o644); werr != nil {
+		t.Fatal(werr)
 	}
 	if verr := ValidateJSON(doc); verr != nil {
 		t.Errorf("written JSON does not match its schema: %v", verr)
@@ -60,7 +58,7 @@ func runAndWrite(t *testing.T, ctx context.Context, r *Runner, cfg Config) (*Res
 	return res, doc, err
 }
 
-func checkScale(t *testing.T, s *ScaleResult) {
+func checkScale(t *testing.T, s *measure.Scale) {
 	t.Helper()
 	if s.Conversations != s.Scale || s.Dims != 256 || s.Embedder != "hash" {
 		t.Errorf("scale %d: %d conversations, %d dims, embedder %q", s.Scale, s.Conversations, s.Dims, s.Embedder)
@@ -68,7 +66,7 @@ func checkScale(t *testing.T, s *ScaleResult) {
 	if s.PeakRSSBytes <= 0 || s.BaselineRSSBytes <= 0 || s.HeapInuseBytes <= 0 || s.TotalWallS <= 0 || s.ThroughputPerMin <= 0 {
 		t.Errorf("scale %d: missing measurements %+v", s.Scale, s)
 	}
-	if s.Stages.Embed.PeakRSSBytes <= 0 || s.Stages.Cluster.WallS <= 0 {
+	if s.Stages.Of(measure.Embed).PeakRSSBytes <= 0 || s.Stages.Of(measure.Cluster).WallS <= 0 {
 		t.Errorf("scale %d: stages %+v", s.Scale, s.Stages)
 	}
 	st := s.Storage
@@ -117,14 +115,6 @@ func TestRunInProcess(t *testing.T) {
 	if res.Analysis == nil || res.Planning == nil || res.Analysis.ScaleRatio != 4 {
 		t.Fatalf("analysis %+v planning %+v", res.Analysis, res.Planning)
 	}
-	var out bytes.Buffer
-	WriteReport(&out, res)
-	for _, want := range []string{"Scale | Time (s) | Peak Memory (MiB) | Storage (MiB) | Throughput (conv/min) | Cost ($)",
-		"Memory scaling:", "Time scaling:", "efficiency", "For 10,000 conversations, need ~", "Monthly embedding cost (50,000 conversations"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
-	}
 }
 
 func TestRunRepeat(t *testing.T) {
@@ -141,25 +131,13 @@ func TestRunRepeat(t *testing.T) {
 		}
 		// The total is the sum of the stage medians (which may differ from
 		// every run's own total).
-		st := s.Stages
-		if sum := st.Load.WallS + st.Embed.WallS + st.Cluster.WallS + st.Write.WallS; math.Abs(s.TotalWallS-sum) > 1e-12 {
+		var sum float64
+		for _, st := range s.Stages {
+			sum += st.WallS
+		}
+		if len(s.Stages) != len(measure.Pipeline) || math.Abs(s.TotalWallS-sum) > 1e-12 {
 			t.Errorf("scale %d: total %v, stages sum to %v", s.Scale, s.TotalWallS, sum)
 		}
-	}
-}
-
-func TestMedianRun(t *testing.T) {
-	mk := func(load, embed, cluster float64, peak int64) *ScaleResult {
-		return &ScaleResult{Conversations: 600, Stages: Stages{
-			Load: Stage{WallS: load}, Embed: Stage{WallS: embed, PeakRSSBytes: peak}, Cluster: Stage{WallS: cluster}},
-			TotalWallS: load + embed + cluster}
-	}
-	m := medianRun([]*ScaleResult{mk(1, 10, 100, 30), mk(2, 30, 50, 10), mk(3, 20, 70, 20)})
-	if m.Stages.Load.WallS != 2 || m.Stages.Embed.WallS != 20 || m.Stages.Cluster.WallS != 70 || m.PeakRSSBytes != 20 {
-		t.Errorf("median stages %+v peak %d", m.Stages, m.PeakRSSBytes)
-	}
-	if m.TotalWallS != 92 || m.ThroughputPerMin != 600/92.0*60 || !reflect.DeepEqual(m.RepeatWallS, []float64{111, 82, 93}) {
-		t.Errorf("total %v throughput %v repeats %v", m.TotalWallS, m.ThroughputPerMin, m.RepeatWallS)
 	}
 }
 
@@ -276,61 +254,6 @@ func TestRunTimeoutAndMemoryLimit(t *testing.T) {
 	}
 }
 
-func TestWriteFilesNeverOverwrites(t *testing.T) {
-	dir := t.TempDir()
-	r := &Results{SchemaVersion: SchemaVersion, StartedAt: time.Date(2026, 11, 26, 4, 5, 6, 0, time.UTC)}
-	var names []string
-	for range 3 {
-		j, c, err := WriteFiles(r, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, filepath.Base(j), filepath.Base(c))
-	}
-	want := []string{"load_test_results_20261126_040506.json", "load_test_results_20261126_040506.csv",
-		"load_test_results_20261126_040506_2.json", "load_test_results_20261126_040506_2.csv",
-		"load_test_results_20261126_040506_3.json", "load_test_results_20261126_040506_3.csv"}
-	if !reflect.DeepEqual(names, want) {
-		t.Errorf("files %v, want %v", names, want)
-	}
-}
-
-func TestCSVColumns(t *testing.T) {
-	r := &Results{Scales: []ScaleResult{fakeScale(100, 1, 30<<20, 10<<20, 0.001)},
-		Failures: []Failure{{Scale: 200, Kind: "timeout", Error: "x"}}, Skipped: []Skipped{{Scale: 400, Reason: "y"}}}
-	r.Scales[0].Quality = &Quality{Labeled: 100, ARI: 0.5, NMI: 0.6, Spillover: 0.25}
-	var b bytes.Buffer
-	if err := WriteCSV(&b, r); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(&b).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 4 || !reflect.DeepEqual(rows[0], CSVHeader) {
-		t.Fatalf("rows %v", rows)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
-	for _, h := range []string{"scale", "total_wall_s", "peak_rss_bytes", "storage_total_bytes", "throughput_per_min", "estimated_cost_usd",
-		"embed_wall_s", "cluster_wall_s", "clusters", "noise", "ari", "nmi", "spillover", "api_retries", "api_rate_limited"} {
-		if _, ok := col[h]; !ok {
-			t.Errorf("no column %s", h)
-		}
-	}
-	for i, row := range rows {
-		if len(row) != len(CSVHeader) {
-			t.Errorf("row %d has %d fields", i, len(row))
-		}
-	}
-	if rows[1][col["status"]] != "ok" || rows[1][col["peak_rss_bytes"]] != "31457280" || rows[1][col["ari"]] != "0.5" ||
-		rows[2][col["status"]] != "timeout" || rows[3][col["status"]] != "skipped" || rows[3][col["scale"]] != "400" {
-		t.Errorf("rows %v", rows[1:])
-	}
-}
-
 func TestSchemaValidatorRejects(t *testing.T) {
 	cfg := testConfig(t)
 	res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: testToolkit()}, cfg)
@@ -342,11 +265,11 @@ func TestSchemaValidatorRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct{ from, to, want string }{
-		{`"schema_version": 1`, `"schema_version": 2`, "$.schema_version"},
-		{`"interrupted": false`, `"interrupted": "no"`, "$.interrupted: is string"},
-		{`"isolation": "in-process"`, `"isolation": "thread"`, "want one of"},
-		{`"peak_rss_bytes": `, `"peak_rss_bytes": -`, "want >= 0"},
-		{`"noise": `, `"noise_points": `, `unexpected field "noise_points"`},
+		{`"schema_version": 1`, `"schema_version": 2`, "at '/schema_version': value must be 1"},
+		{`"interrupted": false`, `"interrupted": "no"`, "at '/interrupted': got string, want boolean"},
+		{`"isolation": "in-process"`, `"isolation": "thread"`, "at '/scales/0/isolation': value must be one of"},
+		{`"peak_rss_bytes": `, `"peak_rss_bytes": -`, "at '/scales/0/peak_rss_bytes': minimum"},
+		{`"noise": `, `"noise_points": `, "additional properties 'noise_points' not allowed"},
 	}
 	for _, tt := range tests {
 		doc := strings.Replace(good.String(), tt.from, tt.to, 1)
@@ -356,91 +279,6 @@ func TestSchemaValidatorRejects(t *testing.T) {
 		err := ValidateJSON([]byte(doc))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s -> %s: error %v, want %q", tt.from, tt.to, err, tt.want)
-		}
-	}
-}
-
-func TestCompare(t *testing.T) {
-	two := func(t100, t1000 float64, m1000 int64, cost100 float64) *Results {
-		return &Results{Scales: []ScaleResult{fakeScale(100, t100, 30<<20, 10<<20, cost100), fakeScale(1000, t1000, m1000, 10<<20, 0.01)}}
-	}
-	old := two(1.0, 10, 60<<20, 0.001)
-	tests := []struct {
-		name        string
-		old, cur    *Results
-		wantRegs    []string // "metric@scale"
-		wantMissing []int
-		wantNone    bool
-		wantErr     []string
-	}{
-		{name: "against itself", old: old, cur: old},
-		// At 1000: time +30%, throughput -23% and memory +33% exceed 20%;
-		// at 100: time +10% does not.
-		{name: "regressions", old: old, cur: two(1.1, 13, 80<<20, 0.001),
-			wantRegs: []string{"time@1000", "memory@1000", "throughput@1000"},
-			wantErr:  []string{"time at scale 1000 worse by 30.0%", "memory at scale 1000 worse by 33.3%"}},
-		{name: "cost, and a scale missing from the new run", old: old,
-			cur:      &Results{Scales: []ScaleResult{fakeScale(100, 1.0, 30<<20, 10<<20, 0.002)}},
-			wantRegs: []string{"cost@100"}, wantMissing: []int{1000},
-			wantErr: []string{"cost at scale 100 worse by 100.0%", "scale 1000 of the earlier run did not complete"}},
-		{name: "a missing scale alone fails", old: old,
-			cur:         &Results{Scales: []ScaleResult{fakeScale(100, 1.0, 30<<20, 10<<20, 0.001)}},
-			wantMissing: []int{1000}, wantErr: []string{"scale 1000 of the earlier run"}},
-		{name: "no scale in common", old: old,
-			cur:         &Results{Scales: []ScaleResult{fakeScale(200, 1.0, 30<<20, 10<<20, 0.001)}},
-			wantMissing: []int{100, 1000}, wantNone: true, wantErr: []string{"no scale in common"}},
-		// Below the noise floors: 2 ms -> 4 ms is +100% in time and -50% in
-		// throughput; 12 ms -> 20 ms at 100 conversations is -40% in
-		// throughput, but only 8 ms: noise, for both metrics.
-		{name: "milliseconds are noise", old: &Results{Scales: []ScaleResult{fakeScale(100, 0.002, 30<<20, 10<<20, 0.001)}},
-			cur: &Results{Scales: []ScaleResult{fakeScale(100, 0.004, 30<<20, 10<<20, 0.001)}}},
-		{name: "12 ms to 20 ms is noise", old: &Results{Scales: []ScaleResult{fakeScale(100, 0.012, 30<<20, 10<<20, 0.001)}},
-			cur: &Results{Scales: []ScaleResult{fakeScale(100, 0.020, 30<<20, 10<<20, 0.001)}}},
-		{name: "12 ms to 30 ms is not", old: &Results{Scales: []ScaleResult{fakeScale(100, 0.012, 30<<20, 10<<20, 0.001)}},
-			cur:      &Results{Scales: []ScaleResult{fakeScale(100, 0.030, 30<<20, 10<<20, 0.001)}},
-			wantRegs: []string{"time@100", "throughput@100"}, wantErr: []string{"time at scale 100 worse by 150.0%"}},
-		{name: "half a MiB more memory is noise", old: &Results{Scales: []ScaleResult{fakeScale(100, 1, 1<<20, 0, 0.001)}},
-			cur: &Results{Scales: []ScaleResult{fakeScale(100, 1, 3<<19, 0, 0.001)}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := Compare(tt.old, tt.cur, 0.2)
-			var regs []string
-			for _, r := range c.Regressions {
-				regs = append(regs, fmt.Sprintf("%s@%d", r.Metric, r.Scale))
-			}
-			if !reflect.DeepEqual(regs, tt.wantRegs) || !reflect.DeepEqual(c.Missing, tt.wantMissing) || c.NoneInCommon != tt.wantNone {
-				t.Errorf("regressions %v missing %v none %v; want %v %v %v", regs, c.Missing, c.NoneInCommon, tt.wantRegs, tt.wantMissing, tt.wantNone)
-			}
-			err := c.Err()
-			if (err != nil) != (len(tt.wantErr) > 0) || c.Failed() != (err != nil) {
-				t.Fatalf("error %v, failed %v", err, c.Failed())
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %v lacks %q", err, w)
-				}
-			}
-			var out bytes.Buffer
-			c.Write(&out, "old.json")
-			if len(tt.wantMissing) > 0 && !strings.Contains(out.String(), "MISSING scale") {
-				t.Errorf("table does not show the missing scales:\n%s", out.String())
-			}
-		})
-	}
-}
-
-func TestThroughputFloor(t *testing.T) {
-	for _, tt := range []struct {
-		n           int
-		oldPM, want float64
-	}{
-		{100, 500000, 500000 - 6000/0.022}, // 12 ms: the 10 ms floor is most of it
-		{1000, 6000, 6000 - 60000/10.01},   // 10 s: a tiny fraction
-		{100, 0, 0},
-	} {
-		if got := throughputFloor(tt.n, tt.oldPM); rel(got, tt.want) > 1e-12 && got != tt.want {
-			t.Errorf("throughputFloor(%d, %v) = %v, want %v", tt.n, tt.oldPM, got, tt.want)
 		}
 	}
 }
@@ -471,17 +309,6 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		v    float64
-		want string
-	}{
-		{0, "0 bytes"}, {1536, "2 KiB"}, {1 << 20, "1.0 MiB"}, {1.5 * (1 << 20), "1.5 MiB"}, {100 << 20, "100 MiB"},
-		{3 << 30, "3.0 GiB"}, {2 << 40, "2.0 TiB"},
-	} {
-		if got := humanBytes(tt.v); got != tt.want {
-			t.Errorf("humanBytes(%v) = %q, want %q", tt.v, got, tt.want)
-		}
-	}
-	for _, tt := range []struct {
 		in   string
 		want float64
 		ok   bool
@@ -505,9 +332,9 @@ func TestParseFlags(t *testing.T) {
 	if err := c.Validate(); err == nil {
 		t.Error("duplicate scale accepted")
 	}
-	c.Scales = []int{100, MaxScale + 1}
+	c.Scales = []int{100, maxScale + 1}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "100000001") {
-		t.Errorf("scale over MaxScale: %v", err)
+		t.Errorf("scale over maxScale: %v", err)
 	}
 	if _, err := ParseScales("99999999999999999M"); err == nil {
 		t.Error("ParseScales overflow accepted")
@@ -535,31 +362,6 @@ func TestParseFlags(t *testing.T) {
 		if (tt.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.wantErr)
 		}
-	}
-}
-
-func TestProbeDir(t *testing.T) {
-	base := t.TempDir()
-	file := filepath.Join(base, "file")
-	if err := os.WriteFile(file, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		dir string
-		ok  bool
-	}{
-		{base, true},
-		{filepath.Join(base, "new", "nested"), true},
-		{file, false},
-		{filepath.Join(file, "sub"), false},
-	}
-	for _, tt := range tests {
-		if err := ProbeDir(tt.dir); (err == nil) != tt.ok {
-			t.Errorf("ProbeDir(%s) = %v, want ok=%v", tt.dir, err, tt.ok)
-		}
-	}
-	if left, _ := filepath.Glob(filepath.Join(base, ".kura-loadtest-probe-*")); len(left) != 0 {
-		t.Errorf("probe files left behind: %v", left)
 	}
 }
 
@@ -657,10 +459,10 @@ func TestRunRefusesScalesThatCannotFit(t *testing.T) {
 }
 
 func TestMemoryCheck(t *testing.T) {
-	one := []ScaleResult{{Conversations: 1000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 30 << 20}}
+	one := []measure.Scale{{Conversations: 1000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 30 << 20}}
 	tests := []struct {
 		name             string
-		done             []ScaleResult
+		done             []measure.Scale
 		n                int
 		limit, available int64
 		want             string // "" = may run
@@ -676,6 +478,22 @@ func TestMemoryCheck(t *testing.T) {
 		got := memoryCheck(tt.done, tt.n, 500, tt.limit, tt.available)
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestPriceModel(t *testing.T) {
+	tests := []struct{ configured, embedder, want string }{
+		{"", "openai:text-embedding-3-large", "text-embedding-3-large"},
+		{"", "mock:text-embedding-ada-002", "text-embedding-ada-002"},
+		{"", "openai:my-local-model", DefaultPriceModel}, // no price known
+		{"", "hash", DefaultPriceModel},
+		{"", "minilm:all-MiniLM-L6-v2", DefaultPriceModel},
+		{"text-embedding-3-large", "hash", "text-embedding-3-large"},
+	}
+	for _, tt := range tests {
+		if got := priceModel(tt.configured, tt.embedder); got != tt.want {
+			t.Errorf("priceModel(%q, %q) = %q, want %q", tt.configured, tt.embedder, got, tt.want)
 		}
 	}
 }

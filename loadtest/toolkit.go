@@ -2,21 +2,22 @@ package loadtest
 
 import (
 	"context"
+	"fmt"
 
-	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/cluster/hdbscan"
+	"github.com/kura-go/kura/cluster/kmeans"
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/loadtest/scaledata"
 )
 
-// Toolkit is what a load test needs from the rest of kura. cmd/kura fills it
-// with the real implementations (package conversation for files, package
-// sample for the built-in corpus, the embedders and the clusterers); tests
-// fill it with small fakes. The interfaces are defined here, by their
-// consumer.
+// Toolkit is what a scale runs with: where the built-in baseline comes
+// from, the embedder and the clusterer. NewToolkit fills it with kura's;
+// tests fill it with small fakes.
 type Toolkit struct {
-	Records RecordIO
 	// Sample returns the built-in corpus of n conversations in topics topics
 	// as a baseline (summaries, with each topic as a ground-truth cluster).
-	Sample func(ctx context.Context, n, topics int, seed int64) (*Baseline, error)
+	Sample func(ctx context.Context, n, topics int, seed int64) (*scaledata.Baseline, error)
 	// NewEmbedder builds the embedder from the embedder flags in args; corpus
 	// is the texts about to be embedded (a lexical embedder fits its IDF on it).
 	NewEmbedder func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error)
@@ -30,16 +31,56 @@ type Toolkit struct {
 	Cluster func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error)
 }
 
-// RecordIO reads and writes Kura's record files. Paths ending in .parquet
-// are Parquet, anything else JSONL.
-type RecordIO interface {
-	// FindCheckpoint returns the files of a Kura checkpoint directory, ""
-	// for those that are absent.
-	FindCheckpoint(dir string) (summaries, conversations, clusters string, err error)
-	ReadSummaries(path string) ([]conversation.ConversationSummary, error)
-	ReadConversations(path string) ([]conversation.Conversation, error)
-	ReadClusters(path string) ([]conversation.Cluster, error)
-	WriteSummaries(path string, recs []conversation.ConversationSummary) error
-	WriteConversations(path string, recs []conversation.Conversation) error
-	WriteClusters(path string, recs []conversation.Cluster) error
+// NewToolkit returns the toolkit of the kura binary: the built-in sample
+// corpus, HDBSCAN and K-means, and the given embedder constructor.
+func NewToolkit(newEmbedder func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error)) *Toolkit {
+	return &Toolkit{Sample: scaledata.Sample, NewEmbedder: newEmbedder, Cluster: Cluster, Warmup: tokens.Init}
+}
+
+// loadBaseline loads the baseline of c: its --data, else the toolkit's
+// sample corpus.
+func loadBaseline(ctx context.Context, tk *Toolkit, c *Config) (*scaledata.Baseline, error) {
+	var sample func(context.Context) (*scaledata.Baseline, error)
+	if tk.Sample != nil {
+		sample = func(ctx context.Context) (*scaledata.Baseline, error) {
+			b, err := tk.Sample(ctx, c.SampleConversations, c.SampleTopics, c.Seed)
+			if err == nil && b.Source == "" {
+				b.Source = fmt.Sprintf("built-in sample corpus (%d conversations, %d topics, seed %d)", c.SampleConversations, c.SampleTopics, c.Seed)
+			}
+			return b, err
+		}
+	}
+	return scaledata.Load(ctx, c.Data, sample)
+}
+
+// Cluster runs the configured clusterer: HDBSCAN (euclidean, EOM, as the
+// guide and the Python hdbscan library) or K-means (k-means++ and Lloyd, k
+// fixed or Kura's ceil(n / items per cluster)).
+func Cluster(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error) {
+	switch c.Algorithm {
+	case "hdbscan":
+		p := hdbscan.DefaultParams()
+		p.MinClusterSize = c.MinClusterSize
+		p.MinSamples = c.MinSamples
+		if p.MinSamples == 0 {
+			p.MinSamples = c.MinClusterSize
+		}
+		r, err := hdbscan.Cluster(ctx, x, n, d, p)
+		if err != nil {
+			return nil, err
+		}
+		return r.Labels, nil
+	case "kmeans":
+		k := c.K
+		if k == 0 {
+			k = kmeans.KForItems(n, c.ItemsPerCluster)
+		}
+		k = min(k, n)
+		r, err := kmeans.Cluster(ctx, x, n, d, kmeans.Params{K: k, Seed: uint64(c.Seed)})
+		if err != nil {
+			return nil, err
+		}
+		return r.Labels, nil
+	}
+	return nil, fmt.Errorf("unknown clusterer %q", c.Algorithm)
 }

@@ -9,31 +9,33 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/kura-go/kura/loadtest/measure"
 )
 
 // The worker protocol: the parent starts `kura loadtest-worker`, writes one
 // ScaleJob as JSON on its stdin, reads progress lines (progressPrefix + an
-// Event as JSON) and logs from its stderr, and one WorkerReply as JSON from
+// Event as JSON) and logs from its stderr, and one workerReply as JSON from
 // its stdout.
 
 // progressPrefix starts a progress line on a worker's stderr.
 const progressPrefix = "\x1ekura-progress "
 
-// WorkerReply is what a worker writes on stdout.
-type WorkerReply struct {
-	Result *ScaleResult `json:"result,omitempty"`
-	Error  string       `json:"error,omitempty"`
+// workerReply is what a worker writes on stdout.
+type workerReply struct {
+	Result *measure.Scale `json:"result,omitempty"`
+	Error  string         `json:"error,omitempty"`
 }
 
 // RunWorker is the body of the hidden worker command: it reads a ScaleJob
-// from stdin, runs it, reports progress on stderr and writes a WorkerReply
+// from stdin, runs it, reports progress on stderr and writes a workerReply
 // to stdout. It returns the scale's error, if any, after writing the reply.
 func RunWorker(ctx context.Context, tk *Toolkit, stdin io.Reader, stdout, stderr io.Writer) error {
 	var job ScaleJob
 	dec := json.NewDecoder(stdin)
 	if err := dec.Decode(&job); err != nil {
 		err = fmt.Errorf("loadtest worker: reading the job from stdin: %w", err)
-		json.NewEncoder(stdout).Encode(WorkerReply{Error: err.Error()})
+		json.NewEncoder(stdout).Encode(workerReply{Error: err.Error()})
 		return err
 	}
 	var mu sync.Mutex
@@ -43,10 +45,10 @@ func RunWorker(ctx context.Context, tk *Toolkit, stdin io.Reader, stdout, stderr
 		defer mu.Unlock()
 		fmt.Fprintf(stderr, "%s%s\n", progressPrefix, b)
 	}
-	res, err := RunScale(ctx, tk, &job, progress)
-	reply := WorkerReply{Result: res}
+	res, err := runScaleJob(ctx, tk, &job, progress)
+	reply := workerReply{Result: res}
 	if err != nil {
-		reply = WorkerReply{Error: err.Error()}
+		reply = workerReply{Error: err.Error()}
 	}
 	if werr := json.NewEncoder(stdout).Encode(reply); werr != nil && err == nil {
 		err = werr

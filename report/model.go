@@ -19,6 +19,9 @@ import (
 	"strings"
 
 	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/analysis"
+	"github.com/kura-go/kura/loadtest/fit"
+	"github.com/kura-go/kura/loadtest/measure"
 )
 
 // Run is one load-test run as the charts and the text need it: the measured
@@ -94,7 +97,15 @@ func (n Num) MarshalJSON() ([]byte, error) {
 const curveSamples = 48
 
 // Stages are the pipeline stages in the order they run.
-var Stages = []string{"load", "embed", "cluster", "write"}
+var Stages = stageNames()
+
+func stageNames() []string {
+	var out []string
+	for _, st := range measure.Pipeline {
+		out = append(out, st.Name)
+	}
+	return out
+}
 
 // NewRun turns a results file's contents into the chart model. file names the
 // run (its base name is shown).
@@ -106,7 +117,7 @@ func NewRun(file string, res *loadtest.Results) *Run {
 		Curves:     map[string]*Curve{},
 	}
 	r.Label = r.StartedAt
-	scales := append([]loadtest.ScaleResult(nil), res.Scales...)
+	scales := append([]measure.Scale(nil), res.Scales...)
 	sort.SliceStable(scales, func(i, j int) bool { return scales[i].Conversations < scales[j].Conversations })
 	anyCost := false
 	for i := range scales {
@@ -158,17 +169,7 @@ func NewRun(file string, res *loadtest.Results) *Run {
 	return r
 }
 
-func stageOf(s *loadtest.ScaleResult, name string) loadtest.Stage {
-	switch name {
-	case "load":
-		return s.Stages.Load
-	case "embed":
-		return s.Stages.Embed
-	case "cluster":
-		return s.Stages.Cluster
-	}
-	return s.Stages.Write
-}
+func stageOf(s *measure.Scale, name string) measure.Stage { return s.Stages.Of(name) }
 
 // geomSpace returns n geometrically spaced values from lo to hi (inclusive).
 func geomSpace(lo, hi float64, n int) []float64 {
@@ -184,7 +185,7 @@ func geomSpace(lo, hi float64, n int) []float64 {
 	return xs
 }
 
-func sample(metric string, f *loadtest.Fit, xs []float64, predict func(float64) float64) *Curve {
+func sample(metric string, f *fit.Fit, xs []float64, predict func(float64) float64) *Curve {
 	c := &Curve{Metric: metric, Model: f.Model, Describe: f.Describe(), R2: f.R2(), Xs: xs, Ys: make([]Num, len(xs))}
 	for i, x := range xs {
 		c.Ys[i] = Num(predict(x))
@@ -192,7 +193,7 @@ func sample(metric string, f *loadtest.Fit, xs []float64, predict func(float64) 
 	return c
 }
 
-func setup(res *loadtest.Results, scales []loadtest.ScaleResult) []string {
+func setup(res *loadtest.Results, scales []measure.Scale) []string {
 	env := res.Environment
 	var out []string
 	out = append(out, fmt.Sprintf("kura %s (%s), %s, %s/%s, %d cores (GOMAXPROCS %d), %s RAM, %s",
@@ -252,7 +253,7 @@ func value(v float64, unit string) string {
 	return fmt.Sprintf("%.4g %s", v, unit)
 }
 
-func analysisText(a *loadtest.Analysis) []string {
+func analysisText(a *analysis.Analysis) []string {
 	if a == nil {
 		return []string{"Fewer than two scales completed: no scaling analysis."}
 	}
@@ -269,7 +270,7 @@ func analysisText(a *loadtest.Analysis) []string {
 	return out
 }
 
-func planningText(p *loadtest.Planning) []string {
+func planningText(p *analysis.Planning) []string {
 	if p == nil {
 		return []string{"Fewer than two scales completed: no plan."}
 	}

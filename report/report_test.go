@@ -79,7 +79,7 @@ func TestNewRunSeries(t *testing.T) {
 	for i, s := range res.Scales {
 		if r.Scales[i] != float64(s.Conversations) || r.TotalWallS[i] != s.TotalWallS ||
 			r.PeakRSS[i] != float64(s.PeakRSSBytes) || r.WorkingRSS[i] != float64(s.PeakRSSBytes-s.BaselineRSSBytes) ||
-			r.StageWallS["cluster"][i] != s.Stages.Cluster.WallS || r.EstCostUSD[i] != s.API.EstimatedCostUSD {
+			r.StageWallS["cluster"][i] != s.Stages.Of("cluster").WallS || r.EstCostUSD[i] != s.API.EstimatedCostUSD {
 			t.Errorf("scale %d: series do not match the results file", s.Scale)
 		}
 	}

@@ -8,8 +8,11 @@
 package quality
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // contingency counts co-occurrences of truth and predicted labels.
@@ -81,8 +84,8 @@ func NMI(truth, pred []int) (float64, error) {
 	n := float64(c.n)
 	entropy := func(m map[int]int) float64 {
 		var h float64
-		for _, v := range m {
-			p := float64(v) / n
+		for _, k := range slices.Sorted(maps.Keys(m)) { // in order: the same sum every run
+			p := float64(m[k]) / n
 			h -= p * math.Log(p)
 		}
 		return h
@@ -95,8 +98,11 @@ func NMI(truth, pred []int) (float64, error) {
 		return 0, nil
 	}
 	var mi float64
-	for k, v := range c.cells {
-		pij := float64(v) / n
+	cells := slices.SortedFunc(maps.Keys(c.cells), func(a, b [2]int) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
+	for _, k := range cells { // in order: the same sum every run
+		pij := float64(c.cells[k]) / n
 		pi := float64(c.rows[k[0]]) / n
 		pj := float64(c.cols[k[1]]) / n
 		mi += pij * math.Log(pij/(pi*pj))

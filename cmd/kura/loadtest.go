@@ -16,6 +16,8 @@ import (
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/gate"
+	"github.com/kura-go/kura/loadtest/results"
 )
 
 func init() {
@@ -96,7 +98,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			}
 			// A run can take hours: find out now, not at the end, that the
 			// results cannot be written.
-			if err := loadtest.ProbeDir(cfg.OutDir); err != nil {
+			if err := results.ProbeDir(cfg.OutDir); err != nil {
 				return usageErrorf("--out %s: cannot write the results there: %v", cfg.OutDir, err)
 			}
 			var old *loadtest.Results
@@ -146,7 +148,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			out := cmd.OutOrStdout()
 			runErr = errors.Join(runErr, writeLoadtestResults(out, res, cfg.OutDir))
 			if old != nil {
-				cmp := loadtest.Compare(old, res, threshold)
+				cmp := gate.Compare(old, res, threshold)
 				fmt.Fprintln(out)
 				cmp.Write(out, compare)
 				runErr = errors.Join(runErr, cmp.Err())
@@ -187,8 +189,8 @@ is set or a local model is installed). See docs/loadtest.md.`,
 // report. The report is printed even when the files cannot be written, so
 // that the measurements are not thrown away; the error is returned then.
 func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string) error {
-	jsonPath, csvPath, err := loadtest.WriteFiles(res, dir)
-	loadtest.WriteReport(out, res)
+	jsonPath, csvPath, err := results.WriteFiles(res, dir)
+	results.WriteReport(out, res)
 	if err != nil {
 		return fmt.Errorf("writing the results to %s: %w (the report above is all that is left of this run)", dir, err)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/measure"
+	"github.com/kura-go/kura/loadtest/scaledata"
 )
 
 func TestLoadtestCommand(t *testing.T) {
@@ -51,7 +53,7 @@ func TestLoadtestCommand(t *testing.T) {
 	// The regression gate. Timings of a few milliseconds are noisy, so the
 	// passing case compares with an "old" run made far slower and bigger,
 	// and the failing case with one made cheaper (tokens are deterministic).
-	writeOld := func(edit func(s *loadtest.ScaleResult)) string {
+	writeOld := func(edit func(s *measure.Scale)) string {
 		old, err := loadtest.LoadResults(jsons[0])
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +78,7 @@ func TestLoadtestCommand(t *testing.T) {
 		}
 		return p
 	}
-	slower := writeOld(func(s *loadtest.ScaleResult) {
+	slower := writeOld(func(s *measure.Scale) {
 		s.TotalWallS *= 1000
 		s.ThroughputPerMin /= 1000
 		s.PeakRSSBytes *= 4
@@ -84,7 +86,7 @@ func TestLoadtestCommand(t *testing.T) {
 	if out, _, err, code := execCLI(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", slower)...).all(); code != 0 || !strings.Contains(out, "better") {
 		t.Fatalf("compare with a slower run: exit %d: %v\n%s", code, err, out)
 	}
-	old := writeOld(func(s *loadtest.ScaleResult) {
+	old := writeOld(func(s *measure.Scale) {
 		s.TotalWallS *= 1000
 		s.ThroughputPerMin /= 1000
 		s.PeakRSSBytes *= 4
@@ -133,8 +135,8 @@ func TestLoadtestOutDir(t *testing.T) {
 			t.Errorf("--out %s: exit %d, %v; want a usage error naming --out", out, code, err)
 		}
 	}
-	res := &loadtest.Results{SchemaVersion: loadtest.SchemaVersion, Baseline: loadtest.BaselineInfo{Source: "test"},
-		Scales: []loadtest.ScaleResult{{Scale: 30, Conversations: 30, TotalWallS: 1}}}
+	res := &loadtest.Results{SchemaVersion: loadtest.SchemaVersion, Baseline: scaledata.Info{Source: "test"},
+		Scales: []measure.Scale{{Scale: 30, Conversations: 30, TotalWallS: 1}}}
 	tests := []struct {
 		name    string
 		dir     string

@@ -38,8 +38,9 @@ func Create(path string) (*File, error) {
 // Path returns the final path of the file.
 func (f *File) Path() string { return f.path }
 
-// Commit closes the file and renames it to its final path, replacing any
-// file there. The new file gets the mode of the file it replaces, else 0644.
+// Commit flushes the file to disk (fsync), closes it and renames it to its
+// final path, replacing any file there. The new file gets the mode of the
+// file it replaces, else 0644.
 // On failure the temporary file is removed and the target left untouched.
 // Commit after Commit or Abort is a no-op.
 func (f *File) Commit() error {
@@ -52,6 +53,9 @@ func (f *File) Commit() error {
 		mode = fi.Mode().Perm()
 	}
 	err := f.File.Chmod(mode)
+	if err == nil {
+		err = f.File.Sync()
+	}
 	if cerr := f.File.Close(); err == nil {
 		err = cerr
 	}
@@ -63,6 +67,20 @@ func (f *File) Commit() error {
 		return fmt.Errorf("write %s: %w", f.path, err)
 	}
 	return nil
+}
+
+// WriteFile writes b to path atomically: a reader sees the old file or the
+// whole new one, never a part (see Create and Commit).
+func WriteFile(path string, b []byte) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(b); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
 }
 
 // Abort discards the file; the target is left untouched. Abort after Commit

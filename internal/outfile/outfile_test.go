@@ -122,3 +122,21 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Errorf("%s holds %v, want %v", dir, got, names)
 	}
 }
+
+func TestWriteFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "out.json")
+	for _, want := range []string{"first", "second, longer"} {
+		if err := WriteFile(p, []byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(p); err != nil || string(b) != want {
+			t.Fatalf("got %q, %v; want %q", b, err, want)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".*.tmp")); len(m) != 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+	if err := WriteFile(filepath.Join(t.TempDir(), "missing", "x"), nil); err == nil {
+		t.Error("missing directory: want an error")
+	}
+}

@@ -1,6 +1,7 @@
 package procstat
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -55,5 +56,15 @@ func TestParseKB(t *testing.T) {
 		if got := parseKB([]byte(tt.in)); got != tt.want {
 			t.Errorf("parseKB(%q) = %d, want %d", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestReadMachine(t *testing.T) {
+	if _, err := os.Stat("/proc/meminfo"); err != nil {
+		t.Skip("no /proc/meminfo on this system")
+	}
+	m := ReadMachine()
+	if m.TotalMemory <= 0 || m.AvailableBytes <= 0 || m.AvailableBytes > m.TotalMemory || m.CPUModel == "" {
+		t.Errorf("machine %+v: want positive memory, available <= total, a CPU model", m)
 	}
 }

@@ -1,4 +1,9 @@
-package loadtest
+// Package scaledata makes a load test's data: it loads the baseline (a Kura
+// checkpoint, record files, or the built-in sample corpus) and builds the
+// dataset of each scale from it, a stratified subsample below the
+// baseline's size and above it the baseline plus new, distinct records
+// recombined within each ground-truth cluster, deterministically for a seed.
+package scaledata
 
 import (
 	"context"
@@ -40,8 +45,8 @@ func (b *Baseline) Len() int {
 }
 
 // Info summarises the baseline for the results.
-func (b *Baseline) Info() BaselineInfo {
-	in := BaselineInfo{Source: b.Source, Kind: b.Kind, Records: b.Len(), Clusters: len(b.Clusters)}
+func (b *Baseline) Info() Info {
+	in := Info{Source: b.Source, Kind: b.Kind, Records: b.Len(), Clusters: len(b.Clusters)}
 	for _, l := range b.Labels {
 		if l >= 0 {
 			in.Labeled++
@@ -65,25 +70,22 @@ func (b *Baseline) text(i int) string {
 	return embed.SummaryText(&b.Summaries[i])
 }
 
-// LoadBaseline reads the baseline named by c.Data (a checkpoint directory, or
-// a comma-separated list of files named summaries*, conversations* and
-// clusters*), or makes the built-in sample corpus when c.Data is empty.
-func LoadBaseline(ctx context.Context, tk *Toolkit, c *Config) (*Baseline, error) {
-	if c.Data == "" {
-		if tk.Sample == nil {
+// Load reads the baseline named by data (a checkpoint directory, or a
+// comma-separated list of files named summaries*, conversations* and
+// clusters*), or calls sample when data is empty.
+func Load(ctx context.Context, data string, sample func(context.Context) (*Baseline, error)) (*Baseline, error) {
+	if data == "" {
+		if sample == nil {
 			return nil, fmt.Errorf("no --data given and no built-in sample corpus available")
 		}
-		b, err := tk.Sample(ctx, c.SampleConversations, c.SampleTopics, c.Seed)
+		b, err := sample(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("built-in sample corpus: %w", err)
-		}
-		if b.Source == "" {
-			b.Source = fmt.Sprintf("built-in sample corpus (%d conversations, %d topics, seed %d)", c.SampleConversations, c.SampleTopics, c.Seed)
 		}
 		return b, b.check()
 	}
 	var sumPath, convPath, clusterPath string
-	for _, p := range strings.Split(c.Data, ",") {
+	for _, p := range strings.Split(data, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
@@ -93,11 +95,11 @@ func LoadBaseline(ctx context.Context, tk *Toolkit, c *Config) (*Baseline, error
 			return nil, fmt.Errorf("--data: %w", err)
 		}
 		if fi.IsDir() {
-			s, cv, cl, err := tk.Records.FindCheckpoint(p)
+			cp, err := conversation.FindCheckpoint(p)
 			if err != nil {
 				return nil, fmt.Errorf("--data %s: %w", p, err)
 			}
-			sumPath, convPath, clusterPath = pick(sumPath, s), pick(convPath, cv), pick(clusterPath, cl)
+			sumPath, convPath, clusterPath = pick(sumPath, cp.Summaries), pick(convPath, cp.Conversations), pick(clusterPath, cp.Clusters)
 			continue
 		}
 		base := strings.ToLower(filepath.Base(p))
@@ -112,24 +114,24 @@ func LoadBaseline(ctx context.Context, tk *Toolkit, c *Config) (*Baseline, error
 			return nil, fmt.Errorf("--data %s: cannot tell what the file holds; name it summaries.jsonl, conversations.jsonl or clusters.jsonl (or .parquet)", p)
 		}
 	}
-	b := &Baseline{Source: c.Data}
+	b := &Baseline{Source: data}
 	var err error
 	switch {
 	case sumPath != "":
 		b.Kind = KindSummaries
-		if b.Summaries, err = tk.Records.ReadSummaries(sumPath); err != nil {
+		if b.Summaries, err = conversation.ReadFile[conversation.ConversationSummary](sumPath, conversation.ReadOptions{}); err != nil {
 			return nil, err
 		}
 	case convPath != "":
 		b.Kind = KindConversations
-		if b.Conversations, err = tk.Records.ReadConversations(convPath); err != nil {
+		if b.Conversations, err = conversation.ReadFile[conversation.Conversation](convPath, conversation.ReadOptions{}); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("--data %s: no summaries or conversations found", c.Data)
+		return nil, fmt.Errorf("--data %s: no summaries or conversations found", data)
 	}
 	if clusterPath != "" {
-		cl, err := tk.Records.ReadClusters(clusterPath)
+		cl, err := conversation.ReadFile[conversation.Cluster](clusterPath, conversation.ReadOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -194,6 +196,15 @@ func labelsFor(b *Baseline, cl []conversation.Cluster) []int {
 	return labels
 }
 
+// Info describes the data the scales were made from.
+type Info struct {
+	Source   string `json:"source"`   // the --data path, or "built-in sample corpus"
+	Kind     string `json:"kind"`     // "summaries" or "conversations": what is embedded
+	Records  int    `json:"records"`  // records in the baseline
+	Clusters int    `json:"clusters"` // ground-truth clusters
+	Labeled  int    `json:"labeled"`  // records that belong to a ground-truth cluster
+}
+
 // Dataset is the data of one scale: a subsample of the baseline, or the
 // baseline plus generated records that keep its cluster structure.
 type Dataset struct {
@@ -229,14 +240,14 @@ func (d *Dataset) Text(i int) string {
 	return embed.SummaryText(&d.Summaries[i])
 }
 
-// BuildDataset returns n records made from the baseline, deterministically
+// Build returns n records made from the baseline, deterministically
 // for seed. Below the baseline's size it is a stratified subsample (each
 // ground-truth cluster keeps its share); above, all baseline records plus new
 // ones, each generated within one cluster by recombining sentences and
 // clauses of that cluster's records and by light paraphrase, so it keeps that
 // cluster as its ground truth. No two records of the result have the same
 // embedded text unless the baseline itself repeats one.
-func BuildDataset(ctx context.Context, b *Baseline, n int, seed int64) (*Dataset, error) {
+func Build(ctx context.Context, b *Baseline, n int, seed int64) (*Dataset, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("scale %d: need at least one record", n)
 	}

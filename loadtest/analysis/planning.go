@@ -1,10 +1,14 @@
-package loadtest
+package analysis
 
 import (
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/kura-go/kura/internal/human"
+	"github.com/kura-go/kura/loadtest/fit"
+	"github.com/kura-go/kura/loadtest/measure"
 )
 
 // Planning turns the measurements into production numbers for the target
@@ -67,16 +71,10 @@ type Planning struct {
 // points turns noise into hours at the target.
 const minFitTimeS = 0.05
 
-// linearStages are O(n) by construction: reading n records, embedding n
-// texts (in batches of fixed size, with bounded concurrency), writing n
-// results. Their time is planned with the linear fit whatever the best fit
-// over a few noisy points says.
-var linearStages = map[string]bool{"load": true, "embed": true, "write": true}
-
 // stagePlan is how one stage's time is predicted.
 type stagePlan struct {
 	name     string
-	fit      *Fit
+	fit      *fit.Fit
 	linear   bool // use the fit's line, not its chosen model
 	exponent float64
 	model    string
@@ -93,21 +91,22 @@ func (sp stagePlan) at(n float64) float64 {
 }
 
 // planStages decides, for each stage, the model its time is planned with.
-func planStages(results []ScaleResult, a *Analysis) []stagePlan {
+func planStages(results []measure.Scale, a *Analysis) []stagePlan {
 	var out []stagePlan
-	for _, st := range []string{"load", "embed", "cluster", "write"} {
+	for _, stage := range measure.Pipeline {
+		st := stage.Name
 		f := a.Fit(st + "_time")
 		if f == nil {
 			continue
 		}
 		var longest float64
 		for i := range results {
-			longest = max(longest, stageOf(&results[i], st).WallS)
+			longest = max(longest, results[i].Stages.Of(st).WallS)
 		}
 		sp := stagePlan{name: st, fit: f, linear: true}
-		line := fmt.Sprintf("%s + %s per 1,000", secs(f.Intercept), secs(f.Slope*1000))
+		line := fmt.Sprintf("%s + %s per 1,000", human.Seconds(f.Intercept), human.Seconds(f.Slope*1000))
 		switch {
-		case linearStages[st]:
+		case stage.Linear:
 			sp.model = "linear, O(n) by construction: " + line
 		case len(distinctScales(results)) < 3:
 			sp.model = "linear (two scales cannot tell growth from noise): " + line
@@ -122,19 +121,7 @@ func planStages(results []ScaleResult, a *Analysis) []stagePlan {
 	return out
 }
 
-func stageOf(r *ScaleResult, name string) *Stage {
-	switch name {
-	case "load":
-		return &r.Stages.Load
-	case "embed":
-		return &r.Stages.Embed
-	case "cluster":
-		return &r.Stages.Cluster
-	}
-	return &r.Stages.Write
-}
-
-func distinctScales(results []ScaleResult) []int {
+func distinctScales(results []measure.Scale) []int {
 	seen := map[int]bool{}
 	var out []int
 	for _, r := range results {
@@ -146,21 +133,33 @@ func distinctScales(results []ScaleResult) []int {
 	return out
 }
 
+// Goal is what the planning plans for.
+type Goal struct {
+	Conversations int // the production volume to plan RAM, time and storage for
+	Monthly       int // conversations per month, for the cost
+	// PriceModel names the model whose price the cost is planned at when
+	// no scale recorded one.
+	PriceModel string
+	// MockLatency is the latency the mock embedder simulated per request
+	// (0 = none: the plan then says the API's time is not in it).
+	MockLatency time.Duration
+}
+
 // Plan computes the production planning from the results and their
 // analysis. It returns nil without an analysis (fewer than two successful
 // scales).
-func Plan(results []ScaleResult, a *Analysis, cfg *Config) *Planning {
+func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 	if a == nil {
 		return nil
 	}
-	target := float64(cfg.TargetConversations)
-	p := &Planning{TargetConversations: cfg.TargetConversations, MonthlyConversations: cfg.MonthlyConversations,
-		PriceModel: cfg.PriceModel, Extrapolation: target / float64(a.LastScale)}
+	target := float64(g.Conversations)
+	p := &Planning{TargetConversations: g.Conversations, MonthlyConversations: g.Monthly,
+		PriceModel: g.PriceModel, Extrapolation: target / float64(a.LastScale)}
 	if len(results) > 0 {
 		p.PriceModel = results[len(results)-1].API.PriceModel
 		p.PricePerMillionUSD = results[len(results)-1].API.PricePerMillion
 	}
-	if m, ok := PredictMemory(results, cfg.TargetConversations); ok {
+	if m, ok := PredictMemory(results, g.Conversations); ok {
 		p.RAMBytes, p.MemoryModel, p.MemoryExponent, p.MemorySlopePer1KBytes = m.Bytes, m.Model, m.Exponent, m.SlopePer1K
 	}
 
@@ -221,16 +220,16 @@ func Plan(results []ScaleResult, a *Analysis, cfg *Config) *Planning {
 	if convs > 0 {
 		p.TokensPerConversation = float64(tokens) / float64(convs)
 		p.CostPer1KUSD = p.TokensPerConversation * 1000 * p.PricePerMillionUSD / 1e6
-		p.MonthlyCostUSD = p.TokensPerConversation * float64(cfg.MonthlyConversations) * p.PricePerMillionUSD / 1e6
+		p.MonthlyCostUSD = p.TokensPerConversation * float64(g.Monthly) * p.PricePerMillionUSD / 1e6
 		if charged > 0 && tokens > 0 {
-			p.MonthlyActualCostUSD = charged / float64(tokens) * p.TokensPerConversation * float64(cfg.MonthlyConversations)
+			p.MonthlyActualCostUSD = charged / float64(tokens) * p.TokensPerConversation * float64(g.Monthly)
 		}
 	}
 
 	if p.Extrapolation > 1 {
 		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%d): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, a.LastScale))
 	}
-	if note := mockLatencyNote(results, cfg); note != "" {
+	if note := mockLatencyNote(results, g); note != "" {
 		p.Notes = append(p.Notes, note)
 	}
 	// A CPU-bound stage whose wall time grows much faster than its CPU time
@@ -260,16 +259,9 @@ func Plan(results []ScaleResult, a *Analysis, cfg *Config) *Planning {
 
 // mockLatencyNote warns that a mock run without --mock-latency planned the
 // API's time as free.
-func mockLatencyNote(results []ScaleResult, cfg *Config) string {
-	if len(results) == 0 || !strings.HasPrefix(results[0].Embedder, "mock") {
+func mockLatencyNote(results []measure.Scale, g Goal) string {
+	if len(results) == 0 || !strings.HasPrefix(results[0].Embedder, "mock") || g.MockLatency > 0 {
 		return ""
-	}
-	for _, a := range cfg.EmbedderArgs {
-		if v, ok := strings.CutPrefix(a, "--mock-latency="); ok {
-			if d, err := time.ParseDuration(v); err == nil && d > 0 {
-				return ""
-			}
-		}
 	}
 	return "the mock embedder answered without any API latency, so the embed time planned is kura's own work only: a real API adds its latency per request wave. Rehearse it with --mock-latency 100ms, or against kura mock-api --latency 100ms with --embedder openai --base-url"
 }

@@ -1,9 +1,13 @@
-package loadtest
+package analysis
 
 import (
 	"math"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kura-go/kura/loadtest/measure"
+	"github.com/kura-go/kura/loadtest/measure/measuretest"
 )
 
 func TestEfficiencyAndVerdict(t *testing.T) {
@@ -20,120 +24,29 @@ func TestEfficiencyAndVerdict(t *testing.T) {
 		{20, 400, 0.05, "worse than linear (super-linear growth): concerning"},
 	}
 	for _, tt := range tests {
-		got := Efficiency(tt.scale, tt.metric)
+		got := efficiency(tt.scale, tt.metric)
 		if math.Abs(got-tt.want) > 1e-4 {
-			t.Errorf("Efficiency(%v, %v) = %v, want %v", tt.scale, tt.metric, got, tt.want)
+			t.Errorf("efficiency(%v, %v) = %v, want %v", tt.scale, tt.metric, got, tt.want)
 		}
-		if v := Verdict(got); v != tt.verdict {
-			t.Errorf("Verdict(%v) = %q, want %q", got, v, tt.verdict)
+		if v := verdict(got); v != tt.verdict {
+			t.Errorf("verdict(%v) = %q, want %q", got, v, tt.verdict)
 		}
 	}
-	if !math.IsNaN(Efficiency(5, 0)) || Verdict(math.NaN()) != "not measurable (a value is zero)" {
+	if !math.IsNaN(efficiency(5, 0)) || verdict(math.NaN()) != "not measurable (a value is zero)" {
 		t.Error("a zero metric ratio must be not measurable")
 	}
-	r := NewRatio("peak_memory", "bytes", 100, 500, 48.2, 186.4)
+	r := newRatio("peak_memory", "bytes", 100, 500, 48.2, 186.4)
 	if math.Abs(r.Ratio-186.4/48.2) > 1e-12 || r.ScaleRatio != 5 || math.Abs(r.Efficiency-5/(186.4/48.2)) > 1e-12 {
 		t.Errorf("NewRatio = %+v", r)
 	}
 }
 
-// Exact power laws and lines must be recovered to within 1e-9 (relative).
-func TestFitScalingRecoversExactLaws(t *testing.T) {
-	ns := []float64{100, 250, 500, 1000, 2000}
-	tests := []struct {
-		name      string
-		f         func(n float64) float64
-		model     string
-		a, b      float64 // power law
-		intercept float64 // linear
-		slope     float64
-	}{
-		{"linear power", func(n float64) float64 { return 0.03 * n }, "power", 0.03, 1, 0, 0.03},
-		{"quadratic", func(n float64) float64 { return 2e-6 * n * n }, "power", 2e-6, 2, 0, 0},
-		{"sub-linear", func(n float64) float64 { return 5 * math.Pow(n, 0.5) }, "power", 5, 0.5, 0, 0},
-		{"n^1.5", func(n float64) float64 { return 3 * math.Pow(n, 1.5) }, "power", 3, 1.5, 0, 0},
-		{"line with intercept", func(n float64) float64 { return 12e6 + 6144*n }, "linear", 0, 0, 12e6, 6144},
-		// A fixed cost plus quadratic growth (HDBSCAN's time): neither the
-		// log-log power law nor the line fits; the offset power law does.
-		{"offset quadratic", func(n float64) float64 { return 0.05 + 2e-7*n*n }, "offset_power", 0.05, 2, 0, 2e-7},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ys := make([]float64, len(ns))
-			for i, n := range ns {
-				ys[i] = tt.f(n)
-			}
-			f, err := FitScaling("m", "s", ns, ys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f.Model != tt.model {
-				t.Fatalf("model %s, want %s (%s)", f.Model, tt.model, f.Describe())
-			}
-			switch tt.model {
-			case "offset_power":
-				if rel(f.OffsetC, tt.a) > 1e-9 || math.Abs(f.OffsetE-tt.b) > 1e-9 || rel(f.OffsetD, tt.slope) > 1e-9 || f.Exponent != tt.b {
-					t.Errorf("offset fit %s", f.Describe())
-				}
-			case "power":
-				if rel(f.PowerA, tt.a) > 1e-9 || math.Abs(f.PowerB-tt.b) > 1e-9 || math.Abs(f.PowerR2-1) > 1e-9 {
-					t.Errorf("power fit a=%v b=%v R²=%v, want a=%v b=%v R²=1", f.PowerA, f.PowerB, f.PowerR2, tt.a, tt.b)
-				}
-			default:
-				if rel(f.Intercept, tt.intercept) > 1e-9 || rel(f.Slope, tt.slope) > 1e-9 || math.Abs(f.LinearR2-1) > 1e-9 {
-					t.Errorf("linear fit %v + %v·n R²=%v", f.Intercept, f.Slope, f.LinearR2)
-				}
-				if f.PowerR2 >= f.LinearR2 {
-					t.Errorf("power R² %v should be below the exact line's", f.PowerR2)
-				}
-			}
-			for _, n := range []float64{10000, 50000} {
-				if got, want := f.Predict(n), tt.f(n); rel(got, want) > 1e-6 {
-					t.Errorf("Predict(%v) = %v, want %v", n, got, want)
-				}
-			}
-		})
-	}
-}
-
-func TestFitScalingNeedsTwoScales(t *testing.T) {
-	if _, err := FitScaling("m", "s", []float64{100}, []float64{1}); err == nil {
-		t.Error("one point: want an error")
-	}
-	if _, err := FitScaling("m", "s", []float64{100, 100}, []float64{1, 2}); err == nil {
-		t.Error("two points at the same scale: want an error")
-	}
-	// A zero value cannot be logged: the power law skips it and the line is used.
-	f, err := FitScaling("m", "s", []float64{100, 200, 300}, []float64{0, 1, 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Model != "linear" || rel(f.Slope, 0.01) > 1e-12 {
-		t.Errorf("fit with a zero: %+v", f)
-	}
-}
-
-func rel(got, want float64) float64 {
-	if want == 0 {
-		return math.Abs(got)
-	}
-	return math.Abs(got-want) / math.Abs(want)
-}
-
-func fakeScale(n int, timeS float64, peak, base int64, cost float64) ScaleResult {
-	return ScaleResult{Scale: n, Conversations: n, TotalWallS: timeS, PeakRSSBytes: peak, BaselineRSSBytes: base,
-		Stages:           Stages{Embed: Stage{WallS: timeS / 2, PeakRSSBytes: peak}, Cluster: Stage{WallS: timeS / 2, PeakRSSBytes: peak}},
-		Storage:          Storage{TotalBytes: int64(n) * 8000},
-		API:              APIUsage{EstimatedCostUSD: cost, PricePerMillion: 0.02, Tokens: int64(math.Round(cost / 0.02 * 1e6))},
-		ThroughputPerMin: float64(n) / timeS * 60}
-}
-
 func TestAnalyzeAndPlan(t *testing.T) {
 	// Time grows as n^1 (0.01 s per conversation), memory as 10 MB + 20 KB per
 	// conversation, cost $1e-6 per conversation.
-	var rs []ScaleResult
+	var rs []measure.Scale
 	for _, n := range []int{2000, 100, 500, 1000, 250} { // unsorted on purpose
-		rs = append(rs, fakeScale(n, 0.01*float64(n), 10<<20+int64(n)*20<<10, 8<<20, 1e-6*float64(n)))
+		rs = append(rs, measuretest.Scale(n, 0.01*float64(n), 10<<20+int64(n)*20<<10, 8<<20, 1e-6*float64(n)))
 	}
 	a := Analyze(rs)
 	if a == nil || a.FirstScale != 100 || a.LastScale != 2000 || a.ScaleRatio != 20 {
@@ -146,8 +59,8 @@ func TestAnalyzeAndPlan(t *testing.T) {
 	if r := a.Ratio("peak_memory"); rel(r.Ratio, wantMem) > 1e-12 || rel(r.Efficiency, 20/wantMem) > 1e-12 {
 		t.Errorf("memory ratio %+v", r)
 	}
-	cfg := DefaultConfig()
-	p := Plan(rs, a, &cfg)
+	g := Goal{Conversations: 10000, Monthly: 50000}
+	p := Plan(rs, a, g)
 	if rel(p.TimeForTargetS, 100) > 1e-6 || rel(p.TimeFor1KS, 10) > 1e-6 || rel(p.TimePer1KAtTargetS, 10) > 1e-6 {
 		t.Errorf("time planning %+v", p)
 	}
@@ -163,24 +76,8 @@ func TestAnalyzeAndPlan(t *testing.T) {
 	if p.Extrapolation != 5 {
 		t.Errorf("extrapolation %v", p.Extrapolation)
 	}
-	if Analyze(rs[:1]) != nil || Plan(rs, nil, &cfg) != nil {
+	if Analyze(rs[:1]) != nil || Plan(rs, nil, g) != nil {
 		t.Error("one scale has no analysis or planning")
-	}
-}
-
-func TestPriceModel(t *testing.T) {
-	tests := []struct{ configured, embedder, want string }{
-		{"", "openai:text-embedding-3-large", "text-embedding-3-large"},
-		{"", "mock:text-embedding-ada-002", "text-embedding-ada-002"},
-		{"", "openai:my-local-model", DefaultPriceModel}, // no price known
-		{"", "hash", DefaultPriceModel},
-		{"", "minilm:all-MiniLM-L6-v2", DefaultPriceModel},
-		{"text-embedding-3-large", "hash", "text-embedding-3-large"},
-	}
-	for _, tt := range tests {
-		if got := priceModel(tt.configured, tt.embedder); got != tt.want {
-			t.Errorf("priceModel(%q, %q) = %q, want %q", tt.configured, tt.embedder, got, tt.want)
-		}
 	}
 }
 
@@ -205,22 +102,11 @@ func TestNewRatioVerdictFloors(t *testing.T) {
 		{"total_time", "s", 0, 1, "not measurable"},
 	}
 	for _, tt := range tests {
-		r := NewRatio(tt.metric, tt.unit, 100, 2000, tt.first, tt.last)
+		r := newRatio(tt.metric, tt.unit, 100, 2000, tt.first, tt.last)
 		if !strings.Contains(r.Verdict, tt.want) {
 			t.Errorf("%s %v -> %v: verdict %q, want %q", tt.metric, tt.first, tt.last, r.Verdict, tt.want)
 		}
 	}
-}
-
-// stageScale is a scale with the given stage wall times and memory.
-func stageScale(n int, load, emb, cluster, write float64, base, peak int64, tokens int64) ScaleResult {
-	r := ScaleResult{Scale: n, Conversations: n, BaselineRSSBytes: base, PeakRSSBytes: peak, Embedder: "hash",
-		Stages: Stages{Load: Stage{WallS: load, CPUS: load}, Embed: Stage{WallS: emb, CPUS: emb}, Cluster: Stage{WallS: cluster, CPUS: cluster}, Write: Stage{WallS: write, CPUS: write}},
-		API:    APIUsage{Tokens: tokens, PricePerMillion: 0.02, PriceModel: "text-embedding-3-small", EstimatedCostUSD: float64(tokens) * 0.02 / 1e6}}
-	r.TotalWallS = load + emb + cluster + write
-	r.TotalCPUS = r.TotalWallS
-	r.ThroughputPerMin = float64(n) / r.TotalWallS * 60
-	return r
 }
 
 // TestPlanHonesty checks the planning's models: O(n) stages planned
@@ -233,34 +119,34 @@ func TestPlanHonesty(t *testing.T) {
 	// The mock-api run of the review: load 0.8 ms .. 26 ms (n^1.16 noise,
 	// once fitted as n^3.14), embed linear at 0.5 ms per conversation,
 	// clustering under 50 ms everywhere.
-	mockAPI := func() []ScaleResult {
+	mockAPI := func() []measure.Scale {
 		loads := []float64{0.0008, 0.0009, 0.0011, 0.004, 0.026}
-		var rs []ScaleResult
+		var rs []measure.Scale
 		for i, n := range ns {
-			rs = append(rs, stageScale(n, loads[i], 0.0005*float64(n), 0.00001*float64(n), 0.0001*float64(n), 20<<20, 20<<20+int64(n)*16<<10, int64(n)*50))
+			rs = append(rs, measuretest.Staged(n, loads[i], 0.0005*float64(n), 0.00001*float64(n), 0.0001*float64(n), 20<<20, 20<<20+int64(n)*16<<10, int64(n)*50))
 		}
 		return rs
 	}
 	// Clustering n^2 at 50 ms and more: its exponent is measured.
-	quadratic := func() []ScaleResult {
-		var rs []ScaleResult
+	quadratic := func() []measure.Scale {
+		var rs []measure.Scale
 		for _, n := range ns {
 			x := float64(n)
-			rs = append(rs, stageScale(n, 0.00002*x, 0.0005*x, 2e-7*x*x+0.05, 0.0001*x, 20<<20, 20<<20+int64(n)*16<<10, int64(n)*50))
+			rs = append(rs, measuretest.Staged(n, 0.00002*x, 0.0005*x, 2e-7*x*x+0.05, 0.0001*x, 20<<20, 20<<20+int64(n)*16<<10, int64(n)*50))
 		}
 		return rs
 	}
 	tests := []struct {
 		name          string
-		rs            []ScaleResult
-		args          []string
+		rs            []measure.Scale
+		mockLatency   time.Duration
 		wantTime      float64 // seconds at 10,000
 		wantExponents map[string]float64
 		wantModels    map[string]string
 		wantNotes     []string
 		noNotes       []string
 	}{
-		{name: "mock-api noise", rs: mockAPI(), args: []string{"--embedder=openai"},
+		{name: "mock-api noise", rs: mockAPI(),
 			// load: the line through the noisy loads; embed 5 s; cluster 0.1 s; write 1 s.
 			wantTime:      -1,
 			wantExponents: map[string]float64{},
@@ -273,29 +159,28 @@ func TestPlanHonesty(t *testing.T) {
 		{name: "two scales", rs: quadratic()[3:], wantTime: -1, wantExponents: map[string]float64{},
 			wantModels: map[string]string{"cluster": "two scales cannot tell"},
 			wantNotes:  []string{"only two scales"}},
-		{name: "mock without latency", rs: func() []ScaleResult {
+		{name: "mock without latency", rs: func() []measure.Scale {
 			rs := quadratic()
 			for i := range rs {
 				rs[i].Embedder = "mock:text-embedding-3-small"
 			}
 			return rs
-		}(), args: []string{"--mock=true"}, wantTime: -1, wantExponents: map[string]float64{"cluster": 2},
+		}(), wantTime: -1, wantExponents: map[string]float64{"cluster": 2},
 			wantNotes: []string{"mock embedder answered without any API latency", "--mock-latency", "kura mock-api"}},
-		{name: "mock with latency", rs: func() []ScaleResult {
+		{name: "mock with latency", rs: func() []measure.Scale {
 			rs := quadratic()
 			for i := range rs {
 				rs[i].Embedder = "mock:text-embedding-3-small"
 			}
 			return rs
-		}(), args: []string{"--mock=true", "--mock-latency=100ms"}, wantTime: -1, wantExponents: map[string]float64{"cluster": 2},
+		}(), mockLatency: 100 * time.Millisecond, wantTime: -1, wantExponents: map[string]float64{"cluster": 2},
 			noNotes: []string{"mock embedder"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			cfg.EmbedderArgs = tt.args
+			g := Goal{Conversations: 10000, Monthly: 50000, MockLatency: tt.mockLatency}
 			a := Analyze(tt.rs)
-			p := Plan(tt.rs, a, &cfg)
+			p := Plan(tt.rs, a, g)
 			if tt.wantTime >= 0 && rel(p.TimeForTargetS, tt.wantTime) > 1e-3 {
 				t.Errorf("time for 10,000: %v, want %v (%s)", p.TimeForTargetS, tt.wantTime, p.TimeModel)
 			}
@@ -340,22 +225,12 @@ func TestPlanHonesty(t *testing.T) {
 				!strings.Contains(p.MemoryModel, "linear") || !strings.Contains(p.MemoryModel, "16 MiB per 1,000 conversations") {
 				t.Errorf("memory %v slope %v exponent %v model %q", p.RAMBytes, p.MemorySlopePer1KBytes, p.MemoryExponent, p.MemoryModel)
 			}
-			if m, _ := PredictMemory(tt.rs, cfg.TargetConversations); m.Bytes != p.RAMBytes {
+			if m, _ := PredictMemory(tt.rs, g.Conversations); m.Bytes != p.RAMBytes {
 				t.Errorf("guard predicts %v, planning %v", m.Bytes, p.RAMBytes)
 			}
 			// Cost: 50 tokens per conversation × 50,000 × $0.02 / 1M = $0.05.
 			if p.TokensPerConversation != 50 || rel(p.MonthlyCostUSD, 0.05) > 1e-12 || rel(p.CostPer1KUSD, 0.001) > 1e-12 {
 				t.Errorf("cost: %v tokens/conv, monthly %v, per 1K %v", p.TokensPerConversation, p.MonthlyCostUSD, p.CostPer1KUSD)
-			}
-			var out strings.Builder
-			WritePlanning(&out, p, a)
-			for _, w := range []string{"exact arithmetic, not a fit: 50.0 tokens per conversation", "(peak memory: linear"} {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("report lacks %q:\n%s", w, out.String())
-				}
-			}
-			if strings.Contains(out.String(), "grows as n^1.00") && p.MemoryExponent == 1 {
-				t.Errorf("report claims an exponent for the linear model:\n%s", out.String())
 			}
 		})
 	}
@@ -367,10 +242,10 @@ func TestPlanHonesty(t *testing.T) {
 func TestPredictMemoryReportsModelUsed(t *testing.T) {
 	// Peak memory with a large fixed cost and slight noise: a concave power
 	// law fits about as well, but predicts less than the line at 10,000.
-	var rs []ScaleResult
+	var rs []measure.Scale
 	noise := []int64{0, 300 << 10, -200 << 10, 250 << 10, 0}
 	for i, n := range []int{100, 250, 500, 1000, 2000} {
-		rs = append(rs, ScaleResult{Conversations: n, BaselineRSSBytes: 24 << 20, PeakRSSBytes: 24<<20 + int64(n)*16<<10 + noise[i]})
+		rs = append(rs, measure.Scale{Conversations: n, BaselineRSSBytes: 24 << 20, PeakRSSBytes: 24<<20 + int64(n)*16<<10 + noise[i]})
 	}
 	m, ok := PredictMemory(rs, 10000)
 	f := Analyze(rs).Fit("peak_memory")
@@ -387,4 +262,11 @@ func TestPredictMemoryReportsModelUsed(t *testing.T) {
 	if rel(m.SlopePer1K, f.Slope*1000) > 1e-12 {
 		t.Errorf("slope %v, want %v", m.SlopePer1K, f.Slope*1000)
 	}
+}
+
+func rel(got, want float64) float64 {
+	if want == 0 {
+		return math.Abs(got)
+	}
+	return math.Abs(got-want) / math.Abs(want)
 }

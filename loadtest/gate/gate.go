@@ -1,10 +1,18 @@
-package loadtest
+// Package gate is the load test's regression gate: it compares a run with
+// an earlier one, scale by scale, on the metrics the registry marks for
+// the gate (time, memory, throughput, cost), and fails when one got worse
+// by more than a threshold and more than the noise.
+package gate
 
 import (
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/kura-go/kura/internal/human"
+	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/measure"
 )
 
 // Change is one metric of one scale compared between two runs.
@@ -21,43 +29,33 @@ type Change struct {
 	Regressed bool `json:"regressed"`
 }
 
-// Noise floors below which a change is never a regression: timings of a few
-// milliseconds and memory differences under a mebibyte are measurement
-// noise. The throughput floor is not a constant: it is derived from the
-// time floor at each scale (see throughputFloor), because a throughput of
-// many conversations per minute changes by thousands when a run of a few
-// milliseconds changes by one.
-const (
-	timeFloorS   = 0.01
-	memoryFloorB = 1 << 20
-	costFloorUSD = 1e-6
-)
+// costFloorUSD is the cost change below which a change is never a
+// regression. Time and memory use measure's noise floors; the throughput
+// floor is not a constant: it is derived from the time floor at each scale
+// (see throughputFloor), because a throughput of many conversations per
+// minute changes by thousands when a run of a few milliseconds changes by
+// one.
+const costFloorUSD = 1e-6
 
-// throughputFloor is the throughput change that a change of timeFloorS in
+// throughputFloor is the throughput change that a change of measure.TimeNoiseS in
 // total time makes at the old throughput oldPM (conversations per minute) of
-// n conversations: oldPM - 60·n / (60·n/oldPM + timeFloorS).
+// n conversations: oldPM - 60·n / (60·n/oldPM + measure.TimeNoiseS).
 func throughputFloor(n int, oldPM float64) float64 {
 	if oldPM <= 0 || n <= 0 {
 		return 0
 	}
 	t := 60 * float64(n) / oldPM
-	return oldPM - 60*float64(n)/(t+timeFloorS)
-}
-
-type compared struct {
-	name      string
-	higherBad bool
-	floor     func(n int, old float64) float64
-	get       func(*ScaleResult) float64
+	return oldPM - 60*float64(n)/(t+measure.TimeNoiseS)
 }
 
 func constFloor(v float64) func(int, float64) float64 { return func(int, float64) float64 { return v } }
 
-var comparedMetrics = []compared{
-	{"time", true, constFloor(timeFloorS), func(s *ScaleResult) float64 { return s.TotalWallS }},
-	{"memory", true, constFloor(memoryFloorB), func(s *ScaleResult) float64 { return float64(s.PeakRSSBytes) }},
-	{"throughput", false, throughputFloor, func(s *ScaleResult) float64 { return s.ThroughputPerMin }},
-	{"cost", true, constFloor(costFloorUSD), func(s *ScaleResult) float64 { return s.API.EstimatedCostUSD }},
+// floors are the noise floors of the gated metrics, by gate name.
+var floors = map[string]func(n int, old float64) float64{
+	"time":       constFloor(measure.TimeNoiseS),
+	"memory":     constFloor(measure.MemoryNoiseBytes),
+	"throughput": throughputFloor,
+	"cost":       constFloor(costFloorUSD),
 }
 
 // Comparison is the regression gate's verdict on a run against an earlier one.
@@ -77,9 +75,9 @@ type Comparison struct {
 // Compare compares every scale present in both runs (matched by number of
 // conversations) on time, memory, throughput and cost. threshold is a
 // fraction (0.2 = 20%).
-func Compare(old, cur *Results, threshold float64) *Comparison {
+func Compare(old, cur *loadtest.Results, threshold float64) *Comparison {
 	c := &Comparison{Threshold: threshold}
-	byN := map[int]*ScaleResult{}
+	byN := map[int]*measure.Scale{}
 	for i := range old.Scales {
 		byN[old.Scales[i].Conversations] = &old.Scales[i]
 	}
@@ -95,17 +93,21 @@ func Compare(old, cur *Results, threshold float64) *Comparison {
 			c.Notes = append(c.Notes, fmt.Sprintf("scale %d: compared across different setups (%s, %s vs %s, %s)",
 				n.Conversations, o.Embedder, o.Clusterer, n.Embedder, n.Clusterer))
 		}
-		for _, m := range comparedMetrics {
-			ov, nv := m.get(o), m.get(n)
-			ch := Change{Scale: n.Conversations, Metric: m.name, Old: ov, New: nv}
+		for i := range measure.Metrics {
+			m := &measure.Metrics[i]
+			if m.Gate == "" {
+				continue
+			}
+			ov, nv := m.Get(o), m.Get(n)
+			ch := Change{Scale: n.Conversations, Metric: m.Gate, Old: ov, New: nv}
 			diff := nv - ov
-			if !m.higherBad {
+			if m.HigherIsBetter {
 				diff = -diff
 			}
 			if ov > 0 {
 				ch.Worse = diff / ov
 			}
-			ch.Regressed = ov > 0 && ch.Worse > threshold && diff > m.floor(n.Conversations, ov)
+			ch.Regressed = ov > 0 && ch.Worse > threshold && diff > floors[m.Gate](n.Conversations, ov)
 			c.Changes = append(c.Changes, ch)
 			if ch.Regressed {
 				c.Regressions = append(c.Regressions, ch)
@@ -172,7 +174,7 @@ func (c *Comparison) Write(w io.Writer, oldPath string) {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 	fmt.Fprintf(w, "  (changes under %.0f ms of time, or the throughput that %.0f ms makes, or %s of memory, are noise and never fail the gate)\n",
-		timeFloorS*1000, timeFloorS*1000, humanBytes(memoryFloorB))
+		measure.TimeNoiseS*1000, measure.TimeNoiseS*1000, human.Bytes(measure.MemoryNoiseBytes))
 }
 
 func fmtMetric(name string, v float64) string {
@@ -180,10 +182,10 @@ func fmtMetric(name string, v float64) string {
 	case "time":
 		return fmt.Sprintf("%.3f s", v)
 	case "memory":
-		return humanBytes(v)
+		return human.Bytes(v)
 	case "throughput":
 		return fmt.Sprintf("%.0f/min", v)
 	default:
-		return "$" + fmtCost(v)
+		return "$" + human.USD(v)
 	}
 }

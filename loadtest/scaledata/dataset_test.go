@@ -1,4 +1,4 @@
-package loadtest
+package scaledata
 
 import (
 	"context"
@@ -66,9 +66,9 @@ func checkDataset(t *testing.T, b *Baseline, d *Dataset, n int) {
 }
 
 func TestBuildDatasetNoDuplicatesAt20x(t *testing.T) {
-	b := testBaseline(4, 25) // 100 records
+	b := Synthetic(4, 25) // 100 records
 	for _, n := range []int{100, 2000} {
-		d, err := BuildDataset(context.Background(), b, n, 7)
+		d, err := Build(context.Background(), b, n, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,8 +87,8 @@ func TestBuildDatasetNoDuplicatesAt20x(t *testing.T) {
 func TestBuildDatasetTinyClusterStaysDistinct(t *testing.T) {
 	// One record alone in its cluster: recombination can only paraphrase it,
 	// so the numbered fallback must still keep every text distinct.
-	b := testBaseline(2, 1)
-	d, err := BuildDataset(context.Background(), b, 200, 1)
+	b := Synthetic(2, 1)
+	d, err := Build(context.Background(), b, 200, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,12 +99,12 @@ func TestBuildDatasetTinyClusterStaysDistinct(t *testing.T) {
 }
 
 func TestBuildDatasetStratifiedSubsample(t *testing.T) {
-	b := testBaseline(4, 25)
+	b := Synthetic(4, 25)
 	// Make the clusters unequal: move 15 records of cluster 0 to cluster 1.
 	b.Clusters[1].ChatIDs = append(b.Clusters[1].ChatIDs, b.Clusters[0].ChatIDs[:15]...)
 	b.Clusters[0].ChatIDs = b.Clusters[0].ChatIDs[15:]
 	b.Labels = labelsFor(b, b.Clusters)
-	d, err := BuildDataset(context.Background(), b, 50, 3)
+	d, err := Build(context.Background(), b, 50, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,10 +123,10 @@ func TestBuildDatasetStratifiedSubsample(t *testing.T) {
 }
 
 func TestBuildDatasetDeterministic(t *testing.T) {
-	b := testBaseline(3, 10)
-	d1, _ := BuildDataset(context.Background(), b, 300, 42)
-	d2, _ := BuildDataset(context.Background(), b, 300, 42)
-	d3, _ := BuildDataset(context.Background(), b, 300, 43)
+	b := Synthetic(3, 10)
+	d1, _ := Build(context.Background(), b, 300, 42)
+	d2, _ := Build(context.Background(), b, 300, 42)
+	d3, _ := Build(context.Background(), b, 300, 43)
 	if !reflect.DeepEqual(d1, d2) {
 		t.Error("same seed, different datasets")
 	}
@@ -176,10 +176,7 @@ func TestSplitSentencesAndReplaceWord(t *testing.T) {
 // summaries, and 2x its conversations, without a duplicate.
 func TestBuildDatasetMTBench(t *testing.T) {
 	dir := shared.Path(t, "data/kura-mtbench")
-	tk := testToolkit()
-	cfg := DefaultConfig()
-	cfg.Data = dir
-	b, err := LoadBaseline(context.Background(), tk, &cfg)
+	b, err := Load(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +187,7 @@ func TestBuildDatasetMTBench(t *testing.T) {
 	if testing.Short() {
 		n = 3000
 	}
-	d, err := BuildDataset(context.Background(), b, n, 42)
+	d, err := Build(context.Background(), b, n, 42)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,33 +197,30 @@ func TestBuildDatasetMTBench(t *testing.T) {
 		t.Errorf("%d of %d needed the numbered fallback", d.Fallbacks, d.Generated)
 	}
 
-	cfg.Data = dir + "/conversations.jsonl," + dir + "/clusters.jsonl"
-	bc, err := LoadBaseline(context.Background(), tk, &cfg)
+	bc, err := Load(context.Background(), dir+"/conversations.jsonl,"+dir+"/clusters.jsonl", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bc.Kind != KindConversations || bc.Len() != 1000 {
 		t.Fatalf("conversation baseline %+v", bc.Info())
 	}
-	dc, err := BuildDataset(context.Background(), bc, 2000, 42)
+	dc, err := Build(context.Background(), bc, 2000, 42)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkDataset(t, bc, dc, 2000)
 }
 
-func TestLoadBaselineErrors(t *testing.T) {
-	tk := testToolkit()
+func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	cfg := DefaultConfig()
 	for _, tt := range []struct{ data, want string }{
 		{dir + "/missing", "no such file"},
 		{dir, "not a Kura checkpoint"},
+		{"", "no built-in sample corpus"},
 	} {
-		cfg.Data = tt.data
-		_, err := LoadBaseline(context.Background(), tk, &cfg)
+		_, err := Load(context.Background(), tt.data, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("LoadBaseline(%s) = %v, want %q", tt.data, err, tt.want)
+			t.Errorf("Load(%q) = %v, want %q", tt.data, err, tt.want)
 		}
 	}
 }

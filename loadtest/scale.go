@@ -17,6 +17,8 @@ import (
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/internal/procstat"
+	"github.com/kura-go/kura/loadtest/measure"
+	"github.com/kura-go/kura/loadtest/scaledata"
 	"github.com/kura-go/kura/vecfile"
 )
 
@@ -37,15 +39,15 @@ type ScaleJob struct {
 // measured: it runs before the process's baseline memory is taken, and every
 // stage's peak is reset after it (where the kernel allows; see RunScale).
 func prepareInput(ctx context.Context, tk *Toolkit, job *ScaleJob) (generated, fallbacks, rewritten int, err error) {
-	base, err := LoadBaseline(ctx, tk, &job.Config)
+	base, err := loadBaseline(ctx, tk, &job.Config)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("baseline: %w", err)
 	}
-	ds, err := BuildDataset(ctx, base, job.Scale, job.Config.Seed)
+	ds, err := scaledata.Build(ctx, base, job.Scale, job.Config.Seed)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("preparing data: %w", err)
 	}
-	if err := WriteInput(tk, job.InputDir, ds); err != nil {
+	if err := ds.WriteCheckpoint(job.InputDir); err != nil {
 		return 0, 0, 0, fmt.Errorf("writing the scale's data: %w", err)
 	}
 	return ds.Generated, ds.Fallbacks, ds.Rewritten, nil
@@ -59,44 +61,10 @@ type Event struct {
 	Total int    `json:"total"`
 }
 
-// stageMeter measures one stage: wall time, CPU time, peak RSS and heap.
-type stageMeter struct {
-	start    time.Time
-	cpu      time.Duration
-	resetErr error
-}
-
-// startStage starts measuring a stage. It first collects the garbage of the
-// stage before and returns freed memory to the kernel (not timed), so that
-// a stage's peak is its own work on top of the data it inherits, not the
-// previous stage's leftovers.
-func startStage() *stageMeter {
-	debug.FreeOSMemory()
-	m := &stageMeter{}
-	m.resetErr = procstat.ResetPeak()
-	m.start = time.Now()
-	if s, err := procstat.Read(); err == nil {
-		m.cpu = s.CPU
-	}
-	return m
-}
-
-func (m *stageMeter) stop() Stage {
-	st := Stage{WallS: time.Since(m.start).Seconds()}
-	if s, err := procstat.Read(); err == nil {
-		st.CPUS = (s.CPU - m.cpu).Seconds()
-		st.PeakRSSBytes = s.PeakRSS
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	st.HeapInuseBytes = int64(ms.HeapInuse)
-	return st
-}
-
-// RunScale runs one scale in this process: load the dataset, embed it,
+// runScaleJob runs one scale in this process: load the dataset, embed it,
 // cluster the vectors, write the results, and score the clusters against
 // the ground truth. progress, if not nil, receives stage events.
-func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Event)) (*ScaleResult, error) {
+func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Event)) (*measure.Scale, error) {
 	if progress == nil {
 		progress = func(Event) {}
 	}
@@ -124,13 +92,13 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	if err != nil {
 		return nil, err
 	}
-	res := &ScaleResult{Scale: job.Scale, Generated: generated, DuplicateFallbacks: fallbacks, RewrittenDuplicates: rewritten,
+	res := &measure.Scale{Scale: job.Scale, Generated: generated, DuplicateFallbacks: fallbacks, RewrittenDuplicates: rewritten,
 		Clusterer: cfg.Cluster.Name(), Isolation: job.Isolation, BaselineRSSBytes: before.RSS, GOGC: gogc}
 
 	// Load: read the records as a pipeline would, and render their texts.
 	progress(Event{Scale: job.Scale, Stage: "load"})
-	m := startStage()
-	in, err := readInput(tk, job.InputDir)
+	m := measure.Start(measure.Load)
+	in, err := readInput(job.InputDir)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -139,7 +107,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	for i := range texts {
 		texts[i] = in.text(i)
 	}
-	res.Stages.Load = m.stop()
+	res.Stages = append(res.Stages, m.Stop())
 	res.Conversations = n
 	res.Storage.MetadataBytes = in.bytes
 
@@ -148,7 +116,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	// the first vectors returned: an API model the embedder does not know
 	// reports no dimensions before it has answered.
 	progress(Event{Scale: job.Scale, Stage: "embed", Total: n})
-	m = startStage()
+	m = measure.Start(measure.Embed)
 	emb, err := tk.NewEmbedder(ctx, cfg.EmbedderArgs, texts)
 	if err != nil {
 		return nil, fmt.Errorf("embedder: %w", err)
@@ -179,7 +147,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	}
 	res.Embedder, res.Dims = emb.Name(), dims
 	progress(Event{Scale: job.Scale, Stage: "embed", Done: n, Total: n})
-	res.Stages.Embed = m.stop()
+	res.Stages = append(res.Stages, m.Stop())
 	// Count tokens locally (untimed) when the embedder reports none, for
 	// the estimated cost: what the API would bill, over-long inputs at its
 	// per-input limit.
@@ -191,7 +159,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 
 	// Cluster.
 	progress(Event{Scale: job.Scale, Stage: "cluster"})
-	m = startStage()
+	m = measure.Start(measure.Cluster)
 	labels, err := tk.Cluster(ctx, x, n, dims, cfg.Cluster)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
@@ -199,11 +167,11 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	if len(labels) != n {
 		return nil, fmt.Errorf("cluster: %d labels for %d points", len(labels), n)
 	}
-	res.Stages.Cluster = m.stop()
+	res.Stages = append(res.Stages, m.Stop())
 
 	// Write the results: records and clusters as JSONL and Parquet, vectors as .npy.
 	progress(Event{Scale: job.Scale, Stage: "write"})
-	m = startStage()
+	m = measure.Start(measure.Write)
 	if err := os.MkdirAll(job.ArtifactDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -216,20 +184,20 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 		return nil, err
 	}
 	found := clustersOf(labels, in.chatIDs())
-	if res.Storage.ResultsJSONLBytes, err = writeResults(tk, job.ArtifactDir, ".jsonl", in, found); err != nil {
+	if res.Storage.ResultsJSONLBytes, err = writeResults(job.ArtifactDir, ".jsonl", in, found); err != nil {
 		return nil, fmt.Errorf("write: %w", err)
 	}
-	if res.Storage.ResultsParquetBytes, err = writeResults(tk, job.ArtifactDir, ".parquet", in, found); err != nil {
+	if res.Storage.ResultsParquetBytes, err = writeResults(job.ArtifactDir, ".parquet", in, found); err != nil {
 		return nil, fmt.Errorf("write: %w", err)
 	}
-	res.Stages.Write = m.stop()
+	res.Stages = append(res.Stages, m.Stop())
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	res.Storage.EmbeddingBytes = int64(n) * int64(dims) * 4
 	res.Storage.TotalBytes = res.Storage.ResultsJSONLBytes + res.Storage.VectorsNPYBytes
-	res.sumStages()
+	res.SumStages()
 	for _, l := range labels {
 		if l < 0 {
 			res.Noise++
@@ -240,7 +208,7 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	// Accounting (not timed): API usage and the estimated cost.
 	if ur, ok := emb.(embed.UsageReporter); ok {
 		u := ur.Usage()
-		res.API = APIUsage{Requests: u.Requests, Retries: u.Retries, RateLimited: u.RateLimited,
+		res.API = measure.APIUsage{Requests: u.Requests, Retries: u.Retries, RateLimited: u.RateLimited,
 			Errors: u.Errors, Tokens: u.Tokens, CostUSD: u.CostUSD}
 	}
 	if res.API.Tokens == 0 {
@@ -258,8 +226,8 @@ func RunScale(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Eve
 	} else {
 		res.Quality = q
 	}
-	if m.resetErr != nil {
-		res.Notes = append(res.Notes, fmt.Sprintf("per-stage peak memory is the process's lifetime peak: %v", m.resetErr))
+	if m.ResetErr != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("per-stage peak memory is the process's lifetime peak: %v", m.ResetErr))
 	}
 	return res, nil
 }
@@ -297,14 +265,14 @@ type input struct {
 }
 
 func (in *input) len() int {
-	if in.kind == KindConversations {
+	if in.kind == scaledata.KindConversations {
 		return len(in.conversations)
 	}
 	return len(in.summaries)
 }
 
 func (in *input) text(i int) string {
-	if in.kind == KindConversations {
+	if in.kind == scaledata.KindConversations {
 		return embed.ConversationText(&in.conversations[i])
 	}
 	return embed.SummaryText(&in.summaries[i])
@@ -313,7 +281,7 @@ func (in *input) text(i int) string {
 func (in *input) chatIDs() []string {
 	ids := make([]string, in.len())
 	for i := range ids {
-		if in.kind == KindConversations {
+		if in.kind == scaledata.KindConversations {
 			ids[i] = in.conversations[i].ChatID
 		} else {
 			ids[i] = in.summaries[i].ChatID
@@ -322,40 +290,16 @@ func (in *input) chatIDs() []string {
 	return ids
 }
 
-const (
-	inputSummaries     = "summaries.jsonl"
-	inputConversations = "conversations.jsonl"
-	inputClusters      = "clusters.jsonl"
-)
-
-// WriteInput writes a dataset to dir as a Kura checkpoint (the records and
-// the ground-truth clusters.jsonl) for a worker to load.
-func WriteInput(tk *Toolkit, dir string, d *Dataset) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	var err error
-	if d.Kind == KindConversations {
-		err = tk.Records.WriteConversations(filepath.Join(dir, inputConversations), d.Conversations)
-	} else {
-		err = tk.Records.WriteSummaries(filepath.Join(dir, inputSummaries), d.Summaries)
-	}
-	if err != nil {
-		return err
-	}
-	return tk.Records.WriteClusters(filepath.Join(dir, inputClusters), d.Clusters)
-}
-
-func readInput(tk *Toolkit, dir string) (*input, error) {
-	in := &input{kind: KindSummaries}
-	p := filepath.Join(dir, inputSummaries)
+func readInput(dir string) (*input, error) {
+	in := &input{kind: scaledata.KindSummaries}
+	p := filepath.Join(dir, scaledata.SummariesFile)
 	var err error
 	if _, serr := os.Stat(p); serr == nil {
-		in.summaries, err = tk.Records.ReadSummaries(p)
+		in.summaries, err = conversation.ReadFile[conversation.ConversationSummary](p, conversation.ReadOptions{})
 	} else {
-		in.kind = KindConversations
-		p = filepath.Join(dir, inputConversations)
-		in.conversations, err = tk.Records.ReadConversations(p)
+		in.kind = scaledata.KindConversations
+		p = filepath.Join(dir, scaledata.ConversationsFile)
+		in.conversations, err = conversation.ReadFile[conversation.Conversation](p, conversation.ReadOptions{})
 	}
 	if err != nil {
 		return nil, err
@@ -367,11 +311,11 @@ func readInput(tk *Toolkit, dir string) (*input, error) {
 	for i := range in.truth {
 		in.truth[i] = -1
 	}
-	cp := filepath.Join(dir, inputClusters)
+	cp := filepath.Join(dir, scaledata.ClustersFile)
 	if _, serr := os.Stat(cp); serr != nil {
 		return in, nil
 	}
-	cl, err := tk.Records.ReadClusters(cp)
+	cl, err := conversation.ReadFile[conversation.Cluster](cp, conversation.ReadOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -418,21 +362,21 @@ func clustersOf(labels []int, ids []string) []conversation.Cluster {
 
 // writeResults writes the records and the clusters found with the given
 // extension and returns the bytes on disk.
-func writeResults(tk *Toolkit, dir, ext string, in *input, found []conversation.Cluster) (int64, error) {
+func writeResults(dir, ext string, in *input, found []conversation.Cluster) (int64, error) {
 	var rec string
 	var err error
-	if in.kind == KindConversations {
+	if in.kind == scaledata.KindConversations {
 		rec = filepath.Join(dir, "conversations"+ext)
-		err = tk.Records.WriteConversations(rec, in.conversations)
+		err = conversation.WriteFile(rec, in.conversations)
 	} else {
 		rec = filepath.Join(dir, "summaries"+ext)
-		err = tk.Records.WriteSummaries(rec, in.summaries)
+		err = conversation.WriteFile(rec, in.summaries)
 	}
 	if err != nil {
 		return 0, err
 	}
 	cl := filepath.Join(dir, "clusters"+ext)
-	if err := tk.Records.WriteClusters(cl, found); err != nil {
+	if err := conversation.WriteFile(cl, found); err != nil {
 		return 0, err
 	}
 	a, err := fileSize(rec)
@@ -445,7 +389,7 @@ func writeResults(tk *Toolkit, dir, ext string, in *input, found []conversation.
 
 // score compares labels with the ground truth over the records that have
 // one. It returns nil when there is no ground truth.
-func score(truth, labels []int) (*Quality, error) {
+func score(truth, labels []int) (*measure.Quality, error) {
 	var t, p []int
 	for i, g := range truth {
 		if g >= 0 {
@@ -456,7 +400,7 @@ func score(truth, labels []int) (*Quality, error) {
 	if len(t) == 0 {
 		return nil, nil
 	}
-	q := &Quality{Labeled: len(t)}
+	q := &measure.Quality{Labeled: len(t)}
 	var err, e error
 	q.ARI, err = quality.AdjustedRandIndex(t, p)
 	q.NMI, e = quality.NMI(t, p)

@@ -1,0 +1,37 @@
+package human
+
+import "testing"
+
+func TestFormats(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Bytes(0), "0 bytes"},
+		{Bytes(512), "512 bytes"},
+		{Bytes(1536), "2 KiB"},
+		{Bytes(1 << 20), "1.0 MiB"},
+		{Bytes(100 << 20), "100 MiB"},
+		{Bytes(2048), "2 KiB"},
+		{Bytes(1.5 * (1 << 20)), "1.5 MiB"},
+		{Bytes(48 << 20), "48 MiB"},
+		{Bytes(3 << 30), "3.0 GiB"},
+		{Bytes(2 << 40), "2.0 TiB"},
+		{Thousands(0), "0"},
+		{Thousands(999), "999"},
+		{Thousands(1000), "1,000"},
+		{Thousands(1234567), "1,234,567"},
+		{Thousands(-1234), "-1,234"},
+		{Duration(4.8), "4.80s"},
+		{Duration(95), "95s"},
+		{Duration(750), "12.5 min"},
+		{Duration(3 * 3600), "3.0 h"},
+		{Seconds(0.0123), "0.012"},
+		{Seconds(12.34), "12.3"},
+		{USD(0), "0"},
+		{USD(0.0002), "0.000200"},
+		{USD(0.125), "0.1250"},
+	}
+	for i, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
+		}
+	}
+}

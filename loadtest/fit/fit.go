@@ -1,0 +1,239 @@
+// Package fit fits growth laws to measurements taken at several sizes:
+// a power law, a line and a fixed cost plus a power law, by least squares,
+// with the model chosen by the small-sample AIC.
+package fit
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Fit is a least-squares fit of one metric against the number of
+// conversations over all successful scales. Three models are fitted:
+//
+//   - power:        y = A·n^B, a straight line in log-log space;
+//   - linear:       y = Intercept + Slope·n;
+//   - offset power: y = C + D·n^E (a fixed cost plus growth; needs four or
+//     more scales), least squares in y over a grid of E from 0.25 to 3.
+//
+// All R² values are computed on the original scale of y so that they are
+// comparable. Model names the one with the lowest small-sample AIC (which
+// charges the offset power law for its extra parameter); Predict uses it. The
+// growth exponent is B, or E when the offset power law is chosen.
+type Fit struct {
+	Metric    string  `json:"metric"`
+	Unit      string  `json:"unit"`
+	Points    int     `json:"points"`
+	Model     string  `json:"model"` // "power", "linear" or "offset_power"
+	PowerA    float64 `json:"power_a"`
+	PowerB    float64 `json:"power_b"`
+	PowerR2   float64 `json:"power_r2"`
+	Intercept float64 `json:"linear_intercept"`
+	Slope     float64 `json:"linear_slope"`
+	LinearR2  float64 `json:"linear_r2"`
+	OffsetC   float64 `json:"offset_c"`
+	OffsetD   float64 `json:"offset_d"`
+	OffsetE   float64 `json:"offset_e"`
+	OffsetR2  float64 `json:"offset_r2"` // 0 when not fitted (fewer than four scales)
+	// Exponent is the growth exponent of the chosen model (1 for a line).
+	Exponent float64 `json:"exponent"`
+}
+
+// Predict evaluates the chosen model at n conversations.
+func (f *Fit) Predict(n float64) float64 {
+	switch f.Model {
+	case "linear":
+		return f.Intercept + f.Slope*n
+	case "offset_power":
+		return f.OffsetC + f.OffsetD*math.Pow(n, f.OffsetE)
+	}
+	return f.PowerA * math.Pow(n, f.PowerB)
+}
+
+// R2 is the coefficient of determination of the chosen model.
+func (f *Fit) R2() float64 {
+	switch f.Model {
+	case "linear":
+		return f.LinearR2
+	case "offset_power":
+		return f.OffsetR2
+	}
+	return f.PowerR2
+}
+
+// Describe states the chosen model, its exponent and its R² in words.
+func (f *Fit) Describe() string {
+	switch f.Model {
+	case "linear":
+		return fmt.Sprintf("linear %s + %s·n (R²=%.3f; power law n^%.2f R²=%.3f)",
+			g4(f.Intercept), g4(f.Slope), f.LinearR2, f.PowerB, f.PowerR2)
+	case "offset_power":
+		return fmt.Sprintf("%s + %s·n^%.2f (R²=%.3f; linear R²=%.3f, power law n^%.2f R²=%.3f)",
+			g4(f.OffsetC), g4(f.OffsetD), f.OffsetE, f.OffsetR2, f.LinearR2, f.PowerB, f.PowerR2)
+	}
+	return fmt.Sprintf("power law %s·n^%.2f (R²=%.3f; linear R²=%.3f)", g4(f.PowerA), f.PowerB, f.PowerR2, f.LinearR2)
+}
+
+func g4(v float64) string { return fmt.Sprintf("%.4g", v) }
+
+// Scaling fits the models to the points (n[i], y[i]). Points with n <= 0
+// are ignored; the power law ignores points with y <= 0 (log undefined). It
+// needs at least two usable points and two distinct n.
+func Scaling(metric, unit string, n, y []float64) (*Fit, error) {
+	if len(n) != len(y) {
+		return nil, fmt.Errorf("fit %s: %d scales but %d values", metric, len(n), len(y))
+	}
+	var xs, ys, lx, ly []float64
+	for i := range n {
+		if n[i] <= 0 || math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
+			continue
+		}
+		xs = append(xs, n[i])
+		ys = append(ys, y[i])
+		if y[i] > 0 {
+			lx = append(lx, math.Log(n[i]))
+			ly = append(ly, math.Log(y[i]))
+		}
+	}
+	if len(xs) < 2 || distinct(xs) < 2 {
+		return nil, fmt.Errorf("fit %s: need at least two scales with different sizes, have %d", metric, distinct(xs))
+	}
+	f := &Fit{Metric: metric, Unit: unit, Points: len(xs)}
+	f.Intercept, f.Slope = leastSquares(xs, ys)
+	f.LinearR2 = rSquared(ys, func(i int) float64 { return f.Intercept + f.Slope*xs[i] })
+	type cand struct {
+		model string
+		r2    float64
+		k     int // parameters
+		exp   float64
+	}
+	cands := []cand{{"linear", f.LinearR2, 2, 1}}
+	if len(lx) >= 2 && distinct(lx) >= 2 {
+		la, b := leastSquares(lx, ly)
+		f.PowerA, f.PowerB = math.Exp(la), b
+		f.PowerR2 = rSquared(ys, func(i int) float64 { return f.PowerA * math.Pow(xs[i], f.PowerB) })
+		// Listed first: with equal fits the power law wins, as it carries
+		// the growth exponent.
+		cands = append([]cand{{"power", f.PowerR2, 2, b}}, cands...)
+	}
+	if distinct(xs) >= 4 {
+		f.OffsetC, f.OffsetD, f.OffsetE, f.OffsetR2 = fitOffsetPower(xs, ys)
+		cands = append(cands, cand{"offset_power", f.OffsetR2, 3, f.OffsetE})
+	}
+	best, bestScore := cands[0], math.Inf(1)
+	for _, c := range cands {
+		if score := aicc(c.r2, len(xs), c.k); score < bestScore-1e-9 {
+			best, bestScore = c, score
+		}
+	}
+	f.Model, f.Exponent = best.model, best.exp
+	return f, nil
+}
+
+// aicc is the small-sample Akaike information criterion of a least-squares
+// model with k parameters and coefficient of determination r2 over n points,
+// up to a constant shared by all models of the same data: n·ln(1-R²) + 2k +
+// 2k(k+1)/(n-k-1). Lower is better. With five scales a third parameter must
+// cut the residual sum of squares about 50-fold to be chosen, so noise is
+// not read as curvature, while real curvature (clustering's n²) is.
+func aicc(r2 float64, n, k int) float64 {
+	rss := math.Max(1-r2, 1e-12) // an exact fit: a floor instead of log(0)
+	pen := 2 * float64(k)
+	switch {
+	case n-k-1 > 0:
+		pen += 2 * float64(k*(k+1)) / float64(n-k-1)
+	case k >= n:
+		pen = 1e9 // as many parameters as points: a fit proves nothing
+	}
+	return float64(n)*math.Log(rss) + pen
+}
+
+// fitOffsetPower fits y = c + d·n^e with c >= 0 by least squares in y, for
+// e on a grid of 0.01 from 0.25 to 3 (for each e, c and d are a linear
+// least-squares problem on the basis [1, n^e]).
+func fitOffsetPower(xs, ys []float64) (c, d, e, r2 float64) {
+	bestSSE := math.Inf(1)
+	z := make([]float64, len(xs))
+	for k := 25; k <= 300; k++ {
+		ee := float64(k) / 100
+		for i, x := range xs {
+			z[i] = math.Pow(x, ee)
+		}
+		cc, dd := leastSquares(z, ys)
+		if cc < 0 { // no negative fixed cost: refit through the origin
+			var zy, zz float64
+			for i := range z {
+				zy += z[i] * ys[i]
+				zz += z[i] * z[i]
+			}
+			cc, dd = 0, zy/zz
+		}
+		var sse float64
+		for i := range z {
+			r := ys[i] - cc - dd*z[i]
+			sse += r * r
+		}
+		if sse < bestSSE {
+			bestSSE, c, d, e = sse, cc, dd, ee
+		}
+	}
+	r2 = rSquared(ys, func(i int) float64 { return c + d*math.Pow(xs[i], e) })
+	return c, d, e, r2
+}
+
+func distinct(v []float64) int {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	k := 0
+	for i := range s {
+		if i == 0 || s[i] != s[i-1] {
+			k++
+		}
+	}
+	return k
+}
+
+// leastSquares returns the intercept and slope of the ordinary least-squares
+// line through (x, y).
+func leastSquares(x, y []float64) (intercept, slope float64) {
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx /= float64(len(x))
+	my /= float64(len(y))
+	var sxy, sxx float64
+	for i := range x {
+		dx := x[i] - mx
+		sxy += dx * (y[i] - my)
+		sxx += dx * dx
+	}
+	slope = sxy / sxx
+	return my - slope*mx, slope
+}
+
+// rSquared is 1 - SS_res/SS_tot of predictions pred(i) against y. When y is
+// constant it is 1 for an exact fit and 0 otherwise.
+func rSquared(y []float64, pred func(i int) float64) float64 {
+	var my float64
+	for _, v := range y {
+		my += v
+	}
+	my /= float64(len(y))
+	var ssRes, ssTot float64
+	for i, v := range y {
+		d := v - pred(i)
+		ssRes += d * d
+		t := v - my
+		ssTot += t * t
+	}
+	if ssTot == 0 {
+		if ssRes <= 1e-12*math.Max(1, my*my) {
+			return 1
+		}
+		return 0
+	}
+	return 1 - ssRes/ssTot
+}

@@ -1,0 +1,233 @@
+// Package measure is what one scale of a load test measures: the stages it
+// runs and the cost of each (wall and CPU time, peak memory, heap), the
+// storage and API usage, the clusters and their quality; the meter that
+// measures a stage; and the registry of named metrics (Metrics) that the
+// analysis, the report, the CSV file and the regression gate all read.
+package measure
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Scale is what one scale measured.
+type Scale struct {
+	Scale         int    `json:"scale"`         // conversations requested
+	Conversations int    `json:"conversations"` // conversations processed
+	Generated     int    `json:"generated"`     // of which new records made from the baseline
+	Embedder      string `json:"embedder"`      // backend and model actually used
+	Dims          int    `json:"dims"`
+	Clusterer     string `json:"clusterer"`
+	Isolation     string `json:"isolation"` // "process" (own child process) or "in-process"
+	// GOGC is the garbage collector's target percentage in force (Go's
+	// default 100, the GOGC environment variable, or --gogc).
+	GOGC int `json:"gogc"`
+
+	BaselineRSSBytes int64 `json:"baseline_rss_bytes"` // resident memory before any work
+	PeakRSSBytes     int64 `json:"peak_rss_bytes"`     // highest resident memory over all stages
+	HeapInuseBytes   int64 `json:"heap_inuse_bytes"`   // Go heap in use at the end of the largest stage
+
+	Stages     Stages  `json:"stages"`       // in the order they ran; see Pipeline
+	TotalWallS float64 `json:"total_wall_s"` // load + embed + cluster + write
+	TotalCPUS  float64 `json:"total_cpu_s"`
+	// ThroughputPerMin is conversations per minute of total wall time.
+	ThroughputPerMin float64 `json:"throughput_per_min"`
+
+	Storage  Storage  `json:"storage"`
+	API      APIUsage `json:"api"`
+	Clusters int      `json:"clusters"` // clusters found
+	Noise    int      `json:"noise"`    // points labelled noise (-1)
+	Quality  *Quality `json:"quality"`  // null without ground truth
+	// DuplicateFallbacks counts generated records that needed a numbered
+	// closing clause to stay distinct (recombination found nothing new).
+	DuplicateFallbacks int `json:"duplicate_fallbacks"`
+	// RewrittenDuplicates counts baseline records whose text repeated an
+	// earlier record's and were rewritten as distinct variants.
+	RewrittenDuplicates int `json:"rewritten_duplicates"`
+	// RepeatWallS lists the total wall time of every run of this scale
+	// when --repeat ran it more than once; stage measurements are medians.
+	RepeatWallS  []float64 `json:"repeat_wall_s,omitempty"`
+	ArtifactsDir string    `json:"artifacts_dir,omitempty"`
+	Notes        []string  `json:"notes,omitempty"`
+}
+
+// Stage is the cost of one stage.
+type Stage struct {
+	// Name is the stage's (see Pipeline); in JSON it is the key of the stage
+	// in its scale's "stages" object.
+	Name           string  `json:"-"`
+	WallS          float64 `json:"wall_s"`
+	CPUS           float64 `json:"cpu_s"`
+	PeakRSSBytes   int64   `json:"peak_rss_bytes"`   // peak resident memory during the stage (kernel VmHWM after a reset)
+	HeapInuseBytes int64   `json:"heap_inuse_bytes"` // Go heap in use at the end of the stage
+}
+
+// Storage is what the results take: estimates as in the guide and real sizes
+// of files written.
+type Storage struct {
+	EmbeddingBytes      int64 `json:"embedding_bytes"`       // n × dims × 4
+	MetadataBytes       int64 `json:"metadata_bytes"`        // the records as JSON, without embeddings
+	ResultsJSONLBytes   int64 `json:"results_jsonl_bytes"`   // records + clusters written as JSONL
+	ResultsParquetBytes int64 `json:"results_parquet_bytes"` // the same as Parquet
+	VectorsNPYBytes     int64 `json:"vectors_npy_bytes"`     // the vectors as .npy
+	// TotalBytes is what a Kura-style checkpoint takes: JSONL results plus
+	// the .npy vectors (the Storage column of the table).
+	TotalBytes int64 `json:"total_bytes"`
+}
+
+// APIUsage is what the embedder spent.
+type APIUsage struct {
+	Requests    int64   `json:"requests"`
+	Retries     int64   `json:"retries"`
+	RateLimited int64   `json:"rate_limited"` // HTTP 429 answers
+	Errors      int64   `json:"errors"`
+	Tokens      int64   `json:"tokens"`
+	TokensLocal bool    `json:"tokens_counted_locally"` // the embedder reported none; counted with cl100k_base
+	CostUSD     float64 `json:"cost_usd"`               // what the embedder says it spent
+	// EstimatedCostUSD prices the same tokens at PriceModel, so that mock and
+	// offline runs still plan money.
+	EstimatedCostUSD float64 `json:"estimated_cost_usd"`
+	PriceModel       string  `json:"price_model"`
+	PricePerMillion  float64 `json:"price_per_million_usd"`
+}
+
+// Quality compares the clusters found with the baseline's clusters.
+type Quality struct {
+	Labeled   int     `json:"labeled"`   // records with a ground-truth cluster (the ones scored)
+	ARI       float64 `json:"ari"`       // adjusted Rand index
+	NMI       float64 `json:"nmi"`       // normalised mutual information (arithmetic mean)
+	Spillover float64 `json:"spillover"` // share of true groups split over more than one cluster
+}
+
+// SumStages sets the totals from the stages: wall and CPU time are summed,
+// peak RSS and heap are the largest of any stage, and throughput follows
+// from the total time.
+func (r *Scale) SumStages() {
+	r.TotalWallS, r.TotalCPUS, r.PeakRSSBytes, r.HeapInuseBytes = 0, 0, 0, 0
+	for _, st := range r.Stages {
+		r.TotalWallS += st.WallS
+		r.TotalCPUS += st.CPUS
+		r.PeakRSSBytes = max(r.PeakRSSBytes, st.PeakRSSBytes)
+		r.HeapInuseBytes = max(r.HeapInuseBytes, st.HeapInuseBytes)
+	}
+	r.ThroughputPerMin = 0
+	if r.TotalWallS > 0 {
+		r.ThroughputPerMin = float64(r.Conversations) / r.TotalWallS * 60
+	}
+}
+
+// Median combines repeated runs of one scale: every stage's wall time, CPU
+// time, peak memory and heap is the median over the runs, and the totals
+// are recomputed from them; the rest (storage, API usage, clusters,
+// quality) comes from the run with the median total time. RepeatWallS
+// lists every run's total time.
+func Median(runs []*Scale) *Scale {
+	walls := make([]float64, len(runs))
+	for i, sr := range runs {
+		walls[i] = sr.TotalWallS
+	}
+	byTotal := append([]*Scale(nil), runs...)
+	sort.Slice(byTotal, func(a, b int) bool { return byTotal[a].TotalWallS < byTotal[b].TotalWallS })
+	med := *byTotal[len(byTotal)/2]
+	med.RepeatWallS = walls
+	medF := func(get func(*Scale) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, sr := range runs {
+			v[i] = get(sr)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	med.Stages = nil
+	for _, name := range runs[0].Stages.Names() {
+		of := func(s *Scale) Stage { return s.Stages.Of(name) }
+		med.Stages = append(med.Stages, Stage{
+			Name:           name,
+			WallS:          medF(func(s *Scale) float64 { return of(s).WallS }),
+			CPUS:           medF(func(s *Scale) float64 { return of(s).CPUS }),
+			PeakRSSBytes:   int64(medF(func(s *Scale) float64 { return float64(of(s).PeakRSSBytes) })),
+			HeapInuseBytes: int64(medF(func(s *Scale) float64 { return float64(of(s).HeapInuseBytes) })),
+		})
+	}
+	med.BaselineRSSBytes = int64(medF(func(s *Scale) float64 { return float64(s.BaselineRSSBytes) }))
+	med.SumStages()
+	return &med
+}
+
+// Stages are a scale's stages in the order they ran. In JSON they are an
+// object keyed by stage name, in that order.
+type Stages []Stage
+
+// Of returns the named stage, or a zero Stage when it did not run.
+func (s Stages) Of(name string) Stage {
+	for _, st := range s {
+		if st.Name == name {
+			return st
+		}
+	}
+	return Stage{Name: name}
+}
+
+// Names lists the stages' names in order.
+func (s Stages) Names() []string {
+	out := make([]string, len(s))
+	for i, st := range s {
+		out[i] = st.Name
+	}
+	return out
+}
+
+// MarshalJSON writes the stages as an object keyed by name, in order.
+func (s Stages) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, st := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(st.Name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(st)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads an object keyed by stage name, keeping its order.
+func (s *Stages) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		if t == nil && err == nil {
+			*s = nil // null
+			return nil
+		}
+		return fmt.Errorf("stages: want an object keyed by stage name")
+	}
+	var out Stages
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("stages: %w", err)
+		}
+		st := Stage{Name: t.(string)}
+		if err := dec.Decode(&st); err != nil {
+			return fmt.Errorf("stages.%s: %w", st.Name, err)
+		}
+		out = append(out, st)
+	}
+	*s = out
+	return nil
+}

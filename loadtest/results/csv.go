@@ -1,0 +1,86 @@
+package results
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+
+	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/measure"
+)
+
+// textColumns are the CSV columns that are not metrics: what was run.
+var textColumns = map[string]func(*measure.Scale) string{
+	"scale":       func(s *measure.Scale) string { return strconv.Itoa(s.Scale) },
+	"status":      func(*measure.Scale) string { return "ok" },
+	"embedder":    func(s *measure.Scale) string { return s.Embedder },
+	"clusterer":   func(s *measure.Scale) string { return s.Clusterer },
+	"isolation":   func(s *measure.Scale) string { return s.Isolation },
+	"price_model": func(s *measure.Scale) string { return s.API.PriceModel },
+}
+
+// csvHeader lists the CSV columns, one row per scale (failed and skipped
+// scales too, with their status and empty measurements). Each is a metric's
+// CSV column (see measure.Metrics) or one of textColumns.
+var csvHeader = []string{
+	"scale", "status", "conversations", "generated", "embedder", "dims", "clusterer", "isolation",
+	"total_wall_s", "total_cpu_s", "throughput_per_min",
+	"baseline_rss_bytes", "peak_rss_bytes", "heap_inuse_bytes",
+	"load_wall_s", "load_cpu_s", "load_peak_rss_bytes",
+	"embed_wall_s", "embed_cpu_s", "embed_peak_rss_bytes",
+	"cluster_wall_s", "cluster_cpu_s", "cluster_peak_rss_bytes",
+	"write_wall_s", "write_cpu_s", "write_peak_rss_bytes",
+	"embedding_bytes", "metadata_bytes", "results_jsonl_bytes", "results_parquet_bytes", "vectors_npy_bytes", "storage_total_bytes",
+	"api_requests", "api_retries", "api_rate_limited", "api_errors", "tokens", "cost_usd", "estimated_cost_usd", "price_model",
+	"clusters", "noise", "ari", "nmi", "spillover",
+}
+
+// csvCell formats column col of scale s.
+func csvCell(col string, s *measure.Scale) string {
+	if f, ok := textColumns[col]; ok {
+		return f(s)
+	}
+	m := measure.ByCSV(col)
+	v, ok := m.Value(s)
+	switch {
+	case !ok:
+		return ""
+	case m.Int:
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'g', 10, 64)
+}
+
+// writeCSV writes one row per scale.
+func writeCSV(w io.Writer, r *loadtest.Results) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for i := range r.Scales {
+		row := make([]string, len(csvHeader))
+		for k, col := range csvHeader {
+			row[k] = csvCell(col, &r.Scales[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	empty := func(scale int, status string) []string {
+		row := make([]string, len(csvHeader))
+		row[0], row[1] = strconv.Itoa(scale), status
+		return row
+	}
+	for _, fl := range r.Failures {
+		if err := cw.Write(empty(fl.Scale, fl.Kind)); err != nil {
+			return err
+		}
+	}
+	for _, sk := range r.Skipped {
+		if err := cw.Write(empty(sk.Scale, "skipped")); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

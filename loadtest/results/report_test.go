@@ -1,0 +1,136 @@
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/analysis"
+	"github.com/kura-go/kura/loadtest/measure"
+	"github.com/kura-go/kura/loadtest/measure/measuretest"
+)
+
+func TestWriteFilesNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	r := &loadtest.Results{SchemaVersion: loadtest.SchemaVersion, StartedAt: time.Date(2026, 11, 26, 4, 5, 6, 0, time.UTC)}
+	var names []string
+	for range 3 {
+		j, c, err := WriteFiles(r, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, filepath.Base(j), filepath.Base(c))
+	}
+	want := []string{"load_test_results_20261126_040506.json", "load_test_results_20261126_040506.csv",
+		"load_test_results_20261126_040506_2.json", "load_test_results_20261126_040506_2.csv",
+		"load_test_results_20261126_040506_3.json", "load_test_results_20261126_040506_3.csv"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("files %v, want %v", names, want)
+	}
+}
+
+func TestCSVColumns(t *testing.T) {
+	r := &loadtest.Results{Scales: []measure.Scale{measuretest.Scale(100, 1, 30<<20, 10<<20, 0.001)},
+		Failures: []loadtest.Failure{{Scale: 200, Kind: "timeout", Error: "x"}}, Skipped: []loadtest.Skipped{{Scale: 400, Reason: "y"}}}
+	r.Scales[0].Quality = &measure.Quality{Labeled: 100, ARI: 0.5, NMI: 0.6, Spillover: 0.25}
+	var b bytes.Buffer
+	if err := writeCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || !reflect.DeepEqual(rows[0], csvHeader) {
+		t.Fatalf("rows %v", rows)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, h := range []string{"scale", "total_wall_s", "peak_rss_bytes", "storage_total_bytes", "throughput_per_min", "estimated_cost_usd",
+		"embed_wall_s", "cluster_wall_s", "clusters", "noise", "ari", "nmi", "spillover", "api_retries", "api_rate_limited"} {
+		if _, ok := col[h]; !ok {
+			t.Errorf("no column %s", h)
+		}
+	}
+	for i, row := range rows {
+		if len(row) != len(csvHeader) {
+			t.Errorf("row %d has %d fields", i, len(row))
+		}
+	}
+	if rows[1][col["status"]] != "ok" || rows[1][col["peak_rss_bytes"]] != "31457280" || rows[1][col["ari"]] != "0.5" ||
+		rows[2][col["status"]] != "timeout" || rows[3][col["status"]] != "skipped" || rows[3][col["scale"]] != "400" {
+		t.Errorf("rows %v", rows[1:])
+	}
+}
+
+func TestProbeDir(t *testing.T) {
+	base := t.TempDir()
+	file := filepath.Join(base, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		dir string
+		ok  bool
+	}{
+		{base, true},
+		{filepath.Join(base, "new", "nested"), true},
+		{file, false},
+		{filepath.Join(file, "sub"), false},
+	}
+	for _, tt := range tests {
+		if err := ProbeDir(tt.dir); (err == nil) != tt.ok {
+			t.Errorf("ProbeDir(%s) = %v, want ok=%v", tt.dir, err, tt.ok)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(base, ".kura-loadtest-probe-*")); len(left) != 0 {
+		t.Errorf("probe files left behind: %v", left)
+	}
+}
+
+// The planning is printed with the model of each figure, and no growth
+// exponent where the model is linear.
+func TestWritePlanning(t *testing.T) {
+	var rs []measure.Scale
+	for _, n := range []int{100, 250, 500, 1000, 2000} {
+		x := float64(n)
+		rs = append(rs, measuretest.Staged(n, 0.00002*x, 0.0005*x, 2e-7*x*x+0.05, 0.0001*x, 20<<20, 20<<20+int64(n)*16<<10, int64(n)*50))
+	}
+	a := analysis.Analyze(rs)
+	p := analysis.Plan(rs, a, analysis.Goal{Conversations: 10000, Monthly: 50000})
+	var out strings.Builder
+	writePlanning(&out, p, a)
+	for _, w := range []string{"exact arithmetic, not a fit: 50.0 tokens per conversation", "(peak memory: linear", "cluster ", "fitted "} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("report lacks %q:\n%s", w, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "grows as n^1.00") {
+		t.Errorf("report claims an exponent for the linear model:\n%s", out.String())
+	}
+}
+
+func TestWriteReport(t *testing.T) {
+	var rs []measure.Scale
+	for _, n := range []int{100, 250, 500} {
+		rs = append(rs, measuretest.Scale(n, 0.01*float64(n), 10<<20+int64(n)*20<<10, 8<<20, 1e-6*float64(n)))
+	}
+	a := analysis.Analyze(rs)
+	res := &loadtest.Results{Scales: rs, Analysis: a, Planning: analysis.Plan(rs, a, analysis.Goal{Conversations: 10000, Monthly: 50000})}
+	var out bytes.Buffer
+	WriteReport(&out, res)
+	for _, want := range []string{"Scale | Time (s) | Peak Memory (MiB) | Storage (MiB) | Throughput (conv/min) | Cost ($)",
+		"250   | 2.500    | 14.9", "Memory scaling:", "Time scaling:", "efficiency", "For 10,000 conversations, need ~", "Monthly embedding cost (50,000 conversations"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}

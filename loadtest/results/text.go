@@ -1,0 +1,112 @@
+// Package results presents a load test's results: the text report (the
+// performance table, the scaling analysis and the production planning),
+// and the JSON and CSV files.
+package results
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/kura-go/kura/internal/human"
+	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/analysis"
+	"github.com/kura-go/kura/loadtest/measure"
+)
+
+// WriteReport writes the human-readable report: the performance table, the
+// scaling analysis and the production planning.
+func WriteReport(w io.Writer, r *loadtest.Results) {
+	fmt.Fprintf(w, "Baseline: %s (%d %s, %d ground-truth clusters)\n", r.Baseline.Source, r.Baseline.Records, r.Baseline.Kind, r.Baseline.Clusters)
+	if len(r.Scales) > 0 {
+		s := r.Scales[0]
+		fmt.Fprintf(w, "Embedder: %s (%d dims); clusterer: %s; isolation: %s\n", s.Embedder, s.Dims, s.Clusterer, s.Isolation)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Performance")
+	writeTable(w, r)
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "FAILED scale %d (%s): %s\n", f.Scale, f.Kind, f.Error)
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "Skipped scale %d: %s\n", s.Scale, s.Reason)
+	}
+	if r.Interrupted {
+		fmt.Fprintln(w, "The run was interrupted; the results hold the scales completed before.")
+	}
+	if r.Analysis != nil {
+		fmt.Fprintln(w)
+		writeAnalysis(w, r.Analysis)
+	}
+	if r.Planning != nil {
+		fmt.Fprintln(w)
+		writePlanning(w, r.Planning, r.Analysis)
+	}
+}
+
+func costSource(a measure.APIUsage) string {
+	if a.TokensLocal {
+		return "locally counted (cl100k_base)"
+	}
+	return "the embedder's"
+}
+
+// label is how the analysis prints a metric.
+func label(name string) string {
+	if m := measure.Lookup(name); m != nil {
+		return m.Label
+	}
+	return name
+}
+
+// writeAnalysis writes the scaling analysis as the guide shows it.
+func writeAnalysis(w io.Writer, a *analysis.Analysis) {
+	fmt.Fprintf(w, "Scaling analysis (%d -> %d conversations, %.1fx)\n", a.FirstScale, a.LastScale, a.ScaleRatio)
+	for _, r := range a.Ratios {
+		fmt.Fprintf(w, "  %-38s %6.2fx for %.1fx conversations  efficiency %5.2f  %s\n",
+			label(r.Metric)+":", r.Ratio, r.ScaleRatio, r.Efficiency, r.Verdict)
+	}
+	fmt.Fprintln(w, "  (efficiency = conversation ratio / metric ratio: 1.0 linear, above 1 better than linear, below 1 worse)")
+	if len(a.Fits) > 0 && a.Points() > 2 {
+		fmt.Fprintf(w, "Fitted growth over all scales (least squares; growth exponent: 1 = linear, 2 = quadratic)\n")
+		for _, f := range a.Fits {
+			fmt.Fprintf(w, "  %-15s n^%-5.2f %s\n", f.Metric, f.Exponent, f.Describe())
+		}
+	}
+	for _, n := range a.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+// writePlanning writes the production planning, each figure with the model
+// it comes from.
+func writePlanning(w io.Writer, p *analysis.Planning, a *analysis.Analysis) {
+	fmt.Fprintf(w, "Production planning (from %d..%d conversations)\n", a.FirstScale, a.LastScale)
+	fmt.Fprintf(w, "  For %s conversations, need ~%s RAM\n", human.Thousands(p.TargetConversations), human.Bytes(p.RAMBytes))
+	if p.MemoryModel != "" {
+		fmt.Fprintf(w, "    (peak memory: %s)\n", p.MemoryModel)
+	}
+	fmt.Fprintf(w, "  Time to process 1K conversations: ~%s\n", human.Duration(p.TimeFor1KS))
+	growth := ""
+	if p.TimeExponent > 0 {
+		growth = fmt.Sprintf("; time grows as n^%.2f there", p.TimeExponent)
+	}
+	fmt.Fprintf(w, "  Time for %s conversations: ~%s (~%s per 1K at that size%s), the sum of the stages:\n",
+		human.Thousands(p.TargetConversations), human.Duration(p.TimeForTargetS), human.Duration(p.TimePer1KAtTargetS), growth)
+	for _, stage := range measure.Pipeline {
+		st := stage.Name
+		if m, ok := p.StageModels[st]; ok {
+			fmt.Fprintf(w, "    %-8s ~%-8s %s\n", st, human.Duration(p.StageTimesAtTargetS[st]), m)
+		}
+	}
+	fmt.Fprintf(w, "  Storage for %s conversations: ~%s\n", human.Thousands(p.TargetConversations), human.Bytes(p.StorageForTargetBytes))
+	fmt.Fprintf(w, "  Monthly embedding cost (%s conversations at %s prices): ~$%.2f ($%.4f per 1K)\n",
+		human.Thousands(p.MonthlyConversations), p.PriceModel, p.MonthlyCostUSD, p.CostPer1KUSD)
+	fmt.Fprintf(w, "    (exact arithmetic, not a fit: %.1f tokens per conversation, the mean over all scales, × %s × $%g per 1M tokens)\n",
+		p.TokensPerConversation, human.Thousands(p.MonthlyConversations), p.PricePerMillionUSD)
+	if p.MonthlyActualCostUSD > 0 {
+		fmt.Fprintf(w, "  Monthly cost at what this embedder charged: ~$%.2f\n", p.MonthlyActualCostUSD)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
