@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -35,6 +34,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/internal/httpapi"
 )
 
 // Defaults used for zero Config fields.
@@ -106,9 +106,15 @@ type Config struct {
 	AuthHeader string
 	// Header holds extra request headers (e.g. OpenAI-Organization).
 	Header http.Header
-	// HTTPClient sends the requests. Default: a client whose transport
-	// keeps Concurrency connections alive per host.
+	// HTTPClient sends the requests. Default: httpapi.NewClient, keeping
+	// Concurrency connections alive per host. Either way redirects are
+	// followed only to the same scheme, host and port (httpapi.CheckRedirect).
 	HTTPClient *http.Client
+	// MaxResponseBytes caps a response body, on the wire and after gzip
+	// decompression. 0: computed per request from the inputs and the vector
+	// length (maxResponseBytes), which bounds memory at about this times
+	// Concurrency.
+	MaxResponseBytes int64
 	// Logger receives retry and error details at debug level. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -195,6 +201,8 @@ func New(c Config) (*Client, error) {
 		return nil, fmt.Errorf("openai: timeout and backoff must be positive, with max backoff >= min backoff")
 	case c.EncodingFormat != "float" && c.EncodingFormat != "base64":
 		return nil, fmt.Errorf("openai: encoding format %q: want float or base64", c.EncodingFormat)
+	case c.MaxResponseBytes < 0:
+		return nil, fmt.Errorf("openai: response size cap %d must be positive", c.MaxResponseBytes)
 	case c.PricePerMillion != nil && *c.PricePerMillion < 0:
 		return nil, fmt.Errorf("openai: price %v per million tokens is negative", *c.PricePerMillion)
 	}
@@ -203,7 +211,7 @@ func New(c Config) (*Client, error) {
 		return nil, err
 	}
 	if c.APIKey == "" && needsKey(endpoint) {
-		return nil, fmt.Errorf("openai: no API key for %s: set OPENAI_API_KEY (a local server such as vLLM, Ollama or kura mock-api needs none: point --base-url at it)", endpoint)
+		return nil, fmt.Errorf("openai: no API key for %s: set OPENAI_API_KEY (a local server such as vLLM, Ollama or kura mock-api needs none: point --base-url at it)", httpapi.RedactURL(endpoint))
 	}
 	if c.AuthHeader == "" {
 		c.AuthHeader = "Authorization"
@@ -211,12 +219,9 @@ func New(c Config) (*Client, error) {
 			c.AuthHeader = "api-key"
 		}
 	}
-	hc := c.HTTPClient
-	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 2 * c.Concurrency
-		tr.MaxIdleConns = 0
-		hc = &http.Client{Transport: tr}
+	hc := httpapi.NewClient(2 * c.Concurrency)
+	if c.HTTPClient != nil {
+		hc = httpapi.Secure(c.HTTPClient)
 	}
 	cl := &Client{c: c, endpoint: endpoint, http: hc, sem: make(chan struct{}, c.Concurrency), log: c.Logger}
 	return cl, nil
@@ -227,10 +232,11 @@ func New(c Config) (*Client, error) {
 func embeddingsURL(base string) (string, bool, error) {
 	u, err := url.Parse(strings.TrimSpace(base))
 	if err != nil {
-		return "", false, fmt.Errorf("openai: base URL %q: %w", base, err)
+		// url.Error quotes the URL: redact it, secrets and all.
+		return "", false, fmt.Errorf("openai: base URL %q: %s", httpapi.RedactURL(base), httpapi.RedactError(errors.Unwrap(err)))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", false, fmt.Errorf("openai: base URL %q: want http(s)://host[:port]/path, e.g. %s", base, DefaultBaseURL)
+		return "", false, fmt.Errorf("openai: base URL %q: want http(s)://host[:port]/path, e.g. %s", httpapi.RedactURL(base), DefaultBaseURL)
 	}
 	p := strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(p, "/embeddings") {
@@ -248,8 +254,9 @@ func (c *Client) Name() string { return "openai:" + c.c.Model }
 // Model returns the model name sent to the server.
 func (c *Client) Model() string { return c.c.Model }
 
-// Endpoint returns the URL requests are sent to.
-func (c *Client) Endpoint() string { return c.endpoint }
+// Endpoint returns the URL requests are sent to, with any secrets in it (user
+// info, api-key and similar query parameters) redacted: it is for printing.
+func (c *Client) Endpoint() string { return httpapi.RedactURL(c.endpoint) }
 
 // Dims returns the vector length: Config.Dims if set, else the length seen
 // in the first response, else (before any response) the model's known
@@ -462,9 +469,30 @@ func (c *Client) requestBody(texts []string) ([]byte, error) {
 	return b, nil
 }
 
-// maxBody bounds a response: 2,048 vectors of 3,072 floats as JSON text is
-// about 150 MB.
-const maxBody = 1 << 30
+// Response size caps. A vector value is at most maxValueBytes of JSON text
+// (e.g. "-1.2345678e-05, " with indentation), an input's object around it
+// at most perInputBytes; unknownDims is assumed before the vector length is
+// known. 50 inputs of 1,536 values: 4 MB; of unknown length: 40 MB. Error
+// bodies are only read for their message.
+const (
+	maxValueBytes = 48
+	perInputBytes = 4 << 10
+	unknownDims   = 16384
+	responseSlack = 1 << 20
+	maxErrorBody  = 1 << 20
+)
+
+// maxResponseBytes is the cap on the body of a response to n inputs.
+func (c *Client) maxResponseBytes(n int) int64 {
+	if c.c.MaxResponseBytes > 0 {
+		return c.c.MaxResponseBytes
+	}
+	dims := c.Dims()
+	if dims <= 0 {
+		dims = unknownDims
+	}
+	return int64(n)*(int64(dims)*maxValueBytes+perInputBytes) + responseSlack
+}
 
 // send makes one attempt. It returns the vectors in input order and the
 // prompt tokens the server reported (0 if none). It calls release exactly
@@ -480,12 +508,10 @@ func (c *Client) send(ctx context.Context, body []byte, n int, release func()) (
 	defer done()
 	actx, cancel := context.WithTimeout(ctx, c.c.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	req, err := httpapi.NewRequest(actx, c.endpoint, body)
 	if err != nil {
-		return nil, 0, fmt.Errorf("building request: %w", err)
+		return nil, 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	for k, vs := range c.c.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)
@@ -503,22 +529,30 @@ func (c *Client) send(ctx context.Context, body []byte, n int, release func()) (
 		if actx.Err() != nil && ctx.Err() == nil {
 			return nil, 0, &TimeoutError{Timeout: c.c.Timeout}
 		}
-		return nil, 0, &TransportError{Err: err}
+		return nil, 0, &TransportError{Err: err, secrets: []string{c.c.APIKey}}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	limit := c.maxResponseBytes(n)
+	if resp.StatusCode/100 != 2 {
+		limit = maxErrorBody
+	}
+	data, err := httpapi.ReadBody(resp, limit)
 	if err != nil {
-		if actx.Err() != nil && ctx.Err() == nil {
+		var tl *httpapi.TooLargeError
+		switch {
+		case errors.As(err, &tl) && resp.StatusCode/100 == 2:
+			return nil, 0, &ResponseError{Msg: fmt.Sprintf("%v (the cap for %d inputs; Config.MaxResponseBytes sets it)", err, n)}
+		case errors.As(err, &tl):
+			data = nil // an error status with a huge body: the status says enough
+		case actx.Err() != nil && ctx.Err() == nil:
 			return nil, 0, &TimeoutError{Timeout: c.c.Timeout}
+		default:
+			return nil, 0, &TransportError{Err: fmt.Errorf("reading response: %w", err), secrets: []string{c.c.APIKey}}
 		}
-		return nil, 0, &TransportError{Err: fmt.Errorf("reading response: %w", err)}
 	}
 	done()
 	if resp.StatusCode/100 != 2 {
-		return nil, 0, newAPIError(resp, data)
-	}
-	if len(data) > maxBody {
-		return nil, 0, &ResponseError{Msg: fmt.Sprintf("response larger than %d bytes", maxBody)}
+		return nil, 0, newAPIError(resp, data, c.c.APIKey)
 	}
 	vecs, tokens, err := c.parse(data, n)
 	if err != nil {
@@ -542,6 +576,10 @@ func retryable(err error) bool {
 	var de *DimsError
 	if errors.As(err, &de) {
 		return false // a configuration mismatch: repeating costs money and changes nothing
+	}
+	var rd *httpapi.RedirectError
+	if errors.As(err, &rd) {
+		return false // the policy will refuse it again
 	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
@@ -585,7 +623,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-func newAPIError(resp *http.Response, body []byte) *APIError {
+// newAPIError reads an error answer. The message is redacted: servers and
+// proxies have been seen to echo the request's headers, key included.
+func newAPIError(resp *http.Response, body []byte, key string) *APIError {
 	e := &APIError{StatusCode: resp.StatusCode, Status: resp.Status, RequestID: resp.Header.Get("x-request-id")}
 	if e.Status == "" {
 		e.Status = strconv.Itoa(resp.StatusCode)
@@ -620,6 +660,8 @@ func newAPIError(resp *http.Response, body []byte) *APIError {
 		}
 		e.Message = msg
 	}
+	e.Message = httpapi.Redact(e.Message, key)
+	e.Type, e.Code, e.Param = httpapi.Redact(e.Type, key), httpapi.Redact(e.Code, key), httpapi.Redact(e.Param, key)
 	e.RetryAfter = retryAfter(resp.Header, time.Now())
 	return e
 }
@@ -671,10 +713,14 @@ type TimeoutError struct{ Timeout time.Duration }
 
 func (e *TimeoutError) Error() string { return fmt.Sprintf("no response within %v", e.Timeout) }
 
-// TransportError is a failure to reach the server or read its answer.
-type TransportError struct{ Err error }
+// TransportError is a failure to reach the server or read its answer. Its
+// text is redacted (Go's url.Error quotes the request URL).
+type TransportError struct {
+	Err     error
+	secrets []string
+}
 
-func (e *TransportError) Error() string { return e.Err.Error() }
+func (e *TransportError) Error() string { return httpapi.RedactError(e.Err, e.secrets...) }
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // Timeout reports whether the transport error was a network timeout.

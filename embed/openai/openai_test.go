@@ -324,7 +324,7 @@ func TestBadResponses(t *testing.T) {
 				w.Write([]byte(`{"error":{"message":"Incorrect API key provided: sk-test.","type":"invalid_request_error","code":"invalid_api_key"}}`))
 				return true
 			},
-			wantErr: `HTTP 401 Unauthorized: Incorrect API key provided: sk-test. (type "invalid_request_error", code "invalid_api_key"); check OPENAI_API_KEY`, wantTries: 1,
+			wantErr: `HTTP 401 Unauthorized: Incorrect API key provided: REDACTED. (type "invalid_request_error", code "invalid_api_key"); check OPENAI_API_KEY`, wantTries: 1, // the echoed key is redacted
 		},
 		{
 			name: "400 with a plain-text body",

@@ -1,6 +1,12 @@
 package openai
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/kura-go/kura/internal/httpapi"
+)
 
 // parse checks a 2xx body for a batch of n inputs and returns its vectors
 // in input order and the prompt tokens it reports. Every vector must be
@@ -14,7 +20,9 @@ import "fmt"
 // float32s, takes a third of the CPU time of encoding/json's validate,
 // skip and re-parse passes. The reader accepts only valid JSON.
 func (c *Client) parse(body []byte, n int) ([][]float32, int64, error) {
-	r := reader{s: string(body)}
+	// The reader works on a string; body is not modified after this, so
+	// it is viewed as one rather than copied (a response can be tens of MB).
+	r := reader{s: unsafe.String(unsafe.SliceData(body), len(body))}
 	var data []item
 	var haveData bool
 	var usage struct{ prompt, total int64 }
@@ -90,13 +98,13 @@ func (c *Client) parse(body []byte, n int) ([][]float32, int64, error) {
 		err = r.end()
 	}
 	if err != nil {
-		return nil, 0, &ResponseError{Msg: fmt.Sprintf("not the JSON of an embeddings response: %v (body starts %q)", err, head(body))}
+		return nil, 0, &ResponseError{Msg: fmt.Sprintf("not the JSON of an embeddings response: %v (body starts %q)", err, c.head(body))}
 	}
 	if !haveData {
 		if apiMsg != "" {
-			return nil, 0, &ResponseError{Msg: "error in a 2xx response: " + apiMsg}
+			return nil, 0, &ResponseError{Msg: "error in a 2xx response: " + c.head([]byte(apiMsg))}
 		}
-		return nil, 0, &ResponseError{Msg: fmt.Sprintf("no \"data\" array (body starts %q)", head(body))}
+		return nil, 0, &ResponseError{Msg: fmt.Sprintf("no \"data\" array (body starts %q)", c.head(body))}
 	}
 	if len(data) != n {
 		return nil, 0, &ResponseError{Msg: fmt.Sprintf("%d vectors for %d inputs", len(data), n)}
@@ -116,6 +124,11 @@ func (c *Client) parse(body []byte, n int) ([][]float32, int64, error) {
 			return nil, 0, &ResponseError{Msg: fmt.Sprintf("data[%d] (index %d): no embedding", k, i)}
 		case dims >= 0 && len(d.vec) != dims:
 			return nil, 0, &ResponseError{Msg: fmt.Sprintf("mixed dimensions: data[%d] has %d values, data[0] has %d", k, len(d.vec), dims)}
+		}
+		for j, x := range d.vec {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, 0, &ResponseError{Msg: fmt.Sprintf("data[%d] (index %d): value %d is %v; a vector must be finite", k, i, j, x)}
+			}
 		}
 		dims = len(d.vec)
 		out[i] = d.vec
@@ -158,9 +171,11 @@ func (c *Client) checkDims(d int) error {
 	return nil
 }
 
-func head(b []byte) string {
+// head returns the start of a body for an error message, redacted (a proxy
+// may echo the request's headers).
+func (c *Client) head(b []byte) string {
 	if len(b) > 120 {
-		return string(b[:120]) + "..."
+		return httpapi.Redact(string(b[:120]), c.c.APIKey) + "..."
 	}
-	return string(b)
+	return httpapi.Redact(string(b), c.c.APIKey)
 }
