@@ -15,7 +15,7 @@ import (
 	"github.com/kura-go/kura/internal/shared"
 )
 
-func newTestServer(t *testing.T, dir string) *httptest.Server {
+func newTestServer(t testing.TB, dir string) *httptest.Server {
 	t.Helper()
 	s, err := New(dir, nil)
 	if err != nil {
