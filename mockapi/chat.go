@@ -355,8 +355,9 @@ func (r *chatRequest) answer(ctx context.Context, bad bool, kind int) ([]byte, u
 		SystemFingerprint: "fp_kura_mock",
 	}
 	completion := 0
+	budget := MaxOutputBytes // over all choices
 	for i := 0; i < r.n; i++ {
-		g := newGenerator(r.schema, r.seed+uint64(i)*0x9e3779b97f4a7c15, r.words)
+		g := newGenerator(r.schema, r.seed+uint64(i)*0x9e3779b97f4a7c15, r.words, budget)
 		var ch chatChoice
 		ch.Index = i
 		ch.Message.Role = "assistant"
@@ -386,6 +387,14 @@ func (r *chatRequest) answer(ctx context.Context, bad bool, kind int) ([]byte, u
 				out = strings.Join(words, " ")
 			}
 		}
+		if g.err != nil {
+			param := "response_format"
+			if r.mode == "tool" {
+				param = "tools"
+			}
+			return nil, usage{}, badRequest(param, "%v. Lower minLength, minItems or n.", g.err)
+		}
+		budget -= g.spent
 		completion += r.s.count(out)
 		if bad && kind == 2 {
 			out = out[:len(out)/2]

@@ -191,7 +191,7 @@ func TestGeneratorEdgeSchemas(t *testing.T) {
 			t.Fatal(err)
 		}
 		for seed := uint64(0); seed < 20; seed++ {
-			out := newGenerator(ordered, seed, promptWords(conversationPrompt, 100)).generate(nil, ordered, "", 0, nil)
+			out := newGenerator(ordered, seed, promptWords(conversationPrompt, 100), MaxOutputBytes).generate(nil, ordered, "", 0, nil)
 			var v any
 			if err := json.Unmarshal(out, &v); err != nil {
 				t.Fatalf("%s (seed %d): invalid JSON %s: %v", src, seed, out, err)

@@ -16,10 +16,13 @@ import (
 
 // OpenAI's limits on an embeddings request.
 const (
-	maxInputs         = 2048
-	maxInputTokens    = 8192
-	maxRequestTokens  = 300_000
-	maxDims           = 65536
+	maxInputs        = 2048
+	maxInputTokens   = 8192
+	maxRequestTokens = 300_000
+	maxDims          = 65536
+	// MaxVectorValues caps inputs x dimensions in one answer (about 60 MB
+	// of JSON): 65,536 dimensions for 2,048 inputs would be 1.3 GB.
+	MaxVectorValues   = 2048 * 3072
 	cl100kVocabulary  = 100277 // ordinary and special token ids are below this
 	defaultEmbedModel = "text-embedding-3-small"
 )
@@ -114,6 +117,10 @@ func (s *Server) embeddings(body []byte) (apiRequest, *requestError) {
 			return nil, badRequest("dimensions", "Invalid value for 'dimensions' = %d. Must be between 1 and %d.", *d, limit)
 		}
 		r.dims = *d
+	}
+	if v := len(r.texts) * r.dims; v > MaxVectorValues {
+		return nil, badRequest("dimensions", "%d inputs of %d dimensions are %d values; kura mock-api answers at most %d values per request (OpenAI's largest: 2,048 inputs of 3,072). Send fewer inputs per request or fewer dimensions.",
+			len(r.texts), r.dims, v, MaxVectorValues)
 	}
 	return r, nil
 }

@@ -141,10 +141,47 @@ func appendString(buf []byte, s string) []byte {
 // schema that requires infinite nesting gets null below depth 64.
 // Not supported: pattern, patternProperties, not, if/then/else,
 // dependentRequired; values are not checked against them.
+//
+// Output is capped: a generator writes at most limit bytes (values are
+// counted as they are made, so minLength 10^9 or minItems nested ten deep
+// fail at once instead of building gigabytes), and the first value over
+// the cap sets err, which stops all further generation.
 type generator struct {
 	root  any
 	state uint64
 	words []string
+	limit int // bytes this generator may still write
+	spent int
+	err   *TooLargeError
+}
+
+// MaxOutputBytes caps the generated JSON of one chat response, over all its
+// choices. Kura's structured outputs are a few kB; 4 MiB leaves room for any
+// realistic schema and keeps a hostile one from costing more.
+const MaxOutputBytes = 4 << 20
+
+// TooLargeError is a schema whose smallest conforming value is over the cap.
+type TooLargeError struct {
+	Limit int
+	What  string // the keyword that asked for it, e.g. "minLength 100000000"
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the schema asks for more than %d bytes of output (%s); kura mock-api generates at most %d bytes per response", e.Limit, e.What, e.Limit)
+}
+
+// charge counts n bytes of output; it reports false (and sets err) when that
+// goes over the cap.
+func (g *generator) charge(n int, what string) bool {
+	if g.err != nil {
+		return false
+	}
+	g.spent += n
+	if g.spent > g.limit {
+		g.err = &TooLargeError{Limit: g.limit, What: what}
+		return false
+	}
+	return true
 }
 
 const (
@@ -152,12 +189,13 @@ const (
 	maxGenHardDepth = 64
 )
 
-func newGenerator(root any, seed uint64, words []string) *generator {
+// newGenerator returns a generator that writes at most limit bytes.
+func newGenerator(root any, seed uint64, words []string, limit int) *generator {
 	if len(words) < 8 {
 		// Too few words to vary: pad with generic ones.
 		words = append(append([]string(nil), words...), fallbackWords...)
 	}
-	return &generator{root: root, state: seed, words: words}
+	return &generator{root: root, state: seed, words: words, limit: limit}
 }
 
 func (g *generator) next() uint64 {
@@ -180,6 +218,9 @@ func (g *generator) float() float64 { return float64(g.next()>>11) / (1 << 53) }
 // generate appends a value for schema s to buf. name is the property name
 // the value is for ("" at the top or in arrays).
 func (g *generator) generate(buf []byte, s any, name string, depth int, refs []string) []byte {
+	if !g.charge(1, "values") { // at least a byte per value: nested minItems are counted
+		return buf
+	}
 	o, ok := s.(*object)
 	if !ok {
 		if b, isBool := s.(bool); isBool && !b {
@@ -500,6 +541,10 @@ func (g *generator) array(buf []byte, o *object, name string, depth int, refs []
 	if hasMax {
 		n = min(n, hi)
 	}
+	if n > g.limit-g.spent { // each item takes at least a byte
+		g.charge(n, fmt.Sprintf("minItems %d", lo))
+		return buf
+	}
 	unique := false
 	if u, ok := o.get("uniqueItems"); ok && u == true {
 		unique = true
@@ -528,8 +573,11 @@ func (g *generator) array(buf []byte, o *object, name string, depth int, refs []
 	}
 	itemName := singular(name)
 	buf = append(buf, '[')
-	var seen [][]byte
-	for i := 0; i < n; i++ {
+	var seen map[string]bool
+	if unique {
+		seen = map[string]bool{}
+	}
+	for i := 0; i < n && g.err == nil; i++ {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -539,32 +587,27 @@ func (g *generator) array(buf []byte, o *object, name string, depth int, refs []
 		} else if !hasItems {
 			s = true
 		}
+		if !unique {
+			buf = g.generate(buf, s, itemName, depth+1, refs)
+			continue
+		}
 		var item []byte
 		for try := 0; try < 8; try++ {
 			item = g.generate(nil, s, itemName, depth+1, refs)
-			if !unique || !containsBytes(seen, item) {
+			if !seen[string(item)] {
 				break
 			}
 		}
-		if unique && containsBytes(seen, item) && len(item) > 1 && item[0] == '"' {
+		if seen[string(item)] && len(item) > 1 && item[0] == '"' {
 			// Make a repeated string distinct.
 			var str string
 			json.Unmarshal(item, &str)
 			item = appendString(nil, fmt.Sprintf("%s %d", str, i+1))
 		}
-		seen = append(seen, item)
+		seen[string(item)] = true
 		buf = append(buf, item...)
 	}
 	return append(buf, ']')
-}
-
-func containsBytes(list [][]byte, b []byte) bool {
-	for _, x := range list {
-		if bytes.Equal(x, b) {
-			return true
-		}
-	}
-	return false
 }
 
 // singular names the items of an array property: "languages" -> "language".
@@ -698,7 +741,16 @@ func (g *generator) str(buf []byte, o *object, name string) []byte {
 	if !hasMax {
 		maxLen = -1
 	}
-	return appendString(buf, g.text(name, minLen, maxLen))
+	what := fmt.Sprintf("minLength %d", minLen)
+	if minLen > g.limit-g.spent { // a rune is at least a byte
+		g.charge(minLen, what)
+		return buf
+	}
+	t := g.text(name, minLen, maxLen)
+	if !g.charge(len(t), what) {
+		return buf
+	}
+	return appendString(buf, t)
 }
 
 func (g *generator) formatted(f string) (string, bool) {
@@ -743,8 +795,19 @@ func (g *generator) text(name string, minLen, maxLen int) string {
 	default:
 		s = g.phrase(4+g.intn(4), false)
 	}
-	for utf8.RuneCountInString(s) < minLen {
-		s += " " + g.word()
+	if runes := utf8.RuneCountInString(s); runes < minLen {
+		// One builder, runes counted as words are added: linear in minLen
+		// (re-counting a growing string per word was quadratic).
+		var b strings.Builder
+		b.Grow(len(s) + 2*(minLen-runes))
+		b.WriteString(s)
+		for runes < minLen {
+			w := g.word()
+			b.WriteByte(' ')
+			b.WriteString(w)
+			runes += 1 + utf8.RuneCountInString(w)
+		}
+		s = b.String()
 	}
 	if maxLen >= 0 && utf8.RuneCountInString(s) > maxLen {
 		r := []rune(s)[:maxLen]

@@ -652,6 +652,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, parse func(bod
 			s.c.canceled.Add(1)
 			return
 		}
+		var rerr *requestError
+		if errors.As(aerr, &rerr) { // found while answering: an output cap
+			s.c.bad.Add(1)
+			writeErrorParam(w, rerr.status, "invalid_request_error", rerr.param, rerr.code, rerr.msg)
+			return
+		}
 		s.c.serverErrors.Add(1)
 		writeError(w, http.StatusInternalServerError, "server_error", "", "kura mock-api: "+aerr.Error())
 		return
