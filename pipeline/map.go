@@ -9,6 +9,8 @@ import (
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/internal/outfile"
+	"github.com/kura-go/kura/knn"
+	"github.com/kura-go/kura/reduce"
 )
 
 // ConversationMapName is the conversation-level map: one JSON line per
@@ -17,11 +19,33 @@ const ConversationMapName = "conversation_map.jsonl"
 
 // MapOptions configure the map stage.
 type MapOptions struct {
-	// Project reduces the n×d summary embeddings to n×2 coordinates
-	// (UMAP). Nil leaves the map stage out.
-	Project func(ctx context.Context, x []float32, n, d int) ([]float32, error)
-	// ID names the projection and its parameters (part of the fingerprint).
-	ID map[string]string
+	// Skip leaves the map stage out (no dimensionality file).
+	Skip bool
+	// UMAP are the projection's parameters; the zero value means
+	// DefaultMapOptions' (n_neighbors 15, min_dist 0.1, cosine, seed 42).
+	UMAP reduce.UMAPParams
+}
+
+// DefaultMapParams returns the map's UMAP parameters: umap-learn's defaults
+// with the cosine metric, seeded.
+func DefaultMapParams() reduce.UMAPParams {
+	p := reduce.DefaultUMAPParams()
+	p.Metric = knn.Cosine
+	return p
+}
+
+func (o MapOptions) params() reduce.UMAPParams {
+	if o.UMAP.NNeighbors == 0 {
+		return DefaultMapParams()
+	}
+	return o.UMAP
+}
+
+func (o MapOptions) id() map[string]string {
+	p := o.params()
+	p.Progress = nil
+	p.Workers = 0 // the layout does not depend on it
+	return map[string]string{"umap": fmt.Sprintf("%+v", p)}
 }
 
 // ConversationPoint is one line of the conversation map.
@@ -98,8 +122,16 @@ func (r *runner) mapStage(ctx context.Context, sc *stageCtx, sumName, metaName, 
 	if err != nil {
 		return err
 	}
-	sc.newBar("map", 0)
-	xy, err := r.o.Map.Project(ctx, x, n, d)
+	p := r.o.Map.params()
+	epochs := 0
+	p.Progress = func(done, total int) {
+		if epochs == 0 {
+			sc.newBar("map", total)
+		}
+		sc.bar.Add(int64(done - epochs))
+		epochs = done
+	}
+	xy, err := reduce.UMAP(ctx, x, n, d, p)
 	if err != nil {
 		return err
 	}

@@ -449,9 +449,9 @@ func (r *runner) stages() []stage {
 	})
 
 	// Map.
-	if o.Map.Project != nil {
+	if !o.Map.Skip {
 		stages = append(stages, stage{
-			name: StageMap, params: mergeParams(o.Map.ID, map[string]string{"format": r.ext}),
+			name: StageMap, params: mergeParams(o.Map.id(), map[string]string{"format": r.ext}),
 			inputs:  []string{r.path(sumName), r.path(EmbeddingsName), r.path(metaName)},
 			outputs: []string{dimName, ConversationMapName},
 			run:     func(ctx context.Context, sc *stageCtx) error { return r.mapStage(ctx, sc, sumName, metaName, dimName) },

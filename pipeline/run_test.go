@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"os"
@@ -130,7 +131,8 @@ func TestMTBenchOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
+	checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters, conversation.Dimensionality)
+	checkMap(t, out, 1000)
 	sums, err := conversation.ReadFile[conversation.ConversationSummary](filepath.Join(data, "summaries.jsonl"), conversation.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -155,17 +157,72 @@ func TestMTBenchOffline(t *testing.T) {
 	if roots > 10 {
 		t.Errorf("%d roots, want at most 10", roots)
 	}
+	if s := stageOf(t, res, StageMap); s.Status != "ran" || s.Items != 1000 {
+		t.Errorf("map: %+v", s)
+	}
 	if s := stageOf(t, res, StageSummarise); s.Items != 1000 {
 		t.Errorf("summarise: %+v", s)
 	}
 
 	// The extractive summariser from the conversations alone.
 	out2 := t.TempDir()
-	if _, err := Run(context.Background(), Options{Data: filepath.Join(data, "conversations.jsonl"), Out: out2, Embedder: hashEmbedder(1024)}); err != nil {
+	if _, err := Run(context.Background(), Options{Data: filepath.Join(data, "conversations.jsonl"), Out: out2, Embedder: hashEmbedder(1024), Map: MapOptions{Skip: true}}); err != nil {
 		t.Fatal(err)
 	}
 	checkDir(t, out2, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
 	t.Logf("MT-Bench, extractive summaries, hash embedder, HDBSCAN: ARI %.4f vs question_id", ariOf(t, out2, truth))
+}
+
+// checkMap checks the map files: every cluster placed at its level, every
+// conversation placed, cluster points at the mean of their members'.
+func checkMap(t *testing.T, dir string, n int) {
+	t.Helper()
+	dims, err := conversation.ReadFile[conversation.ProjectedCluster](filepath.Join(dir, "dimensionality.jsonl"), conversation.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := conversation.ReadFile[conversation.Cluster](filepath.Join(dir, "meta_clusters.jsonl"), conversation.ReadOptions{})
+	if len(dims) != len(meta) {
+		t.Fatalf("%d projected clusters, %d clusters", len(dims), len(meta))
+	}
+	pts := map[string][2]float64{}
+	b, err := os.ReadFile(filepath.Join(dir, ConversationMapName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var p ConversationPoint
+		if err := json.Unmarshal([]byte(line), &p); err != nil || p.ClusterID == nil {
+			t.Fatalf("conversation map line %q: %v", line, err)
+		}
+		pts[p.ChatID] = [2]float64{p.XCoord, p.YCoord}
+	}
+	if len(pts) != n {
+		t.Fatalf("%d conversations on the map, want %d", len(pts), n)
+	}
+	byID := map[string]conversation.ProjectedCluster{}
+	for _, p := range dims {
+		byID[p.ID] = p
+	}
+	for _, p := range dims {
+		want := 0
+		if p.ParentID != nil {
+			want = byID[*p.ParentID].Level + 1
+		}
+		if p.Level != want {
+			t.Errorf("cluster %s at level %d, want %d", p.ID, p.Level, want)
+		}
+		x, y := 0.0, 0.0
+		for _, id := range p.ChatIDs {
+			x += pts[id][0]
+			y += pts[id][1]
+		}
+		x /= float64(len(p.ChatIDs))
+		y /= float64(len(p.ChatIDs))
+		if diff(x, p.XCoord) > 1e-6 || diff(y, p.YCoord) > 1e-6 {
+			t.Errorf("cluster %s at (%g, %g), its members' mean is (%g, %g)", p.ID, p.XCoord, p.YCoord, x, y)
+		}
+	}
 }
 
 func atoiOr(s string) int {
@@ -203,7 +260,7 @@ func TestLLMPathsAgainstMockAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
+	checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters, conversation.Dimensionality)
 	st := srv.Stats()
 	tot := res.Total()
 	if tot.Requests != st.ByEndpoint.ChatCompletions || tot.InputTokens != st.PromptTokens || tot.OutputTokens != st.CompletionTokens {
@@ -278,7 +335,7 @@ func TestResumeAfterInterruptedSummaries(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	model := &cancelAfter{ChatModel: cl, n: 50, cancel: cancel}
-	opts := Options{Data: conv, Out: out, LLM: model, NoCache: true, Embedder: hashEmbedder(256),
+	opts := Options{Data: conv, Out: out, LLM: model, NoCache: true, Embedder: hashEmbedder(256), Map: MapOptions{Skip: true},
 		Name: NameOptions{Method: "keywords"}, Hierarchy: HierarchyOptions{Method: "agglomerative"}}
 	if _, err := Run(ctx, opts); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: err %v, want context.Canceled", err)
@@ -358,7 +415,7 @@ func TestSummaryCacheDuplicateTexts(t *testing.T) {
 	}
 	_, cl := newMockLLM(t, mockapi.Config{})
 	cache := filepath.Join(dir, "cache")
-	opts := Options{Data: path, Out: filepath.Join(dir, "a"), LLM: cl, CacheDir: cache, Embedder: hashEmbedder(128),
+	opts := Options{Data: path, Out: filepath.Join(dir, "a"), LLM: cl, CacheDir: cache, Embedder: hashEmbedder(128), Map: MapOptions{Skip: true},
 		Name: NameOptions{Method: "keywords"}, Hierarchy: HierarchyOptions{Method: "agglomerative"}, Workers: 1}
 	check := func(res *Result, out string, wantHits int) {
 		t.Helper()
@@ -424,7 +481,7 @@ func TestRerunRecomputesAffectedStages(t *testing.T) {
 	expect := func(what string, res *Result, ran ...string) {
 		t.Helper()
 		got := statuses(res)
-		for _, s := range []string{StageSummarise, StageEmbed, StageCluster, StageName, StageHierarchy} {
+		for _, s := range Stages {
 			want := "skipped"
 			for _, r := range ran {
 				if r == s {
@@ -444,20 +501,23 @@ func TestRerunRecomputesAffectedStages(t *testing.T) {
 		}
 		return res
 	}
-	expect("first run", run(), StageSummarise, StageEmbed, StageCluster, StageName, StageHierarchy)
+	expect("first run", run(), Stages...)
 	expect("unchanged", run())
 	opts.Hierarchy.MaxTopClusters = 3
 	res := run()
-	expect("--max-top-clusters", res, StageHierarchy)
+	expect("--max-top-clusters", res, StageHierarchy, StageMap)
 	if r := stageOf(t, res, StageHierarchy).Reason; !strings.Contains(r, "max_top_clusters 5 -> 3") {
 		t.Errorf("reason %q does not name the change", r)
 	}
 	opts.Cluster = DefaultClusterOptions()
 	opts.Cluster.Algorithm = "kmeans"
 	opts.Cluster.KMeans.K = 6
-	expect("--algorithm kmeans", run(), StageCluster, StageName, StageHierarchy)
+	expect("--algorithm kmeans", run(), StageCluster, StageName, StageHierarchy, StageMap)
+	opts.Map.UMAP = DefaultMapParams()
+	opts.Map.UMAP.MinDist = 0.2
+	expect("--min-dist", run(), StageMap)
 	opts.Embedder = hashEmbedder(512)
-	expect("--dims", run(), StageEmbed, StageCluster, StageName, StageHierarchy)
+	expect("--dims", run(), StageEmbed, StageCluster, StageName, StageHierarchy, StageMap)
 	// An edited output is recomputed, with what depends on it.
 	if err := os.WriteFile(filepath.Join(out, "clusters.jsonl"), []byte{}, 0o644); err != nil {
 		t.Fatal(err)
@@ -504,5 +564,20 @@ func TestDuplicateChatIDs(t *testing.T) {
 	_, err := Run(context.Background(), Options{Data: path, Out: t.TempDir(), Embedder: hashEmbedder(8)})
 	if err == nil || !strings.Contains(err.Error(), "record 3") || !strings.Contains(err.Error(), "repeats record 1") {
 		t.Errorf("err %v", err)
+	}
+}
+
+func TestLevels(t *testing.T) {
+	p := func(s string) *string { return &s }
+	cs := []conversation.Cluster{{ID: "leaf", ParentID: p("mid")}, {ID: "mid", ParentID: p("root")}, {ID: "root"}, {ID: "other"}, {ID: "leaf2", ParentID: p("root")}}
+	lv, err := levels(cs)
+	if err != nil || lv[0] != 2 || lv[1] != 1 || lv[2] != 0 || lv[3] != 0 || lv[4] != 1 {
+		t.Errorf("levels %v, %v", lv, err)
+	}
+	if _, err := levels([]conversation.Cluster{{ID: "a", ParentID: p("b")}, {ID: "b", ParentID: p("a")}}); err == nil {
+		t.Error("cycle accepted")
+	}
+	if _, err := levels([]conversation.Cluster{{ID: "a", ParentID: p("zzz")}}); err == nil {
+		t.Error("unknown parent accepted")
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
@@ -259,37 +259,29 @@ func writeStatsJSON(path string, res *pipeline.Result) error {
 	return out.Commit()
 }
 
-// mapFlags are the map stage's settings; the projection is wired in
-// map.go of this command once package reduce provides UMAP.
+// mapFlags are the map stage's settings.
 type mapFlags struct {
 	nNeighbors int
 	minDist    float64
 	noMap      bool
 }
 
-func (m *mapFlags) addFlags(fl interface {
-	IntVar(*int, string, int, string)
-	Float64Var(*float64, string, float64, string)
-	BoolVar(*bool, string, bool, string)
-}) {
+func (m *mapFlags) addFlags(fl *pflag.FlagSet) {
 	fl.IntVar(&m.nNeighbors, "n-neighbors", 15, "map: UMAP n_neighbors")
 	fl.Float64Var(&m.minDist, "min-dist", 0.1, "map: UMAP min_dist")
 	fl.BoolVar(&m.noMap, "no-map", false, "skip the map stage (no dimensionality file)")
 }
 
-var errNoMap = strings.TrimSpace(`the map stage needs UMAP (package reduce)`)
-
 func (m *mapFlags) apply(o *pipeline.Options) error {
 	if m.noMap {
+		o.Map.Skip = true
 		return nil
 	}
-	if projector == nil {
-		slog.Warn(errNoMap + "; dimensionality.jsonl is not written")
-		return nil
+	p := pipeline.DefaultMapParams()
+	p.NNeighbors, p.MinDist, p.Seed = m.nNeighbors, m.minDist, o.Cluster.KMeans.Seed
+	if err := p.Validate(); err != nil {
+		return usageErrorf("--n-neighbors/--min-dist: %v", err)
 	}
-	o.Map = projector(m, o.Cluster.KMeans.Seed)
+	o.Map.UMAP = p
 	return nil
 }
-
-// projector builds the map stage's projection; nil until UMAP is available.
-var projector func(m *mapFlags, seed uint64) pipeline.MapOptions

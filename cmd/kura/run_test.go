@@ -21,7 +21,7 @@ func TestRunMTBenchOffline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errText)
 	}
-	for _, s := range []string{"summarise", "embed", "cluster", "name", "hierarchy", "total"} {
+	for _, s := range []string{"summarise", "embed", "cluster", "name", "hierarchy", "map", "total"} {
 		if !strings.Contains(stdout, "\n"+s+" ") {
 			t.Errorf("closing table lacks %s:\n%s", s, stdout)
 		}
@@ -53,7 +53,7 @@ func TestRunMTBenchOffline(t *testing.T) {
 	}
 	// A rerun skips every stage.
 	stdout, _, code = execCLI(t, "run", "--data", data, "--out", out).text()
-	if code != 0 || strings.Count(stdout, " skipped ") != 5 {
+	if code != 0 || strings.Count(stdout, " skipped ") != 6 {
 		t.Errorf("rerun: exit %d\n%s", code, stdout)
 	}
 }
