@@ -145,7 +145,7 @@ func TestTrustworthinessMatchesScikitLearn(t *testing.T) {
 		if f[0] == "cosine" {
 			m = knn.Cosine
 		}
-		q, err := EmbeddingQuality(context.Background(), x, n, d, emb, 2, k, m, 2)
+		q, err := EmbeddingQuality(context.Background(), x, n, d, emb, 2, QualityParams{K: k, Metric: m, Workers: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 
 	"github.com/kura-go/kura/internal/f32"
@@ -25,11 +26,27 @@ type Quality struct {
 	KNNRecall float64
 }
 
-// EmbeddingQuality scores the n×dim embedding emb of the n×d input x with k
-// neighbours; metric is the input-space distance (the embedding's is
-// Euclidean). It compares every pair of points: O(n²·(d + dim)) time,
-// O(n·workers) memory. Ties in distance rank the lower index first.
-func EmbeddingQuality(ctx context.Context, x []float32, n, d int, emb []float32, dim, k int, metric knn.Metric, workers int) (Quality, error) {
+// QualityParams configures EmbeddingQuality.
+type QualityParams struct {
+	// K is the neighbourhood size (scikit-learn's n_neighbors; 15 in
+	// umap_quality.py).
+	K int
+	// Metric is the input-space distance; the embedding's is Euclidean.
+	Metric knn.Metric
+	// Queries, if positive and below n, scores that many points chosen at
+	// random (by Seed) instead of all: an unbiased estimate of both scores,
+	// with ranks still taken among all n points, at Queries/n of the cost.
+	Queries int
+	Seed    uint64
+	Workers int
+}
+
+// EmbeddingQuality scores the n×dim embedding emb of the n×d input x. It
+// compares every scored point with every other: O(q·n·(d + dim)) time for q
+// scored points (all n by default), O(n·workers) memory. Ties in distance
+// rank the lower index first.
+func EmbeddingQuality(ctx context.Context, x []float32, n, d int, emb []float32, dim int, p QualityParams) (Quality, error) {
+	k, metric, workers := p.K, p.Metric, p.Workers
 	if err := checkMatrix(x, n, d); err != nil {
 		return Quality{}, err
 	}
@@ -59,11 +76,23 @@ func EmbeddingQuality(ctx context.Context, x []float32, n, d int, emb []float32,
 	for w := range sc {
 		sc[w] = scratch{make([]float32, n), make([]float32, n), make([]int, k+1)}
 	}
-	penalty := make([]float64, n)
-	recall := make([]float64, n)
-	err := parallel.For(ctx, n, 16, workers, func(w, lo, hi int) {
+	queries := make([]int, n)
+	for i := range queries {
+		queries[i] = i
+	}
+	if p.Queries > 0 && p.Queries < n {
+		rng := rand.New(rand.NewPCG(p.Seed, 0x7a57))
+		rng.Shuffle(n, func(i, j int) { queries[i], queries[j] = queries[j], queries[i] })
+		queries = queries[:p.Queries]
+		sort.Ints(queries)
+	}
+	nq := len(queries)
+	penalty := make([]float64, nq)
+	recall := make([]float64, nq)
+	err := parallel.For(ctx, nq, 16, workers, func(w, lo, hi int) {
 		s := &sc[w]
-		for i := lo; i < hi; i++ {
+		for qi := lo; qi < hi; qi++ {
+			i := queries[qi]
 			if metric == knn.Cosine {
 				f32.Dots(s.dx, xs[i*d:(i+1)*d], xs)
 				for m, v := range s.dx {
@@ -95,7 +124,7 @@ func EmbeddingQuality(ctx context.Context, x []float32, n, d int, emb []float32,
 					pen += float64(r - k)
 				}
 			}
-			penalty[i] = pen
+			penalty[qi] = pen
 			inHi := map[int]bool{}
 			for _, j := range hiNN {
 				inHi[j] = true
@@ -106,21 +135,22 @@ func EmbeddingQuality(ctx context.Context, x []float32, n, d int, emb []float32,
 					hit++
 				}
 			}
-			recall[i] = float64(hit) / float64(k)
+			recall[qi] = float64(hit) / float64(k)
 		}
 	})
 	if err != nil {
 		return Quality{}, err
 	}
 	var pen, rec float64
-	for i := range n {
+	for i := range nq {
 		pen += penalty[i]
 		rec += recall[i]
 	}
+	// The mean penalty per scored point stands for the mean over all n.
 	fn, fk := float64(n), float64(k)
 	return Quality{
-		Trustworthiness: 1 - pen*2/(fn*fk*(2*fn-3*fk-1)),
-		KNNRecall:       rec / fn,
+		Trustworthiness: 1 - pen/float64(nq)*fn*2/(fn*fk*(2*fn-3*fk-1)),
+		KNNRecall:       rec / float64(nq),
 	}, nil
 }
 

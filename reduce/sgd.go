@@ -56,8 +56,10 @@ func optimize(ctx context.Context, g *graph, emb []float32, dim int, p layout) e
 		nextPos[i] = e
 		nextNeg[i] = e / negRate
 	}
-	a, b := p.a, p.b
-	gamma := p.gamma
+	a, b := float32(p.a), float32(p.b)
+	gamma := float32(p.gamma)
+	attr := -2 * a * b // attractive coefficient, doubled below
+	rep := 2 * gamma * b
 	prev := emb
 	next := make([]float32, len(emb))
 	un := uint64(n)
@@ -78,11 +80,10 @@ func optimize(ctx context.Context, g *graph, emb []float32, dim int, p layout) e
 						continue
 					}
 					j := int(g.col[q])
-					o := prev[j*dim : (j+1)*dim]
-					d2 := sqDist(c, o)
-					if d2 > 0 {
-						pb := powPos(d2, b)
-						gc := float32(-2 * a * b * pb / d2 / (a*pb + 1))
+					o := prev[j*dim : (j+1)*dim : (j+1)*dim]
+					if d2 := sqDist(c, o); d2 > 0 {
+						pb := powf(d2, b)
+						gc := attr * pb / d2 / (a*pb + 1)
 						for k := range c {
 							c[k] += 2 * clip(gc*(c[k]-o[k])) * alpha
 						}
@@ -95,12 +96,12 @@ func optimize(ctx context.Context, g *graph, emb []float32, dim int, p layout) e
 						if t == uint64(i) {
 							continue
 						}
-						o := prev[int(t)*dim : int(t+1)*dim]
+						o := prev[int(t)*dim : int(t+1)*dim : int(t+1)*dim]
 						d2 := sqDist(c, o)
 						if d2 <= 0 {
 							continue
 						}
-						gc := float32(2 * gamma * b / ((0.001 + d2) * (a*powPos(d2, b) + 1)))
+						gc := rep / ((0.001 + d2) * (a*powf(d2, b) + 1))
 						for k := range c {
 							c[k] += clip(gc*(c[k]-o[k])) * alpha
 						}
@@ -127,13 +128,14 @@ func optimize(ctx context.Context, g *graph, emb []float32, dim int, p layout) e
 // maxDims is the largest output dimension UMAP supports.
 const maxDims = 64
 
-func sqDist(a, b []float32) float64 {
+func sqDist(a, b []float32) float32 {
+	b = b[:len(a)]
 	var s float32
 	for k, v := range a {
 		d := v - b[k]
 		s += d * d
 	}
-	return float64(s)
+	return s
 }
 
 func clip(v float32) float32 {

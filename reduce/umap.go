@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"time"
 
 	"github.com/kura-go/kura/knn"
 )
@@ -129,16 +130,19 @@ func UMAP(ctx context.Context, x []float32, n, d int, p UMAPParams) ([]float32, 
 		return make([]float32, dim), nil
 	}
 	k := min(p.NNeighbors-1, n-1)
+	t0 := time.Now()
 	g, err := knn.Build(ctx, x, n, d, knn.Params{K: k, Metric: p.Metric, Seed: p.Seed, Workers: workers, Exact: p.ExactKNN})
 	if err != nil {
 		return nil, fmt.Errorf("reduce: k-NN graph: %w", err)
 	}
+	slog.Debug("umap: k-NN graph", "n", n, "k", g.K, "seconds", time.Since(t0).Seconds())
 	return layoutFromNeighbours(ctx, &neighbours{n: n, k: g.K, idx: g.Index, dist: g.Dist}, x, d, p, workers)
 }
 
 // layoutFromNeighbours runs everything after the k-NN graph.
 func layoutFromNeighbours(ctx context.Context, nb *neighbours, x []float32, d int, p UMAPParams, workers int) ([]float32, error) {
 	n, dim := nb.n, p.NComponents
+	t0 := time.Now()
 	fs, err := fuzzySet(ctx, nb, workers)
 	if err != nil {
 		return nil, err
@@ -151,10 +155,14 @@ func layoutFromNeighbours(ctx context.Context, nb *neighbours, x []float32, d in
 		}
 	}
 	fs.prune(epochs)
+	slog.Debug("umap: fuzzy simplicial set", "edges", fs.nnz(), "seconds", time.Since(t0).Seconds())
+	t0 = time.Now()
 	emb, err := initialLayout(ctx, fs, x, d, p, workers)
 	if err != nil {
 		return nil, err
 	}
+	slog.Debug("umap: initial layout", "seconds", time.Since(t0).Seconds())
+	t0 = time.Now()
 	a, b, err := findAB(p.Spread, p.MinDist)
 	if err != nil {
 		return nil, err
@@ -169,6 +177,7 @@ func layoutFromNeighbours(ctx context.Context, nb *neighbours, x []float32, d in
 	if err := optimize(ctx, fs, emb, dim, lp); err != nil {
 		return nil, err
 	}
+	slog.Debug("umap: SGD", "epochs", epochs, "seconds", time.Since(t0).Seconds())
 	return emb, nil
 }
 
