@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/embed"
-	"github.com/kura-go/kura/embed/lexical"
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/cluster/quality"
+	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/lexical"
 	"github.com/kura-go/kura/sample"
 	"github.com/kura-go/kura/vecfile"
 )
