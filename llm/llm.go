@@ -15,12 +15,10 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -30,6 +28,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/kura-go/kura/internal/httpapi"
 )
 
 // Defaults used for zero Config fields.
@@ -45,8 +45,9 @@ const (
 	// DefaultMaxMalformedRetries caps, within MaxRetries, the retries after
 	// answers that could not be used (each of them is billed).
 	DefaultMaxMalformedRetries = 2
-	// maxBody bounds a response body.
-	maxBody = 16 << 20
+	// maxBody bounds a response body; maxErrorBody an error's.
+	maxBody      = 16 << 20
+	maxErrorBody = 64 << 10
 )
 
 // Price is what a chat model costs, in US dollars per million tokens.
@@ -115,8 +116,8 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Price prices the tokens. The zero Price makes every cost 0.
 	Price Price
-	// HTTPClient sends the requests. Default: a client keeping Concurrency
-	// connections alive and following no redirects.
+	// HTTPClient sends the requests. Default: httpapi.NewClient. Either
+	// way redirects are followed only to the same scheme, host and port.
 	HTTPClient *http.Client
 	// Logger receives retry details at debug level. Default slog.Default().
 	Logger *slog.Logger
@@ -183,15 +184,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = cfg.Concurrency
-		hc = &http.Client{
-			Transport: tr,
-			// A redirect would resend the key to wherever it points.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+	// Redirects are followed only to the same scheme, host and port: one
+	// elsewhere would resend the key and the users' texts there.
+	hc := httpapi.NewClient(cfg.Concurrency)
+	if cfg.HTTPClient != nil {
+		hc = httpapi.Secure(cfg.HTTPClient)
 	}
 	return &Client{c: cfg, endpoint: endpoint, azure: azure, http: hc,
 		sem: make(chan struct{}, cfg.Concurrency), log: cfg.Logger}, nil
@@ -202,10 +199,10 @@ func New(cfg Config) (*Client, error) {
 func chatURL(base string) (string, bool, error) {
 	u, err := url.Parse(strings.TrimSpace(base))
 	if err != nil {
-		return "", false, fmt.Errorf("llm: base URL: %w", redactURLError(err))
+		return "", false, fmt.Errorf("llm: base URL %q: %s", httpapi.RedactURL(base), httpapi.RedactError(errors.Unwrap(err)))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", false, fmt.Errorf("llm: base URL %q: want http(s)://host[:port]/path, e.g. http://127.0.0.1:8089/v1", Redact(base))
+		return "", false, fmt.Errorf("llm: base URL %q: want http(s)://host[:port]/path, e.g. http://127.0.0.1:8089/v1", httpapi.RedactURL(base))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(p, "/chat/completions") {
@@ -217,34 +214,6 @@ func chatURL(base string) (string, bool, error) {
 	return u.String(), azure, nil
 }
 
-// Redact returns a URL with its user information and query values
-// replaced by "REDACTED", for messages and logs.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			q.Set(k, "REDACTED")
-		}
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
-
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s %s: %w", ue.Op, Redact(ue.URL), ue.Err)
-	}
-	return err
-}
-
 // Model returns the model name sent to the server.
 func (c *Client) Model() string { return c.c.Model }
 
@@ -252,7 +221,7 @@ func (c *Client) Model() string { return c.c.Model }
 func (c *Client) Temperature() float64 { return c.c.Temperature }
 
 // Endpoint returns the URL requests go to, with any credentials redacted.
-func (c *Client) Endpoint() string { return Redact(c.endpoint) }
+func (c *Client) Endpoint() string { return httpapi.RedactURL(c.endpoint) }
 
 // Price returns the price the client counts cost with.
 func (c *Client) Price() Price { return c.c.Price }
@@ -457,12 +426,10 @@ type wireResponse struct {
 func (c *Client) send(ctx context.Context, body []byte) (string, int64, int64, error) {
 	actx, cancel := context.WithTimeout(ctx, c.c.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	req, err := httpapi.NewRequest(actx, c.endpoint, body)
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("building request: %w", redactURLError(err))
+		return "", 0, 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	if c.c.APIKey != "" {
 		if c.azure {
 			req.Header.Set("api-key", c.c.APIKey)
@@ -475,21 +442,29 @@ func (c *Client) send(ctx context.Context, body []byte) (string, int64, int64, e
 		if actx.Err() != nil && ctx.Err() == nil {
 			return "", 0, 0, &TimeoutError{Timeout: c.c.Timeout}
 		}
-		return "", 0, 0, &TransportError{Err: redactURLError(err)}
+		return "", 0, 0, &TransportError{Err: err, secrets: []string{c.c.APIKey}}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	limit := int64(maxBody)
+	if resp.StatusCode/100 != 2 {
+		limit = maxErrorBody
+	}
+	data, err := httpapi.ReadBody(resp, limit)
 	if err != nil {
-		if actx.Err() != nil && ctx.Err() == nil {
+		var tl *httpapi.TooLargeError
+		switch {
+		case errors.As(err, &tl) && resp.StatusCode/100 == 2:
+			return "", 0, 0, &AnswerError{Msg: err.Error()}
+		case errors.As(err, &tl):
+			data = nil // an error status with a huge body: the status says enough
+		case actx.Err() != nil && ctx.Err() == nil:
 			return "", 0, 0, &TimeoutError{Timeout: c.c.Timeout}
+		default:
+			return "", 0, 0, &TransportError{Err: fmt.Errorf("reading response: %w", err), secrets: []string{c.c.APIKey}}
 		}
-		return "", 0, 0, &TransportError{Err: fmt.Errorf("reading response: %w", redactURLError(err))}
 	}
 	if resp.StatusCode/100 != 2 {
-		return "", 0, 0, newAPIError(resp, data)
-	}
-	if len(data) > maxBody {
-		return "", 0, 0, &AnswerError{Msg: fmt.Sprintf("response larger than %d bytes", maxBody)}
+		return "", 0, 0, newAPIError(resp, data, c.c.APIKey)
 	}
 	var wr wireResponse
 	if err := json.Unmarshal(data, &wr); err != nil {
@@ -520,6 +495,10 @@ func retryable(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout || ae.StatusCode >= 500
+	}
+	var rd *httpapi.RedirectError
+	if errors.As(err, &rd) {
+		return false // the policy will refuse it again
 	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
@@ -558,7 +537,7 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-func newAPIError(resp *http.Response, body []byte) *APIError {
+func newAPIError(resp *http.Response, body []byte, key string) *APIError {
 	e := &APIError{StatusCode: resp.StatusCode, Status: resp.Status}
 	if e.Status == "" {
 		e.Status = strconv.Itoa(resp.StatusCode)
@@ -583,6 +562,8 @@ func newAPIError(resp *http.Response, body []byte) *APIError {
 		}
 		e.Message = msg
 	}
+	e.Message = httpapi.Redact(e.Message, key)
+	e.Type, e.Code = httpapi.Redact(e.Type, key), httpapi.Redact(e.Code, key)
 	e.RetryAfter = retryAfter(resp.Header, time.Now())
 	return e
 }
@@ -623,9 +604,12 @@ type TimeoutError struct{ Timeout time.Duration }
 func (e *TimeoutError) Error() string { return fmt.Sprintf("no response within %v", e.Timeout) }
 
 // TransportError is a failure to reach the server or read its answer.
-type TransportError struct{ Err error }
+type TransportError struct {
+	Err     error
+	secrets []string
+}
 
-func (e *TransportError) Error() string { return e.Err.Error() }
+func (e *TransportError) Error() string { return httpapi.RedactError(e.Err, e.secrets...) }
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // AnswerError is a 2xx answer that could not be used.

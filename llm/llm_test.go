@@ -105,7 +105,7 @@ func TestClientErrorsAreFinalAndKeepSecretsOut(t *testing.T) {
 			t.Errorf("authorization header %q", r.Header.Get("Authorization"))
 		}
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"error":{"message":"bad key","type":"invalid_request_error"}}`))
+		w.Write([]byte(`{"error":{"message":"Incorrect API key provided: sk-secret-123","type":"invalid_request_error"}}`))
 	}))
 	defer ts.Close()
 	c, err := New(Config{BaseURL: ts.URL + "/v1?token=hidden-token", APIKey: "sk-secret-123"})
