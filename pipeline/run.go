@@ -16,6 +16,7 @@ import (
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/ingest"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/llm"
@@ -53,9 +54,15 @@ type EmbedderFactory struct {
 
 // Options configure a run.
 type Options struct {
-	// Data is a Kura checkpoint directory (conversations and/or summaries)
-	// or a single conversations or summaries file.
+	// Data is a Kura checkpoint directory (conversations and/or summaries),
+	// a conversations or summaries file, or a conversations.json (Kura's, a
+	// Claude.ai or a ChatGPT export; see package ingest).
 	Data string
+	// InputFormat forces the conversations' format (package ingest); ""
+	// tells it by content.
+	InputFormat ingest.Format
+	// SkipInvalid skips invalid conversations (logged) instead of stopping.
+	SkipInvalid bool
 	// Out is the output directory (created if needed). It must not be the
 	// Data directory.
 	Out string
@@ -210,10 +217,17 @@ func (r *runner) setup() error {
 	}
 	if fi.IsDir() {
 		cp, err := conversation.FindCheckpoint(o.Data)
-		if err != nil {
-			return err
+		if err == nil {
+			r.conv, r.sums = cp.Conversations, cp.Summaries
 		}
-		r.conv, r.sums = cp.Conversations, cp.Summaries
+		if r.conv == "" {
+			// An unpacked export: Kura's, Claude.ai's or ChatGPT's conversations.json.
+			if p := filepath.Join(o.Data, "conversations.json"); fileExists(p) {
+				r.conv = p
+			} else if err != nil {
+				return err
+			}
+		}
 		if same, _ := sameDir(o.Data, o.Out); same {
 			return usagef("the output directory %s is the data directory: choose another, so that Kura's files there are not overwritten", o.Out)
 		}
@@ -288,6 +302,11 @@ func (r *runner) setup() error {
 	}
 	r.man = man
 	return nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
 }
 
 func sameDir(a, b string) (bool, error) {
@@ -413,6 +432,10 @@ func (r *runner) stages() []stage {
 		sumInputs = []string{r.conv}
 	}
 	sumParams["format"] = r.ext
+	if r.source != "existing" {
+		sumParams["input_format"] = string(o.InputFormat)
+		sumParams["skip_invalid"] = strconv.FormatBool(o.SkipInvalid)
+	}
 	stages := []stage{{
 		name: StageSummarise, params: sumParams, inputs: sumInputs, outputs: []string{sumName},
 		run: func(ctx context.Context, sc *stageCtx) error { return r.summarise(ctx, sc, sum, sumName) },
@@ -525,7 +548,10 @@ func (r *runner) summarise(ctx context.Context, sc *stageCtx, sum Summarizer, ou
 		return err
 	}
 	sc.newBar("summarise", total)
-	sums, err := summariseConversations(ctx, r.conv, sum, workers, done, app, sc.st, sc.item)
+	in := ingest.Options{Format: r.o.InputFormat, SkipInvalid: r.o.SkipInvalid, OnSkip: func(err error) {
+		r.log.Warn("skipped an invalid conversation", "err", err)
+	}}
+	sums, err := summariseConversations(ctx, r.conv, in, sum, workers, done, app, sc.st, sc.item)
 	if err != nil {
 		return err
 	}

@@ -562,7 +562,7 @@ func TestDuplicateChatIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Run(context.Background(), Options{Data: path, Out: t.TempDir(), Embedder: hashEmbedder(8)})
-	if err == nil || !strings.Contains(err.Error(), "record 3") || !strings.Contains(err.Error(), "repeats record 1") {
+	if err == nil || !strings.Contains(err.Error(), "conversation 3") || !strings.Contains(err.Error(), "repeats conversation 1") {
 		t.Errorf("err %v", err)
 	}
 }
@@ -579,5 +579,22 @@ func TestLevels(t *testing.T) {
 	}
 	if _, err := levels([]conversation.Cluster{{ID: "a", ParentID: p("zzz")}}); err == nil {
 		t.Error("unknown parent accepted")
+	}
+}
+
+// The exports users have (here a Claude.ai and a ChatGPT export, told by
+// content) are summarised like Kura's own files.
+func TestRunOnExports(t *testing.T) {
+	for _, name := range []string{"claude-export.json", "chatgpt-export.json"} {
+		out := t.TempDir()
+		res, err := Run(context.Background(), Options{Data: filepath.Join("..", "ingest", "testdata", name), Out: out,
+			Embedder: hashEmbedder(64), Map: MapOptions{Skip: true}})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if s := stageOf(t, res, StageSummarise); s.Items == 0 {
+			t.Errorf("%s: no conversations summarised", name)
+		}
+		checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
 	}
 }

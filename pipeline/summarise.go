@@ -16,6 +16,7 @@ import (
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/ingest"
 	"github.com/kura-go/kura/llm"
 )
 
@@ -272,9 +273,9 @@ func (a *appender) close() error { return a.f.Close() }
 // summariseConversations runs sum over the conversations of path, keeping
 // the summaries already in done, appending every new one to app as it
 // finishes. It returns the summaries in input order.
-func summariseConversations(ctx context.Context, path string, sum Summarizer, workers int, done map[string]conversation.ConversationSummary,
+func summariseConversations(ctx context.Context, path string, in ingest.Options, sum Summarizer, workers int, done map[string]conversation.ConversationSummary,
 	app *appender, st *StageStats, onItem func()) ([]conversation.ConversationSummary, error) {
-	r, err := conversation.Open[conversation.Conversation](path, conversation.ReadOptions{})
+	r, err := ingest.Open(path, in)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +328,7 @@ func summariseConversations(ctx context.Context, path string, sum Summarizer, wo
 	}
 	var readErr error
 	for i := 0; ; i++ {
-		c, err := r.Next()
+		c, err := r.Next(ctx)
 		if err == io.EOF {
 			break
 		}
@@ -336,7 +337,7 @@ func summariseConversations(ctx context.Context, path string, sum Summarizer, wo
 			break
 		}
 		if prev, dup := seen[c.ChatID]; dup {
-			readErr = fmt.Errorf("%s: record %d: chat_id %q repeats record %d: every conversation needs its own chat_id", path, i+1, c.ChatID, prev+1)
+			readErr = fmt.Errorf("%s: conversation %d: chat_id %q repeats conversation %d: every conversation needs its own chat_id", path, i+1, c.ChatID, prev+1)
 			break
 		}
 		seen[c.ChatID] = i

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
+	"github.com/kura-go/kura/ingest"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/pipeline"
@@ -24,7 +25,8 @@ func init() { register(newRunCmd) }
 type runFlags struct {
 	data, out, format, summarizer, naming, hierarchy string
 	cacheDir, statsJSON                              string
-	noCache, quiet                                   bool
+	inputFormat                                      string
+	noCache, quiet, skipInvalid                      bool
 	maxConvTokens                                    int
 
 	llmBaseURL, llmModel, llmKeyEnv string
@@ -56,6 +58,10 @@ summaries.partial.jsonl as they finish, so an interrupted run resumes where
 it stopped; LLM summaries are also kept in a cache (--cache-dir) keyed by the
 exact request, which stores only generated fields.
 
+--data takes Kura's checkpoint files, Kura's conversations.json, and the
+conversations.json of a Claude.ai or ChatGPT data export (told by content;
+--input-format forces it), streamed one conversation at a time.
+
 Offline (the default): existing summaries in --data are used as they are;
 otherwise an extractive summary is built from each conversation. Clusters
 are named by class-based TF-IDF keywords, and parents come from average-linkage
@@ -81,7 +87,9 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.data, "data", "", "Kura checkpoint directory (conversations and/or summaries) or a conversations file")
+	fl.StringVar(&f.data, "data", "", "Kura checkpoint directory (conversations and/or summaries), a conversations file,\nor a conversations.json (Kura's, a Claude.ai or a ChatGPT export)")
+	fl.StringVar(&f.inputFormat, "input-format", "auto", "conversations format: auto (told by content), kura, kura-json, claude or chatgpt")
+	fl.BoolVar(&f.skipInvalid, "skip-invalid", false, "skip invalid conversations (each is logged) instead of stopping")
 	fl.StringVar(&f.out, "out", "kura-run", "output directory (created if needed; must not be --data)")
 	fl.StringVar(&f.format, "format", "jsonl", "checkpoint format: jsonl or parquet")
 	fl.StringVar(&f.summarizer, "summarizer", "auto", "auto (existing summaries, else llm with --llm-base-url, else extractive), existing, extractive or llm")
@@ -130,7 +138,12 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 		return err
 	}
 	fl := cmd.Flags()
+	inFormat, err := ingest.ParseFormat(f.inputFormat)
+	if err != nil {
+		return usageErrorf("--input-format: %v", err)
+	}
 	o := pipeline.Options{
+		InputFormat: inFormat, SkipInvalid: f.skipInvalid,
 		Data: f.data, Out: f.out, Format: f.format, Summarizer: f.summarizer,
 		MaxConversationTokens: f.maxConvTokens, CacheDir: f.cacheDir, NoCache: f.noCache,
 		Cluster: f.co, Hierarchy: f.ho,

@@ -97,6 +97,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"run"}, "--data is required"},
 		{[]string{"run", "--data", dir, "--llm-model", "gpt-4o"}, "needs --llm-base-url"},
 		{[]string{"run", "--data", dir, "--format", "csv"}, "jsonl or parquet"},
+		{[]string{"run", "--data", dir, "--input-format", "xml"}, "unknown input format"},
 		{[]string{"tree"}, "accepts 1 arg"},
 		{[]string{"tree", "--depth", "-1", dir}, "--depth"},
 	} {
