@@ -3,8 +3,12 @@
 // Face cache.
 //
 // Downloads are verified (SHA-256 for LFS files such as the weights, the git
-// blob hash for small files), resumable (data goes to FILE.part and resumes
-// with an HTTP Range request) and atomic (FILE appears only when complete).
+// blob hash for small files, from the listing or else from the hub's
+// X-Linked-Etag/ETag headers; a file with no checksum anywhere is installed
+// after a size check and reported in RepoInfo.Unverified), never written past
+// their declared size, stopped when the server sends nothing for IdleTimeout,
+// resumable (data goes to FILE.part and resumes with an HTTP Range request)
+// and atomic (FILE appears only when complete).
 package hfhub
 
 import (
@@ -25,6 +29,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kura-go/kura/internal/httpapi"
 )
 
 // DefaultEndpoint is the hub's address when HF_ENDPOINT is not set.
@@ -47,7 +53,17 @@ type Client struct {
 	// Token, when set, is sent as "Authorization: Bearer TOKEN".
 	Token string
 	HTTP  *http.Client
+	// IdleTimeout fails a download when the server sends nothing for this
+	// long (0: DefaultIdleTimeout). There is no overall timeout.
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is Client.IdleTimeout's default.
+const DefaultIdleTimeout = time.Minute
+
+// maxUndeclared caps a file whose size neither the listing nor the response
+// declares.
+const maxUndeclared = 8 << 30
 
 // NewClient returns a client configured from the environment: HF_ENDPOINT
 // (default https://huggingface.co) and HF_TOKEN.
@@ -75,6 +91,10 @@ type FileInfo struct {
 type RepoInfo struct {
 	Repo, Revision, SHA string
 	Files               []FileInfo
+	// Unverified lists the files Pull installed without a checksum to
+	// check them against (neither the listing nor the response gave one);
+	// only their size was checked, when it was declared.
+	Unverified []string
 }
 
 // ValidateRepo checks that repo looks like "ORG/NAME".
@@ -122,7 +142,7 @@ func statusError(resp *http.Response, what string) error {
 	case http.StatusNotFound:
 		hint = " (check the repository name and --revision)"
 	}
-	return fmt.Errorf("hfhub: %s: HTTP %s%s: %s", what, resp.Status, hint, msg)
+	return fmt.Errorf("hfhub: %s: HTTP %s%s: %s", what, resp.Status, hint, httpapi.Redact(msg))
 }
 
 // Info lists the files of a repository revision (GET
@@ -235,8 +255,12 @@ func (c *Client) Pull(ctx context.Context, repo, dest string, o PullOptions) (*R
 		defer prog.Finish()
 	}
 	for _, f := range todo {
-		if err := c.download(ctx, info, f, dest, prog); err != nil {
+		verified, err := c.download(ctx, info, f, dest, prog)
+		if err != nil {
 			return nil, err
+		}
+		if !verified {
+			info.Unverified = append(info.Unverified, f.Path)
 		}
 	}
 	if err := writeManifest(dest, info, todo); err != nil {
@@ -321,39 +345,45 @@ func (v *verifier) check(file string) error {
 	return nil
 }
 
-// download fetches one file into dest, resuming FILE.part if present.
-func (c *Client) download(ctx context.Context, info *RepoInfo, f FileInfo, dest string, prog Progress) error {
+// download fetches one file into dest, resuming FILE.part if present. It
+// reports whether the content was checked against a checksum.
+func (c *Client) download(ctx context.Context, info *RepoInfo, f FileInfo, dest string, prog Progress) (verified bool, err error) {
 	final, err := safeJoin(dest, f.Path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return fmt.Errorf("hfhub: %w", err)
+		return false, fmt.Errorf("hfhub: %w", err)
 	}
+	listed := newVerifier(f)
 	// An existing complete file that verifies is kept.
 	if st, err := os.Stat(final); err == nil && (f.Size < 0 || st.Size() == f.Size) {
 		if ok, err := verifyFile(final, f); err != nil {
-			return err
+			return false, err
 		} else if ok {
 			if prog != nil {
 				prog.Add(st.Size())
 			}
-			return nil
+			return listed.h != nil, nil
 		}
 	}
 	part := final + ".part"
-	v := newVerifier(f)
+	v := listed
 	var have int64
-	if st, err := os.Stat(part); err == nil && st.Size() > 0 && (f.Size < 0 || st.Size() <= f.Size) {
+	if v.h == nil {
+		// Without a checksum in the listing a partial file cannot be
+		// trusted to resume from: start again (such files are small).
+		os.Remove(part)
+	} else if st, err := os.Stat(part); err == nil && st.Size() > 0 && (f.Size < 0 || st.Size() <= f.Size) {
 		// Hash what is already there, then ask for the rest.
 		pf, err := os.Open(part)
 		if err != nil {
-			return fmt.Errorf("hfhub: %w", err)
+			return false, fmt.Errorf("hfhub: %w", err)
 		}
 		have, err = io.Copy(v, pf)
 		pf.Close()
 		if err != nil {
-			return fmt.Errorf("hfhub: reading %s: %w", part, err)
+			return false, fmt.Errorf("hfhub: reading %s: %w", part, err)
 		}
 	}
 	if f.Size >= 0 && have == f.Size && have > 0 {
@@ -361,22 +391,24 @@ func (c *Client) download(ctx context.Context, info *RepoInfo, f FileInfo, dest 
 		if prog != nil {
 			prog.Add(have)
 		}
-		return finish(v, f.Path, part, final)
+		return true, finish(v, f.Path, part, final)
 	}
 	hdr := map[string]string{}
 	if have > 0 {
 		hdr["Range"] = "bytes=" + strconv.FormatInt(have, 10) + "-"
 	}
-	resp, err := c.get(ctx, c.fileURL(info.Repo, info.Revision, f.Path), hdr)
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	resp, err := c.get(rctx, c.fileURL(info.Repo, info.Revision, f.Path), hdr)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer resp.Body.Close()
 	flags := os.O_WRONLY | os.O_CREATE
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && have > 0:
 		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(have, 10)+"-") {
-			return fmt.Errorf("hfhub: %s: the server resumed at the wrong offset (Content-Range %q, want %d)", f.Path, resp.Header.Get("Content-Range"), have)
+			return false, fmt.Errorf("hfhub: %s: the server resumed at the wrong offset (Content-Range %q, want %d)", f.Path, resp.Header.Get("Content-Range"), have)
 		}
 		flags |= os.O_APPEND
 	case resp.StatusCode == http.StatusOK:
@@ -386,30 +418,126 @@ func (c *Client) download(ctx context.Context, info *RepoInfo, f FileInfo, dest 
 		have = 0
 	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
 		os.Remove(part)
-		return fmt.Errorf("hfhub: %s: the partial download %s does not match the server's file and was removed; run the command again", f.Path, part)
+		return false, fmt.Errorf("hfhub: %s: the partial download %s does not match the server's file and was removed; run the command again", f.Path, part)
 	default:
-		return statusError(resp, "downloading "+f.Path)
+		return false, statusError(resp, "downloading "+f.Path)
+	}
+	// The size to write: the listing's, else what the response declares.
+	declared := f.Size
+	if resp.ContentLength >= 0 {
+		if got := have + resp.ContentLength; declared >= 0 && got != declared {
+			return false, fmt.Errorf("hfhub: %s: the server sends %d bytes, the listing says %d; nothing written", f.Path, got, declared)
+		} else if declared < 0 {
+			declared = got
+		}
+	}
+	if v.h == nil {
+		v = headerVerifier(resp, c.Endpoint, declared)
+	}
+	limit := declared
+	if limit < 0 {
+		limit = maxUndeclared
 	}
 	if prog != nil && have > 0 {
 		prog.Add(have)
 	}
 	out, err := os.OpenFile(part, flags, 0o644)
 	if err != nil {
-		return fmt.Errorf("hfhub: %w", err)
+		return false, fmt.Errorf("hfhub: %w", err)
 	}
+	idle := c.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	body := httpapi.NewIdleReader(resp.Body, idle, cancel)
+	defer body.Close()
 	w := io.MultiWriter(out, v, progressWriter{prog})
-	n, err := io.Copy(w, resp.Body)
+	// Never more than the declared size: copy up to it, then look for one
+	// byte more.
+	n, err := io.CopyN(w, body, limit-have)
+	switch {
+	case err == io.EOF:
+		err = nil // short: reported below
+	case err == nil:
+		var one [1]byte
+		if m, _ := io.ReadFull(body, one[:]); m > 0 {
+			out.Close()
+			os.Remove(part)
+			return false, fmt.Errorf("hfhub: %s: the server sent more than the declared %d bytes; stopped at that size and removed the download", f.Path, limit)
+		}
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		var ie *httpapi.IdleError
+		if cause := context.Cause(rctx); errors.As(cause, &ie) {
+			err = cause
+		}
+		if listed.h == nil {
+			os.Remove(part)
+			return false, fmt.Errorf("hfhub: downloading %s: %w", f.Path, err)
+		}
 		// Keep the .part file: the next pull resumes from it.
-		return fmt.Errorf("hfhub: downloading %s (%d bytes so far, kept in %s to resume): %w", f.Path, have+n, part, err)
+		return false, fmt.Errorf("hfhub: downloading %s (%d bytes so far, kept in %s to resume): %w", f.Path, have+n, part, err)
 	}
-	if f.Size >= 0 && have+n != f.Size {
-		return fmt.Errorf("hfhub: %s: got %d bytes, want %d (kept in %s to resume)", f.Path, have+n, f.Size, part)
+	if declared >= 0 && have+n != declared {
+		if listed.h == nil {
+			os.Remove(part)
+			return false, fmt.Errorf("hfhub: %s: got %d bytes, want %d", f.Path, have+n, declared)
+		}
+		return false, fmt.Errorf("hfhub: %s: got %d bytes, want %d (kept in %s to resume)", f.Path, have+n, declared, part)
 	}
-	return finish(v, f.Path, part, final)
+	return v.h != nil, finish(v, f.Path, part, final)
+}
+
+// headerVerifier takes a checksum from the response when the listing gave
+// none: X-Linked-Etag (the SHA-256 of an LFS file, sent by the hub on the
+// redirect to its storage) on any response of the redirect chain, else the
+// ETag of a response from the hub itself (the SHA-256 of an LFS file, or the
+// git blob SHA-1 of a small one). Anything else gives no verifier.
+func headerVerifier(resp *http.Response, endpoint string, size int64) *verifier {
+	var chain []*http.Response
+	for r := resp; r != nil; {
+		chain = append(chain, r)
+		if r.Request == nil {
+			break
+		}
+		r = r.Request.Response
+	}
+	for _, r := range chain {
+		if e := etagHex(r.Header.Get("X-Linked-Etag")); len(e) == 64 {
+			return &verifier{h: sha256.New(), want: e, kind: "SHA-256 (X-Linked-Etag)"}
+		}
+	}
+	hub, err := url.Parse(endpoint)
+	if err != nil {
+		return &verifier{}
+	}
+	for _, r := range chain {
+		if r.Request == nil || !strings.EqualFold(r.Request.URL.Host, hub.Host) {
+			continue
+		}
+		switch e := etagHex(r.Header.Get("ETag")); {
+		case len(e) == 64:
+			return &verifier{h: sha256.New(), want: e, kind: "SHA-256 (ETag)"}
+		case len(e) == 40 && size >= 0:
+			h := sha1.New()
+			fmt.Fprintf(h, "blob %d\x00", size)
+			return &verifier{h: h, want: e, kind: "git blob SHA-1 (ETag)"}
+		}
+	}
+	return &verifier{}
+}
+
+// etagHex returns an entity tag's value when it is lowercase-able hex, else "".
+func etagHex(tag string) string {
+	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+	tag = strings.ToLower(strings.Trim(tag, `"`))
+	if _, err := hex.DecodeString(tag); err != nil || tag == "" {
+		return ""
+	}
+	return tag
 }
 
 func finish(v *verifier, name, part, final string) error {
@@ -455,15 +583,17 @@ const ManifestName = ".kura-model.json"
 
 // Manifest records where a pulled model came from.
 type Manifest struct {
-	Repo     string    `json:"repo"`
-	Revision string    `json:"revision"`
-	SHA      string    `json:"sha,omitempty"`
-	Files    []string  `json:"files"`
-	Pulled   time.Time `json:"pulled"`
+	Repo     string   `json:"repo"`
+	Revision string   `json:"revision"`
+	SHA      string   `json:"sha,omitempty"`
+	Files    []string `json:"files"`
+	// Unverified lists the files installed without a checksum.
+	Unverified []string  `json:"unverified,omitempty"`
+	Pulled     time.Time `json:"pulled"`
 }
 
 func writeManifest(dest string, info *RepoInfo, files []FileInfo) error {
-	m := Manifest{Repo: info.Repo, Revision: info.Revision, SHA: info.SHA, Pulled: time.Now().UTC()}
+	m := Manifest{Repo: info.Repo, Revision: info.Revision, SHA: info.SHA, Unverified: info.Unverified, Pulled: time.Now().UTC()}
 	for _, f := range files {
 		m.Files = append(m.Files, f.Path)
 	}

@@ -33,10 +33,16 @@ type fakeHub struct {
 	ranges []string // Range headers received
 	served map[string]int64
 	failAt map[string]int64 // cut the connection after this many bytes of the file
+
+	noSum   map[string]bool   // listed without any checksum (nor size)
+	etag    map[string]string // header to send with the file: "X-Linked-Etag: ..." or "ETag: ..."
+	extra   map[string]int    // bytes sent after the file's content, without Content-Length
+	stallAt map[string]int64  // send this many bytes, then nothing until the client gives up
 }
 
 func newFakeHub(t *testing.T) *fakeHub {
-	h := &fakeHub{t: t, files: map[string][]byte{}, served: map[string]int64{}, failAt: map[string]int64{}}
+	h := &fakeHub{t: t, files: map[string][]byte{}, served: map[string]int64{}, failAt: map[string]int64{},
+		noSum: map[string]bool{}, etag: map[string]string{}, extra: map[string]int{}, stallAt: map[string]int64{}}
 	for _, f := range SentenceTransformerFiles {
 		b, err := os.ReadFile(filepath.Join(fixture, filepath.FromSlash(f)))
 		if err != nil {
@@ -59,13 +65,17 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		type sib struct {
 			RFilename string `json:"rfilename"`
-			Size      int64  `json:"size"`
-			BlobID    string `json:"blobId"`
+			Size      any    `json:"size,omitempty"`
+			BlobID    string `json:"blobId,omitempty"`
 			LFS       *lfs   `json:"lfs,omitempty"`
 		}
 		var sibs []sib
 		for name, b := range h.files {
 			s := sib{RFilename: name, Size: int64(len(b))}
+			if h.noSum[name] {
+				sibs = append(sibs, sib{RFilename: name})
+				continue
+			}
 			if name == "model.safetensors" || name == "tokenizer.json" {
 				sum := sha256.Sum256(b)
 				s.LFS = &lfs{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(b))}
@@ -100,6 +110,24 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delete(h.failAt, name)
 	h.mu.Unlock()
 	cw := &countingWriter{ResponseWriter: w}
+	if e := h.etag[name]; e != "" {
+		k, v, _ := strings.Cut(e, ": ")
+		w.Header().Set(k, v)
+	}
+	if n, ok := h.extra[name]; ok {
+		w.WriteHeader(http.StatusOK) // no Content-Length: chunked
+		w.Write(b)
+		w.Write(bytes.Repeat([]byte{'x'}, n))
+		return
+	}
+	if at, ok := h.stallAt[name]; ok {
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(b[:at])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return
+	}
 	if cut {
 		// Send the headers for the whole file, then only part of the body.
 		w.Header().Set("Content-Length", fmt.Sprint(len(b)))

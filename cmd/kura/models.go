@@ -85,6 +85,9 @@ mirror); HF_TOKEN is sent as a bearer token for private or gated models.`,
 			if err != nil {
 				return err
 			}
+			for _, f := range info.Unverified {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the hub gave no checksum for %s; it was installed after a size check only (recorded as unverified in %s)\n", f, hfhub.ManifestName)
+			}
 			rev := info.Revision
 			if info.SHA != "" {
 				rev += " (" + info.SHA + ")"
