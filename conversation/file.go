@@ -395,15 +395,22 @@ type Report struct {
 	// file from being read; NumProblems counts them all.
 	Problems    []error
 	NumProblems int
-	// Skips holds the first MaxProblems records skipped under SkipInvalid.
-	Skips []*RecordError
+	// Skips holds the first MaxProblems records skipped under SkipInvalid
+	// (*RecordError, or the error type of the reader that filled the
+	// report, such as package ingest's).
+	Skips []error
 	// Warnings holds the first MaxWarnings findings that did not make a
 	// record invalid; NumWarnings counts them all.
-	Warnings    []*RecordError
+	Warnings    []error
 	NumWarnings int
 
 	refs *refs // identifiers collected under CheckOptions.CollectRefs
 }
+
+// Collect keeps the identifiers of a record (a *Conversation,
+// *ConversationSummary, *Cluster or *ProjectedCluster) for CrossCheck; it is
+// for reports filled by readers outside this package.
+func (rep *Report) Collect(rec any) { rep.collect(rec) }
 
 // refs are the identifiers of a file that other checkpoint files refer to.
 type refs struct {

@@ -92,7 +92,7 @@ func runConvert(cmd *cobra.Command, in, out string, f convertFlags) error {
 			if format != "jsonl" && format != "parquet" {
 				return usageErrorf("--format must be jsonl or parquet, not %q", f.format)
 			}
-			jobs = append(jobs, target{p, k, in})
+			jobs = append(jobs, target{path: p, kind: k, dir: in})
 			outs = append(outs, filepath.Join(out, k.String()+"."+format))
 		}
 		if err := os.MkdirAll(out, 0o755); err != nil {
@@ -117,7 +117,7 @@ func runConvert(cmd *cobra.Command, in, out string, f convertFlags) error {
 		} else {
 			return usageErrorf("cannot tell the record type of %s from its name; use --type", in)
 		}
-		jobs = append(jobs, target{in, k, ""})
+		jobs = append(jobs, target{path: in, kind: k})
 		outs = append(outs, out)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/ingest"
 )
 
 func init() { register(newValidateCmd) }
@@ -35,7 +37,11 @@ prints how many records of each type it found, the first problems and warnings.
 A directory is recognised as a Kura checkpoint by its file names: conversations,
 summaries, clusters, meta_clusters and dimensionality, each as .jsonl, without
 extension, or .parquet (kura's layout or that of Python Kura's
-ParquetCheckpointManager). A single file's type comes from its name or --type.
+ParquetCheckpointManager); a conversations.json in it (Kura's
+generate_conversation_dump, or a Claude.ai or ChatGPT export) is checked too.
+A single file's type comes from its name, its content (a JSON array of
+conversations: Kura's conversations.json, a Claude.ai or a ChatGPT data
+export) or --type.
 
 It exits with status 1 if there is any problem. With --skip-invalid, invalid
 records are reported as skipped (as a loading command would skip them with the
@@ -51,6 +57,9 @@ that name no cluster.`,
   # Validate one file whose name does not tell its type
   kura validate --type summaries ./export/part-0001.jsonl
 
+  # Check a Claude.ai or ChatGPT data export (told by content)
+  kura validate ~/Downloads/claude-export/conversations.json
+
   # Would a --skip-invalid load of these files succeed, and what would it skip?
   kura validate --skip-invalid conversations.jsonl summaries.parquet`,
 		Args: cobra.MinimumNArgs(1),
@@ -59,7 +68,7 @@ that name no cluster.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.kind, "type", "", "record type of the files: conversations, summaries, clusters, meta_clusters or dimensionality (default: from the file name)")
+	fl.StringVar(&f.kind, "type", "", "record type of the files: conversations, summaries, clusters, meta_clusters or dimensionality, or the export a conversations file comes from: kura-json, claude or chatgpt (default: from the file name, else its content)")
 	fl.BoolVar(&f.skipInvalid, "skip-invalid", false, "report invalid records as skipped instead of failing")
 	fl.IntVar(&f.maxProblems, "max-problems", 20, "problems and warnings to print")
 	return cmd
@@ -70,14 +79,34 @@ type target struct {
 	path string
 	kind conversation.Kind
 	dir  string // the checkpoint directory the file was found in, or ""
+	// export is the format of a conversations file read through package
+	// ingest (a JSON array: Kura's conversations.json, a Claude.ai or
+	// ChatGPT export), or "" for a checkpoint file.
+	export ingest.Format
+}
+
+// isExport reports whether f is a format of conversation exports (a JSON
+// array) rather than of checkpoint files.
+func isExport(f ingest.Format) bool {
+	return f == ingest.KuraJSON || f == ingest.Claude || f == ingest.ChatGPT
+}
+
+// sniffExport tells whether path is a JSON array of conversations, and of
+// which export.
+func sniffExport(path string) (ingest.Format, bool) {
+	f, err := ingest.Detect(path)
+	return f, err == nil && isExport(f)
 }
 
 // resolveTargets expands directories into checkpoint files and finds the kind
 // of single files. Bad arguments are usage errors.
 func resolveTargets(args []string, kindFlag string) (targets []target, warnings []string, err error) {
 	var forced conversation.Kind
+	var forcedExport ingest.Format
 	if kindFlag != "" {
-		if forced, err = conversation.ParseKind(kindFlag); err != nil {
+		if f, ferr := ingest.ParseFormat(kindFlag); ferr == nil && isExport(f) {
+			forced, forcedExport = conversation.Conversations, f
+		} else if forced, err = conversation.ParseKind(kindFlag); err != nil {
 			return nil, nil, usageErrorf("--type: %v", err)
 		}
 	}
@@ -90,28 +119,59 @@ func resolveTargets(args []string, kindFlag string) (targets []target, warnings 
 			if forced != 0 {
 				return nil, nil, usageErrorf("--type applies to files, but %s is a directory (its files are recognised by name)", p)
 			}
+			// conversations.json: Kura's dump of the input conversations,
+			// or an unpacked Claude.ai or ChatGPT export.
+			dump := filepath.Join(p, "conversations.json")
+			hasDump := false
+			if fi, err := os.Stat(dump); err == nil && !fi.IsDir() {
+				hasDump = true
+			}
 			cp, err := conversation.FindCheckpoint(p)
-			if err != nil {
+			if err != nil && !hasDump {
 				return nil, nil, err
+			}
+			if cp == nil {
+				cp = &conversation.Checkpoint{Dir: p}
 			}
 			for _, k := range conversation.Kinds {
 				if fp := cp.Path(k); fp != "" {
-					targets = append(targets, target{fp, k, p})
+					targets = append(targets, target{path: fp, kind: k, dir: p})
 				}
+			}
+			if hasDump {
+				// It takes part in the checks between files only when it is
+				// the directory's only conversations file.
+				t := target{path: dump, kind: conversation.Conversations, export: ingest.Auto}
+				if cp.Conversations == "" {
+					t.dir = p
+				}
+				targets = append(targets, t)
 			}
 			for _, ig := range cp.Ignored {
 				warnings = append(warnings, fmt.Sprintf("%s: ignored, the same records are read from another file of that type", ig))
 			}
 			continue
 		}
+		if forcedExport != "" {
+			targets = append(targets, target{path: p, kind: forced, export: forcedExport})
+			continue
+		}
 		k := forced
 		if k == 0 {
 			var ok bool
 			if k, ok = conversation.KindOf(p); !ok {
-				return nil, nil, usageErrorf("cannot tell the record type of %s from its name (expected conversations, summaries, clusters, meta_clusters or dimensionality, with .jsonl, .parquet or no extension); use --type", p)
+				if _, isArray := sniffExport(p); isArray {
+					targets = append(targets, target{path: p, kind: conversation.Conversations, export: ingest.Auto})
+					continue
+				}
+				return nil, nil, usageErrorf("cannot tell the record type of %s from its name or content (expected conversations, summaries, clusters, meta_clusters or dimensionality, with .jsonl, .parquet or no extension, or a JSON array of conversations exported by Kura, Claude.ai or ChatGPT); use --type", p)
 			}
 		}
-		targets = append(targets, target{p, k, ""})
+		if _, isArray := sniffExport(p); isArray && k == conversation.Conversations {
+			targets = append(targets, target{path: p, kind: k, export: ingest.Auto})
+			continue
+		}
+		targets = append(targets, target{path: p, kind: k})
 	}
 	return targets, warnings, nil
 }
@@ -136,6 +196,7 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 	// Check files concurrently (one per CPU); report in argument order.
 	reports := make([]*conversation.Report, len(targets))
 	errs := make([]error, len(targets))
+	formats := make([]ingest.Format, len(targets))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -144,9 +205,14 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			slog.Debug("validating", "file", t.path, "type", t.kind.String())
-			reports[i], errs[i] = conversation.CheckFile(cmd.Context(), t.path, t.kind, conversation.CheckOptions{
+			opts := conversation.CheckOptions{
 				SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep, CollectRefs: t.dir != "",
-			})
+			}
+			if t.export != "" {
+				reports[i], formats[i], errs[i] = ingest.Check(cmd.Context(), t.path, t.export, opts)
+				return
+			}
+			reports[i], errs[i] = conversation.CheckFile(cmd.Context(), t.path, t.kind, opts)
 		}()
 	}
 	wg.Wait()
@@ -163,6 +229,9 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 		}
 		totals[t.kind] += rep.Records
 		line := fmt.Sprintf("%s: %d %s", t.path, rep.Records, rep.Kind.Label())
+		if isExport(formats[i]) {
+			line += " (" + formats[i].Describe() + ")"
+		}
 		if rep.Skipped > 0 {
 			line += fmt.Sprintf(", %d invalid skipped", rep.Skipped)
 		}

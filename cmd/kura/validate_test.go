@@ -116,3 +116,73 @@ func TestValidateConsistencyWarnings(t *testing.T) {
 		t.Errorf("exit %d %s\n%s\nwant it to contain\n%s", code, errText, out, want)
 	}
 }
+
+// TestValidateExports checks that conversations.json files (Kura's dump,
+// Claude.ai and ChatGPT exports) are told by content and checked, alone and
+// in a checkpoint directory, and that a broken one is a problem naming the
+// conversation and field.
+func TestValidateExports(t *testing.T) {
+	dir := t.TempDir()
+	claude := writeCLIFile(t, dir, "export.dat", readTestdata(t, "../../ingest/testdata/claude-export.json"))
+	chatgpt := filepath.Join("..", "..", "ingest", "testdata", "chatgpt-export.json")
+	out, errText, code := execCLI(t, "validate", claude, chatgpt).text()
+	if code != 0 {
+		t.Fatalf("exit %d (%s)\n%s", code, errText, out)
+	}
+	for _, want := range []string{
+		claude + ": 3 conversations (Claude.ai export)\n",
+		chatgpt + ": 2 conversations (ChatGPT export)\n",
+		"total: 5 conversations; no problems\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output:\n%s\nwant it to contain\n%s", out, want)
+		}
+	}
+
+	// A checkpoint directory with conversations.json beside summaries: both
+	// checked, and cross-checked.
+	ck := filepath.Join(dir, "ck")
+	os.Mkdir(ck, 0o755)
+	dump := writeCLIFile(t, ck, "conversations.json", readTestdata(t, "../../ingest/testdata/kura-conversations.json"))
+	summaries := writeCLIFile(t, ck, "summaries.jsonl", strings.Replace(cliGoodSummary, `"chat_id":"c1"`, `"chat_id":"81_alpaca-13b_0"`, 1)+"\n"+cliGoodSummary+"\n")
+	out, errText, code = execCLI(t, "validate", ck).text()
+	if code != 0 {
+		t.Fatalf("dir: exit %d (%s)\n%s", code, errText, out)
+	}
+	for _, want := range []string{
+		summaries + ": 2 summaries\n",
+		dump + ": 3 conversations (Kura conversations.json)\n",
+		summaries + `: 1 summaries of chat ids not in ` + dump + ` (e.g. "c1")`,
+		"total: 3 conversations, 2 summaries; no problems\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dir output:\n%s\nwant it to contain\n%s", out, want)
+		}
+	}
+
+	// Broken: a wrong type in the second conversation, and a cut-off end.
+	broken := writeCLIFile(t, dir, "broken.json", `[{"uuid":"a","created_at":"2024-01-01T00:00:00Z","chat_messages":[]},`+
+		`{"uuid":"b","created_at":"2024-01-01T00:00:00Z","chat_messages":[{"sender":7}]},{"uuid":"c"`)
+	out, errText, code = execCLI(t, "validate", broken).text()
+	if code != 1 || errText != "2 problem(s) found" {
+		t.Errorf("broken: exit %d (%s), want 1", code, errText)
+	}
+	for _, want := range []string{
+		broken + ": 1 conversations (Claude.ai export), 2 problem(s)\n",
+		"  " + broken + ": conversation 2 (byte 70): field chat_messages.sender: expected string, got number\n",
+		"  " + broken + ": conversation 3 (byte 150): truncated: the input ends inside conversation 3; the file was probably cut short\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("broken output:\n%s\nwant it to contain\n%s", out, want)
+		}
+	}
+}
+
+func readTestdata(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
