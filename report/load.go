@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/loadtest"
 )
 
@@ -43,4 +44,18 @@ func Runs(inputs []Input) *Model {
 	}
 	labelRuns(m.Runs)
 	return m
+}
+
+// WriteFile renders the inputs into the HTML file path, atomically (a
+// failure leaves any earlier file at path as it was).
+func WriteFile(path string, inputs []Input, opts Options) error {
+	f, err := outfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := Render(f, inputs, opts); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }

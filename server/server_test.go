@@ -298,7 +298,8 @@ func TestMapModes(t *testing.T) {
 	t.Run("coordinates file", func(t *testing.T) {
 		dir := t.TempDir()
 		write(t, filepath.Join(dir, "clusters.jsonl"), goodCluster+"\n")
-		write(t, filepath.Join(dir, "conversation_coordinates.jsonl"), `{"chat_id":"c1","x_coord":1,"y_coord":2}`+"\n"+`{"chat_id":"c2","x":3,"y":4}`+"\n"+`{"chat_id":"c3"}`+"\n")
+		// As kura run writes it (pipeline.ConversationPoint), and x/y.
+		write(t, filepath.Join(dir, "conversation_map.jsonl"), `{"chat_id":"c1","x_coord":1,"y_coord":2,"cluster_id":"a"}`+"\n"+`{"chat_id":"c2","x":3,"y":4}`+"\n"+`{"chat_id":"c3"}`+"\n")
 		ts := newTestServer(t, dir)
 		var pts struct {
 			Mode string
@@ -312,7 +313,7 @@ func TestMapModes(t *testing.T) {
 		}
 		var ov struct{ Problems []fileProblems }
 		getJSON(t, ts, "/api/overview", &ov)
-		if len(ov.Problems) != 1 || !strings.HasPrefix(ov.Problems[0].Problems[0], "conversation_coordinates.jsonl:3: ") {
+		if len(ov.Problems) != 1 || !strings.HasPrefix(ov.Problems[0].Problems[0], "conversation_map.jsonl:3: ") {
 			t.Errorf("problems = %+v", ov.Problems)
 		}
 	})

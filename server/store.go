@@ -11,13 +11,14 @@ import (
 	"strings"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/pipeline"
 )
 
 // CoordinateFiles are the names of a conversation-level map file read when
 // present (first found wins): JSONL, one {"chat_id", "x_coord", "y_coord"}
-// (or "x", "y") object per line.
+// (or "x", "y") object per line. The first is what `kura run` writes.
 var CoordinateFiles = []string{
-	"conversation_coordinates.jsonl", "conversation_coords.jsonl", "conversations_2d.jsonl",
+	pipeline.ConversationMapName, "conversation_coordinates.jsonl", "conversation_coords.jsonl", "conversations_2d.jsonl",
 	"conversation_map.jsonl", "projected_conversations.jsonl",
 }
 

@@ -15,9 +15,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/gate"
 	"github.com/kura-go/kura/loadtest/results"
+	"github.com/kura-go/kura/report"
 )
 
 func init() {
@@ -47,6 +49,7 @@ func newLoadtestCmd() *cobra.Command {
 		compare       string
 		maxRegression = "20%"
 		embNames      map[string]string
+		htmlReport    string
 	)
 	cmd := &cobra.Command{
 		Use:   "loadtest",
@@ -101,6 +104,11 @@ is set or a local model is installed). See docs/loadtest.md.`,
 			if err := results.ProbeDir(cfg.OutDir); err != nil {
 				return usageErrorf("--out %s: cannot write the results there: %v", cfg.OutDir, err)
 			}
+			if htmlReport != "" {
+				if err := outfile.CheckDistinct([]string{compare}, []string{htmlReport}); err != nil {
+					return usageErrorf("--report: %v", err)
+				}
+			}
 			var old *loadtest.Results
 			if compare != "" {
 				if old, err = loadtest.LoadResults(compare); err != nil {
@@ -146,7 +154,11 @@ is set or a local model is installed). See docs/loadtest.md.`,
 				return runErr
 			}
 			out := cmd.OutOrStdout()
-			runErr = errors.Join(runErr, writeLoadtestResults(out, res, cfg.OutDir))
+			jsonPath, err := writeLoadtestResults(out, res, cfg.OutDir)
+			runErr = errors.Join(runErr, err)
+			if htmlReport != "" {
+				runErr = errors.Join(runErr, writeHTMLReport(out, htmlReport, jsonPath, res, compare, old, ver))
+			}
 			if old != nil {
 				cmp := gate.Compare(old, res, threshold)
 				fmt.Fprintln(out)
@@ -181,21 +193,40 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	f.BoolVar(&cfg.Quiet, "quiet", false, "no progress display and no per-scale lines on stderr")
 	f.BoolVar(&cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
 	f.StringVar(&cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
+	f.StringVar(&htmlReport, "report", "", "also write the results as one self-contained HTML page with charts (with --compare, both runs overlaid); see 'kura report'")
 	embNames = addRenamedEmbedderFlags(f, &ef)
 	return cmd
+}
+
+// writeHTMLReport writes the run (after the --compare baseline, when there
+// is one) as an HTML report.
+func writeHTMLReport(out io.Writer, path, resPath string, res *loadtest.Results, oldPath string, old *loadtest.Results, ver string) error {
+	var inputs []report.Input
+	if old != nil {
+		inputs = append(inputs, report.Input{Path: oldPath, Results: old})
+	}
+	if resPath == "" {
+		resPath = "this run (results file not written)"
+	}
+	inputs = append(inputs, report.Input{Path: resPath, Results: res})
+	if err := report.WriteFile(path, inputs, report.Options{Version: ver}); err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	fmt.Fprintf(out, "Report:  %s\n", path)
+	return nil
 }
 
 // writeLoadtestResults writes the JSON and CSV files to dir and prints the
 // report. The report is printed even when the files cannot be written, so
 // that the measurements are not thrown away; the error is returned then.
-func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string) error {
+func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string) (jsonPath string, err error) {
 	jsonPath, csvPath, err := results.WriteFiles(res, dir)
 	results.WriteReport(out, res)
 	if err != nil {
-		return fmt.Errorf("writing the results to %s: %w (the report above is all that is left of this run)", dir, err)
+		return "", fmt.Errorf("writing the results to %s: %w (the report above is all that is left of this run)", dir, err)
 	}
 	fmt.Fprintf(out, "\nResults: %s\n         %s\n", jsonPath, csvPath)
-	return nil
+	return jsonPath, nil
 }
 
 // addRenamedEmbedderFlags adds the embedder flags to f, renaming those whose

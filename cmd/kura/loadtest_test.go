@@ -147,7 +147,7 @@ func TestLoadtestOutDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		err := writeLoadtestResults(&out, res, tt.dir)
+		_, err := writeLoadtestResults(&out, res, tt.dir)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: error %v", tt.name, err)
 		}

@@ -43,15 +43,7 @@ opens offline and loads nothing from the network.`,
 			if out == "-" {
 				return report.Render(cmd.OutOrStdout(), inputs, opts)
 			}
-			f, err := outfile.Create(out)
-			if err != nil {
-				return err
-			}
-			if err := report.Render(f, inputs, opts); err != nil {
-				f.Abort()
-				return err
-			}
-			if err := f.Commit(); err != nil {
+			if err := report.WriteFile(out, inputs, opts); err != nil {
 				return err
 			}
 			size := int64(-1)

@@ -45,3 +45,42 @@ func TestReportCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadtestReportFlag(t *testing.T) {
+	dir := t.TempDir()
+	html := filepath.Join(dir, "run.html")
+	common := []string{"loadtest", "--in-process", "--quiet", "--embedder", "hash", "--dims", "64",
+		"--sample-size", "40", "--sample-topics", "2", "--clusterer", "kmeans", "--k", "2", "--out", dir, "--scales", "20,40"}
+	out, _, err, code := execCLI(t, append(common, "--report", html)...).all()
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	if !strings.Contains(out, "Report:  "+html) {
+		t.Errorf("output does not name the report:\n%s", out)
+	}
+	jsons, _ := filepath.Glob(filepath.Join(dir, "load_test_results_*.json"))
+	b, err := os.ReadFile(html)
+	if err != nil || len(jsons) != 1 {
+		t.Fatalf("report %v, results %v", err, jsons)
+	}
+	if !strings.Contains(string(b), filepath.Base(jsons[0])) {
+		t.Errorf("report does not name its results file %s", filepath.Base(jsons[0]))
+	}
+
+	// With --compare both runs are in the report (the gate's verdict on
+	// two millisecond-scale runs is noise, so the exit code is not checked).
+	html2 := filepath.Join(dir, "compare.html")
+	execCLI(t, append(common, "--compare", jsons[0], "--report", html2)...)
+	b, err = os.ReadFile(html2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), `"file":"load_test_results_`); n != 2 {
+		t.Errorf("compare report holds %d runs, want 2", n)
+	}
+
+	_, errText, code := execCLI(t, append(common, "--compare", jsons[0], "--report", jsons[0])...).text()
+	if code != 2 || !strings.Contains(errText, "refusing to overwrite the input") {
+		t.Errorf("--report over the --compare file: exit %d (%s), want 2", code, errText)
+	}
+}
