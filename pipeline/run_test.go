@@ -170,7 +170,11 @@ func TestMTBenchOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDir(t, out2, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
-	t.Logf("MT-Bench, extractive summaries, hash embedder, HDBSCAN: ARI %.4f vs question_id", ariOf(t, out2, truth))
+	ari2 := ariOf(t, out2, truth)
+	t.Logf("MT-Bench, extractive summaries, hash embedder, HDBSCAN: ARI %.4f vs question_id", ari2)
+	if ari2 < 0.9 {
+		t.Errorf("extractive summaries: ARI %.4f, want >= 0.9", ari2)
+	}
 }
 
 // checkMap checks the map files: every cluster placed at its level, every
