@@ -223,7 +223,7 @@ type candidates struct {
 	cap            int
 	newIdx, oldIdx []int32
 	newLen, oldLen []int32
-	seed, iter     uint64
+	key            uint64 // hash of the seed and the iteration
 }
 
 func newCandidates(n, cap int) *candidates {
@@ -242,7 +242,11 @@ func (c *candidates) prio(a, b int32) uint64 {
 	if a > b {
 		a, b = b, a
 	}
-	return mix(c.seed, c.iter, uint64(a), uint64(b))
+	z := (uint64(a)<<32 | uint64(b)) ^ c.key
+	z *= 0x9e3779b97f4a7c15
+	z ^= z >> 29
+	z *= 0xbf58476d1ce4e5b9
+	return z ^ z>>32
 }
 
 // add offers j to point i's list (a max-heap on (prio, index) of up to cap
@@ -303,7 +307,7 @@ func (c *candidates) add(idx, ln []int32, i int, j int32) {
 // scans every graph entry for the lists it owns; the lists do not depend on
 // the number of parts.
 func (c *candidates) build(ctx context.Context, h *heaps, seed, iter uint64, workers int) error {
-	c.seed, c.iter = seed, iter
+	c.key = mix(seed, iter)
 	n := len(c.newLen)
 	k := h.k
 	parts := workers

@@ -39,6 +39,14 @@ type Params struct {
 	// Workers is the number of goroutines; 0 means GOMAXPROCS. The result
 	// does not depend on it.
 	Workers int
+	// Search chooses how neighbours are found: "exact" (the library's
+	// result, O(n²·d) time above 16 dimensions), "approximate" (a k-NN
+	// graph by NN-descent, see the package documentation) or "auto" (the
+	// default, ""): approximate above 16 dimensions from 20,000 points.
+	Search string
+	// Seed seeds the approximate search; the same data, parameters and
+	// Seed give the same labels, whatever Workers is.
+	Seed uint64
 }
 
 // DefaultParams returns the defaults of the Python hdbscan library (and of
@@ -129,6 +137,13 @@ func (p Params) withDefaults(n int) (Params, int, error) {
 	default:
 		return p, 0, fmt.Errorf("%w: metric %q, want euclidean or cosine", ErrInvalidInput, p.Metric)
 	}
+	switch p.Search {
+	case "":
+		p.Search = SearchAuto
+	case SearchAuto, SearchExact, SearchApproximate:
+	default:
+		return p, 0, fmt.Errorf("%w: neighbour search %q, want auto, exact or approximate", ErrInvalidInput, p.Search)
+	}
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -176,7 +191,18 @@ func Cluster(ctx context.Context, x []float32, n, d int, p Params) (*Result, err
 		return &Result{Labels: []int{-1}, Probabilities: []float64{0}, OutlierScores: []float64{0}, Tree: []CondensedEdge{}, Persistence: []float64{}}, nil
 	}
 
-	mst, err := computeMST(ctx, x, n, d, k, alpha, p.Workers)
+	var mst []edge
+	if useApprox(p, n, d) {
+		// Forced, the graph is approximate even where brute force would be
+		// as fast (under 2,048 points), so that small data shows its effect.
+		exactBelow := 0
+		if p.Search == SearchApproximate {
+			exactBelow = -1
+		}
+		mst, err = approxMST(ctx, x, n, d, k, alpha, p.Workers, p.Seed, exactBelow)
+	} else {
+		mst, err = computeMST(ctx, x, n, d, k, alpha, p.Workers)
+	}
 	if err != nil {
 		return nil, err
 	}
