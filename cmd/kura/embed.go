@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/openai"
 	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/ingest"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/vecfile"
@@ -29,6 +31,7 @@ func init() { register(newEmbedCmd) }
 
 type embedCmdFlags struct {
 	in, out, kind, statsJSON string
+	inputFormat              string
 	chunk                    int
 	ef                       embedderFlags
 }
@@ -41,8 +44,10 @@ func newEmbedCmd() *cobra.Command {
 		Long: `embed turns texts into vectors, one row per record, in input order, and writes
 them as a float32 .npy matrix (or raw .f32).
 
-Input: Kura summaries or conversations as JSONL or Parquet, or plain text with
-one text per line (.txt). A summary is embedded as its own fields (summary,
+Input: Kura summaries or conversations as JSONL or Parquet, conversations
+exported as a JSON array (Kura's conversations.json, a Claude.ai or a ChatGPT
+data export, told by content or by --input-format, read one conversation at a
+time), or plain text with one text per line (.txt). A summary is embedded as its own fields (summary,
 request, task, topic, languages, assistant errors; never chat_id or metadata);
 a conversation as its messages, "role: content" per line.
 
@@ -72,6 +77,7 @@ before the extension (v.partial.npy), which the error names.`,
 	fl.StringVar(&f.in, "in", "", "input: summaries or conversations (.jsonl, .parquet), or text lines (.txt)")
 	fl.StringVar(&f.out, "out", "", "output vectors: .npy (float32) or .f32 (raw little-endian float32)")
 	fl.StringVar(&f.kind, "kind", "auto", "input records: auto, summaries, conversations or text (auto: from the file name, else the first record)")
+	fl.StringVar(&f.inputFormat, "input-format", "auto", "format of conversations: auto (told by content), kura, kura-json, claude or chatgpt")
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the run's statistics to this JSON file")
 	fl.IntVar(&f.chunk, "chunk", 20000, "texts per embedding call; two calls overlap so requests never pause, and memory stays bounded")
 	f.ef.addFlags(fl)
@@ -117,7 +123,11 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 		return &usageError{err}
 	}
 	ctx := cmd.Context()
-	kind, texts, err := readEmbedInput(f.in, f.kind)
+	inFormat, err := ingest.ParseFormat(f.inputFormat)
+	if err != nil {
+		return usageErrorf("--input-format: %v", err)
+	}
+	kind, texts, err := readEmbedInput(ctx, f.in, f.kind, inFormat)
 	if err != nil {
 		return err
 	}
@@ -253,8 +263,11 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 }
 
 // readEmbedInput reads the texts to embed and says what they were.
-func readEmbedInput(path, kindFlag string) (string, []string, error) {
+func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.Format) (string, []string, error) {
 	kind := strings.ToLower(strings.TrimSpace(kindFlag))
+	if kind == "auto" && inFormat != ingest.Auto {
+		kind = "conversations" // --input-format names a format of conversations
+	}
 	if kind == "auto" {
 		var err error
 		if kind, err = detectEmbedKind(path); err != nil {
@@ -271,8 +284,16 @@ func readEmbedInput(path, kindFlag string) (string, []string, error) {
 		})
 		return "summaries", texts, err
 	case "conversations", "conversation":
-		texts, err := readTexts(path, "conversation has no message text to embed", func(c *conversation.Conversation) (string, string) {
-			return embed.ConversationText(c), c.ChatID
+		// Through package ingest: Kura's checkpoint files and the JSON
+		// arrays of conversations exports, streamed.
+		var texts []string
+		_, err := ingest.Read(ctx, path, ingest.Options{Format: inFormat}, func(c *conversation.Conversation) error {
+			text := embed.ConversationText(c)
+			if text == "" {
+				return fmt.Errorf("%s: conversation %d (chat_id %q): conversation has no message text to embed", path, len(texts)+1, c.ChatID)
+			}
+			texts = append(texts, text)
+			return nil
 		})
 		return "conversations", texts, err
 	}
@@ -331,6 +352,12 @@ func detectEmbedKind(path string) (string, error) {
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
+	// A JSON array: conversations exported by Kura, Claude.ai or ChatGPT
+	// (package ingest tells which). Looked at before reading a line, which
+	// may be the whole file.
+	if b, _ := br.Peek(1 << 10); bytes.HasPrefix(bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n"), []byte("[")) {
+		return "conversations", nil
+	}
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if t := strings.TrimSpace(string(b)); t != "" {

@@ -299,3 +299,47 @@ func checkRows(t *testing.T, path string, rows int) {
 		}
 	}
 }
+
+// TestEmbedCommandExports embeds the conversations of a ChatGPT export and
+// of Kura's conversations.json, told by content (names that say nothing),
+// one row per conversation, each the vector of its rendered messages.
+func TestEmbedCommandExports(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		fixture string
+		args    []string
+		rows    int
+		first   string
+	}{
+		{"chatgpt-export.json", nil, 2, "user: My starter smells like nail polish remover. Is it dead?\nassistant: Not dead, just hungry. Feed it twice a day.\nuser: Which flour should I feed it? Rye or wheat — ça dépend?\nassistant: Rye: it ferments faster."},
+		{"chatgpt-export.json", []string{"--input-format", "chatgpt"}, 2, ""},
+		{"kura-conversations.json", []string{"--kind", "conversations"}, 3, ""},
+	} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "ingest", "testdata", tc.fixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := filepath.Join(dir, "export.dat")
+		if err := os.WriteFile(in, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "v.npy")
+		args := append([]string{"embed", "--in", in, "--out", out, "--mock", "--dims", "4"}, tc.args...)
+		if _, err := execCLI(t, args...).outErr(); err != nil {
+			t.Fatalf("%s %v: %v", tc.fixture, tc.args, err)
+		}
+		data, rows, _, err := vecfile.Read(out, 0)
+		if err != nil || rows != tc.rows {
+			t.Fatalf("%s: %d rows, %v; want %d", tc.fixture, rows, err, tc.rows)
+		}
+		if tc.first != "" && !reflect.DeepEqual(data[:4], mock.Vector(tc.first, 4, 0)) {
+			t.Errorf("%s: row 0 is not the vector of the rendered conversation", tc.fixture)
+		}
+	}
+	// A wrong --input-format names the conversation and field.
+	in := filepath.Join(dir, "export.dat")
+	_, err := execCLI(t, "embed", "--in", in, "--out", filepath.Join(dir, "w.npy"), "--mock", "--input-format", "claude").outErr()
+	if err == nil || !strings.Contains(err.Error(), in+": conversation 1 (byte 2): field uuid: expected a non-empty string (the conversation's id)") {
+		t.Errorf("got %v", err)
+	}
+}
