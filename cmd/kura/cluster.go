@@ -65,12 +65,13 @@ label per line (-1 = noise). A one-line summary goes to stderr.`,
 	fl.BoolVar(&f.hp.AllowSingleCluster, "allow-single-cluster", false, "HDBSCAN allow_single_cluster")
 	fl.IntVar(&f.hp.MaxClusterSize, "max-cluster-size", 0, "HDBSCAN max_cluster_size (0 = no limit)")
 	fl.StringVar(&f.hp.Metric, "metric", "euclidean", "HDBSCAN metric: euclidean or cosine")
+	fl.StringVar(&f.hp.Search, "neighbor-search", hdbscan.SearchAuto, "HDBSCAN neighbour search: auto (approximate k-NN graph above 16 dims from 20,000 points), exact or approximate")
 	fl.IntVar(&f.kp.K, "k", 0, "K-means: number of clusters")
 	fl.IntVar(&f.itemsPerCluster, "items-per-cluster", 10, "K-means: k = ceil(N / items-per-cluster) when --k is 0 (Kura's rule)")
 	fl.IntVar(&f.kp.NInit, "n-init", 1, "K-means: restarts (lowest inertia wins)")
 	fl.IntVar(&f.kp.MaxIter, "max-iter", 300, "K-means: iterations (epochs for mini-batch)")
 	fl.Float64Var(&f.kp.Tol, "tol", 1e-4, "K-means: relative tolerance on centre shift")
-	fl.Uint64Var(&f.kp.Seed, "seed", 42, "K-means: random seed")
+	fl.Uint64Var(&f.kp.Seed, "seed", 42, "random seed (K-means; HDBSCAN's approximate neighbour search)")
 	fl.IntVar(&f.kp.MiniBatch, "mini-batch", 0, "K-means: mini-batch size (0 = full-batch Lloyd)")
 	return cmd
 }
@@ -89,6 +90,7 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 		return usageErrorf("--probabilities, --outlier-scores and --tree need --algorithm hdbscan")
 	}
 	if f.algorithm == "hdbscan" {
+		f.hp.Seed = f.kp.Seed
 		if err := f.hp.Validate(); err != nil {
 			return &usageError{err}
 		}

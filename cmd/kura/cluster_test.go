@@ -51,6 +51,9 @@ func TestClusterCommand(t *testing.T) {
 	}{
 		{"hdbscan", []string{"cluster", "--in", goodPath, "--out", out, "--tree", filepath.Join(dir, "tree.json"), "--probabilities", filepath.Join(dir, "p.txt")}, 0, ""},
 		{"kmeans", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--k", "3"}, 0, ""},
+		{"hdbscan approximate", []string{"cluster", "--in", goodPath, "--out", out, "--neighbor-search", "approximate"}, 0, ""},
+		{"hdbscan exact", []string{"cluster", "--in", goodPath, "--out", out, "--neighbor-search", "exact"}, 0, ""},
+		{"bad neighbour search", []string{"cluster", "--in", goodPath, "--out", out, "--neighbor-search", "fast"}, 2, "auto, exact or approximate"},
 		{"missing flags", []string{"cluster", "--in", goodPath}, 2, "--in and --out are required"},
 		{"min cluster size 1", []string{"cluster", "--in", goodPath, "--out", out, "--min-cluster-size", "1"}, 2, "must be at least 2"},
 		{"unknown metric", []string{"cluster", "--in", goodPath, "--out", out, "--metric", "manhattan"}, 2, "euclidean or cosine"},
