@@ -146,6 +146,8 @@
     var view = { cx: 0, cy: 0, k: 1 };
     var pts = null, grid = null, colors = null;
     var hover = -1, selected = -1, pending = false, lastDraw = 0;
+    var frame = null, frameBuf = null; // the ImageData reused by every frame
+    var tipShown = -2;
 
     function build(p) {
       var n = p.x.length;
@@ -205,8 +207,13 @@
     function drawNow() {
       var t0 = performance.now();
       var cw = canvas.width, ch = canvas.height;
-      var img = ctx.createImageData(cw, ch);
-      var buf = new Uint32Array(img.data.buffer);
+      if (!frame || frame.width !== cw || frame.height !== ch) {
+        frame = ctx.createImageData(cw, ch);
+        frameBuf = new Uint32Array(frame.data.buffer);
+      } else {
+        frameBuf.fill(0);
+      }
+      var img = frame, buf = frameBuf;
       if (pts) {
         var hl = state.highlight, dim = hl ? 0xffd9d9d9 >>> 0 : 0;
         var s = Math.max(1, Math.round((pts.n > 20000 ? 2 : pts.n > 2000 ? 3 : state.points.mode === "clusters" ? 8 : 4) * dpr)), kx = view.k * dpr, ox = cw / 2 - view.cx * kx, oy = ch / 2 + view.cy * kx;
@@ -312,13 +319,15 @@
     canvas.addEventListener("dblclick", reset);
     window.addEventListener("resize", resize);
 
+    // The tooltip changes only when the point under the pointer does.
     function tooltip(i, x, y) {
+      if (i === tipShown) return;
+      tipShown = i;
       var tip = $("tooltip");
       if (i < 0) { tip.hidden = true; return; }
       var leaf = pts.leaf[i], name = leaf >= 0 ? state.tree.nodes[leaf].name : "no cluster";
       tip.textContent = (state.points.mode === "clusters" ? name : pts.ids[i] + " — " + name);
-      tip.style.left = Math.min(x + 12, W - 330) + "px";
-      tip.style.top = (y + 12) + "px";
+      tip.style.transform = "translate(" + Math.min(x + 12, W - 330) + "px," + (y + 12) + "px)";
       tip.hidden = false;
     }
     return {
@@ -328,6 +337,7 @@
       visible: function (i) { var p = toScreen(pts.x[i], pts.y[i]); return p[0] > 8 && p[1] > 8 && p[0] < W - 8 && p[1] < H - 8; },
       centerOn: function (i) { view.cx = pts.x[i]; view.cy = pts.y[i]; draw(); },
       lastDrawMs: function () { return lastDraw; },
+      pick: pick,
       drawNow: drawNow,
     };
   })();
