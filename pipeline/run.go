@@ -18,6 +18,7 @@ import (
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/ingest"
 	"github.com/kura-go/kura/internal/outfile"
+	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/vecfile"
@@ -104,6 +105,11 @@ type StageStats struct {
 	Reason  string  `json:"reason"` // why it ran, or why it was skipped
 	Items   int     `json:"items"`  // conversations, summaries or clusters handled
 	Seconds float64 `json:"seconds"`
+	// CPUSeconds is the process's CPU time during the stage; PeakRSSBytes
+	// the process's peak resident memory during it (since the kernel's
+	// peak mark was reset at the stage's start, where /proc allows).
+	CPUSeconds   float64 `json:"cpu_seconds"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 	// Calls are LLM calls (or embedding requests); Requests count retries too.
 	Calls        int64   `json:"calls"`
 	Requests     int64   `json:"requests"`
@@ -136,6 +142,8 @@ func (r *Result) Total() StageStats {
 	for _, s := range r.Stages {
 		t.Items = max(t.Items, s.Items)
 		t.Seconds += s.Seconds
+		t.CPUSeconds += s.CPUSeconds
+		t.PeakRSSBytes = max(t.PeakRSSBytes, s.PeakRSSBytes)
 		t.Calls += s.Calls
 		t.Requests += s.Requests
 		t.Retries += s.Retries
@@ -373,10 +381,16 @@ func (r *runner) runStage(ctx context.Context, s stage) error {
 		return err
 	}
 	sc := &stageCtx{st: &st, prev: prev, fp: fp, runner: r}
+	_ = procstat.ResetPeak() // without /proc the peak is the process's
+	before, _ := procstat.Read()
 	start := time.Now()
 	err := s.run(ctx, sc)
 	sc.bar.Finish()
 	st.Seconds = time.Since(start).Seconds()
+	if after, perr := procstat.Read(); perr == nil {
+		st.CPUSeconds = (after.CPU - before.CPU).Seconds()
+		st.PeakRSSBytes = after.PeakRSS
+	}
 	r.res.Stages = append(r.res.Stages, st)
 	if err != nil {
 		r.man.Stages[s.name].Stats = &st
@@ -541,7 +555,7 @@ func (r *runner) summarise(ctx context.Context, sc *stageCtx, sum Summarizer, ou
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if _, ok := sum.(*LLMSummarizer); ok {
-		workers = 256 // the client bounds the requests in flight
+		workers = 512 // the client bounds the requests in flight (--llm-concurrency)
 	}
 	total, err := countRecords(r.conv)
 	if err != nil {

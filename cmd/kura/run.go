@@ -232,9 +232,13 @@ func retriesFlag(n int) int {
 // printStages prints the closing table: one row per stage, then the total,
 // then why each stage ran or was skipped.
 func printStages(w io.Writer, res *pipeline.Result) {
-	fmt.Fprintf(w, "\n%-10s %-8s %8s %9s %7s %11s %11s %10s\n", "stage", "status", "items", "time (s)", "calls", "in tokens", "out tokens", "cost ($)")
+	fmt.Fprintf(w, "\n%-9s %-7s %6s %8s %8s %6s %10s %10s %8s\n", "stage", "status", "items", "time (s)", "peak MiB", "calls", "in tokens", "out tokens", "cost $")
 	row := func(s pipeline.StageStats) {
-		fmt.Fprintf(w, "%-10s %-8s %8d %9.2f %7d %11d %11d %10.4f\n", s.Stage, s.Status, s.Items, s.Seconds, s.Calls, s.InputTokens, s.OutputTokens, s.CostUSD)
+		peak := "-"
+		if s.PeakRSSBytes > 0 && s.Status != "skipped" {
+			peak = fmt.Sprintf("%.1f", float64(s.PeakRSSBytes)/(1<<20))
+		}
+		fmt.Fprintf(w, "%-9s %-7s %6d %8.2f %8s %6d %10d %10d %8.4f\n", s.Stage, s.Status, s.Items, s.Seconds, peak, s.Calls, s.InputTokens, s.OutputTokens, s.CostUSD)
 	}
 	for _, s := range res.Stages {
 		row(s)

@@ -79,7 +79,7 @@ func TestRunAgainstMockAPI(t *testing.T) {
 	}
 	for _, line := range strings.Split(stdout, "\n") {
 		f := strings.Fields(line)
-		if len(f) > 4 && (f[0] == "summarise" && (f[1] != "ran" || f[2] != "120" || f[4] != "120") || f[0] == "hierarchy" && f[4] == "0") {
+		if len(f) > 5 && (f[0] == "summarise" && (f[1] != "ran" || f[2] != "120" || f[5] != "120") || f[0] == "hierarchy" && f[5] == "0") {
 			t.Errorf("table line %q\n%s", line, stdout)
 		}
 	}
