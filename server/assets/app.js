@@ -246,8 +246,10 @@
           var p = toScreen(n.x, n.y);
           ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.85)";
           var label = n.name.length > 40 ? n.name.slice(0, 39) + "…" : n.name;
-          ctx.strokeText(label, p[0], p[1] - 8);
-          ctx.fillStyle = "#263238"; ctx.fillText(label, p[0], p[1] - 8);
+          var half = ctx.measureText(label).width / 2 + 2;
+          var lx = Math.max(half, Math.min(W - half, p[0])); // keep the label inside the map
+          ctx.strokeText(label, lx, p[1] - 8);
+          ctx.fillStyle = "#263238"; ctx.fillText(label, lx, p[1] - 8);
         });
       }
       [[hover, "#000"], [selected, "#d50000"]].forEach(function (hs) {
