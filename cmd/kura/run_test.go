@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/internal/shared"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/kura-go/kura/pipeline"
@@ -104,6 +109,82 @@ func TestRunUsageErrors(t *testing.T) {
 		_, errText, code := execCLI(t, tc.args...).text()
 		if code != 2 || !strings.Contains(errText, tc.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errText, tc.want)
+		}
+	}
+}
+
+// Killing kura run (SIGKILL, no chance to clean up) while it summarises,
+// then running it again, loses no finished summary: the rerun keeps every
+// summary the killed run appended and asks the LLM only for the others.
+func TestRunKilledDuringSummariesResumes(t *testing.T) {
+	srv := mockapi.New(mockapi.Config{Latency: 20 * time.Millisecond})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	dir := t.TempDir()
+	if _, errText, code := execCLI(t, "sample", "--out", filepath.Join(dir, "s"), "--conversations", "300", "--topics", "5").text(); code != 0 {
+		t.Fatal(errText)
+	}
+	out := filepath.Join(dir, "run")
+	args := []string{"run", "--data", filepath.Join(dir, "s", "conversations.jsonl"), "--out", out, "--no-map", "--no-cache",
+		"--llm-base-url", ts.URL + "/v1", "--llm-concurrency", "2", "--naming", "keywords", "--hierarchy", "agglomerative", "-q"}
+	enc, _ := json.Marshal(args)
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childEnv+"="+string(enc))
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(out, "summaries.partial.jsonl")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(partial)
+		if bytes.Count(b, []byte("\n")) >= 30 {
+			break
+		}
+		if time.Now().After(deadline) {
+			child.Process.Kill()
+			t.Fatalf("no 30 summaries appended within a minute (%d bytes)", len(b))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	child.Wait()
+	b, err := os.ReadFile(partial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]string{}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var s struct {
+			ChatID  string `json:"chat_id"`
+			Summary string `json:"summary"`
+		}
+		if json.Unmarshal(line, &s) == nil && s.ChatID != "" {
+			kept[s.ChatID] = s.Summary
+		}
+	}
+	if len(kept) < 30 || len(kept) >= 300 {
+		t.Fatalf("%d summaries appended before the kill, want 30..299", len(kept))
+	}
+	before := srv.Stats().OK
+	stdout, errText, code := execCLI(t, args...).text()
+	if code != 0 {
+		t.Fatalf("rerun: exit %d: %s", code, errText)
+	}
+	if !strings.Contains(stdout, "resuming an interrupted run") {
+		t.Errorf("the rerun does not say it resumed:\n%s", stdout)
+	}
+	if got, want := srv.Stats().OK-before, int64(300-len(kept)); got != want {
+		t.Errorf("rerun asked for %d summaries, want %d (300 - %d kept)", got, want, len(kept))
+	}
+	sums, err := conversation.ReadFile[conversation.ConversationSummary](filepath.Join(out, "summaries.jsonl"), conversation.ReadOptions{})
+	if err != nil || len(sums) != 300 {
+		t.Fatalf("%d summaries, %v", len(sums), err)
+	}
+	for _, s := range sums {
+		if k, ok := kept[s.ChatID]; ok && k != s.Summary {
+			t.Errorf("%s: the summary of the killed run was replaced", s.ChatID)
 		}
 	}
 }

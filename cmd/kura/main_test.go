@@ -1,0 +1,25 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// childEnv, when set in the environment, makes this test binary run the kura
+// CLI with the JSON-encoded arguments it holds instead of the tests, so that
+// a test can run kura as a process of its own (and kill it).
+const childEnv = "KURA_TEST_CLI_ARGS"
+
+func TestMain(m *testing.M) {
+	if v := os.Getenv(childEnv); v != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(v), &args); err != nil {
+			os.Stderr.WriteString("bad " + childEnv + ": " + err.Error() + "\n")
+			os.Exit(3)
+		}
+		os.Exit(run(context.Background(), args))
+	}
+	os.Exit(m.Run())
+}
