@@ -42,7 +42,7 @@ const chartsJS = `window.kuraCharts.map(function (u) {
 // checks that every chart is drawn: a non-empty canvas, a legend, and an x
 // axis spanning the scales measured, on a log scale when they span decades.
 func TestReportInBrowser(t *testing.T) {
-	ctx := headless.Browser(t, 1400, 1000, 90*time.Second)
+	ctx := headless.Browser(t, 1400, 1000, 3*time.Minute)
 	in := load(t, "run_100-500.json", "run_100-10000.json")
 	var buf bytes.Buffer
 	if err := Render(&buf, in, Options{Version: "test"}); err != nil {
@@ -55,7 +55,7 @@ func TestReportInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page)); err != nil {
 		t.Fatal(err)
 	}
-	state, err := chromedp.Run(ctx, chromedp.Poll[string](`document.body.getAttribute("data-charts")`, chromedp.WithPollingTimeout(20*time.Second)))
+	state, err := chromedp.Run(ctx, chromedp.Poll[string](`document.body.getAttribute("data-charts")`, chromedp.WithPollingTimeout(time.Minute)))
 	if err != nil || state == "error" {
 		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		t.Fatalf("charts not drawn (%q, %v): %s", state, err, msg)

@@ -37,7 +37,7 @@ func eval[T any](t testing.TB, ctx context.Context, js string) T {
 
 func waitFor(t testing.TB, ctx context.Context, what, js string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(time.Minute))); err != nil {
 		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ""`))
 		t.Fatalf("waiting for %s (%s): %v\npage text:\n%s", what, js, err, text)
 	}
@@ -49,7 +49,7 @@ func waitFor(t testing.TB, ctx context.Context, what, js string) {
 // link, and open the load-test dashboard.
 func TestExplorerInBrowser(t *testing.T) {
 	src := shared.Path(t, "data/kura-mtbench")
-	ctx := headless.Browser(t, 1500, 950, 120*time.Second)
+	ctx := headless.Browser(t, 1500, 950, 5*time.Minute)
 	dir := t.TempDir()
 	copyDir(t, src, dir)
 	for _, f := range []string{"run_100-500.json", "run_100-10000.json"} {
@@ -164,7 +164,7 @@ func TestExplorerInBrowser(t *testing.T) {
 // TestBrokenDirInBrowser: broken files show their problems in the page,
 // which still draws what could be read.
 func TestBrokenDirInBrowser(t *testing.T) {
-	ctx := headless.Browser(t, 1200, 800, 60*time.Second)
+	ctx := headless.Browser(t, 1200, 800, 3*time.Minute)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "clusters.jsonl"), goodCluster+"\nnot json at all\n")
 	write(t, filepath.Join(dir, "dimensionality.jsonl"), goodProj+"\n")

@@ -33,7 +33,8 @@ func Find() string {
 }
 
 // Browser starts a headless Chromium with a fresh profile and returns a
-// chromedp context for one tab, bounded by timeout. It skips the test when
+// chromedp context for one tab, bounded by timeout (generous: CI runs the
+// browser tests beside every other package's tests on two cores). It skips the test when
 // no Chromium is installed (`apt-get install chromium`; .ci/run does it),
 // unless $KURA_REQUIRE_CHROMIUM is 1 (set by .ci/run), when it fails.
 func Browser(tb testing.TB, width, height int, timeout time.Duration) context.Context {
