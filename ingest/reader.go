@@ -41,6 +41,9 @@ func ParseFormat(s string) (Format, error) {
 	if slices.Contains(Formats, f) {
 		return f, nil
 	}
+	if f == "hf" {
+		return "", fmt.Errorf("input format hf: %w (see HFLayout); expected %s", ErrHFDatasets, formatList())
+	}
 	return "", fmt.Errorf("unknown input format %q (expected %s)", s, formatList())
 }
 
@@ -167,9 +170,14 @@ func Open(path string, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	if fi.IsDir() {
-		if path, err = conversationsFile(path); err != nil {
+		p, err := conversationsFile(path)
+		if err != nil {
+			if herr := HFLayout(path); herr != nil {
+				return nil, herr
+			}
 			return nil, err
 		}
+		path = p
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -417,3 +417,35 @@ func TestByteOrderMark(t *testing.T) {
 		t.Fatalf("got %d conversations, warnings %q", len(got), warnings)
 	}
 }
+
+// TestHFLayout checks that a checkpoint of Python Kura's
+// HFDatasetCheckpointManager is recognised and refused with the command
+// that converts it, and that "hf" is not taken as a format.
+func TestHFLayout(t *testing.T) {
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "summaries")
+	os.Mkdir(ds, 0o755)
+	for _, name := range []string{"state.json", "dataset_info.json", "data-00000-of-00001.arrow"} {
+		if err := os.WriteFile(filepath.Join(ds, name), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := ds + ": a Hugging Face datasets checkpoint (Python Kura's HFDatasetCheckpointManager), which kura does not read; " +
+		"convert it to JSONL with Python Kura (pip install kura datasets), for example:\n" +
+		`  python3 -c "from kura.checkpoints import HFDatasetCheckpointManager as H, JSONLCheckpointManager as J; from kura.types import ConversationSummary as T; ` +
+		`J('OUT').save_checkpoint('summaries', H('` + dir + `').load_checkpoint('summaries', T))"` + "\nand give kura OUT/summaries.jsonl"
+	for _, p := range []string{dir, ds} {
+		_, err := Open(p, Options{})
+		if !errors.Is(err, ErrHFDatasets) || err.Error() != want {
+			t.Errorf("Open(%s): %v\nwant %s", p, err, want)
+		}
+	}
+	if _, err := ParseFormat("hf"); !errors.Is(err, ErrHFDatasets) {
+		t.Errorf("ParseFormat(hf): %v", err)
+	}
+	// A conversations file beside it is read.
+	os.WriteFile(filepath.Join(dir, "conversations.jsonl"), []byte(kc(1)+"\n"), 0o644)
+	if got, _ := readAll(t, dir, Options{}); len(got) != 1 {
+		t.Errorf("read %d conversations", len(got))
+	}
+}

@@ -128,6 +128,9 @@ func resolveTargets(args []string, kindFlag string) (targets []target, warnings 
 			}
 			cp, err := conversation.FindCheckpoint(p)
 			if err != nil && !hasDump {
+				if herr := ingest.HFLayout(p); herr != nil {
+					return nil, nil, herr
+				}
 				return nil, nil, err
 			}
 			if cp == nil {
