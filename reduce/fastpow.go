@@ -27,8 +27,11 @@ func powf(x, y float32) float32 {
 	if v > 127 {
 		return float32(math.Inf(1))
 	}
-	k := float32(math.Floor(float64(v)))
-	f := v - k // [0, 1)
+	k := int32(v) // floor, without math.Floor's call
+	if float32(k) > v {
+		k--
+	}
+	f := v - float32(k) // [0, 1)
 	p := 1.0000035971445629 + f*(0.6929695509319114+f*(0.24162132266296762+f*(0.05171773546010264+f*0.013683982893894992)))
-	return math.Float32frombits(math.Float32bits(p) + uint32(int32(k))<<23)
+	return math.Float32frombits(math.Float32bits(p) + uint32(k)<<23)
 }

@@ -25,6 +25,10 @@ type Spec struct {
 	Dims int
 	// Metric is UMAP's input-space distance.
 	Metric knn.Metric
+	// NNeighbors is UMAP's n_neighbors (0 means umap-learn's 15). Larger
+	// values keep more of the global structure: see docs/reduce.md for the
+	// value to use before clustering.
+	NNeighbors int
 	// Seed and Workers as in UMAPParams; the result depends on Seed only.
 	Seed    uint64
 	Workers int
@@ -45,6 +49,9 @@ func (s Spec) Validate() error {
 	case MethodUMAP:
 		if s.Dims < 1 || s.Dims > maxDims {
 			return fmt.Errorf("%w: UMAP dimension must be between 1 and %d, not %d", ErrInvalidInput, maxDims, s.Dims)
+		}
+		if s.NNeighbors < 0 || s.NNeighbors == 1 {
+			return fmt.Errorf("%w: UMAP n_neighbors must be at least 2 (0 = 15), not %d", ErrInvalidInput, s.NNeighbors)
 		}
 		if s.Metric != knn.Euclidean && s.Metric != knn.Cosine {
 			return fmt.Errorf("%w: unknown metric %v", ErrInvalidInput, s.Metric)
@@ -68,10 +75,13 @@ func (s Spec) String() string {
 }
 
 // UMAPParams returns umap-learn's defaults with the spec's dimension,
-// metric, seed and workers.
+// metric, n_neighbors, seed and workers.
 func (s Spec) UMAPParams() UMAPParams {
 	p := DefaultUMAPParams()
 	p.NComponents, p.Metric, p.Seed, p.Workers, p.Progress = s.Dims, s.Metric, s.Seed, s.Workers, s.Progress
+	if s.NNeighbors > 0 {
+		p.NNeighbors = s.NNeighbors
+	}
 	return p
 }
 
