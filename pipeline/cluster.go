@@ -11,6 +11,7 @@ import (
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/cluster/kmeans"
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/internal/f32"
 )
 
 // ClusterOptions choose the base clustering.
@@ -154,13 +155,8 @@ func centroid(x []float32, d int, rows []int) []float32 {
 	return out
 }
 
-func cosine(a, b []float32) float64 {
-	s := 0.0
-	for i := range a {
-		s += float64(a[i]) * float64(b[i])
-	}
-	return s
-}
+// cosine is the dot product of two unit vectors.
+func cosine(a, b []float32) float64 { return float64(f32.Dot(a, b)) }
 
 // clusterID is a stable id for a set of chat ids: the same members give
 // the same id in every run, so that files and fingerprints stay stable.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -172,5 +173,27 @@ func TestTreeRender(t *testing.T) {
 	}
 	if _, err := BuildTree([]conversation.Cluster{{ID: "x", ParentID: p("nope")}}); err == nil {
 		t.Error("unknown parent accepted")
+	}
+}
+
+// BenchmarkAverageLinkage: the offline hierarchy's cost for k base clusters
+// (centroids of 384 dimensions).
+func BenchmarkAverageLinkage(b *testing.B) {
+	for _, k := range []int{500, 2000} {
+		b.Run(itoa(k), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			vecs := make([][]float32, k)
+			for i := range vecs {
+				vecs[i] = make([]float32, 384)
+				for j := range vecs[i] {
+					vecs[i][j] = float32(rng.NormFloat64())
+				}
+				vecs[i] = centroid(vecs[i], 384, []int{0})
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				averageLinkage(vecs)
+			}
+		})
 	}
 }
