@@ -10,12 +10,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/cluster/hdbscan"
-	"github.com/kura-go/kura/cluster/kmeans"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/vecfile"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func init() { register(newClusterCmd) }
@@ -23,14 +24,11 @@ func init() { register(newClusterCmd) }
 type clusterFlags struct {
 	in, out, probs, scores, tree string
 	dims                         int
-	algorithm                    string
-	hp                           hdbscan.Params
-	kp                           kmeans.Params
-	itemsPerCluster              int
+	spec                         cluster.Spec
 }
 
 func newClusterCmd() *cobra.Command {
-	f := clusterFlags{hp: hdbscan.DefaultParams()}
+	var f clusterFlags
 	cmd := &cobra.Command{
 		Use:   "cluster --in VECTORS --out LABELS",
 		Short: "Cluster vectors (.npy or .f32) with HDBSCAN or K-means",
@@ -53,45 +51,53 @@ label per line (-1 = noise). A one-line summary goes to stderr.`,
 	fl.StringVar(&f.in, "in", "", "vectors: .npy (float32/float64) or .f32 (raw float32, needs --dims)")
 	fl.StringVar(&f.out, "out", "", "labels output, one integer per line (-1 = noise); - for stdout")
 	fl.IntVar(&f.dims, "dims", 0, "vector dimension for .f32 input")
-	fl.StringVar(&f.algorithm, "algorithm", "hdbscan", "hdbscan or kmeans")
 	fl.StringVar(&f.probs, "probabilities", "", "HDBSCAN membership probabilities output (one per line)")
 	fl.StringVar(&f.scores, "outlier-scores", "", "HDBSCAN GLOSH outlier scores output (one per line)")
 	fl.StringVar(&f.tree, "tree", "", "HDBSCAN condensed tree output (JSON)")
-	fl.IntVar(&f.hp.MinClusterSize, "min-cluster-size", f.hp.MinClusterSize, "HDBSCAN min_cluster_size")
-	fl.IntVar(&f.hp.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min_cluster_size); neighbours other than the point itself")
-	fl.Float64Var(&f.hp.Epsilon, "cluster-selection-epsilon", 0, "HDBSCAN cluster_selection_epsilon")
-	fl.Float64Var(&f.hp.Alpha, "alpha", 1, "HDBSCAN alpha")
-	fl.StringVar(&f.hp.Method, "cluster-selection-method", "eom", "HDBSCAN selection: eom or leaf")
-	fl.BoolVar(&f.hp.AllowSingleCluster, "allow-single-cluster", false, "HDBSCAN allow_single_cluster")
-	fl.IntVar(&f.hp.MaxClusterSize, "max-cluster-size", 0, "HDBSCAN max_cluster_size (0 = no limit)")
-	fl.StringVar(&f.hp.Metric, "metric", "euclidean", "HDBSCAN metric: euclidean or cosine")
-	fl.StringVar(&f.hp.Search, "neighbor-search", hdbscan.SearchAuto, "HDBSCAN neighbour search: auto (approximate k-NN graph above 16 dims from 20,000 points), exact or approximate")
-	fl.IntVar(&f.kp.K, "k", 0, "K-means: number of clusters")
-	fl.IntVar(&f.itemsPerCluster, "items-per-cluster", 10, "K-means: k = ceil(N / items-per-cluster) when --k is 0 (Kura's rule)")
-	fl.IntVar(&f.kp.NInit, "n-init", 1, "K-means: restarts (lowest inertia wins)")
-	fl.IntVar(&f.kp.MaxIter, "max-iter", 300, "K-means: iterations (epochs for mini-batch)")
-	fl.Float64Var(&f.kp.Tol, "tol", 1e-4, "K-means: relative tolerance on centre shift")
-	fl.Uint64Var(&f.kp.Seed, "seed", 42, "random seed (K-means; HDBSCAN's approximate neighbour search)")
-	fl.IntVar(&f.kp.MiniBatch, "mini-batch", 0, "K-means: mini-batch size (0 = full-batch Lloyd)")
+	addClusterSpecFlags(fl, &f.spec)
 	return cmd
 }
 
-func runCluster(cmd *cobra.Command, f *clusterFlags) error {
+// addClusterSpecFlags adds the flags of a cluster.Spec, with kura
+// cluster's defaults.
+func addClusterSpecFlags(fl *pflag.FlagSet, s *cluster.Spec) {
+	fl.StringVar(&s.Algorithm, "algorithm", "hdbscan", "hdbscan or kmeans")
+	fl.IntVar(&s.MinClusterSize, "min-cluster-size", hdbscan.DefaultParams().MinClusterSize, "HDBSCAN min_cluster_size")
+	fl.IntVar(&s.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min_cluster_size); neighbours other than the point itself")
+	fl.Float64Var(&s.Epsilon, "cluster-selection-epsilon", 0, "HDBSCAN cluster_selection_epsilon")
+	fl.Float64Var(&s.Alpha, "alpha", 1, "HDBSCAN alpha")
+	fl.StringVar(&s.Method, "cluster-selection-method", "eom", "HDBSCAN selection: eom or leaf")
+	fl.BoolVar(&s.AllowSingleCluster, "allow-single-cluster", false, "HDBSCAN allow_single_cluster")
+	fl.IntVar(&s.MaxClusterSize, "max-cluster-size", 0, "HDBSCAN max_cluster_size (0 = no limit)")
+	fl.StringVar(&s.Metric, "metric", "euclidean", "HDBSCAN metric: euclidean or cosine")
+	fl.StringVar(&s.Search, "neighbor-search", hdbscan.SearchAuto, "HDBSCAN neighbour search: auto (approximate k-NN graph above 16 dims from 20,000 points), exact or approximate")
+	fl.IntVar(&s.K, "k", 0, "K-means: number of clusters")
+	fl.IntVar(&s.ItemsPerCluster, "items-per-cluster", 10, "K-means: k = ceil(N / items-per-cluster) when --k is 0 (Kura's rule)")
+	fl.IntVar(&s.NInit, "n-init", 1, "K-means: restarts (lowest inertia wins)")
+	fl.IntVar(&s.MaxIter, "max-iter", 300, "K-means: iterations (epochs for mini-batch)")
+	fl.Float64Var(&s.Tol, "tol", 1e-4, "K-means: relative tolerance on centre shift")
+	fl.Int64Var(&s.Seed, "seed", 42, "random seed (K-means; HDBSCAN's approximate neighbour search)")
+	fl.IntVar(&s.MiniBatch, "mini-batch", 0, "K-means: mini-batch size (0 = full-batch Lloyd)")
+}
+
+// checkClusterFlags checks the flags before any work: a wrong setting, or
+// outputs that would overwrite the input or each other, is a usage error.
+func checkClusterFlags(f *clusterFlags) error {
 	if f.in == "" || f.out == "" {
 		return usageErrorf("--in and --out are required")
 	}
-	if f.algorithm != "hdbscan" && f.algorithm != "kmeans" {
-		return usageErrorf("--algorithm must be hdbscan or kmeans, not %q", f.algorithm)
+	s := f.spec
+	if s.Algorithm != "hdbscan" && s.Algorithm != "kmeans" {
+		return usageErrorf("--algorithm must be hdbscan or kmeans, not %q", s.Algorithm)
 	}
-	if f.algorithm == "kmeans" && f.kp.K == 0 && f.itemsPerCluster < 1 {
-		return usageErrorf("--items-per-cluster must be at least 1, not %d", f.itemsPerCluster)
+	if s.Algorithm == "kmeans" && s.K == 0 && s.ItemsPerCluster < 1 {
+		return usageErrorf("--items-per-cluster must be at least 1, not %d", s.ItemsPerCluster)
 	}
-	if f.algorithm == "kmeans" && (f.probs != "" || f.scores != "" || f.tree != "") {
+	if s.Algorithm == "kmeans" && (f.probs != "" || f.scores != "" || f.tree != "") {
 		return usageErrorf("--probabilities, --outlier-scores and --tree need --algorithm hdbscan")
 	}
-	if f.algorithm == "hdbscan" {
-		f.hp.Seed = f.kp.Seed
-		if err := f.hp.Validate(); err != nil {
+	if s.Algorithm == "hdbscan" {
+		if err := s.HDBSCAN().Validate(); err != nil {
 			return &usageError{err}
 		}
 	}
@@ -100,34 +106,46 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	if err := outfile.CheckDistinct([]string{f.in}, []string{f.out, f.probs, f.scores, f.tree}); err != nil {
 		return &usageError{err}
 	}
+	return nil
+}
+
+func runCluster(cmd *cobra.Command, f *clusterFlags) error {
+	if err := checkClusterFlags(f); err != nil {
+		return err
+	}
 	start := time.Now()
 	x, n, d, err := vecfile.Read(f.in, f.dims)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	var labels []int
-	var res *hdbscan.Result
-	switch f.algorithm {
-	case "hdbscan":
-		res, err = hdbscan.Cluster(ctx, x, n, d, f.hp)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.in, err)
-		}
-		labels = res.Labels
-	case "kmeans":
-		if f.kp.K == 0 {
-			f.kp.K = kmeans.KForItems(n, f.itemsPerCluster)
-		}
-		kr, err := kmeans.Cluster(ctx, x, n, d, f.kp)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.in, err)
-		}
-		labels = kr.Labels
-		slog.Debug("kmeans", "k", f.kp.K, "inertia", kr.Inertia, "iterations", kr.Iterations, "converged", kr.Converged)
+	res, err := cluster.Run(cmd.Context(), f.spec, x, n, d)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.in, err)
 	}
-	// Every output is written to a temporary file and moved into place only
-	// when all of them are complete.
+	if kr := res.KMeans; kr != nil {
+		slog.Debug("kmeans", "k", f.spec.KMeans(n).K, "inertia", kr.Inertia, "iterations", kr.Iterations, "converged", kr.Converged)
+	}
+	if err := writeClusterOutputs(cmd.OutOrStdout(), f, res); err != nil {
+		return err
+	}
+	clusters, noise := map[int]bool{}, 0
+	for _, l := range res.Labels {
+		if l < 0 {
+			noise++
+		} else {
+			clusters[l] = true
+		}
+	}
+	ps, _ := procstat.Read()
+	fmt.Fprintf(cmd.ErrOrStderr(), "clustered %d points (%d dims) with %s: %d clusters, %d noise, %.3fs, peak memory %.1f MB\n",
+		n, d, f.spec.Algorithm, len(clusters), noise, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
+	return nil
+}
+
+// writeClusterOutputs writes the labels and, for HDBSCAN, the outputs
+// asked for. Every output is written to a temporary file and moved into
+// place only when all of them are complete.
+func writeClusterOutputs(stdout io.Writer, f *clusterFlags, res *cluster.Result) error {
 	var outs []*outfile.File
 	defer func() {
 		for _, o := range outs {
@@ -140,22 +158,24 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 		}
 		return err
 	}
-	if err := add(writeLines(cmd.OutOrStdout(), f.out, len(labels), func(i int) string { return strconv.Itoa(labels[i]) })); err != nil {
+	labels := res.Labels
+	if err := add(writeLines(stdout, f.out, len(labels), func(i int) string { return strconv.Itoa(labels[i]) })); err != nil {
 		return err
 	}
-	if res != nil {
+	if hr := res.HDBSCAN; hr != nil {
+		n := len(labels)
 		if f.probs != "" {
-			if err := add(writeLines(cmd.OutOrStdout(), f.probs, n, func(i int) string { return strconv.FormatFloat(res.Probabilities[i], 'g', -1, 64) })); err != nil {
+			if err := add(writeLines(stdout, f.probs, n, func(i int) string { return strconv.FormatFloat(hr.Probabilities[i], 'g', -1, 64) })); err != nil {
 				return err
 			}
 		}
 		if f.scores != "" {
-			if err := add(writeLines(cmd.OutOrStdout(), f.scores, n, func(i int) string { return strconv.FormatFloat(res.OutlierScores[i], 'g', -1, 64) })); err != nil {
+			if err := add(writeLines(stdout, f.scores, n, func(i int) string { return strconv.FormatFloat(hr.OutlierScores[i], 'g', -1, 64) })); err != nil {
 				return err
 			}
 		}
 		if f.tree != "" {
-			if err := add(writeJSONFile(cmd.OutOrStdout(), f.tree, treeJSON(res.Tree))); err != nil {
+			if err := add(writeJSONFile(stdout, f.tree, treeJSON(hr.Tree))); err != nil {
 				return err
 			}
 		}
@@ -165,17 +185,6 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 			return err
 		}
 	}
-	clusters, noise := map[int]bool{}, 0
-	for _, l := range labels {
-		if l < 0 {
-			noise++
-		} else {
-			clusters[l] = true
-		}
-	}
-	ps, _ := procstat.Read()
-	fmt.Fprintf(cmd.ErrOrStderr(), "clustered %d points (%d dims) with %s: %d clusters, %d noise, %.3fs, peak memory %.1f MB\n",
-		n, d, f.algorithm, len(clusters), noise, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
 	return nil
 }
 
