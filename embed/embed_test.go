@@ -95,36 +95,47 @@ func TestPrices(t *testing.T) {
 		{"openai/text-embedding-3-small", 0.02, true},
 		{"nomic-embed-text", 0, false},
 	}
+	prices := DefaultPrices()
 	for _, tt := range tests {
-		got, ok := PricePerMillion(tt.model)
+		got, ok := prices.Lookup(tt.model)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("PricePerMillion(%q) = %v, %v; want %v, %v", tt.model, got, ok, tt.want, tt.ok)
+			t.Errorf("Lookup(%q) = %v, %v; want %v, %v", tt.model, got, ok, tt.want, tt.ok)
 		}
 	}
-	if c := Cost("text-embedding-3-small", 2_000_000); c != 0.04 {
+	if c := Cost(2_000_000, 0.02); c != 0.04 {
 		t.Errorf("Cost = %v, want 0.04", c)
 	}
 
 	dir := t.TempDir()
 	file := filepath.Join(dir, "prices.json")
 	os.WriteFile(file, []byte(`{"my-model": 0.5, "text-embedding-3-small": 0.025}`), 0o644)
-	t.Cleanup(func() { SetPrice("text-embedding-3-small", 0.02) })
-	if err := LoadPriceFile(file); err != nil {
+	fromFile, err := LoadPrices(file)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := PricePerMillion("my-model"); p != 0.5 {
+	merged := prices.Merge(fromFile)
+	if p, _ := merged.Lookup("my-model"); p != 0.5 {
 		t.Errorf("my-model price %v, want 0.5", p)
 	}
-	if p, _ := PricePerMillion("text-embedding-3-small"); p != 0.025 {
+	if p, _ := merged.Lookup("text-embedding-3-small"); p != 0.025 {
 		t.Errorf("overridden price %v, want 0.025", p)
+	}
+	if p, _ := prices.Lookup("text-embedding-3-small"); p != 0.02 {
+		t.Errorf("Merge changed the table it was called on: %v", p)
+	}
+	if with, err := prices.With("x", 1); err != nil || with["x"] != 1 || len(prices) != 3 {
+		t.Errorf("With: %v, %v; the original has %d prices", with, err, len(prices))
+	}
+	if _, err := prices.With("x", -1); err == nil {
+		t.Error("a negative price: no error")
 	}
 	for _, bad := range []string{`[1,2]`, `{"m": -1}`, `{"m": "cheap"}`} {
 		os.WriteFile(file, []byte(bad), 0o644)
-		if err := LoadPriceFile(file); err == nil || !strings.Contains(err.Error(), file) {
-			t.Errorf("LoadPriceFile(%s) error %v, want one naming the file", bad, err)
+		if _, err := LoadPrices(file); err == nil || !strings.Contains(err.Error(), file) {
+			t.Errorf("LoadPrices(%s) error %v, want one naming the file", bad, err)
 		}
 	}
-	if err := LoadPriceFile(filepath.Join(dir, "missing.json")); err == nil {
+	if _, err := LoadPrices(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("missing file: no error")
 	}
 }
@@ -235,4 +246,21 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+func TestPricesModelFor(t *testing.T) {
+	prices := DefaultPrices()
+	tests := []struct{ configured, embedder, want string }{
+		{"", "openai:text-embedding-3-large", "text-embedding-3-large"},
+		{"", "mock:text-embedding-ada-002", "text-embedding-ada-002"},
+		{"", "openai:my-local-model", DefaultPriceModel}, // no price known
+		{"", "hash", DefaultPriceModel},
+		{"", "minilm:all-MiniLM-L6-v2", DefaultPriceModel},
+		{"text-embedding-3-large", "hash", "text-embedding-3-large"},
+	}
+	for _, tt := range tests {
+		if got := prices.ModelFor(tt.configured, tt.embedder); got != tt.want {
+			t.Errorf("ModelFor(%q, %q) = %q, want %q", tt.configured, tt.embedder, got, tt.want)
+		}
+	}
 }

@@ -3,101 +3,113 @@ package embed
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
-	"sync"
 )
 
-// defaultPrices are OpenAI's list prices for embeddings, in US dollars per
-// million input tokens.
-var defaultPrices = map[string]float64{
-	"text-embedding-3-small": 0.02,
-	"text-embedding-3-large": 0.13,
-	"text-embedding-ada-002": 0.10,
-}
+// DefaultPriceModel is the model whose price estimates what texts would
+// cost through an API when the embedder has no API price of its own (hash,
+// minilm): the load-testing guide's model.
+const DefaultPriceModel = "text-embedding-3-small"
 
-var (
-	priceMu sync.RWMutex
-	prices  = copyPrices(defaultPrices)
-)
+// Prices is a price table: US dollars per million input tokens, by model.
+// It is a value: DefaultPrices gives OpenAI's list prices, With and Merge
+// return copies with overrides; nothing changes a table in place.
+type Prices map[string]float64
 
-func copyPrices(m map[string]float64) map[string]float64 {
-	c := make(map[string]float64, len(m))
-	for k, v := range m {
-		c[k] = v
+// DefaultPrices returns OpenAI's list prices for embeddings.
+func DefaultPrices() Prices {
+	return Prices{
+		"text-embedding-3-small": 0.02,
+		"text-embedding-3-large": 0.13,
+		"text-embedding-ada-002": 0.10,
 	}
-	return c
 }
 
-// PricePerMillion returns the price in US dollars per million input tokens
-// of an embedding model, and whether the model is in the price table. A
+// Lookup returns the price of a model and whether the table has it. A
 // provider prefix ("openai/text-embedding-3-small") is ignored when the full
 // name is not found.
-func PricePerMillion(model string) (usd float64, ok bool) {
-	priceMu.RLock()
-	defer priceMu.RUnlock()
-	if p, ok := prices[model]; ok {
-		return p, true
+func (p Prices) Lookup(model string) (usdPerMillion float64, ok bool) {
+	if v, ok := p[model]; ok {
+		return v, true
 	}
 	if i := strings.LastIndexByte(model, '/'); i >= 0 {
-		if p, ok := prices[model[i+1:]]; ok {
-			return p, true
+		if v, ok := p[model[i+1:]]; ok {
+			return v, true
 		}
 	}
 	return 0, false
 }
 
-// SetPrice sets (or overrides) the price of a model, in US dollars per
-// million input tokens. It is safe for concurrent use.
-func SetPrice(model string, usdPerMillion float64) error {
+// With returns a copy of p with the price of model set.
+func (p Prices) With(model string, usdPerMillion float64) (Prices, error) {
 	if model == "" {
-		return fmt.Errorf("price: empty model name")
+		return nil, fmt.Errorf("price: empty model name")
 	}
 	if usdPerMillion < 0 || usdPerMillion != usdPerMillion {
-		return fmt.Errorf("price of %s: %v is not a price (want >= 0 USD per million tokens)", model, usdPerMillion)
+		return nil, fmt.Errorf("price of %s: %v is not a price (want >= 0 USD per million tokens)", model, usdPerMillion)
 	}
-	priceMu.Lock()
-	defer priceMu.Unlock()
-	prices[model] = usdPerMillion
-	return nil
+	c := maps.Clone(p)
+	if c == nil {
+		c = Prices{}
+	}
+	c[model] = usdPerMillion
+	return c, nil
 }
 
-// Prices returns a copy of the current price table.
-func Prices() map[string]float64 {
-	priceMu.RLock()
-	defer priceMu.RUnlock()
-	return copyPrices(prices)
+// Merge returns a copy of p with q's prices added or replacing p's.
+func (p Prices) Merge(q Prices) Prices {
+	c := maps.Clone(p)
+	if c == nil {
+		c = Prices{}
+	}
+	maps.Copy(c, q)
+	return c
 }
 
-// LoadPriceFile merges a JSON price file into the table. The file is an
-// object mapping model names to US dollars per million input tokens:
+// LoadPrices reads a JSON price file: an object mapping model names to US
+// dollars per million input tokens,
 //
 //	{"text-embedding-3-small": 0.02, "my-local-model": 0}
-func LoadPriceFile(path string) error {
+func LoadPrices(path string) (Prices, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("price file: %w", err)
+		return nil, fmt.Errorf("price file: %w", err)
 	}
 	var m map[string]float64
 	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("price file %s: want a JSON object of model name to USD per million tokens: %w", path, err)
+		return nil, fmt.Errorf("price file %s: want a JSON object of model name to USD per million tokens: %w", path, err)
 	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		if err := SetPrice(k, m[k]); err != nil {
-			return fmt.Errorf("price file %s: %w", path, err)
+	var out Prices
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if out, err = out.With(k, m[k]); err != nil {
+			return nil, fmt.Errorf("price file %s: %w", path, err)
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// Cost prices tokens of model; it is 0 for a model not in the table.
-func Cost(model string, tokens int64) float64 {
-	p, _ := PricePerMillion(model)
-	return float64(tokens) * p / 1e6
+// Cost is what tokens cost at a price in US dollars per million tokens:
+// the one rule by which kura prices tokens (what an API charged, what the
+// load test estimates, what the planning projects).
+func Cost(tokens, usdPerMillion float64) float64 {
+	return tokens * usdPerMillion / 1e6
+}
+
+// ModelFor is the model whose price estimates what an embedder's tokens
+// would cost through an API: configured when given; else the embedder's
+// API model (the M of a Name "openai:M" or "mock:M") when p has its price;
+// else DefaultPriceModel.
+func (p Prices) ModelFor(configured, embedderName string) string {
+	if configured != "" {
+		return configured
+	}
+	if _, m, ok := strings.Cut(embedderName, ":"); ok {
+		if _, known := p.Lookup(m); known {
+			return m
+		}
+	}
+	return DefaultPriceModel
 }

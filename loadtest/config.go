@@ -8,12 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kura-go/kura/cluster"
+	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/loadtest/analysis"
 )
-
-// DefaultPriceModel prices the tokens of embedders that have no API price
-// of their own (hash, minilm): the guide's model.
-const DefaultPriceModel = "text-embedding-3-small"
 
 // defaultScales are the guide's test scales.
 var defaultScales = []int{100, 250, 500, 1000, 2000}
@@ -29,19 +27,18 @@ type Config struct {
 	SampleTopics        int   `json:"sample_topics"`
 	Seed                int64 `json:"seed"`
 
-	// EmbedderArgs are the embedder flags as given on the command line
-	// (e.g. ["--embedder=mock", "--dims=1536"]); each worker builds its
-	// embedder from them.
-	EmbedderArgs []string `json:"embedder_args"`
-	// EmbedChunk is how many texts are handed to the embedder per call (a
-	// multiple of batch size × concurrency keeps every wave of requests full).
+	// Embedder is the embedder each worker builds (with its prices).
+	Embedder backend.Spec `json:"embedder"`
+	// EmbedChunk is how many texts are handed to the embedder per call; 0
+	// means about 500, a multiple of batch size × concurrency, so that every
+	// wave of requests is full.
 	EmbedChunk int `json:"embed_chunk"`
 	// PriceModel prices the tokens for the estimated cost; "" means the
 	// embedder's API model when it has a price (openai:M, mock:M), else
-	// DefaultPriceModel.
+	// embed.DefaultPriceModel.
 	PriceModel string `json:"price_model"`
 
-	Cluster ClusterConfig `json:"cluster"`
+	Cluster cluster.Spec `json:"cluster"`
 
 	// GOGC, when not 0, sets the garbage collector's target percentage in
 	// each scale's process (lower: less memory, more CPU); -1 turns it off.
@@ -65,42 +62,18 @@ type Config struct {
 
 // goal is what the production planning plans for.
 func (c *Config) goal() analysis.Goal {
-	g := analysis.Goal{Conversations: c.TargetConversations, Monthly: c.MonthlyConversations, PriceModel: c.PriceModel}
-	for _, a := range c.EmbedderArgs {
-		if v, ok := strings.CutPrefix(a, "--mock-latency="); ok {
-			if d, err := time.ParseDuration(v); err == nil {
-				g.MockLatency = d
-			}
-		}
-	}
-	return g
+	return analysis.Goal{Conversations: c.TargetConversations, Monthly: c.MonthlyConversations, PriceModel: c.PriceModel,
+		MockLatency: c.Embedder.MockLatency}
 }
 
-// ClusterConfig chooses and parameterises the clustering algorithm.
-type ClusterConfig struct {
-	Algorithm       string `json:"algorithm"` // "hdbscan" or "kmeans"
-	MinClusterSize  int    `json:"min_cluster_size"`
-	MinSamples      int    `json:"min_samples"` // 0 = min_cluster_size
-	K               int    `json:"k"`           // k-means clusters; 0 = ceil(n / ItemsPerCluster)
-	ItemsPerCluster int    `json:"items_per_cluster"`
-	Seed            int64  `json:"seed"`
-}
-
-// Name describes the clusterer, e.g. "hdbscan(min_cluster_size=10)".
-func (c ClusterConfig) Name() string {
-	switch c.Algorithm {
-	case "kmeans":
-		if c.K > 0 {
-			return fmt.Sprintf("kmeans(k=%d)", c.K)
-		}
-		return fmt.Sprintf("kmeans(k=ceil(n/%d))", c.ItemsPerCluster)
-	default:
-		ms := c.MinSamples
-		if ms == 0 {
-			ms = c.MinClusterSize
-		}
-		return fmt.Sprintf("hdbscan(min_cluster_size=%d,min_samples=%d)", c.MinClusterSize, ms)
+// chunkFor is about 500 texts, rounded up to a whole number of request
+// waves (batch size × concurrency).
+func chunkFor(s backend.Spec) int {
+	wave := s.BatchSize * s.Concurrency
+	if wave <= 0 {
+		return 500
 	}
+	return wave * max(1, (500+wave-1)/wave)
 }
 
 // DefaultConfig returns the defaults of `kura loadtest`.
@@ -111,8 +84,8 @@ func DefaultConfig() Config {
 		SampleTopics:         13,
 		Seed:                 42,
 		Repeat:               1,
-		EmbedChunk:           500,
-		Cluster:              ClusterConfig{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
+		Embedder:             backend.DefaultSpec(),
+		Cluster:              cluster.Spec{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
 		TargetConversations:  10000,
 		MonthlyConversations: 50000,
 		OutDir:               ".",
@@ -138,26 +111,23 @@ func (c *Config) Validate() error {
 		seen[s] = true
 	}
 	sort.Ints(c.Scales)
-	switch c.Cluster.Algorithm {
-	case "hdbscan":
-		if c.Cluster.MinClusterSize < 2 {
-			return fmt.Errorf("min cluster size %d: must be at least 2", c.Cluster.MinClusterSize)
+	if err := c.Cluster.Validate(); err != nil {
+		return err
+	}
+	if c.Cluster.Algorithm == "kmeans" && c.Cluster.K > c.Scales[0] {
+		return fmt.Errorf("k %d: more clusters than the %d conversations of the smallest scale", c.Cluster.K, c.Scales[0])
+	}
+	if err := c.Embedder.Validate(); err != nil {
+		return err
+	}
+	if c.PriceModel != "" {
+		prices, err := c.Embedder.Prices()
+		if err != nil {
+			return err
 		}
-		if c.Cluster.MinSamples < 0 {
-			return fmt.Errorf("min samples %d: must be at least 1 (0 = min cluster size)", c.Cluster.MinSamples)
+		if _, ok := prices.Lookup(c.PriceModel); !ok {
+			return fmt.Errorf("--price-model %q: not in the price table (add it with --prices FILE)", c.PriceModel)
 		}
-	case "kmeans":
-		if c.Cluster.K < 0 {
-			return fmt.Errorf("k %d: must be positive (0 = ceil(n / items per cluster))", c.Cluster.K)
-		}
-		if c.Cluster.K == 0 && c.Cluster.ItemsPerCluster < 1 {
-			return fmt.Errorf("items per cluster %d: must be at least 1", c.Cluster.ItemsPerCluster)
-		}
-		if c.Cluster.K > c.Scales[0] {
-			return fmt.Errorf("k %d: more clusters than the %d conversations of the smallest scale", c.Cluster.K, c.Scales[0])
-		}
-	default:
-		return fmt.Errorf("clusterer %q: want hdbscan or kmeans", c.Cluster.Algorithm)
 	}
 	if c.SampleConversations < 2 || c.SampleTopics < 1 {
 		return fmt.Errorf("sample corpus of %d conversations in %d topics: too small", c.SampleConversations, c.SampleTopics)
@@ -169,7 +139,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("gogc %d: want a percentage, 0 for Go's default, or -1 to turn the collector off", c.GOGC)
 	}
 	if c.EmbedChunk < 1 {
-		c.EmbedChunk = 500
+		c.EmbedChunk = chunkFor(c.Embedder)
 	}
 	if c.TargetConversations < 1 || c.MonthlyConversations < 0 {
 		return fmt.Errorf("target conversations %d / monthly %d: must be positive", c.TargetConversations, c.MonthlyConversations)

@@ -47,6 +47,9 @@ func deterministic(t *testing.T, doc []byte) []byte {
 		}
 		return v
 	}
+	if c, ok := d["config"].(map[string]any); ok {
+		delete(c, "embedder") // the embedder's settings, which once travelled as its flags (embedder_args)
+	}
 	a, _ := d["analysis"].(map[string]any)
 	p, _ := d["planning"].(map[string]any)
 	delete(d, "analysis")

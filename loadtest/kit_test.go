@@ -6,8 +6,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/kura-go/kura/cluster/kmeans"
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/embed/lexical"
 	"github.com/kura-go/kura/loadtest/scaledata"
 )
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "1" {
 		tk := testToolkit()
 		if os.Getenv(workerEnv+"_FAIL") == "1" {
-			tk.Cluster = func(context.Context, []float32, int, int, ClusterConfig) ([]int, error) {
+			tk.Cluster = func(context.Context, cluster.Spec, []float32, int, int) ([]int, error) {
 				return nil, fmt.Errorf("clusterer exploded on purpose")
 			}
 		}
@@ -43,22 +44,12 @@ func testToolkit() *Toolkit {
 		Sample: func(ctx context.Context, n, topics int, seed int64) (*scaledata.Baseline, error) {
 			return scaledata.Synthetic(topics, (n+topics-1)/topics), nil
 		},
-		NewEmbedder: func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error) {
+		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
 			e := lexical.New(lexical.Options{Dims: 256})
 			e.Fit(corpus)
 			return e, nil
 		},
-		Cluster: func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error) {
-			k := c.K
-			if k == 0 {
-				k = kmeans.KForItems(n, c.ItemsPerCluster)
-			}
-			r, err := kmeans.Cluster(ctx, x, n, d, kmeans.Params{K: k, Seed: uint64(c.Seed)})
-			if err != nil {
-				return nil, err
-			}
-			return r.Labels, nil
-		},
+		Cluster: NewToolkit().Cluster,
 	}
 }
 
@@ -68,7 +59,7 @@ func testConfig(t *testing.T) Config {
 	c.Scales = []int{30, 60, 120}
 	c.SampleConversations = 48
 	c.SampleTopics = 4
-	c.Cluster = ClusterConfig{Algorithm: "kmeans", K: 4, Seed: 1}
+	c.Cluster = cluster.Spec{Algorithm: "kmeans", K: 4, Seed: 1}
 	c.OutDir = t.TempDir()
 	c.InProcess = true
 	c.Quiet = true

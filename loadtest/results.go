@@ -18,7 +18,7 @@ import (
 // SchemaVersion is the version of the results JSON layout described in
 // docs/loadtest-schema.md and schema.json. It changes when a field is
 // removed or changes meaning; adding a field does not change it.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Results is everything a load test run produced; it is written as
 // load_test_results_YYYYMMDD_HHMMSS.json.

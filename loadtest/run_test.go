@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/loadtest/measure"
 )
 
@@ -198,16 +200,16 @@ func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	tk := testToolkit()
-	cluster := tk.Cluster
+	clusterer := tk.Cluster
 	calls := 0
-	tk.Cluster = func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error) {
+	tk.Cluster = func(ctx context.Context, c cluster.Spec, x []float32, n, d int) ([]int, error) {
 		calls++
 		if calls == 2 {
 			cancel() // Ctrl-C during the second scale
 			<-ctx.Done()
 			return nil, ctx.Err()
 		}
-		return cluster(ctx, x, n, d, c)
+		return clusterer(ctx, c, x, n, d)
 	}
 	r := &Runner{Toolkit: tk}
 	res, doc, err := runAndWrite(t, ctx, r, cfg)
@@ -226,13 +228,13 @@ func TestRunTimeoutAndMemoryLimit(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Timeout = 1500 * time.Millisecond // ample for the small scales, even on a loaded machine
 	tk := testToolkit()
-	cluster := tk.Cluster
-	tk.Cluster = func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error) {
+	clusterer := tk.Cluster
+	tk.Cluster = func(ctx context.Context, c cluster.Spec, x []float32, n, d int) ([]int, error) {
 		if n == 120 {
 			<-ctx.Done() // a scale that never finishes on its own
 			return nil, ctx.Err()
 		}
-		return cluster(ctx, x, n, d, c)
+		return clusterer(ctx, c, x, n, d)
 	}
 	res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: tk}, cfg)
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
@@ -265,7 +267,7 @@ func TestSchemaValidatorRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct{ from, to, want string }{
-		{`"schema_version": 1`, `"schema_version": 2`, "at '/schema_version': value must be 1"},
+		{`"schema_version": 2`, `"schema_version": 3`, "at '/schema_version': value must be 2"},
 		{`"interrupted": false`, `"interrupted": "no"`, "at '/interrupted': got string, want boolean"},
 		{`"isolation": "in-process"`, `"isolation": "thread"`, "at '/scales/0/isolation': value must be one of"},
 		{`"peak_rss_bytes": `, `"peak_rss_bytes": -`, "at '/scales/0/peak_rss_bytes': minimum"},
@@ -395,8 +397,8 @@ func TestRunDimsFromFirstVectors(t *testing.T) {
 		cfg.EmbedChunk = chunk
 		tk := testToolkit()
 		newEmb := tk.NewEmbedder
-		tk.NewEmbedder = func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error) {
-			e, err := newEmb(ctx, args, corpus)
+		tk.NewEmbedder = func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
+			e, err := newEmb(ctx, s, corpus)
 			return &lateDims{Embedder: e}, err
 		}
 		res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: tk}, cfg)
@@ -478,22 +480,6 @@ func TestMemoryCheck(t *testing.T) {
 		got := memoryCheck(tt.done, tt.n, 500, tt.limit, tt.available)
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
-func TestPriceModel(t *testing.T) {
-	tests := []struct{ configured, embedder, want string }{
-		{"", "openai:text-embedding-3-large", "text-embedding-3-large"},
-		{"", "mock:text-embedding-ada-002", "text-embedding-ada-002"},
-		{"", "openai:my-local-model", DefaultPriceModel}, // no price known
-		{"", "hash", DefaultPriceModel},
-		{"", "minilm:all-MiniLM-L6-v2", DefaultPriceModel},
-		{"text-embedding-3-large", "hash", "text-embedding-3-large"},
-	}
-	for _, tt := range tests {
-		if got := priceModel(tt.configured, tt.embedder); got != tt.want {
-			t.Errorf("priceModel(%q, %q) = %q, want %q", tt.configured, tt.embedder, got, tt.want)
 		}
 	}
 }

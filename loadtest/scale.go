@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -117,7 +116,7 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 	// reports no dimensions before it has answered.
 	progress(Event{Scale: job.Scale, Stage: "embed", Total: n})
 	m = measure.Start(measure.Embed)
-	emb, err := tk.NewEmbedder(ctx, cfg.EmbedderArgs, texts)
+	emb, err := tk.NewEmbedder(ctx, cfg.Embedder, texts)
 	if err != nil {
 		return nil, fmt.Errorf("embedder: %w", err)
 	}
@@ -160,7 +159,7 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 	// Cluster.
 	progress(Event{Scale: job.Scale, Stage: "cluster"})
 	m = measure.Start(measure.Cluster)
-	labels, err := tk.Cluster(ctx, x, n, dims, cfg.Cluster)
+	labels, err := tk.Cluster(ctx, cfg.Cluster, x, n, dims)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -214,10 +213,14 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 	if res.API.Tokens == 0 {
 		res.API.Tokens, res.API.TokensLocal = localTokens, true
 	}
-	res.API.PriceModel = priceModel(cfg.PriceModel, res.Embedder)
-	if p, ok := embed.PricePerMillion(res.API.PriceModel); ok {
+	prices, err := cfg.Embedder.Prices()
+	if err != nil {
+		return nil, err
+	}
+	res.API.PriceModel = prices.ModelFor(cfg.PriceModel, res.Embedder)
+	if p, ok := prices.Lookup(res.API.PriceModel); ok {
 		res.API.PricePerMillion = p
-		res.API.EstimatedCostUSD = float64(res.API.Tokens) * p / 1e6
+		res.API.EstimatedCostUSD = embed.Cost(float64(res.API.Tokens), p)
 	}
 
 	// Quality against the ground truth.
@@ -230,21 +233,6 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 		res.Notes = append(res.Notes, fmt.Sprintf("per-stage peak memory is the process's lifetime peak: %v", m.ResetErr))
 	}
 	return res, nil
-}
-
-// priceModel is the model whose price estimates the cost: the configured
-// one, else the embedder's API model ("openai:M", "mock:M") when it has a
-// price, else DefaultPriceModel.
-func priceModel(configured, embedder string) string {
-	if configured != "" {
-		return configured
-	}
-	if _, m, ok := strings.Cut(embedder, ":"); ok {
-		if _, known := embed.PricePerMillion(m); known {
-			return m
-		}
-	}
-	return DefaultPriceModel
 }
 
 func fileSize(p string) (int64, error) {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/kura-go/kura/cluster/hdbscan"
-	"github.com/kura-go/kura/cluster/kmeans"
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/loadtest/scaledata"
 )
@@ -18,9 +18,9 @@ type Toolkit struct {
 	// Sample returns the built-in corpus of n conversations in topics topics
 	// as a baseline (summaries, with each topic as a ground-truth cluster).
 	Sample func(ctx context.Context, n, topics int, seed int64) (*scaledata.Baseline, error)
-	// NewEmbedder builds the embedder from the embedder flags in args; corpus
-	// is the texts about to be embedded (a lexical embedder fits its IDF on it).
-	NewEmbedder func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error)
+	// NewEmbedder builds the embedder s describes; corpus is the texts about
+	// to be embedded (the hash embedder fits its IDF on it).
+	NewEmbedder func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error)
 	// Warmup, if set, runs in each worker before its baseline memory is
 	// measured: loading what every scale needs whatever its size (kura's
 	// cl100k_base tokenizer, used for token accounting in every mode), so
@@ -28,13 +28,28 @@ type Toolkit struct {
 	// What it keeps is part of the baseline and of the peak.
 	Warmup func() error
 	// Cluster labels n points of d dimensions (row-major x); -1 is noise.
-	Cluster func(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error)
+	Cluster func(ctx context.Context, s cluster.Spec, x []float32, n, d int) ([]int, error)
 }
 
 // NewToolkit returns the toolkit of the kura binary: the built-in sample
-// corpus, HDBSCAN and K-means, and the given embedder constructor.
-func NewToolkit(newEmbedder func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error)) *Toolkit {
-	return &Toolkit{Sample: scaledata.Sample, NewEmbedder: newEmbedder, Cluster: Cluster, Warmup: tokens.Init}
+// corpus, kura's embedders (package embed/backend) and clusterers (package
+// cluster).
+func NewToolkit() *Toolkit {
+	return &Toolkit{
+		Sample: scaledata.Sample,
+		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
+			e, _, err := backend.Build(ctx, s, corpus)
+			return e, err
+		},
+		Cluster: func(ctx context.Context, s cluster.Spec, x []float32, n, d int) ([]int, error) {
+			r, err := cluster.Run(ctx, s, x, n, d)
+			if err != nil {
+				return nil, err
+			}
+			return r.Labels, nil
+		},
+		Warmup: tokens.Init,
+	}
 }
 
 // loadBaseline loads the baseline of c: its --data, else the toolkit's
@@ -51,36 +66,4 @@ func loadBaseline(ctx context.Context, tk *Toolkit, c *Config) (*scaledata.Basel
 		}
 	}
 	return scaledata.Load(ctx, c.Data, sample)
-}
-
-// Cluster runs the configured clusterer: HDBSCAN (euclidean, EOM, as the
-// guide and the Python hdbscan library) or K-means (k-means++ and Lloyd, k
-// fixed or Kura's ceil(n / items per cluster)).
-func Cluster(ctx context.Context, x []float32, n, d int, c ClusterConfig) ([]int, error) {
-	switch c.Algorithm {
-	case "hdbscan":
-		p := hdbscan.DefaultParams()
-		p.MinClusterSize = c.MinClusterSize
-		p.MinSamples = c.MinSamples
-		if p.MinSamples == 0 {
-			p.MinSamples = c.MinClusterSize
-		}
-		r, err := hdbscan.Cluster(ctx, x, n, d, p)
-		if err != nil {
-			return nil, err
-		}
-		return r.Labels, nil
-	case "kmeans":
-		k := c.K
-		if k == 0 {
-			k = kmeans.KForItems(n, c.ItemsPerCluster)
-		}
-		k = min(k, n)
-		r, err := kmeans.Cluster(ctx, x, n, d, kmeans.Params{K: k, Seed: uint64(c.Seed)})
-		if err != nil {
-			return nil, err
-		}
-		return r.Labels, nil
-	}
-	return nil, fmt.Errorf("unknown clusterer %q", c.Algorithm)
 }

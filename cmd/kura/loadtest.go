@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/gate"
@@ -27,13 +27,13 @@ func init() {
 	register(newLoadtestWorkerCmd)
 }
 
-// loadtestEmbedderFlags returns the embedder flags in a flag set of their
-// own, so that the ones given on the command line can be handed to each
-// scale's worker process.
-func loadtestEmbedderFlags(ef *embedderFlags) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("embedder", pflag.ContinueOnError)
-	ef.addFlags(fs)
-	return fs
+// loadtestFlags are kura loadtest's flags: the configuration, and what the
+// flags give as text to be parsed.
+type loadtestFlags struct {
+	cfg                                         loadtest.Config
+	ef                                          embedderFlags
+	scales, memoryLimit, compare, maxRegression string
+	htmlReport                                  string // --report
 }
 
 // renamedEmbedderFlags are embedder flags whose names the load tester uses
@@ -41,16 +41,7 @@ func loadtestEmbedderFlags(ef *embedderFlags) *pflag.FlagSet {
 var renamedEmbedderFlags = map[string]string{"timeout": "request-timeout", "seed": "embedder-seed"}
 
 func newLoadtestCmd() *cobra.Command {
-	cfg := loadtest.DefaultConfig()
-	var (
-		ef            embedderFlags
-		scales        = "100,250,500,1000,2000"
-		memoryLimit   string
-		compare       string
-		maxRegression = "20%"
-		embNames      map[string]string
-		htmlReport    string
-	)
+	lf := &loadtestFlags{cfg: loadtest.DefaultConfig(), scales: "100,250,500,1000,2000", maxRegression: "20%"}
 	cmd := &cobra.Command{
 		Use:   "loadtest",
 		Short: "Load-test the embedding and clustering pipeline: memory, time, storage and cost per scale",
@@ -80,122 +71,124 @@ is set or a local model is installed). See docs/loadtest.md.`,
   # CI gate: fail if time, memory, throughput or cost got >20% worse
   kura loadtest --embedder hash --compare baseline.json --max-regression 20%`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if cfg.Scales, err = loadtest.ParseScales(scales); err != nil {
-				return usageErrorf("--scales: %v", err)
-			}
-			if memoryLimit != "" {
-				if cfg.MemoryLimit, err = loadtest.ParseBytes(memoryLimit); err != nil {
-					return usageErrorf("--memory-limit: %v", err)
-				}
-			}
-			threshold, err := loadtest.ParsePercent(maxRegression)
-			if err != nil {
-				return usageErrorf("--max-regression: %v", err)
-			}
-			cfg.Cluster.Seed = cfg.Seed
-			cfg.EmbedderArgs, cfg.EmbedChunk = embedderArgs(cmd.Flags(), embNames)
-			if err := cfg.Validate(); err != nil {
-				return usageErrorf("%v", err)
-			}
-			// A run can take hours: find out now, not at the end, that the
-			// results cannot be written.
-			if err := results.ProbeDir(cfg.OutDir); err != nil {
-				return usageErrorf("--out %s: cannot write the results there: %v", cfg.OutDir, err)
-			}
-			if htmlReport != "" {
-				if err := outfile.CheckDistinct([]string{compare}, []string{htmlReport}); err != nil {
-					return usageErrorf("--report: %v", err)
-				}
-			}
-			var old *loadtest.Results
-			if compare != "" {
-				if old, err = loadtest.LoadResults(compare); err != nil {
-					return usageErrorf("--compare: %v", err)
-				}
-			}
-			// Build the embedder once here so that a bad flag or a missing
-			// key fails before any scale runs, and so the choice is printed.
-			probe, err := ef.build(cmd.Context(), []string{"probe"})
-			if err != nil {
-				return err
-			}
-			// After the build, which merges a --prices file into the table.
-			if _, ok := embed.PricePerMillion(cfg.PriceModel); cfg.PriceModel != "" && !ok {
-				return usageErrorf("--price-model %q: not in the price table (add it with --prices FILE)", cfg.PriceModel)
-			}
-			stderr := cmd.ErrOrStderr()
-			if !cfg.Quiet {
-				fmt.Fprintf(stderr, "kura loadtest: embedder %s (%d dims), clusterer %s, scales %v\n",
-					probe.Name(), probe.Dims(), cfg.Cluster.Name(), cfg.Scales)
-			}
-			if c, ok := probe.(interface{ Close() error }); ok {
-				c.Close()
-			}
-			ver, commit, _ := buildInfo()
-			exe, err := os.Executable()
-			if err != nil && !cfg.InProcess {
-				return fmt.Errorf("finding kura's own executable for the worker processes: %w (use --in-process)", err)
-			}
-			r := &loadtest.Runner{
-				Toolkit: loadtest.NewToolkit(func(ctx context.Context, _ []string, corpus []string) (embed.Embedder, error) {
-					return ef.build(ctx, corpus)
-				}),
-				Worker: func(ctx context.Context) *exec.Cmd {
-					return exec.CommandContext(ctx, exe, workerArgs(cmd.Flags())...)
-				},
-				Env:      loadtest.DetectEnvironment(ver, commit),
-				Log:      stderr,
-				Progress: loadtest.NewDisplay(stderr, stderrIsTerminal() && !cfg.Quiet),
-			}
-			res, runErr := r.Run(cmd.Context(), cfg)
-			if res == nil {
-				return runErr
-			}
-			out := cmd.OutOrStdout()
-			jsonPath, err := writeLoadtestResults(out, res, cfg.OutDir)
-			runErr = errors.Join(runErr, err)
-			if htmlReport != "" {
-				runErr = errors.Join(runErr, writeHTMLReport(out, htmlReport, jsonPath, res, compare, old, ver))
-			}
-			if old != nil {
-				cmp := gate.Compare(old, res, threshold)
-				fmt.Fprintln(out)
-				cmp.Write(out, compare)
-				runErr = errors.Join(runErr, cmp.Err())
-			}
-			return runErr
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLoadtest(cmd, lf) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&scales, "scales", scales, "comma-separated numbers of conversations to test (1k = 1000)")
-	f.StringVar(&cfg.Data, "data", "", "baseline: a Kura checkpoint dir, or files (summaries.jsonl, conversations.jsonl, clusters.jsonl; comma-separated); default: the built-in sample corpus")
-	f.IntVar(&cfg.SampleConversations, "sample-size", cfg.SampleConversations, "conversations in the built-in baseline (without --data)")
-	f.IntVar(&cfg.SampleTopics, "sample-topics", cfg.SampleTopics, "topics (ground-truth clusters) in the built-in baseline")
-	f.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed for the scaled data and K-means")
-	f.StringVar(&cfg.Cluster.Algorithm, "clusterer", cfg.Cluster.Algorithm, "clustering algorithm: hdbscan or kmeans")
-	f.IntVar(&cfg.Cluster.MinClusterSize, "min-cluster-size", cfg.Cluster.MinClusterSize, "HDBSCAN min_cluster_size")
-	f.IntVar(&cfg.Cluster.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min-cluster-size)")
-	f.IntVar(&cfg.Cluster.K, "k", 0, "K-means clusters (0 = ceil(n / items-per-cluster), Kura's rule)")
-	f.IntVar(&cfg.Cluster.ItemsPerCluster, "items-per-cluster", cfg.Cluster.ItemsPerCluster, "K-means: conversations per cluster when --k is 0")
-	f.StringVar(&cfg.PriceModel, "price-model", "", "model whose price estimates the API cost of the tokens, so mock and offline runs still plan money\n(default: the embedder's API model, else "+loadtest.DefaultPriceModel+")")
-	f.DurationVar(&cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
-	f.DurationVar(&cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
-	f.StringVar(&memoryLimit, "memory-limit", "", "skip scales whose predicted peak memory would exceed this (e.g. 2GiB = 2^30 bytes, 2GB = 10^9 bytes)")
-	f.IntVar(&cfg.TargetConversations, "target-conversations", cfg.TargetConversations, "production volume to plan RAM and time for")
-	f.IntVar(&cfg.MonthlyConversations, "monthly-conversations", cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
-	f.StringVar(&cfg.OutDir, "out", cfg.OutDir, "directory for load_test_results_*.json and .csv")
-	f.StringVar(&compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")
-	f.StringVar(&maxRegression, "max-regression", maxRegression, "regression threshold for --compare (time, memory, throughput, cost): a percentage such as 20% (a bare number must be a fraction below 1, e.g. 0.2)")
-	f.IntVar(&cfg.Repeat, "repeat", 1, "run each scale this many times (each in a fresh process) and report the median of each measurement: steadier figures on a busy machine")
-	f.IntVar(&cfg.GOGC, "gogc", 0, "garbage collector target percentage in each scale's process (0 = Go's default or $GOGC; lower trades CPU for memory)")
-	f.BoolVar(&cfg.Quiet, "quiet", false, "no progress display and no per-scale lines on stderr")
-	f.BoolVar(&cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
-	f.StringVar(&cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
-	f.StringVar(&htmlReport, "report", "", "also write the results as one self-contained HTML page with charts (with --compare, both runs overlaid); see 'kura report'")
-	embNames = addRenamedEmbedderFlags(f, &ef)
+	f.StringVar(&lf.scales, "scales", lf.scales, "comma-separated numbers of conversations to test (1k = 1000)")
+	f.StringVar(&lf.cfg.Data, "data", "", "baseline: a Kura checkpoint dir, or files (summaries.jsonl, conversations.jsonl, clusters.jsonl; comma-separated); default: the built-in sample corpus")
+	f.IntVar(&lf.cfg.SampleConversations, "sample-size", lf.cfg.SampleConversations, "conversations in the built-in baseline (without --data)")
+	f.IntVar(&lf.cfg.SampleTopics, "sample-topics", lf.cfg.SampleTopics, "topics (ground-truth clusters) in the built-in baseline")
+	f.Int64Var(&lf.cfg.Seed, "seed", lf.cfg.Seed, "seed for the scaled data, K-means and HDBSCAN's approximate neighbour search")
+	f.StringVar(&lf.cfg.Cluster.Algorithm, "clusterer", lf.cfg.Cluster.Algorithm, "clustering algorithm: hdbscan or kmeans")
+	f.IntVar(&lf.cfg.Cluster.MinClusterSize, "min-cluster-size", lf.cfg.Cluster.MinClusterSize, "HDBSCAN min_cluster_size")
+	f.IntVar(&lf.cfg.Cluster.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min-cluster-size)")
+	f.IntVar(&lf.cfg.Cluster.K, "k", 0, "K-means clusters (0 = ceil(n / items-per-cluster), Kura's rule)")
+	f.IntVar(&lf.cfg.Cluster.ItemsPerCluster, "items-per-cluster", lf.cfg.Cluster.ItemsPerCluster, "K-means: conversations per cluster when --k is 0")
+	f.StringVar(&lf.cfg.PriceModel, "price-model", "", "model whose price estimates the API cost of the tokens, so mock and offline runs still plan money\n(default: the embedder's API model, else "+embed.DefaultPriceModel+")")
+	f.DurationVar(&lf.cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
+	f.DurationVar(&lf.cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
+	f.StringVar(&lf.memoryLimit, "memory-limit", "", "skip scales whose predicted peak memory would exceed this (e.g. 2GiB = 2^30 bytes, 2GB = 10^9 bytes)")
+	f.IntVar(&lf.cfg.TargetConversations, "target-conversations", lf.cfg.TargetConversations, "production volume to plan RAM and time for")
+	f.IntVar(&lf.cfg.MonthlyConversations, "monthly-conversations", lf.cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
+	f.StringVar(&lf.cfg.OutDir, "out", lf.cfg.OutDir, "directory for load_test_results_*.json and .csv")
+	f.StringVar(&lf.compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")
+	f.StringVar(&lf.maxRegression, "max-regression", lf.maxRegression, "regression threshold for --compare (time, memory, throughput, cost): a percentage such as 20% (a bare number must be a fraction below 1, e.g. 0.2)")
+	f.IntVar(&lf.cfg.Repeat, "repeat", 1, "run each scale this many times (each in a fresh process) and report the median of each measurement: steadier figures on a busy machine")
+	f.IntVar(&lf.cfg.GOGC, "gogc", 0, "garbage collector target percentage in each scale's process (0 = Go's default or $GOGC; lower trades CPU for memory)")
+	f.BoolVar(&lf.cfg.Quiet, "quiet", false, "no progress display and no per-scale lines on stderr")
+	f.BoolVar(&lf.cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
+	f.StringVar(&lf.cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
+	f.StringVar(&lf.htmlReport, "report", "", "also write the results as one self-contained HTML page with charts (with --compare, both runs overlaid); see 'kura report'")
+	addRenamedEmbedderFlags(f, &lf.ef)
 	return cmd
+}
+
+// config turns the flags into the run's configuration, the regression
+// threshold and the earlier run to compare with (nil: none). Its errors are
+// usage errors.
+func (lf *loadtestFlags) config() (cfg loadtest.Config, threshold float64, old *loadtest.Results, err error) {
+	cfg = lf.cfg
+	if cfg.Scales, err = loadtest.ParseScales(lf.scales); err != nil {
+		return cfg, 0, nil, usageErrorf("--scales: %v", err)
+	}
+	if lf.memoryLimit != "" {
+		if cfg.MemoryLimit, err = loadtest.ParseBytes(lf.memoryLimit); err != nil {
+			return cfg, 0, nil, usageErrorf("--memory-limit: %v", err)
+		}
+	}
+	if threshold, err = loadtest.ParsePercent(lf.maxRegression); err != nil {
+		return cfg, 0, nil, usageErrorf("--max-regression: %v", err)
+	}
+	cfg.Cluster.Seed = cfg.Seed
+	cfg.Embedder = lf.ef.spec()
+	if err := cfg.Validate(); err != nil {
+		return cfg, 0, nil, usageErrorf("%v", err)
+	}
+	// A run can take hours: find out now, not at the end, that the
+	// results cannot be written.
+	if err := results.ProbeDir(cfg.OutDir); err != nil {
+		return cfg, 0, nil, usageErrorf("--out %s: cannot write the results there: %v", cfg.OutDir, err)
+	}
+	if lf.htmlReport != "" {
+		if err := outfile.CheckDistinct([]string{lf.compare}, []string{lf.htmlReport}); err != nil {
+			return cfg, 0, nil, usageErrorf("--report: %v", err)
+		}
+	}
+	if lf.compare != "" {
+		if old, err = loadtest.LoadResults(lf.compare); err != nil {
+			return cfg, 0, nil, usageErrorf("--compare: %v", err)
+		}
+	}
+	return cfg, threshold, old, nil
+}
+
+// runLoadtest runs the load test the flags describe, prints the report,
+// writes the files and applies the regression gate.
+func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
+	cfg, threshold, old, err := lf.config()
+	if err != nil {
+		return err
+	}
+	// Which embedder auto chose, and a missing model, fail before any scale.
+	kind, why, err := backend.Choose(cfg.Embedder)
+	if err != nil {
+		return usageErr(err)
+	}
+	stderr := cmd.ErrOrStderr()
+	if !cfg.Quiet {
+		fmt.Fprintf(stderr, "kura loadtest: embedder %s (%s), clusterer %s, scales %v\n", kind, why, cfg.Cluster.Name(), cfg.Scales)
+	}
+	ver, commit, _ := buildInfo()
+	exe, err := os.Executable()
+	if err != nil && !cfg.InProcess {
+		return fmt.Errorf("finding kura's own executable for the worker processes: %w (use --in-process)", err)
+	}
+	r := &loadtest.Runner{
+		Toolkit: loadtest.NewToolkit(),
+		Worker: func(ctx context.Context) *exec.Cmd {
+			return exec.CommandContext(ctx, exe, workerArgs(cmd.Flags())...)
+		},
+		Env:      loadtest.DetectEnvironment(ver, commit),
+		Log:      stderr,
+		Progress: loadtest.NewDisplay(stderr, stderrIsTerminal() && !cfg.Quiet),
+	}
+	res, runErr := r.Run(cmd.Context(), cfg)
+	if res == nil {
+		return runErr
+	}
+	out := cmd.OutOrStdout()
+	jsonPath, err := writeLoadtestResults(out, res, cfg.OutDir)
+	runErr = errors.Join(runErr, err)
+	if lf.htmlReport != "" {
+		runErr = errors.Join(runErr, writeHTMLReport(out, lf.htmlReport, jsonPath, res, lf.compare, old, ver))
+	}
+	if old != nil {
+		cmp := gate.Compare(old, res, threshold)
+		fmt.Fprintln(out)
+		cmp.Write(out, lf.compare)
+		runErr = errors.Join(runErr, cmp.Err())
+	}
+	return runErr
 }
 
 // writeHTMLReport writes the run (after the --compare baseline, when there
@@ -230,10 +223,11 @@ func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string) (jso
 }
 
 // addRenamedEmbedderFlags adds the embedder flags to f, renaming those whose
-// names f already uses, and returns each embedder flag's name in f.
-func addRenamedEmbedderFlags(f *pflag.FlagSet, ef *embedderFlags) map[string]string {
-	names := map[string]string{}
-	loadtestEmbedderFlags(ef).VisitAll(func(fl *pflag.Flag) {
+// names f already uses.
+func addRenamedEmbedderFlags(f *pflag.FlagSet, ef *embedderFlags) {
+	fs := pflag.NewFlagSet("embedder", pflag.ContinueOnError)
+	ef.addFlags(fs)
+	fs.VisitAll(func(fl *pflag.Flag) {
 		name := fl.Name
 		if f.Lookup(name) != nil {
 			if name = renamedEmbedderFlags[fl.Name]; name == "" {
@@ -243,40 +237,7 @@ func addRenamedEmbedderFlags(f *pflag.FlagSet, ef *embedderFlags) map[string]str
 		} else {
 			f.AddFlag(fl)
 		}
-		names[fl.Name] = name
 	})
-	return names
-}
-
-// embedderArgs returns the embedder flags that were set, under their own
-// names, for the worker processes, and the embed chunk: a multiple of batch
-// size × concurrency of about 500 texts, so that every wave of requests is full.
-func embedderArgs(f *pflag.FlagSet, names map[string]string) ([]string, int) {
-	var args []string
-	orig := make([]string, 0, len(names))
-	for o := range names {
-		orig = append(orig, o)
-	}
-	sort.Strings(orig)
-	for _, o := range orig {
-		if fl := f.Lookup(names[o]); fl != nil && fl.Changed {
-			args = append(args, "--"+o+"="+fl.Value.String())
-		}
-	}
-	chunk := 500
-	b, c := intFlag(f, names["batch-size"]), intFlag(f, names["concurrency"])
-	if b > 0 && c > 0 {
-		wave := b * c
-		chunk = wave * max(1, (500+wave-1)/wave)
-	}
-	return args, chunk
-}
-
-func intFlag(f *pflag.FlagSet, name string) int {
-	if v, err := f.GetInt(name); err == nil {
-		return v
-	}
-	return 0
 }
 
 // workerArgs returns the arguments of a worker process: the hidden worker
@@ -309,15 +270,7 @@ func newLoadtestWorkerCmd() *cobra.Command {
 			if !verbose {
 				slog.SetDefault(slog.New(workerLogHandler(cmd.ErrOrStderr(), logFormat)))
 			}
-			tk := loadtest.NewToolkit(func(ctx context.Context, args []string, corpus []string) (embed.Embedder, error) {
-				var ef embedderFlags
-				fs := loadtestEmbedderFlags(&ef)
-				if err := fs.Parse(args); err != nil {
-					return nil, fmt.Errorf("embedder flags %q: %w", args, err)
-				}
-				return ef.build(ctx, corpus)
-			})
-			return loadtest.RunWorker(cmd.Context(), tk, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return loadtest.RunWorker(cmd.Context(), loadtest.NewToolkit(), cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.PreRun = func(cmd *cobra.Command, args []string) {

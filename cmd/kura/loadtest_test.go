@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/measure"
 	"github.com/kura-go/kura/loadtest/scaledata"
@@ -43,8 +42,8 @@ func TestLoadtestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Config.EmbedderArgs; strings.Join(got, " ") != "--dims=128 --embedder=hash" {
-		t.Errorf("embedder args recorded: %q", got)
+	if got := res.Config.Embedder; got.Kind != "hash" || got.Dims != 128 {
+		t.Errorf("embedder recorded: %+v", got)
 	}
 	if res.Scales[0].Embedder != "hash" || res.Scales[0].Dims != 128 {
 		t.Errorf("scale ran with %s/%d", res.Scales[0].Embedder, res.Scales[0].Dims)
@@ -201,8 +200,6 @@ func TestLoadtestWorkerArgs(t *testing.T) {
 // TestLoadtestPriceOverride: --price-per-million prices the tokens of a mock
 // run (the estimated API cost), not only a real API client's.
 func TestLoadtestPriceOverride(t *testing.T) {
-	old, _ := embed.PricePerMillion("text-embedding-3-small")
-	t.Cleanup(func() { embed.SetPrice("text-embedding-3-small", old) })
 	dir := t.TempDir()
 	args := []string{"loadtest", "--in-process", "--quiet", "--mock", "--dims", "16", "--price-per-million", "1",
 		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--k", "3", "--scales", "30,60", "--out", dir}

@@ -5,9 +5,9 @@
 // The rule for "auto" is: openai if OPENAI_API_KEY is set or a base URL is
 // given, else minilm if a local model is installed, else hash.
 //
-// A Spec is what a user asks for, so its errors name the settings as kura's
-// command line spells them (--batch-size, --dims, ...): that is how users,
-// and the load tester's recorded embedder arguments, give them. Errors that
+// A Spec is a plain value (it travels as JSON to the load test's workers)
+// and is what a user asks for, so its errors name the settings as kura's
+// command line spells them (--batch-size, --dims, ...). Errors that
 // are the caller's fault (a value out of range, settings that contradict
 // each other) match ErrInvalid under errors.Is.
 package backend
@@ -36,45 +36,44 @@ var Kinds = []string{"auto", "mock", "hash", "minilm", "openai"}
 // MaxRetries means no retries).
 type Spec struct {
 	// Kind is auto, mock, hash, minilm or openai (case-insensitive).
-	Kind string
+	Kind string `json:"kind"`
 	// Mock is the --mock shorthand for Kind "mock"; with a Kind other
 	// than auto or mock it is an error.
-	Mock bool
+	Mock bool `json:"mock,omitempty"`
 	// Model is the API model: the one openai calls, or the one the mock
 	// stands in for (for its name, token limits and price). "" means
 	// openai.DefaultModel. It does not apply to hash and minilm.
-	Model string
+	Model string `json:"model,omitempty"`
 	// ModelDir is minilm's model folder; "" means minilm.FindModel's search.
-	ModelDir string
+	ModelDir string `json:"model_dir,omitempty"`
 	// BaseURL is openai's API base URL; "" means $OPENAI_BASE_URL, else
 	// openai.DefaultBaseURL. Given, it makes auto choose openai.
-	BaseURL string
+	BaseURL string `json:"base_url,omitempty"`
 	// Dims is the vector length; 0 means the backend's own (mock 1536,
 	// hash 1024, openai the model's). minilm's model fixes it: Dims must be 0.
-	Dims int
+	Dims int `json:"dims"`
 	// BatchSize is the number of texts per request (openai, mock); at least 1.
-	BatchSize int
+	BatchSize int `json:"batch_size"`
 	// MiniLMBatchSize is minilm's texts per forward pass; 0 means minilm's
 	// default.
-	MiniLMBatchSize int
+	MiniLMBatchSize int `json:"minilm_batch_size,omitempty"`
 	// Concurrency is the number of requests in flight (openai, mock); at least 1.
-	Concurrency int
+	Concurrency int `json:"concurrency"`
 	// Timeout is openai's time limit per request attempt; positive.
-	Timeout time.Duration
+	Timeout time.Duration `json:"timeout_ns"`
 	// MaxRetries is openai's retries per request on 429, 5xx, timeouts and
 	// malformed answers; 0 means none.
-	MaxRetries int
+	MaxRetries int `json:"max_retries"`
 	// MockLatency is the mock's simulated latency per request.
-	MockLatency time.Duration
+	MockLatency time.Duration `json:"mock_latency_ns,omitempty"`
 	// Threads is minilm's goroutines; 0 means all cores.
-	Threads int
+	Threads int `json:"threads,omitempty"`
 	// PricePerMillion, when not nil, is the price in US dollars per million
-	// tokens of the API model. Build sets it in embed's price table, from
-	// which every cost in the process is computed.
-	PricePerMillion *float64
-	// PriceFile is a JSON price file that Build merges into embed's price
-	// table (see embed.LoadPriceFile).
-	PriceFile string
+	// tokens of the API model, over the price table's.
+	PricePerMillion *float64 `json:"price_per_million,omitempty"`
+	// PriceFile is a JSON price file (see embed.LoadPrices) whose prices
+	// are added to embed.DefaultPrices, or replace them.
+	PriceFile string `json:"price_file,omitempty"`
 }
 
 // DefaultSpec returns the Spec of kura's defaults: Kind auto and the
@@ -196,25 +195,46 @@ func (s Spec) APIModel() string {
 	return openai.DefaultModel
 }
 
-// Price returns the price in US dollars per million tokens of the API
-// model and whether it is known: PricePerMillion when given, else the
-// price table (which Build has merged PriceFile into).
-func (s Spec) Price() (float64, bool) {
-	if s.PricePerMillion != nil {
-		return *s.PricePerMillion, true
+// Prices returns the price table s asks for: embed.DefaultPrices, with
+// PriceFile's prices and then PricePerMillion (for the API model) over it.
+func (s Spec) Prices() (embed.Prices, error) {
+	p := embed.DefaultPrices()
+	if s.PriceFile != "" {
+		f, err := embed.LoadPrices(s.PriceFile)
+		if err != nil {
+			return nil, err
+		}
+		p = p.Merge(f)
 	}
-	return embed.PricePerMillion(s.APIModel())
+	if s.PricePerMillion != nil {
+		var err error
+		if p, err = p.With(s.APIModel(), *s.PricePerMillion); err != nil {
+			return nil, invalidf("--price-per-million: %v", err)
+		}
+	}
+	return p, nil
+}
+
+// Price returns the price in US dollars per million tokens of the API
+// model and whether it is known (see Prices; false too when the price file
+// cannot be read, which Build reports).
+func (s Spec) Price() (float64, bool) {
+	p, err := s.Prices()
+	if err != nil {
+		return 0, false
+	}
+	return p.Lookup(s.APIModel())
 }
 
 // APICost is what tokens cost through the API model; ok is false when its
 // price is unknown.
 func (s Spec) APICost(tokens int64) (usd float64, ok bool) {
 	p, ok := s.Price()
-	return float64(tokens) * p / 1e6, ok
+	return embed.Cost(float64(tokens), p), ok
 }
 
-// Build validates s, chooses the backend, applies PriceFile and
-// PricePerMillion to embed's price table, and makes the embedder. corpus,
+// Build validates s, chooses the backend, reads its prices, and makes the
+// embedder. corpus,
 // when not empty, is the text about to be embedded: the hash embedder fits
 // its IDF weights on it. Build logs the choice (slog, level Info). A
 // canceled ctx stops Build before it loads anything.
@@ -229,18 +249,9 @@ func Build(ctx context.Context, s Spec, corpus []string) (embed.Embedder, Choice
 	if err != nil {
 		return nil, Choice{}, err
 	}
-	if s.PriceFile != "" {
-		if err := embed.LoadPriceFile(s.PriceFile); err != nil {
-			return nil, Choice{}, err
-		}
-	}
-	if s.PricePerMillion != nil {
-		// The price table is what every cost in this process is computed
-		// from: the client's, and the load test's estimate for mock and
-		// local embedders.
-		if err := embed.SetPrice(s.APIModel(), *s.PricePerMillion); err != nil {
-			return nil, Choice{}, invalidf("--price-per-million: %v", err)
-		}
+	prices, err := s.Prices()
+	if err != nil {
+		return nil, Choice{}, err
 	}
 	var e embed.Embedder
 	switch kind {
@@ -278,15 +289,14 @@ func Build(ctx context.Context, s Spec, corpus []string) (embed.Embedder, Choice
 			BaseURL: s.BaseURL, Model: s.APIModel(), Dims: s.Dims, BatchSize: s.BatchSize,
 			Concurrency: s.Concurrency, MaxRetries: maxRetries, Timeout: s.Timeout,
 		}
-		if s.PricePerMillion != nil {
-			p := *s.PricePerMillion
+		if p, ok := prices.Lookup(s.APIModel()); ok {
 			cfg.PricePerMillion = &p
 		}
 		c, err := openai.New(cfg)
 		if err != nil {
 			return nil, Choice{}, &invalidError{err}
 		}
-		if _, ok := s.Price(); !ok {
+		if cfg.PricePerMillion == nil {
 			slog.Warn("no price known for this model; cost will show as 0 (set --price-per-million or --prices)", "model", c.Model())
 		}
 		e = c

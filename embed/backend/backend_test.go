@@ -210,12 +210,14 @@ func TestPrices(t *testing.T) {
 	if _, _, err := Build(context.Background(), s, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := embed.PricePerMillion(model); !ok || p != 1.5 {
-		t.Errorf("price table after --price-per-million: %v, %v; want 1.5", p, ok)
+	if p, ok := s.Price(); !ok || p != 1.5 {
+		t.Errorf("price with --price-per-million: %v, %v; want 1.5", p, ok)
 	}
-	s.PricePerMillion = nil // now from the table
 	if usd, ok := s.APICost(2_000_000); !ok || usd != 3 {
 		t.Errorf("APICost(2M tokens) = %v, %v; want 3 USD", usd, ok)
+	}
+	if _, ok := embed.DefaultPrices().Lookup(model); ok {
+		t.Error("Build changed the default price table")
 	}
 
 	dir := t.TempDir()
@@ -228,8 +230,8 @@ func TestPrices(t *testing.T) {
 	if _, _, err := Build(context.Background(), f, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := embed.PricePerMillion(fileModel); !ok || p != 0.25 {
-		t.Errorf("price table after --prices: %v, %v; want 0.25", p, ok)
+	if prices, err := f.Prices(); err != nil || prices[fileModel] != 0.25 || prices["text-embedding-3-small"] != 0.02 {
+		t.Errorf("prices with --prices: %v, %v; want %s at 0.25 beside the list prices", prices, err, fileModel)
 	}
 	f.PriceFile = filepath.Join(dir, "missing.json")
 	if _, _, err := Build(context.Background(), f, nil); err == nil || errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "missing.json") {

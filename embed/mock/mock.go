@@ -66,7 +66,7 @@ func (e *Embedder) Dims() int { return e.o.Dims }
 
 // Usage returns what the texts embedded so far would have taken from the
 // real model: requests, inputs and tokens. CostUSD is always 0; price the
-// tokens with embed.Cost(model, tokens) for what the API would have charged.
+// tokens with embed.Cost and a price table (embed.Prices) for what the API would have charged.
 func (e *Embedder) Usage() embed.Usage {
 	return embed.Usage{
 		Requests:  e.requests.Load(),

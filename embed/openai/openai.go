@@ -12,7 +12,7 @@
 // fails at once with the server's message.
 //
 // Every request, retry, rate limit, error and token is counted; Usage prices
-// the tokens with embed's price table.
+// the tokens at Config.PricePerMillion, else the model's list price.
 package openai
 
 import (
@@ -92,8 +92,8 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Limits are the API's per-request limits. Default embed.OpenAILimits.
 	Limits embed.Limits
-	// PricePerMillion overrides the price table for this client (US dollars
-	// per million tokens). nil: embed.PricePerMillion(Model).
+	// PricePerMillion is the price of Model in US dollars per million
+	// tokens. nil: its list price (embed.DefaultPrices), 0 when unknown.
 	PricePerMillion *float64
 	// EncodingFormat is "base64" (default, as OpenAI's own SDKs send: a
 	// quarter of the bytes of JSON numbers and far cheaper to decode) or
@@ -282,11 +282,11 @@ func (c *Client) Usage() embed.Usage {
 		Tokens:      c.tokens.Load(),
 		Truncated:   c.truncated.Load(),
 	}
-	price, _ := embed.PricePerMillion(c.c.Model)
+	price, _ := embed.DefaultPrices().Lookup(c.c.Model)
 	if c.c.PricePerMillion != nil {
 		price = *c.c.PricePerMillion
 	}
-	u.CostUSD = float64(u.Tokens) * price / 1e6
+	u.CostUSD = embed.Cost(float64(u.Tokens), price)
 	return u
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest/fit"
 	"github.com/kura-go/kura/loadtest/measure"
@@ -219,8 +220,8 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 	}
 	if convs > 0 {
 		p.TokensPerConversation = float64(tokens) / float64(convs)
-		p.CostPer1KUSD = p.TokensPerConversation * 1000 * p.PricePerMillionUSD / 1e6
-		p.MonthlyCostUSD = p.TokensPerConversation * float64(g.Monthly) * p.PricePerMillionUSD / 1e6
+		p.CostPer1KUSD = embed.Cost(p.TokensPerConversation*1000, p.PricePerMillionUSD)
+		p.MonthlyCostUSD = embed.Cost(p.TokensPerConversation*float64(g.Monthly), p.PricePerMillionUSD)
 		if charged > 0 && tokens > 0 {
 			p.MonthlyActualCostUSD = charged / float64(tokens) * p.TokensPerConversation * float64(g.Monthly)
 		}
