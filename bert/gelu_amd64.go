@@ -16,7 +16,7 @@ func geluBiasAVX2(x, bias *float32, blocks int, poly *geluPolyTable)
 
 // useAVX2 follows internal/f32: the assembly runs when f32 uses its assembly
 // kernels (KURA_F32_NOASM unset) and the CPU has AVX2 and FMA.
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && f32.Implementation() != "portable"
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && f32.Implementation() != f32.Portable
 
 // geluBias sets x[i] = GELU(x[i] + bias[i]) (exact, erf form).
 func geluBias(x, bias []float32) {

@@ -10,7 +10,7 @@ import (
 // benchImpls runs f for every kernel set, restoring the active one after.
 func benchImpls(b *testing.B, f func(b *testing.B)) {
 	for _, im := range impls {
-		b.Run(im.name, func(b *testing.B) {
+		b.Run(im.isa.String(), func(b *testing.B) {
 			saved := active
 			active = im
 			defer func() { active = saved }()
@@ -114,7 +114,7 @@ func BenchmarkKernel(b *testing.B) {
 		const k = 256
 		pa, pb := randVec(r, k*g.mr), randVec(r, k*g.nr)
 		c := make([]float32, g.mr*g.nr)
-		b.Run(im.name, func(b *testing.B) {
+		b.Run(im.isa.String(), func(b *testing.B) {
 			for b.Loop() {
 				g.kern(k, &pa[0], &pb[0], &c[0], g.nr, 1)
 			}

@@ -6,13 +6,16 @@
 // # Implementations
 //
 // Every kernel has a portable Go implementation. On amd64 faster versions
-// written in Go assembly are selected at start-up from the CPU's features
+// in Go assembly are selected at start-up from the CPU's features
 // (golang.org/x/sys/cpu): AVX-512 (F, DQ, BW, VL) first, then AVX2 with FMA,
-// then the portable code. Implementation reports the choice. The assembly
-// paths use fused multiply-add and their own summation order, so their
-// results differ from the portable ones by float32 rounding (a sum of n
-// products is within about n·2⁻²⁴·Σ|terms| of the exact value on every
+// then the portable code. Implementation reports the choice as an ISA. The
+// assembly paths use fused multiply-add and their own summation order, so
+// their results differ from the portable ones by float32 rounding (a sum of
+// n products is within about n·2⁻²⁴·Σ|terms| of the exact value on every
 // path); each path is deterministic.
+//
+// All the assembly is written by the generator in ./asmgen (`go generate`);
+// a test fails when a committed .s file differs from its output.
 //
 // Setting the environment variable KURA_F32_NOASM=1 before the program
 // starts forces the portable path, to compare outputs or to rule the
@@ -76,41 +79,31 @@ func Scale(alpha float32, x []float32) {
 // row-major matrix x (len(x)/d rows of d columns, d = len(q)). It panics if
 // d is zero, if len(x) is not a multiple of d or if dst is too short.
 func SqDists(dst, q, x []float32) {
-	d := len(q)
-	if d == 0 || len(x)%d != 0 {
-		panic("f32: SqDists: len(x) is not a multiple of len(q)")
-	}
-	n := len(x) / d
-	dst = dst[:n]
-	i := 0
-	if fr, r := active.sqDistRows, active.rows; fr != nil {
-		for ; i+r <= n; i += r {
-			fr(&q[0], &x[i*d], d, d, &dst[i])
-		}
-	}
-	f := active.sqDist
-	for ; i < n; i++ {
-		dst[i] = f(q, x[i*d:(i+1)*d:(i+1)*d])
-	}
+	eachRow("SqDists", dst, q, x, active.sqDistRows, active.rows, active.sqDist)
 }
 
 // Dots computes dst[i] = Dot(q, x[i*d:(i+1)*d]) for every row i of the
 // row-major matrix x (len(x)/d rows of d columns, d = len(q)). It panics if
 // d is zero, if len(x) is not a multiple of d or if dst is too short.
 func Dots(dst, q, x []float32) {
+	eachRow("Dots", dst, q, x, active.dotRows, active.rows, active.dot)
+}
+
+// eachRow sets dst[i] = f(q, row i of x), r rows at a time with fr where
+// the kernel set has a multi-row kernel (same bits as f).
+func eachRow(name string, dst, q, x []float32, fr func(a, b *float32, ldb, n int, out *float32), r int, f func(a, b []float32) float32) {
 	d := len(q)
 	if d == 0 || len(x)%d != 0 {
-		panic("f32: Dots: len(x) is not a multiple of len(q)")
+		panic("f32: " + name + ": len(x) is not a multiple of len(q)")
 	}
 	n := len(x) / d
 	dst = dst[:n]
 	i := 0
-	if fr, r := active.dotRows, active.rows; fr != nil {
+	if fr != nil {
 		for ; i+r <= n; i += r {
 			fr(&q[0], &x[i*d], d, d, &dst[i])
 		}
 	}
-	f := active.dot
 	for ; i < n; i++ {
 		dst[i] = f(q, x[i*d:(i+1)*d:(i+1)*d])
 	}

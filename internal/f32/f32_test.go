@@ -13,7 +13,7 @@ const eps = 1.0 / (1 << 24)
 func withImpl(t *testing.T, f func(t *testing.T, im *impl)) {
 	t.Helper()
 	for _, im := range impls {
-		t.Run(im.name, func(t *testing.T) {
+		t.Run(im.isa.String(), func(t *testing.T) {
 			saved := active
 			active = im
 			defer func() { active = saved }()
@@ -151,20 +151,28 @@ func TestBatchDistances(t *testing.T) {
 func TestNoAsmEnv(t *testing.T) {
 	t.Setenv(noAsmEnv, "1")
 	if got := defaultImpl(); got != portable {
-		t.Errorf("%s=1: default implementation %q, want portable", noAsmEnv, got.name)
+		t.Errorf("%s=1: default implementation %v, want portable", noAsmEnv, got.isa)
 	}
 	t.Setenv(noAsmEnv, "0")
 	if got := defaultImpl(); got != impls[0] {
-		t.Errorf("%s=0: default implementation %q, want %q", noAsmEnv, got.name, impls[0].name)
+		t.Errorf("%s=0: default implementation %v, want %v", noAsmEnv, got.isa, impls[0].isa)
 	}
 	if impls[len(impls)-1] != portable {
 		t.Error("portable must be the last implementation")
 	}
 	found := false
 	for _, im := range impls {
-		found = found || im.name == Implementation()
+		found = found || im.isa == Implementation()
 	}
 	if !found {
-		t.Errorf("Implementation() = %q is not in the list", Implementation())
+		t.Errorf("Implementation() = %v is not in the list", Implementation())
+	}
+	for _, c := range []struct {
+		isa  ISA
+		want string
+	}{{Portable, "portable"}, {AVX2, "avx2"}, {AVX512, "avx512"}, {ISA(9), "ISA(9)"}} {
+		if got := c.isa.String(); got != c.want {
+			t.Errorf("ISA(%d).String() = %q, want %q", uint8(c.isa), got, c.want)
+		}
 	}
 }

@@ -1,14 +1,40 @@
 package f32
 
 import (
+	"fmt"
 	"os"
 	"unsafe"
 )
 
+// ISA identifies a kernel set by the instruction set it is written for.
+type ISA uint8
+
+const (
+	// Portable is the Go code, compiled for every architecture.
+	Portable ISA = iota
+	// AVX2 is amd64 assembly for AVX2 with FMA.
+	AVX2
+	// AVX512 is amd64 assembly for AVX-512 (F, DQ, BW, VL); where no
+	// AVX-512 kernel exists for an operation it uses the AVX2 one.
+	AVX512
+)
+
+func (i ISA) String() string {
+	switch i {
+	case Portable:
+		return "portable"
+	case AVX2:
+		return "avx2"
+	case AVX512:
+		return "avx512"
+	}
+	return fmt.Sprintf("ISA(%d)", uint8(i))
+}
+
 // impl is one set of kernels. The slices passed to dot, sqDist and axpy are
 // non-empty and of equal length (checked by the exported wrappers).
 type impl struct {
-	name   string
+	isa    ISA
 	dot    func(a, b []float32) float32
 	sqDist func(a, b []float32) float32
 	axpy   func(alpha float32, x, y []float32)
@@ -40,7 +66,7 @@ type gemmKernel struct {
 
 // portable is the pure-Go implementation, available everywhere.
 var portable = &impl{
-	name:   "portable",
+	isa:    Portable,
 	dot:    dotGeneric,
 	sqDist: sqDistGeneric,
 	axpy:   axpyGeneric,
@@ -65,9 +91,9 @@ func defaultImpl() *impl {
 	return impls[0]
 }
 
-// Implementation returns the name of the kernel set in use: "avx512",
-// "avx2" or "portable".
-func Implementation() string { return active.name }
+// Implementation returns the instruction set of the kernels in use:
+// AVX512, AVX2 or Portable.
+func Implementation() ISA { return active.isa }
 
 func dotGeneric(a, b []float32) float32 {
 	b = b[:len(a)]

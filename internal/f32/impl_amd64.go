@@ -4,9 +4,10 @@ package f32
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run gen_amd64.go
+//go:generate go run ./asmgen
 
-// Assembly kernels (vec_amd64.s, gemm_amd64.s). The vector kernels need
+// Assembly kernels (vec_amd64.s, gemm_amd64.s), all written by
+// asmgen. The vector kernels need
 // n >= 1 and len(b) >= n; the GEMM kernels are described by gemmKernel.kern.
 
 //go:noescape
@@ -75,7 +76,7 @@ var (
 // (C written once); sweeps on an EPYC (Zen 5) put kc in 192..384 and mc in
 // 72..288 within measurement noise of each other.
 var implAVX2 = &impl{
-	name:       "avx2",
+	isa:        AVX2,
 	dot:        func(a, b []float32) float32 { return dotAVX2(&a[0], &b[0], len(a)) },
 	sqDist:     func(a, b []float32) float32 { return sqDistAVX2(&a[0], &b[0], len(a)) },
 	axpy:       func(alpha float32, x, y []float32) { axpyAVX2(alpha, &x[0], &y[0], len(x)) },
@@ -86,7 +87,7 @@ var implAVX2 = &impl{
 }
 
 var implAVX512 = &impl{
-	name:       "avx512",
+	isa:        AVX512,
 	dot:        func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
 	sqDist:     func(a, b []float32) float32 { return sqDistAVX512(&a[0], &b[0], len(a)) },
 	axpy:       func(alpha float32, x, y []float32) { axpyAVX512(alpha, &x[0], &y[0], len(x)) },
