@@ -96,7 +96,7 @@ func (m *Model) forward(w *workspace, seqs [][]int32, gw int) {
 			for j := range row {
 				row[j] = (we[j] + typ[j]) + pe[j]
 			}
-			layerNorm(row, nil, nil, m.embLNG, m.embLNB, eps)
+			f32.LayerNorm(row, nil, nil, m.embLNG, m.embLNB, eps)
 		}
 	}
 
@@ -111,7 +111,7 @@ func (m *Model) forward(w *workspace, seqs [][]int32, gw int) {
 		// x = LayerNorm(ctx·Woᵀ + bo + x)
 		f32.GemmWorkers(gw, false, false, total, h, h, 1, w.ctx, h, L.attnW, h, 0, w.tmp, h)
 		for r := 0; r < total; r++ {
-			layerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.attnB, L.ln1G, L.ln1B, eps)
+			f32.LayerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.attnB, L.ln1G, L.ln1B, eps)
 		}
 		// h = act(x·Wiᵀ + bi); the bias is added in the activation pass.
 		f32.GemmWorkers(gw, false, false, total, inter, h, 1, w.x, h, L.interW, inter, 0, w.inter, inter)
@@ -119,7 +119,7 @@ func (m *Model) forward(w *workspace, seqs [][]int32, gw int) {
 		// x = LayerNorm(h·Wo2ᵀ + bo2 + x)
 		f32.GemmWorkers(gw, false, false, total, h, inter, 1, w.inter, inter, L.outW, h, 0, w.tmp, h)
 		for r := 0; r < total; r++ {
-			layerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.outB, L.ln2G, L.ln2B, eps)
+			f32.LayerNorm(w.x[r*h:][:h], w.tmp[r*h:][:h], L.outB, L.ln2G, L.ln2B, eps)
 		}
 	}
 }
@@ -134,7 +134,7 @@ func (m *Model) activate(v, bias []float32, gw int) {
 			row := v[r*n : (r+1)*n]
 			switch m.cfg.HiddenAct {
 			case "gelu":
-				geluBias(row, bias)
+				f32.BiasGELU(row, bias)
 			default:
 				for j := range row {
 					row[j] += bias[j]
@@ -178,7 +178,7 @@ func (m *Model) attention(w *workspace, scores []float32, off, n int) {
 		v := w.qkv[off*ld+2*h+hd*d:]
 		f32.GemmWorkers(1, false, true, n, n, d, 1, q, ld, k, ld, 0, s, n)
 		for i := 0; i < n; i++ {
-			softmaxScaled(s[i*n:][:n], scale)
+			f32.ScaledSoftmax(s[i*n:][:n], scale)
 		}
 		f32.GemmWorkers(1, false, false, n, d, n, 1, s, n, v, ld, 0, w.ctx[off*h+hd*d:], h)
 	}
@@ -191,59 +191,6 @@ func (m *Model) attentionAll(w *workspace, nseq, gw int) {
 	parallel.For(context.Background(), nseq, 1, gw, func(g, lo, _ int) {
 		m.attention(w, w.scores[g], w.offs[lo], w.offs[lo+1]-w.offs[lo])
 	})
-}
-
-// softmaxScaledGo replaces row by softmax(row·scale) in portable Go.
-func softmaxScaledGo(row []float32, scale float32) {
-	mx := float32(math.Inf(-1))
-	for i := range row {
-		row[i] *= scale
-		mx = max(mx, row[i])
-	}
-	var s0, s1 float32 // two sums, to halve the loop-carried dependency
-	i := 0
-	for ; i+1 < len(row); i += 2 {
-		e0, e1 := expNeg(row[i]-mx), expNeg(row[i+1]-mx)
-		row[i], row[i+1] = e0, e1
-		s0 += e0
-		s1 += e1
-	}
-	if i < len(row) {
-		e := expNeg(row[i] - mx)
-		row[i] = e
-		s0 += e
-	}
-	inv := 1 / (s0 + s1)
-	for i := range row {
-		row[i] *= inv
-	}
-}
-
-// layerNormGo sets x = LayerNorm(add + bias + x)·g + b, with the biased
-// variance as in PyTorch; add and bias may be nil. Portable version.
-func layerNormGo(x, add, bias, g, b []float32, eps float64) {
-	if add != nil {
-		add = add[:len(x)]
-		bias = bias[:len(x)]
-		for j := range x {
-			x[j] = (add[j] + bias[j]) + x[j]
-		}
-	}
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
-	}
-	mean := sum / float64(len(x))
-	var ss float64
-	for _, v := range x {
-		d := float64(v) - mean
-		ss += d * d
-	}
-	inv := 1 / math.Sqrt(ss/float64(len(x))+eps)
-	g, b = g[:len(x)], b[:len(x)]
-	for j, v := range x {
-		x[j] = float32((float64(v)-mean)*inv)*g[j] + b[j]
-	}
 }
 
 // Pooling selects how token vectors become one sentence vector.

@@ -1,7 +1,8 @@
 // Package f32 provides the float32 kernels that kura's hot loops stand on:
 // dot products, squared distances (one pair, one query against many rows, or
-// a block of rows against another), AXPY and a general matrix multiply
-// (GEMM) with BLAS sgemm semantics for row-major matrices.
+// a block of rows against another), AXPY, a general matrix multiply (GEMM)
+// with BLAS sgemm semantics for row-major matrices, and the element-wise
+// kernels of a transformer encoder (BiasGELU, ScaledSoftmax, LayerNorm).
 //
 // # Implementations
 //
@@ -12,7 +13,8 @@
 // assembly paths use fused multiply-add and their own summation order, so
 // their results differ from the portable ones by float32 rounding (a sum of
 // n products is within about n·2⁻²⁴·Σ|terms| of the exact value on every
-// path); each path is deterministic.
+// path; the transformer kernels state their bounds); each path is
+// deterministic.
 //
 // All the assembly is written by the generator in ./asmgen (`go generate`);
 // a test fails when a committed .s file differs from its output.

@@ -32,7 +32,8 @@ func (i ISA) String() string {
 }
 
 // impl is one set of kernels. The slices passed to dot, sqDist and axpy are
-// non-empty and of equal length (checked by the exported wrappers).
+// non-empty and of equal length (checked by the exported wrappers), and so
+// are those passed to the transformer kernels (see nn.go).
 type impl struct {
 	isa    ISA
 	dot    func(a, b []float32) float32
@@ -44,6 +45,11 @@ type impl struct {
 	// bit-identical to separate calls of dot (sqDist). n >= 1.
 	rows                int
 	dotRows, sqDistRows func(a, b *float32, ldb, n int, out *float32)
+	// biasGELU, softmax and layerNorm implement BiasGELU, ScaledSoftmax
+	// and LayerNorm.
+	biasGELU  func(x, bias []float32)
+	softmax   func(x []float32, scale float32)
+	layerNorm func(x, add, bias, gamma, beta []float32, eps float64)
 }
 
 // gemmKernel describes a GEMM micro-kernel and the cache blocking the driver
@@ -66,11 +72,14 @@ type gemmKernel struct {
 
 // portable is the pure-Go implementation, available everywhere.
 var portable = &impl{
-	isa:    Portable,
-	dot:    dotGeneric,
-	sqDist: sqDistGeneric,
-	axpy:   axpyGeneric,
-	gemm:   &gemmKernel{mr: 4, nr: 4, mc: 64, kc: 256, nc: 1024, kern: kernGeneric},
+	isa:       Portable,
+	dot:       dotGeneric,
+	sqDist:    sqDistGeneric,
+	axpy:      axpyGeneric,
+	gemm:      &gemmKernel{mr: 4, nr: 4, mc: 64, kc: 256, nc: 1024, kern: kernGeneric},
+	biasGELU:  biasGELUGeneric,
+	softmax:   softmaxGeneric,
+	layerNorm: layerNormGeneric,
 }
 
 // impls lists the implementations this CPU can run, best first; the last is

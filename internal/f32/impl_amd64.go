@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 //go:generate go run ./asmgen
 
-// Assembly kernels (vec_amd64.s, gemm_amd64.s), all written by
+// Assembly kernels (vec_amd64.s, gemm_amd64.s, nn_amd64.s), all written by
 // asmgen. The vector kernels need
 // n >= 1 and len(b) >= n; the GEMM kernels are described by gemmKernel.kern.
 
@@ -84,6 +84,9 @@ var implAVX2 = &impl{
 	dotRows:    dot2AVX2,
 	sqDistRows: sqDist2AVX2,
 	gemm:       &gemmKernel{mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048, kern: kernAVX2_6x16, gather4: gather4AVX},
+	biasGELU:   biasGELUAVX2,
+	softmax:    softmaxAVX2,
+	layerNorm:  layerNormAVX2,
 }
 
 var implAVX512 = &impl{
@@ -95,6 +98,9 @@ var implAVX512 = &impl{
 	dotRows:    dot4AVX512,
 	sqDistRows: sqDist4AVX512,
 	gemm:       &gemmKernel{mr: 12, nr: 32, mc: 144, kc: 384, nc: 2048, kern: kernAVX512_12x32, kernEdge: kernAVX512Edge, gather4: gather4AVX},
+	biasGELU:   biasGELUAVX2,
+	softmax:    softmaxAVX2,
+	layerNorm:  layerNormAVX2,
 }
 
 // archImpls lists the assembly implementations this CPU supports, best first.

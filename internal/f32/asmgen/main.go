@@ -27,6 +27,7 @@ type asmFile struct {
 var files = []asmFile{
 	{"vec_amd64.s", vecFile},
 	{"gemm_amd64.s", gemmFile},
+	{"nn_amd64.s", nnFile},
 	{"peak_amd64.s", peakFile},
 }
 
