@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kura-go/kura/cluster/quality"
 	"github.com/kura-go/kura/conversation"
@@ -600,5 +601,33 @@ func TestRunOnExports(t *testing.T) {
 			t.Errorf("%s: no conversations summarised", name)
 		}
 		checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters)
+	}
+}
+
+// Rate limits and server errors are retried; the run completes, and every
+// billed token is counted once: the stages' tokens equal the server's.
+func TestLLMRunThroughFaults(t *testing.T) {
+	conv, _ := writeSample(t, 80, 4)
+	srv := mockapi.New(mockapi.Config{Seed: 11, RateLimitRate: 0.15, ErrorRate: 0.1, RetryAfter: 5 * time.Millisecond})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	cl, err := llm.New(llm.Config{BaseURL: ts.URL + "/v1", Price: llm.DefaultPrice, Concurrency: 4,
+		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetries: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := DefaultClusterOptions()
+	co.Algorithm, co.KMeans.K = "kmeans", 8
+	res, err := Run(context.Background(), Options{Data: conv, Out: t.TempDir(), LLM: cl, Embedder: hashEmbedder(128),
+		Cluster: co, Hierarchy: HierarchyOptions{MaxTopClusters: 3}, Map: MapOptions{Skip: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, tot := srv.Stats(), res.Total()
+	if tot.Retries == 0 || tot.Requests != st.ByEndpoint.ChatCompletions || tot.Requests-tot.Calls != st.RateLimited+st.ServerErrors {
+		t.Errorf("stages %+v; server %+v", tot, st)
+	}
+	if tot.InputTokens != st.PromptTokens || tot.OutputTokens != st.CompletionTokens {
+		t.Errorf("tokens %d/%d, server %d/%d", tot.InputTokens, tot.OutputTokens, st.PromptTokens, st.CompletionTokens)
 	}
 }
