@@ -200,6 +200,10 @@ func BenchmarkMapDraw100k(b *testing.B) {
 	if n := eval[int](b, ctx, `+document.getElementById("map").getAttribute("data-points")`); n != 100000 {
 		b.Fatalf("map has %d points", n)
 	}
+	// From navigation to the tree and map drawn (server load of the files on
+	// the first request included), and the size of the points answer.
+	ready := eval[float64](b, ctx, `performance.now()`)
+	size := eval[float64](b, ctx, `(performance.getEntriesByType("resource").filter(function (e) { return /api\/points/.test(e.name); })[0] || {}).encodedBodySize || -1`)
 	b.ResetTimer()
 	ms := eval[float64](b, ctx, fmt.Sprintf(`(function () {
 	  var t0 = performance.now();
@@ -208,6 +212,8 @@ func BenchmarkMapDraw100k(b *testing.B) {
 	})()`, b.N, b.N))
 	b.StopTimer()
 	b.ReportMetric(ms, "ms/draw")
+	b.ReportMetric(ready, "ms/page-ready")
+	b.ReportMetric(size, "bytes/points")
 	// The nearest-point search behind hover and click, alone, and a whole
 	// synthetic pointer move (event dispatch, search, tooltip update).
 	pick := eval[float64](b, ctx, `(function () {
