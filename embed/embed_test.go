@@ -6,82 +6,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
-	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed/tokens"
 )
 
-func ptr(s string) *string { return &s }
-
-func TestSummaryText(t *testing.T) {
-	score := 3
-	tests := []struct {
-		name string
-		s    conversation.ConversationSummary
-		want string
-	}{
-		{
-			name: "all fields",
-			s: conversation.ConversationSummary{
-				Summary: "  The user asked for a poem. ", Request: ptr("Write a poem"), Task: ptr("Creative writing"),
-				Topic: ptr("poetry"), Languages: []string{"english", " ", "french"}, AssistantErrors: []string{"too long", "off topic"},
-				ConcerningScore: &score, ChatID: "chat-123", Metadata: map[string]any{"question_id": 81},
-			},
-			want: "The user asked for a poem.\nRequest: Write a poem\nTask: Creative writing\nTopic: poetry\nLanguages: english, french\nAssistant errors: too long; off topic",
-		},
-		{
-			name: "nulls left out",
-			s:    conversation.ConversationSummary{Summary: "Only a summary.", ChatID: "x", Languages: []string{}},
-			want: "Only a summary.",
-		},
-		{
-			name: "empty summary",
-			s:    conversation.ConversationSummary{Request: ptr("r"), ChatID: "x"},
-			want: "Request: r",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := SummaryText(&tt.s)
-			if got != tt.want {
-				t.Errorf("SummaryText =\n%q\nwant\n%q", got, tt.want)
-			}
-			if strings.Contains(got, tt.s.ChatID) && tt.s.ChatID != "" && !strings.Contains(tt.want, tt.s.ChatID) {
-				t.Errorf("chat id leaked into %q", got)
-			}
-		})
-	}
-}
-
-func TestConversationText(t *testing.T) {
-	c := conversation.Conversation{ChatID: "secret-id", Metadata: map[string]any{"k": "v"}, Messages: []conversation.Message{
-		{Role: "user", Content: "Hello,\n\n  how are   you?"},
-		{Role: "assistant", Content: "Fine."},
-		{Role: "tool", Content: "   "},
-		{Role: "", Content: "x"},
-	}}
-	want := "user: Hello, how are you?\nassistant: Fine.\nunknown: x"
-	if got := ConversationText(&c); got != want {
-		t.Errorf("ConversationText = %q, want %q", got, want)
-	}
-
-	// Bounded: whole messages that fit, and a character-safe cut of a single
-	// message that is too long on its own.
-	big := strings.Repeat("é", MaxConversationChars) // 2 bytes each
-	long := conversation.Conversation{Messages: []conversation.Message{
-		{Role: "user", Content: strings.Repeat("a", MaxConversationChars-100)},
-		{Role: "assistant", Content: strings.Repeat("b", 200)},
-	}}
-	got := ConversationText(&long)
-	if len(got) > MaxConversationChars || strings.Contains(got, "assistant:") {
-		t.Errorf("long conversation not cut at a message boundary: %d bytes", len(got))
-	}
-	one := ConversationText(&conversation.Conversation{Messages: []conversation.Message{{Role: "user", Content: big}}})
-	if len(one) > MaxConversationChars || len(one) < MaxConversationChars-1 || !utf8.ValidString(one) {
-		t.Errorf("single long message: %d bytes, valid UTF-8 %v", len(one), utf8.ValidString(one))
-	}
-}
 
 func TestPrices(t *testing.T) {
 	tests := []struct {

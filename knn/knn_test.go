@@ -9,7 +9,6 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/lexical"
 	"github.com/kura-go/kura/sample"
 )
@@ -42,7 +41,7 @@ func sampleVectors(t testing.TB, n, dims int) []float32 {
 	texts := make([]string, n)
 	for i := range texts {
 		s, _ := g.NextSummary()
-		texts[i] = embed.SummaryText(&s)
+		texts[i] = s.Text()
 	}
 	e := lexical.New(lexical.Options{Dims: dims})
 	e.Fit(texts)

@@ -261,9 +261,9 @@ func (in *input) len() int {
 
 func (in *input) text(i int) string {
 	if in.kind == scaledata.KindConversations {
-		return embed.ConversationText(&in.conversations[i])
+		return in.conversations[i].Text()
 	}
-	return embed.SummaryText(&in.summaries[i])
+	return in.summaries[i].Text()
 }
 
 func (in *input) chatIDs() []string {

@@ -613,7 +613,7 @@ func (r *runner) embed(ctx context.Context, sc *stageCtx, sumName string) error 
 	}
 	texts := make([]string, len(sums))
 	for i := range sums {
-		texts[i] = embed.SummaryText(&sums[i])
+		texts[i] = sums[i].Text()
 	}
 	e, err := r.o.Embedder.Build(ctx, texts)
 	if err != nil {

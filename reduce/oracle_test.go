@@ -11,7 +11,6 @@ import (
 
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/cluster/quality"
-	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/lexical"
 	"github.com/kura-go/kura/sample"
 	"github.com/kura-go/kura/vecfile"
@@ -42,7 +41,7 @@ func sampleVectors(tb testing.TB, n int) ([]float32, []int, int, int) {
 	topics := make([]int, n)
 	for i := range n {
 		s, t := g.NextSummary()
-		texts[i] = embed.SummaryText(&s)
+		texts[i] = s.Text()
 		topics[i] = t
 	}
 	e := lexical.New(lexical.Options{Dims: 384})

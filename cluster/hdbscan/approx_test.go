@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/cluster/quality"
-	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/lexical"
 	"github.com/kura-go/kura/sample"
 )
@@ -81,7 +80,7 @@ func sampleVectors(t testing.TB, n, dims int) ([]float32, []int) {
 	topic := make([]int, n)
 	for i := range texts {
 		s, tp := g.NextSummary()
-		texts[i], topic[i] = embed.SummaryText(&s), tp
+		texts[i], topic[i] = s.Text(), tp
 	}
 	e := lexical.New(lexical.Options{Dims: dims})
 	e.Fit(texts)

@@ -280,7 +280,7 @@ func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.
 		return "text", texts, err
 	case "summaries", "summary":
 		texts, err := readTexts(path, "summary has no text to embed", func(s *conversation.ConversationSummary) (string, string) {
-			return embed.SummaryText(s), s.ChatID
+			return s.Text(), s.ChatID
 		})
 		return "summaries", texts, err
 	case "conversations", "conversation":
@@ -288,7 +288,7 @@ func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.
 		// arrays of conversations exports, streamed.
 		var texts []string
 		_, err := ingest.Read(ctx, path, ingest.Options{Format: inFormat}, func(c *conversation.Conversation) error {
-			text := embed.ConversationText(c)
+			text := c.Text()
 			if text == "" {
 				return fmt.Errorf("%s: conversation %d (chat_id %q): conversation has no message text to embed", path, len(texts)+1, c.ChatID)
 			}

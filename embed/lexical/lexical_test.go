@@ -158,7 +158,7 @@ func nnAgreement(t testing.TB, o Options, fit bool) (nn, p10 float64) {
 	sums := loadSummaries(t, path)
 	texts := make([]string, len(sums))
 	for i := range sums {
-		texts[i] = embed.SummaryText(&sums[i])
+		texts[i] = sums[i].Text()
 	}
 	e := New(o)
 	if fit {

@@ -15,13 +15,12 @@ import (
 	"strings"
 
 	"github.com/kura-go/kura/conversation"
-	"github.com/kura-go/kura/embed"
 )
 
 // Record kinds: what a baseline holds and what gets embedded.
 const (
-	KindSummaries     = "summaries"     // summaries, embedded as embed.SummaryText
-	KindConversations = "conversations" // conversations, embedded as embed.ConversationText
+	KindSummaries     = "summaries"     // summaries, embedded as ConversationSummary.Text
+	KindConversations = "conversations" // conversations, embedded as Conversation.Text
 )
 
 // Baseline is the data a load test scales from: summaries or conversations
@@ -65,9 +64,9 @@ func (b *Baseline) chatID(i int) string {
 // text is what gets embedded for record i.
 func (b *Baseline) text(i int) string {
 	if b.Kind == KindConversations {
-		return embed.ConversationText(&b.Conversations[i])
+		return b.Conversations[i].Text()
 	}
-	return embed.SummaryText(&b.Summaries[i])
+	return b.Summaries[i].Text()
 }
 
 // Load reads the baseline named by data (a checkpoint directory, or a
@@ -235,9 +234,9 @@ func (d *Dataset) Len() int {
 // Text is what gets embedded for record i.
 func (d *Dataset) Text(i int) string {
 	if d.Kind == KindConversations {
-		return embed.ConversationText(&d.Conversations[i])
+		return d.Conversations[i].Text()
 	}
-	return embed.SummaryText(&d.Summaries[i])
+	return d.Summaries[i].Text()
 }
 
 // Build returns n records made from the baseline, deterministically
@@ -477,7 +476,7 @@ func (d *Dataset) add(b *Baseline, base int, pool []int, id string, rng *rand.Ra
 			c.Messages[0].Content = strings.TrimSpace(c.Messages[0].Content) + " " + closing(numbered)
 		}
 		d.Conversations = append(d.Conversations, c)
-		return embed.ConversationText(&d.Conversations[len(d.Conversations)-1])
+		return d.Conversations[len(d.Conversations)-1].Text()
 	}
 	s := recombineSummary(&b.Summaries[base], b, donor, rng)
 	s.ChatID = id
@@ -486,7 +485,7 @@ func (d *Dataset) add(b *Baseline, base int, pool []int, id string, rng *rand.Ra
 		s.Summary = strings.TrimSpace(s.Summary) + " " + closing(numbered)
 	}
 	d.Summaries = append(d.Summaries, s)
-	return embed.SummaryText(&d.Summaries[len(d.Summaries)-1])
+	return d.Summaries[len(d.Summaries)-1].Text()
 }
 
 // drop removes the record add appended last.

@@ -1,12 +1,8 @@
-package embed
+package conversation
 
-import (
-	"strings"
+import "strings"
 
-	"github.com/kura-go/kura/conversation"
-)
-
-// SummaryText is what kura embeds for a conversation summary: the summary's
+// Text is what kura embeds for a conversation summary: the summary's
 // own descriptive fields, one per line, in this order and with these labels:
 //
 //	<summary>
@@ -21,7 +17,7 @@ import (
 // are never included: Python Kura embeds a debug string that contains the
 // chat id, which leaks an arbitrary identifier into the vectors and makes
 // summaries of the same content look different.
-func SummaryText(s *conversation.ConversationSummary) string {
+func (s *ConversationSummary) Text() string {
 	var b strings.Builder
 	line := func(label, v string) {
 		v = strings.TrimSpace(v)
@@ -62,20 +58,20 @@ func joinNonEmpty(xs []string, sep string) string {
 	return strings.Join(parts, sep)
 }
 
-// MaxConversationChars bounds ConversationText: about 8,000 tokens of
+// MaxConversationChars bounds Conversation.Text: about 8,000 tokens of
 // English, the input limit of OpenAI's embedding models. Longer renderings
 // are cut at a message boundary when possible (and token-truncated later by
 // the embedder anyway).
 const MaxConversationChars = 32000
 
-// ConversationText renders a conversation for embedding when it has no
+// Text renders a conversation for embedding when it has no
 // summary: one "role: content" line per message, in order, with runs of
 // whitespace inside a message collapsed to single spaces. The result is at
 // most MaxConversationChars bytes; the cut is made at the end of the last
 // whole message that fits, or inside the first message when even that one is
 // too long, and always on a UTF-8 character boundary. chat_id and metadata
 // are never included.
-func ConversationText(c *conversation.Conversation) string {
+func (c *Conversation) Text() string {
 	var b strings.Builder
 	for _, m := range c.Messages {
 		content := strings.Join(strings.Fields(m.Content), " ")
