@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,9 @@ type Options struct {
 	Name      NameOptions
 	Hierarchy HierarchyOptions
 	Map       MapOptions
+	// Until, when set, is the last stage to run (a load test measures the
+	// stages one prefix at a time); "" runs them all.
+	Until string
 	// Workers is the number of goroutines of the offline summariser; 0
 	// means GOMAXPROCS.
 	Workers int
@@ -183,6 +187,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err := r.runStage(ctx, s); err != nil {
 			return r.res, fmt.Errorf("%s: %w", s.name, err)
 		}
+		if s.name == r.o.Until {
+			break
+		}
 	}
 	return r.res, nil
 }
@@ -212,6 +219,12 @@ func (r *runner) setup() error {
 	}
 	if o.Embedder.Build == nil {
 		return usagef("no embedder")
+	}
+	if o.Until != "" && !slices.Contains(Stages, o.Until) {
+		return usagef("unknown stage %q to stop after (want one of %s)", o.Until, strings.Join(Stages, ", "))
+	}
+	if o.Until == StageMap && o.Map.Skip {
+		return usagef("the map stage is skipped, so the run cannot stop after it")
 	}
 	if o.Cluster.Algorithm == "" {
 		o.Cluster = DefaultClusterOptions()

@@ -506,6 +506,13 @@ func TestRerunRecomputesAffectedStages(t *testing.T) {
 		}
 		return res
 	}
+	opts.Until = StageCluster
+	if res := run(); len(res.Stages) != 3 {
+		t.Errorf("--until cluster ran %v", res.Stages)
+	}
+	opts.Until = ""
+	expect("after --until cluster", run(), StageName, StageHierarchy, StageMap)
+	os.RemoveAll(out)
 	expect("first run", run(), Stages...)
 	expect("unchanged", run())
 	opts.Hierarchy.MaxTopClusters = 3
@@ -546,6 +553,7 @@ func TestOptionErrors(t *testing.T) {
 		{"existing without summaries", Options{Data: conv, Out: t.TempDir(), Summarizer: "existing", Embedder: hashEmbedder(8)}},
 		{"llm names without llm", Options{Data: conv, Out: t.TempDir(), Name: NameOptions{Method: "llm"}, Embedder: hashEmbedder(8)}},
 		{"out is data", Options{Data: filepath.Dir(conv), Out: filepath.Dir(conv), Embedder: hashEmbedder(8)}},
+		{"unknown stage", Options{Data: conv, Out: t.TempDir(), Until: "bake", Embedder: hashEmbedder(8)}},
 	} {
 		if _, err := Run(context.Background(), tc.o); !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: err %v, want a usage error", tc.name, err)

@@ -24,7 +24,7 @@ func init() { register(newRunCmd) }
 
 type runFlags struct {
 	data, out, format, summarizer, naming, hierarchy string
-	cacheDir, statsJSON                              string
+	cacheDir, statsJSON, until                       string
 	inputFormat                                      string
 	noCache, quiet, skipInvalid                      bool
 	maxConvTokens                                    int
@@ -102,6 +102,7 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the LLM summary cache")
 	fl.IntVar(&f.maxConvTokens, "max-conversation-tokens", 8000, "LLM summaries: conversations are cut to this many tokens")
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the per-stage table as JSON to this file")
+	fl.StringVar(&f.until, "until", "", "stop after this stage: summarise, embed, cluster, name, hierarchy or map")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars")
 
 	fl.StringVar(&f.llmBaseURL, "llm-base-url", "", "OpenAI-compatible API base URL for the LLM stages (none: offline)")
@@ -143,7 +144,7 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 		return usageErrorf("--input-format: %v", err)
 	}
 	o := pipeline.Options{
-		InputFormat: inFormat, SkipInvalid: f.skipInvalid,
+		InputFormat: inFormat, SkipInvalid: f.skipInvalid, Until: f.until,
 		Data: f.data, Out: f.out, Format: f.format, Summarizer: f.summarizer,
 		MaxConversationTokens: f.maxConvTokens, CacheDir: f.cacheDir, NoCache: f.noCache,
 		Cluster: f.co, Hierarchy: f.ho,
