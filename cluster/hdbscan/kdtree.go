@@ -243,7 +243,20 @@ func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNe
 		for pos := b * block; pos < min(n, (b+1)*block); pos++ {
 			h.sq, h.ids = h.sq[:0], h.ids[:0]
 			q := t.pts[pos*d : (pos+1)*d]
-			t.knn(0, 0, q, int32(pos), h)
+			// Start with the smallest subtree around the point that
+			// holds K others: the list is full from the start, so the
+			// search from the root prunes hard (it skips that subtree).
+			seed := t.leafOf[t.perm[pos]]
+			for t.hi[seed]-t.lo[seed] <= int32(K) && t.parent[seed] >= 0 {
+				seed = t.parent[seed]
+			}
+			lo, hi := t.lo[seed], t.hi[seed]
+			for i, s := range leafDists(&h.buf, t, lo, hi, q) {
+				if p := lo + int32(i); p != int32(pos) {
+					h.push(s, p)
+				}
+			}
+			t.knn(0, 0, q, int32(pos), seed, h)
 			i := int(t.perm[pos])
 			if k > 0 {
 				core[i] = math.Sqrt(float64(h.sq[k-1]))
@@ -257,9 +270,10 @@ func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNe
 	return core, nb, err
 }
 
-// knn visits node v, whose box is at squared distance boxSq from q.
-func (t *kdTree) knn(v int32, boxSq float64, q []float32, self int32, h *knnList) {
-	if h.full() && boxSq*distSlack*distSlack >= float64(h.sq[h.K-1]) {
+// knn visits node v, whose box is at squared distance boxSq from q,
+// skipping node skip (already searched).
+func (t *kdTree) knn(v int32, boxSq float64, q []float32, self, skip int32, h *knnList) {
+	if v == skip || h.full() && boxSq*distSlack*distSlack >= float64(h.sq[h.K-1]) {
 		return
 	}
 	if t.left[v] < 0 {
@@ -281,8 +295,8 @@ func (t *kdTree) knn(v int32, boxSq float64, q []float32, self int32, h *knnList
 	if br < bl {
 		l, r, bl, br = r, l, br, bl
 	}
-	t.knn(l, bl, q, self, h)
-	t.knn(r, br, q, self, h)
+	t.knn(l, bl, q, self, skip, h)
+	t.knn(r, br, q, self, skip, h)
 }
 
 // kdMST runs the same Prim's algorithm as primMST (the Python library's
@@ -389,7 +403,7 @@ func kdMST(ctx context.Context, x []float32, n, d, k int, alpha float64, workers
 	// where tree searches are slow; the last ones are finished by the
 	// plain update-all-remaining Prim's step, seeded with their exact
 	// distances to the tree.
-	finish := max(kdFinishMin, n/16)
+	finish := max(kdFinishMin, min(n/16, kdFinishMax))
 	for step := 1; step < n; step++ {
 		if n-step+1 <= finish {
 			return s.finish(ctx, x, c, mst, workers)
@@ -1034,6 +1048,10 @@ const nnCache = 1
 // kdFinishMin is the smallest number of remaining points handed over to
 // primFinish (a variable so tests can exercise both regimes).
 var kdFinishMin = 256
+
+// kdFinishMax caps the points handed over to primFinish, whose cost is
+// quadratic in their number: n/16 of 1,000,000 points took 46 s of CPU.
+var kdFinishMax = 16384
 
 // kdListLen is the number of nearest neighbours kept per point (at least
 // MinSamples): pairs within these lists are followed without tree searches.
