@@ -187,3 +187,25 @@ func TestGeomSpace(t *testing.T) {
 		t.Errorf("degenerate range gives %v", xs)
 	}
 }
+
+// TestRenderEscapes: text from a results file (an error message, a host
+// name) cannot end the data script or inject markup.
+func TestRenderEscapes(t *testing.T) {
+	in := load(t, "run_100-500.json")
+	res := *in[0].Results
+	evil := `</script><script>alert(1)</script><!--`
+	res.Environment.Hostname = evil
+	res.Failures = []loadtest.Failure{{Scale: 1000, Kind: "error", Error: evil}}
+	var buf bytes.Buffer
+	if err := Render(&buf, []Input{{Path: "x.json", Results: &res}}, Options{Title: evil}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if strings.Contains(page, "<script>alert(1)") || strings.Contains(page, "<!--") {
+		t.Error("text from the results file was inlined unescaped")
+	}
+	m := modelOf(t, page)
+	if got := m.Runs[0].Problems[0]; !strings.Contains(got, evil) {
+		t.Errorf("the failure text did not survive escaping: %q", got)
+	}
+}
