@@ -14,6 +14,7 @@ import (
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/procstat"
+	"github.com/kura-go/kura/reduce"
 	"github.com/kura-go/kura/vecfile"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -25,6 +26,8 @@ type clusterFlags struct {
 	in, out, probs, scores, tree string
 	dims                         int
 	spec                         cluster.Spec
+	reduce                       reduce.Spec
+	reduceMetric                 string
 }
 
 func newClusterCmd() *cobra.Command {
@@ -42,6 +45,10 @@ label per line (-1 = noise). A one-line summary goes to stderr.`,
   kura cluster --in embeddings.npy --out labels.txt --probabilities probs.txt \
       --outlier-scores glosh.txt --tree tree.json --min-cluster-size 15 --metric cosine
 
+  # UMAP to 5 dimensions first (cosine, n_neighbors 50), as BERTopic does
+  kura cluster --in embeddings.npy --out labels.txt --reduce umap --reduce-dims 5 \
+      --reduce-metric cosine --reduce-neighbors 50 --min-cluster-size 100 --min-samples 10
+
   # K-means with Kura's k = ceil(N/10)
   kura cluster --in vectors.f32 --dims 384 --algorithm kmeans --items-per-cluster 10 --out labels.txt`,
 		Args: cobra.NoArgs,
@@ -55,6 +62,10 @@ label per line (-1 = noise). A one-line summary goes to stderr.`,
 	fl.StringVar(&f.scores, "outlier-scores", "", "HDBSCAN GLOSH outlier scores output (one per line)")
 	fl.StringVar(&f.tree, "tree", "", "HDBSCAN condensed tree output (JSON)")
 	addClusterSpecFlags(fl, &f.spec)
+	fl.StringVar(&f.reduce.Method, "reduce", reduce.MethodNone, "reduce the vectors first: umap, pca or none (see docs/reduce.md)")
+	fl.IntVar(&f.reduce.Dims, "reduce-dims", 5, "dimension after --reduce")
+	fl.StringVar(&f.reduceMetric, "reduce-metric", "euclidean", "UMAP input distance: euclidean or cosine")
+	fl.IntVar(&f.reduce.NNeighbors, "reduce-neighbors", 0, "UMAP n_neighbors (0 = 15)")
 	return cmd
 }
 
@@ -101,6 +112,14 @@ func checkClusterFlags(f *clusterFlags) error {
 			return &usageError{err}
 		}
 	}
+	m, err := reduce.ParseMetric(f.reduceMetric)
+	if err != nil {
+		return &usageError{err}
+	}
+	f.reduce.Metric, f.reduce.Seed = m, uint64(f.spec.Seed)
+	if err := f.reduce.Validate(); err != nil {
+		return &usageError{err}
+	}
 	// Refuse outputs that would overwrite the input or each other, or that
 	// could not be written, before the (possibly long) clustering.
 	if err := outfile.CheckDistinct([]string{f.in}, []string{f.out, f.probs, f.scores, f.tree}); err != nil {
@@ -117,6 +136,13 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	x, n, d, err := vecfile.Read(f.in, f.dims)
 	if err != nil {
 		return err
+	}
+	inDims := d
+	if f.reduce.Method != reduce.MethodNone {
+		if x, d, err = f.reduce.Apply(cmd.Context(), x, n, d); err != nil {
+			return fmt.Errorf("%s: %w", f.in, err)
+		}
+		slog.Debug("reduced", "method", f.reduce.String(), "from", inDims, "seconds", time.Since(start).Seconds())
 	}
 	res, err := cluster.Run(cmd.Context(), f.spec, x, n, d)
 	if err != nil {
@@ -137,8 +163,12 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 		}
 	}
 	ps, _ := procstat.Read()
-	fmt.Fprintf(cmd.ErrOrStderr(), "clustered %d points (%d dims) with %s: %d clusters, %d noise, %.3fs, peak memory %.1f MB\n",
-		n, d, f.spec.Algorithm, len(clusters), noise, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
+	dims := fmt.Sprintf("%d dims", d)
+	if f.reduce.Method != reduce.MethodNone {
+		dims = fmt.Sprintf("%d dims, reduced by %s from %d", d, f.reduce.Method, inDims)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "clustered %d points (%s) with %s: %d clusters, %d noise, %.3fs, peak memory %.1f MB\n",
+		n, dims, f.spec.Algorithm, len(clusters), noise, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
 	return nil
 }
 

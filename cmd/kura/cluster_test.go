@@ -63,6 +63,12 @@ func TestClusterCommand(t *testing.T) {
 		{"NaN", []string{"cluster", "--in", nanPath, "--out", out}, 1, "NaN"},
 		{"wrong dims for .f32", []string{"cluster", "--in", oddPath, "--dims", "2", "--out", out}, 1, "odd.f32"},
 		{"empty file", []string{"cluster", "--in", emptyPath, "--out", out}, 1, "empty.npy"},
+		{"reduce umap", []string{"cluster", "--in", goodPath, "--out", out, "--reduce", "umap", "--reduce-dims", "2", "--reduce-neighbors", "10"}, 0, ""},
+		{"reduce pca", []string{"cluster", "--in", goodPath, "--out", out, "--reduce", "pca", "--reduce-dims", "1"}, 0, ""},
+		{"reduce unknown", []string{"cluster", "--in", goodPath, "--out", out, "--reduce", "tsne"}, 2, "umap, pca or none"},
+		{"reduce dims 0", []string{"cluster", "--in", goodPath, "--out", out, "--reduce", "umap", "--reduce-dims", "0"}, 2, "between 1 and 64"},
+		{"reduce metric", []string{"cluster", "--in", goodPath, "--out", out, "--reduce", "umap", "--reduce-metric", "manhattan"}, 2, "euclidean or cosine"},
+		{"reduce pca wider than the data", []string{"cluster", "--in", goodPath, "--out", out, "--reduce", "pca", "--reduce-dims", "3"}, 1, "good.npy"},
 		{"fewer points than min_cluster_size", []string{"cluster", "--in", fewPath, "--out", out}, 0, ""},
 	}
 	for _, tt := range tests {
