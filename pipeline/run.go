@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kura-go/kura/conversation"
@@ -77,9 +78,9 @@ type Options struct {
 	LLM ChatModel
 	// MaxConversationTokens truncates conversations sent to the LLM.
 	MaxConversationTokens int
-	// CacheDir holds the summary cache; "" means Out/cache.
+	// CacheDir holds the LLM answer cache; "" means Out/cache.
 	CacheDir string
-	// NoCache turns the summary cache off.
+	// NoCache turns the LLM answer cache off.
 	NoCache bool
 	// Embedder builds the embedder.
 	Embedder EmbedderFactory
@@ -166,6 +167,8 @@ type runner struct {
 	sums   string // existing summaries file ("" if none)
 	source string // summariser chosen
 	man    *Manifest
+	cache  *AnswerCache // LLM answers; nil without an LLM or with NoCache
+	hits   atomic.Int64 // answers the cache gave names and hierarchy
 	log    *slog.Logger
 	res    *Result
 }
@@ -182,6 +185,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := r.setup(); err != nil {
 		return r.res, err
+	}
+	if o.LLM != nil && !o.NoCache {
+		dir := o.CacheDir
+		if dir == "" {
+			dir = r.path("cache")
+		}
+		c, err := OpenAnswerCache(dir)
+		if err != nil {
+			return r.res, err
+		}
+		defer c.Close()
+		r.cache = c
 	}
 	for _, s := range r.stages() {
 		if err := r.runStage(ctx, s); err != nil {
@@ -352,6 +367,7 @@ type stage struct {
 }
 
 type stageCtx struct {
+	onEnd  []func()
 	st     *StageStats
 	prev   *StageManifest
 	fp     string
@@ -398,6 +414,9 @@ func (r *runner) runStage(ctx context.Context, s stage) error {
 	before, _ := procstat.Read()
 	start := time.Now()
 	err := s.run(ctx, sc)
+	for _, f := range sc.onEnd {
+		f()
+	}
 	sc.bar.Finish()
 	st.Seconds = time.Since(start).Seconds()
 	if after, perr := procstat.Read(); perr == nil {
@@ -510,6 +529,17 @@ func (r *runner) stages() []stage {
 	return stages
 }
 
+// chat is the LLM of the name and hierarchy stages: through the answer
+// cache when there is one (the stage's CacheHits count its answers).
+func (r *runner) chat(sc *stageCtx) ChatModel {
+	if r.o.LLM == nil || r.cache == nil {
+		return r.o.LLM
+	}
+	start := r.hits.Load()
+	sc.onEnd = append(sc.onEnd, func() { sc.st.CacheHits += int(r.hits.Load() - start) })
+	return cachedModel{ChatModel: r.o.LLM, cache: r.cache, hits: &r.hits}
+}
+
 func (r *runner) readSummaries(name string) ([]conversation.ConversationSummary, error) {
 	return conversation.ReadFile[conversation.ConversationSummary](r.path(name), conversation.ReadOptions{})
 }
@@ -545,17 +575,8 @@ func (r *runner) summarise(ctx context.Context, sc *stageCtx, sum Summarizer, ou
 	} else if err := os.Remove(partial); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if s, ok := sum.(*LLMSummarizer); ok && !r.o.NoCache {
-		dir := r.o.CacheDir
-		if dir == "" {
-			dir = r.path("cache")
-		}
-		c, err := OpenSummaryCache(dir)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		s.Cache = c
+	if s, ok := sum.(*LLMSummarizer); ok && r.cache != nil {
+		s.Cache = r.cache
 		defer func() { s.Cache = nil }()
 	}
 	app, err := openAppender(partial)
@@ -737,7 +758,7 @@ func (r *runner) name(ctx context.Context, sc *stageCtx, sumName, clName string)
 	sc.newBar("name", len(gs))
 	var names []named
 	if r.o.Name.Method == "llm" {
-		names, err = llmNames(ctx, r.o.LLM, r.o.Name, sums, gs, sc.st, sc.item)
+		names, err = llmNames(ctx, r.chat(sc), r.o.Name, sums, gs, sc.st, sc.item)
 		if err != nil {
 			return err
 		}
@@ -776,7 +797,7 @@ func (r *runner) hierarchy(ctx context.Context, sc *stageCtx, sumName, clName, m
 		return err
 	}
 	sc.newBar("hierarchy", 0)
-	all, err := buildHierarchy(ctx, r.o.Hierarchy, r.o.LLM, sums, x, d, base, sc.st, sc.item)
+	all, err := buildHierarchy(ctx, r.o.Hierarchy, r.chat(sc), sums, x, d, base, sc.st, sc.item)
 	if err != nil {
 		return err
 	}

@@ -260,11 +260,33 @@ func TestLLMPathsAgainstMockAPI(t *testing.T) {
 	// K-means fixes the number of base clusters, whatever the mock writes.
 	co := DefaultClusterOptions()
 	co.Algorithm, co.KMeans.K = "kmeans", 12
-	res, err := Run(context.Background(), Options{Data: conv, Out: out, LLM: cl, Embedder: hashEmbedder(512),
-		Cluster: co, Hierarchy: HierarchyOptions{MaxTopClusters: 4, Branching: 2}})
+	cache := filepath.Join(t.TempDir(), "cache")
+	opts := Options{Data: conv, Out: out, LLM: cl, Embedder: hashEmbedder(512), CacheDir: cache,
+		Cluster: co, Hierarchy: HierarchyOptions{MaxTopClusters: 4, Branching: 2}}
+	res, err := Run(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() {
+		// The same run in another directory, with the same cache: every
+		// answer comes from the cache, and the files are the same.
+		opts.Out = t.TempDir()
+		before := srv.Stats().ByEndpoint.ChatCompletions
+		res2, err := Run(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Stats().ByEndpoint.ChatCompletions - before; n != 0 || res2.Total().CacheHits != int(res.Total().Calls) {
+			t.Errorf("second run: %d requests, %d cache hits for %d calls", n, res2.Total().CacheHits, res.Total().Calls)
+		}
+		for _, f := range []string{"summaries.jsonl", "clusters.jsonl", "meta_clusters.jsonl", "dimensionality.jsonl"} {
+			a, _ := os.ReadFile(filepath.Join(out, f))
+			b, _ := os.ReadFile(filepath.Join(opts.Out, f))
+			if len(a) == 0 || string(a) != string(b) {
+				t.Errorf("%s differs between the run and its cached rerun", f)
+			}
+		}
+	}()
 	checkDir(t, out, conversation.Summaries, conversation.Clusters, conversation.MetaClusters, conversation.Dimensionality)
 	st := srv.Stats()
 	tot := res.Total()

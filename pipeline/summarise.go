@@ -79,7 +79,7 @@ type LLMSummarizer struct {
 	// MaxTokens bounds the answer; 0 means 1,000.
 	MaxTokens int
 	// Cache, when set, keeps answers by request.
-	Cache *SummaryCache
+	Cache *AnswerCache
 }
 
 // summaryPromptVersion changes whenever the prompt or schema changes.
@@ -172,8 +172,11 @@ func (s *LLMSummarizer) Summarize(ctx context.Context, c *conversation.Conversat
 			return Facets{}, llm.Usage{}, false, err
 		}
 		key = cacheKey(body)
-		if f, ok := s.Cache.Get(key); ok {
-			return f, llm.Usage{}, true, nil
+		if raw, ok := s.Cache.Get(key); ok {
+			var f Facets
+			if json.Unmarshal(raw, &f) == nil && f.Summary != "" {
+				return f, llm.Usage{}, true, nil
+			}
 		}
 	}
 	var f Facets

@@ -55,7 +55,7 @@ records a fingerprint of its inputs and parameters in run_manifest.json; a
 rerun skips a stage whose fingerprint matches and whose outputs are unchanged,
 and says why it runs otherwise. Summaries are appended to
 summaries.partial.jsonl as they finish, so an interrupted run resumes where
-it stopped; LLM summaries are also kept in a cache (--cache-dir) keyed by the
+it stopped; every LLM answer is also kept in a cache (--cache-dir) keyed by the
 exact request, which stores only generated fields.
 
 --data takes Kura's checkpoint files, Kura's conversations.json, and the
@@ -98,8 +98,8 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.IntVar(&f.ho.MaxTopClusters, "max-top-clusters", 10, "most root clusters of the hierarchy (the unclustered group counts as one)")
 	fl.IntVar(&f.ho.Branching, "branching", 4, "each hierarchy level has about this many times fewer clusters than the one below")
 	fl.IntVar(&f.ho.MaxLevels, "max-levels", 8, "LLM hierarchy: most levels built by the LLM before the rest is merged offline")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "LLM summary cache directory (default OUT/cache)")
-	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the LLM summary cache")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "LLM answer cache directory (default OUT/cache)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the LLM answer cache")
 	fl.IntVar(&f.maxConvTokens, "max-conversation-tokens", 8000, "LLM summaries: conversations are cut to this many tokens")
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the per-stage table as JSON to this file")
 	fl.StringVar(&f.until, "until", "", "stop after this stage: summarise, embed, cluster, name, hierarchy or map")
