@@ -2,7 +2,10 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/kura-go/kura/conversation"
 )
@@ -76,4 +79,54 @@ func Check(ctx context.Context, path string, format Format, opts conversation.Ch
 		warn(&Error{File: r.Path(), Msg: "no conversations"})
 	}
 	return rep, r.Format(), nil
+}
+
+// ConvertFile writes the conversations of in (any format Open reads) to
+// out as a Kura checkpoint file: Parquet if out ends in ".parquet", else
+// JSONL, exactly as Kura writes conversations.jsonl. out is written
+// atomically: without opts.SkipInvalid the first invalid conversation stops
+// the conversion and an existing out is left untouched; with it, invalid
+// conversations are skipped (passed to opts.OnSkip) and counted. A fatal
+// error always stops it.
+func ConvertFile(ctx context.Context, in, out string, opts Options) (Stats, Format, error) {
+	r, err := Open(in, opts)
+	if err != nil {
+		return Stats{}, "", err
+	}
+	defer r.Close()
+	if same(r.Path(), out) {
+		return Stats{}, r.Format(), fmt.Errorf("input and output are the same file: %s", out)
+	}
+	w, err := conversation.Create[conversation.Conversation](out)
+	if err != nil {
+		return Stats{}, r.Format(), err
+	}
+	for {
+		c, err := r.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			err = w.Write(c)
+		}
+		if err != nil {
+			w.Abort()
+			return r.Stats(), r.Format(), err
+		}
+	}
+	return r.Stats(), r.Format(), w.Close()
+}
+
+func same(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if aa == bb {
+		return true
+	}
+	fa, err1 := os.Stat(aa)
+	fb, err2 := os.Stat(bb)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }

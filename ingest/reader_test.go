@@ -449,3 +449,23 @@ func TestHFLayout(t *testing.T) {
 		t.Errorf("read %d conversations", len(got))
 	}
 }
+
+// TestCheck checks the report of a broken export, with and without
+// SkipInvalid, and that ConvertFile refuses to overwrite its input.
+func TestCheck(t *testing.T) {
+	path := writeTemp(t, `[`+kc(1)+`,{"chat_id":7},`+kc(3)+`,`)
+	rep, f, err := Check(context.Background(), path, Auto, conversation.CheckOptions{CollectRefs: true})
+	if err != nil || f != KuraJSON || rep.Records != 2 || rep.NumProblems != 2 || rep.Skipped != 0 {
+		t.Fatalf("report %+v, format %s, %v", rep, f, err)
+	}
+	if got := rep.Problems[1].Error(); !strings.HasSuffix(got, "truncated: the input ends inside the array, before conversation 4; the file was probably cut short") {
+		t.Errorf("second problem %q", got)
+	}
+	rep, _, _ = Check(context.Background(), path, Auto, conversation.CheckOptions{SkipInvalid: true})
+	if rep.Records != 2 || rep.Skipped != 1 || len(rep.Skips) != 1 || rep.NumProblems != 1 {
+		t.Errorf("skip report %+v", rep)
+	}
+	if _, _, err := ConvertFile(context.Background(), path, path, Options{}); err == nil || !strings.Contains(err.Error(), "same file") {
+		t.Errorf("ConvertFile onto its input: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/ingest"
 )
 
 func init() { register(newConvertCmd) }
@@ -39,9 +40,15 @@ If IN is a checkpoint directory, OUT is a directory (created if needed) and
 every checkpoint file found is converted to --format (default: Parquet for
 JSONL input, JSONL for Parquet input).
 
+IN may also be conversations exported as a JSON array: Kura's
+conversations.json, or the conversations.json of a Claude.ai or ChatGPT data
+export (told by content, or --type kura-json|claude|chatgpt). They are
+converted to Kura conversations (see docs/inputs.md) and written to OUT as a
+conversations checkpoint file, one conversation at a time.
+
 Without --skip-invalid the first invalid record stops the conversion with an
-error naming file, line (or row) and field. With it, invalid records are
-skipped, logged (first 20) and counted.`,
+error naming file, line (or row, or conversation) and field. With it, invalid
+records are skipped, logged (first 20) and counted.`,
 		Example: `  # One file; the record type comes from the file name
   kura convert summaries.jsonl summaries.parquet
 
@@ -49,14 +56,17 @@ skipped, logged (first 20) and counted.`,
   kura convert --type conversations export.parquet export.jsonl
 
   # A whole checkpoint directory to Parquet
-  kura convert ./checkpoints ./checkpoints-parquet`,
+  kura convert ./checkpoints ./checkpoints-parquet
+
+  # A Claude.ai or ChatGPT data export to a Kura conversations file
+  kura convert ~/Downloads/chatgpt/conversations.json ./checkpoints/conversations.jsonl`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runConvert(cmd, args[0], args[1], f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.kind, "type", "", "record type: conversations, summaries, clusters, meta_clusters or dimensionality (default: from the file name)")
+	fl.StringVar(&f.kind, "type", "", "record type: conversations, summaries, clusters, meta_clusters or dimensionality, or the export IN comes from: kura-json, claude or chatgpt (default: from the file name, else IN's content)")
 	fl.StringVar(&f.format, "format", "", "output format for a directory: jsonl or parquet (default: the other format)")
 	fl.BoolVar(&f.skipInvalid, "skip-invalid", false, "skip invalid records (logged and counted) instead of failing")
 	return cmd
@@ -105,6 +115,13 @@ func runConvert(cmd *cobra.Command, in, out string, f convertFlags) error {
 		if ofi, err := os.Stat(out); err == nil && ofi.IsDir() {
 			return usageErrorf("%s is a directory; give the output file name", out)
 		}
+		export, isArray := sniffExport(in)
+		if ef, err := ingest.ParseFormat(f.kind); err == nil && isExport(ef) {
+			export, isArray = ef, true
+		}
+		if isArray {
+			return convertExport(cmd, in, out, export, f.skipInvalid)
+		}
 		k := conversation.Kind(0)
 		if f.kind != "" {
 			if k, err = conversation.ParseKind(f.kind); err != nil {
@@ -149,6 +166,39 @@ func runConvert(cmd *cobra.Command, in, out string, f convertFlags) error {
 	}
 	if logged > maxLogged {
 		slog.Warn("more invalid records skipped than logged", "skipped", totalSkipped, "logged", maxLogged)
+	}
+	return nil
+}
+
+// convertExport writes the conversations of an export (a JSON array) to a
+// Kura conversations checkpoint file.
+func convertExport(cmd *cobra.Command, in, out string, format ingest.Format, skipInvalid bool) error {
+	const maxLogged = 20
+	logged := 0
+	st, got, err := ingest.ConvertFile(cmd.Context(), in, out, ingest.Options{
+		Format:      format,
+		SkipInvalid: skipInvalid,
+		OnSkip: func(e error) {
+			if logged < maxLogged {
+				slog.Warn("skipped invalid conversation", "problem", e.Error())
+			}
+			logged++
+		},
+		OnWarning: func(e error) { slog.Debug("warning", "detail", e.Error()) },
+	})
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("%s: %d conversations (%s -> %s)", out, st.Conversations, got.Describe(), conversation.FormatOf(out))
+	if st.Skipped > 0 {
+		line += fmt.Sprintf(", %d invalid skipped", st.Skipped)
+	}
+	if st.Dropped > 0 {
+		line += fmt.Sprintf(", %d messages left out (system, tool, hidden or empty)", st.Dropped)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), line)
+	if logged > maxLogged {
+		slog.Warn("more invalid conversations skipped than logged", "skipped", st.Skipped, "logged", maxLogged)
 	}
 	return nil
 }

@@ -81,3 +81,37 @@ func TestConvertFile(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertExport converts a ChatGPT export (told by content) to a Kura
+// conversations file: byte for byte the expected conversations; and a
+// broken Claude.ai export with --skip-invalid.
+func TestConvertExport(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "conversations.jsonl")
+	in := filepath.Join("..", "..", "ingest", "testdata", "chatgpt-export.json")
+	stdout, errText, code := execCLI(t, "convert", in, out).text()
+	if code != 0 || stdout != out+": 2 conversations (ChatGPT export -> jsonl), 6 messages left out (system, tool, hidden or empty)\n" {
+		t.Fatalf("exit %d (%s): %s", code, errText, stdout)
+	}
+	got, _ := os.ReadFile(out)
+	want, _ := os.ReadFile(filepath.Join("..", "..", "ingest", "testdata", "chatgpt-export.want.jsonl"))
+	if string(got) != string(want) {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+
+	broken := filepath.Join(dir, "broken.json")
+	os.WriteFile(broken, []byte(`[{"uuid":"a","created_at":"2024-01-01T00:00:00Z","chat_messages":[]},`+
+		`{"uuid":"b","created_at":"2024-01-01T00:00:00Z","chat_messages":[{"sender":7}]}]`), 0o644)
+	pq := filepath.Join(dir, "c.parquet")
+	_, errText, code = execCLI(t, "convert", broken, pq).text()
+	if code != 1 || errText != broken+": conversation 2 (byte 70): field chat_messages.sender: expected string, got number" {
+		t.Errorf("exit %d: %s", code, errText)
+	}
+	if _, err := os.Stat(pq); !os.IsNotExist(err) {
+		t.Errorf("output written after a failure: %v", err)
+	}
+	stdout, errText, code = execCLI(t, "convert", "--skip-invalid", broken, pq).text()
+	if code != 0 || stdout != pq+": 1 conversations (Claude.ai export -> parquet), 1 invalid skipped\n" {
+		t.Errorf("--skip-invalid: exit %d (%s): %s", code, errText, stdout)
+	}
+}
