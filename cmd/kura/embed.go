@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -175,8 +177,11 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), closingLine(&st))
 	if f.statsJSON != "" {
-		b, _ := json.MarshalIndent(st, "", "  ")
-		if err := os.WriteFile(f.statsJSON, append(b, '\n'), 0o644); err != nil {
+		b, err := json.MarshalIndent(st, "", "  ")
+		if err != nil { // e.g. a cost that overflowed to +Inf: say so, write nothing
+			return fmt.Errorf("--stats-json: cannot encode the statistics: %w", err)
+		}
+		if err := outfile.WriteFile(f.statsJSON, append(b, '\n')); err != nil {
 			return fmt.Errorf("--stats-json: %w", err)
 		}
 	}
@@ -212,6 +217,7 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(strings.TrimSuffix(out, filepath.Ext(out)))+fmt.Sprintf(".partial-%d", os.Getpid())+filepath.Ext(out))
 	// partial receives the vectors done when a run stops part way.
 	partial := strings.TrimSuffix(out, filepath.Ext(out)) + ".partial" + filepath.Ext(out)
+	removeStaleTemps(out)
 	var w *vecfile.Writer
 	var row []float32
 	dims, err := embed.Stream(ctx, e, texts, chunk, progress, func(lo int, vecs [][]float32) error {
@@ -262,6 +268,61 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 	return dims, nil
 }
 
+// removeStaleTemps removes the hidden temporary outputs (.NAME.partial-PID.EXT)
+// that runs killed before they could clean up left beside out: those whose
+// process no longer exists. A running embed's file is left alone.
+func removeStaleTemps(out string) {
+	ext := filepath.Ext(out)
+	prefix := "." + filepath.Base(strings.TrimSuffix(out, ext)) + ".partial-"
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(out), globEscape(prefix)+"*"+globEscape(ext)))
+	for _, m := range matches {
+		pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), prefix), ext))
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) && os.Remove(m) == nil {
+			slog.Info("removed the temporary output of an embed run that was killed", "file", m, "pid", pid)
+		}
+	}
+}
+
+// globEscape quotes the characters filepath.Match treats specially.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
+}
+
+// openCtx opens path for reading so that cancelling ctx (Ctrl-C) ends a
+// read in progress: the file is closed, which also wakes a read blocked on
+// a pipe. close must be called when done.
+func openCtx(ctx context.Context, path string) (f *os.File, close func(), err error) {
+	f, err = os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	return f, func() { stop(); f.Close() }, nil
+}
+
+// readLine reads a line of at most limit bytes (without its newline
+// removed); a longer line is an error rather than read whole into memory.
+func readLine(br *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line)+len(chunk) > limit {
+			return nil, fmt.Errorf("line longer than %d MiB; one record (or text) per line expected", limit>>20)
+		}
+		if len(line)+len(chunk) > cap(line) { // double: append's 1.25x growth allocates ~5x a long line
+			line = append(make([]byte, 0, max(2*cap(line), len(line)+len(chunk))), line...)
+		}
+		line = append(line, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return line, err
+	}
+}
+
 // readEmbedInput reads the texts to embed and says what they were.
 func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.Format) (string, []string, error) {
 	kind := strings.ToLower(strings.TrimSpace(kindFlag))
@@ -270,16 +331,16 @@ func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.
 	}
 	if kind == "auto" {
 		var err error
-		if kind, err = detectEmbedKind(path); err != nil {
+		if kind, err = detectEmbedKind(ctx, path); err != nil {
 			return "", nil, err
 		}
 	}
 	switch kind {
 	case "text", "txt":
-		texts, err := readTextLines(path)
+		texts, err := readTextLines(ctx, path)
 		return "text", texts, err
 	case "summaries", "summary":
-		texts, err := readTexts(path, "summary has no text to embed", func(s *conversation.ConversationSummary) (string, string) {
+		texts, err := readTexts(ctx, path, "summary has no text to embed", func(s *conversation.ConversationSummary) (string, string) {
 			return s.Text(), s.ChatID
 		})
 		return "summaries", texts, err
@@ -303,7 +364,7 @@ func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.
 // readTexts streams the records of path and keeps only the text of each
 // (render returns it and the record's chat id), so that the records
 // themselves are never all in memory. A record with no text is an error.
-func readTexts[T conversation.Record](path, empty string, render func(*T) (text, chatID string)) ([]string, error) {
+func readTexts[T conversation.Record](ctx context.Context, path, empty string, render func(*T) (text, chatID string)) ([]string, error) {
 	r, err := conversation.Open[T](path, conversation.ReadOptions{})
 	if err != nil {
 		return nil, err
@@ -311,6 +372,9 @@ func readTexts[T conversation.Record](path, empty string, render func(*T) (text,
 	defer r.Close()
 	var texts []string
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		rec, err := r.Next()
 		if err == io.EOF {
 			return texts, nil
@@ -329,7 +393,7 @@ func readTexts[T conversation.Record](path, empty string, render func(*T) (text,
 // detectEmbedKind infers the input kind from the file name (.txt,
 // summaries.jsonl, conversations.parquet, ...), else from the first JSONL
 // record's fields.
-func detectEmbedKind(path string) (string, error) {
+func detectEmbedKind(ctx context.Context, path string) (string, error) {
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
 		return "text", nil
 	}
@@ -346,11 +410,11 @@ func detectEmbedKind(path string) (string, error) {
 	if conversation.FormatOf(path) == conversation.Parquet {
 		return "", usageErrorf("%s: cannot tell summaries from conversations by the name; give --kind", path)
 	}
-	f, err := os.Open(path)
+	f, done, err := openCtx(ctx, path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer done()
 	br := bufio.NewReaderSize(f, 1<<20)
 	// A JSON array: conversations exported by Kura, Claude.ai or ChatGPT
 	// (package ingest tells which). Looked at before reading a line, which
@@ -359,7 +423,13 @@ func detectEmbedKind(path string) (string, error) {
 		return "conversations", nil
 	}
 	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
+		b, err := readLine(br, conversation.DefaultMaxLineBytes)
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("%s:%d: %w", path, line, err)
+		}
 		if t := strings.TrimSpace(string(b)); t != "" {
 			var probe map[string]json.RawMessage
 			if json.Unmarshal([]byte(t), &probe) != nil {
@@ -399,16 +469,20 @@ func invalidUTF8At(s string) int {
 // line becomes a row of the output, and an empty text has no embedding (the
 // OpenAI API rejects it). Invalid UTF-8 is an error too, naming line and
 // byte, as in JSONL input: it would otherwise be replaced silently.
-func readTextLines(path string) ([]string, error) {
-	f, err := os.Open(path)
+func readTextLines(ctx context.Context, path string) ([]string, error) {
+	f, done, err := openCtx(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer done()
 	var texts []string
 	br := bufio.NewReaderSize(f, 1<<20)
 	for line := 1; ; line++ {
-		s, err := br.ReadString('\n')
+		b, err := readLine(br, conversation.DefaultMaxLineBytes)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s := string(b)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}

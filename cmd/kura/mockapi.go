@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -135,8 +134,11 @@ counts on stderr.`,
 				st.Requests, st.OK, st.RateLimited, st.RateLimitedInjected, st.RateLimitedRPM, st.RateLimitedTPM,
 				st.ServerErrors, st.Timeouts, st.Malformed, st.BadRequests, st.Canceled, st.Inputs, st.Tokens)
 			if statsJSON != "" {
-				b, _ := json.MarshalIndent(st, "", "  ")
-				if err := os.WriteFile(statsJSON, append(b, '\n'), 0o644); err != nil {
+				b, err := json.MarshalIndent(st, "", "  ")
+				if err != nil {
+					return fmt.Errorf("--stats-json: cannot encode the counts: %w", err)
+				}
+				if err := outfile.WriteFile(statsJSON, append(b, '\n')); err != nil {
 					return fmt.Errorf("writing --stats-json: %w", err)
 				}
 			}

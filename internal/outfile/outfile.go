@@ -95,7 +95,8 @@ func (f *File) Abort() {
 }
 
 // CheckDir reports, with a clear error naming path, whether the directory
-// that would hold path is missing or is not a directory. It lets a command
+// that would hold path is missing, is not a directory or does not take new
+// files. It lets a command
 // fail before doing long work whose result it could not write.
 func CheckDir(path string) error {
 	dir := filepath.Dir(path)
@@ -111,6 +112,15 @@ func CheckDir(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("output %s is a directory", path)
 	}
+	// Outputs are written beside their final name and renamed: the
+	// directory must take a new file. Try it, rather than reading mode bits
+	// (root, ACLs and read-only mounts make those lie).
+	probe, err := os.CreateTemp(dir, ".kura-probe-*")
+	if err != nil {
+		return fmt.Errorf("output %s: cannot create files in %s: %w", path, dir, errors.Unwrap(err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	return nil
 }
 

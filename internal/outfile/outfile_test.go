@@ -140,3 +140,35 @@ func TestWriteFile(t *testing.T) {
 		t.Error("missing directory: want an error")
 	}
 }
+
+// TestCheckDirUnwritable checks that a directory that exists but does not
+// take new files is reported before any work (kura embed used to find out
+// after the API calls were billed).
+func TestCheckDirUnwritable(t *testing.T) {
+	dirs := []string{"/proc"} // read-only for root too
+	if os.Geteuid() != 0 {
+		ro := filepath.Join(t.TempDir(), "ro")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, ro)
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(d); err != nil {
+			t.Logf("%s: %v; case skipped", d, err)
+			continue
+		}
+		out := filepath.Join(d, "kura-out.npy")
+		err := CheckDir(out)
+		if err == nil || !strings.Contains(err.Error(), "cannot create files in "+d) {
+			t.Errorf("CheckDir(%s) = %v, want 'cannot create files in %s'", out, err, d)
+		}
+	}
+	ok := t.TempDir()
+	if err := CheckDir(filepath.Join(ok, "x.json")); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(ok); len(left) != 0 {
+		t.Errorf("probe left %v behind", left)
+	}
+}

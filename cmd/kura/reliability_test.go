@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestUnwritableOutputsBeforeWork checks that outputs in a directory that
+// does not take files are refused before any work (for embed, before any
+// API call is billed), with a usage error.
+func TestUnwritableOutputsBeforeWork(t *testing.T) {
+	if st, err := os.Stat("/proc"); err != nil || !st.IsDir() {
+		t.Skip("no /proc to stand for a read-only directory")
+	}
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "t.txt")
+	os.WriteFile(in, []byte("a\nb\n"), 0o644)
+	api := []string{"--embedder", "openai", "--base-url", srv.URL + "/v1"}
+	for _, args := range [][]string{
+		append([]string{"embed", "--in", in, "--out", "/proc/v.npy"}, api...),
+		append([]string{"embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--stats-json", "/proc/s.json"}, api...),
+		{"cluster", "--in", filepath.Join(dir, "v.npy"), "--out", "/proc/labels.txt"},
+		{"mock-api", "--addr", "127.0.0.1:0", "--stats-json", "/proc/s.json"},
+	} {
+		if code := run(context.Background(), args); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (a usage error before any work)", args, code)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("the API was called %d times before the unwritable output was noticed", n)
+	}
+}
+
+// TestStatsJSONNotEmpty checks that statistics that cannot be encoded (a
+// cost overflowed to +Inf) fail the command instead of leaving an empty
+// --stats-json with exit 0.
+func TestStatsJSONNotEmpty(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "t.txt")
+	os.WriteFile(in, []byte("a b c\nd e f\n"), 0o644)
+	stats := filepath.Join(dir, "s.json")
+	_, err := execCLI(t, "embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--mock", "--dims", "4",
+		"--price-per-million", "1.7e308", "--stats-json", stats).outErr()
+	if err == nil || !strings.Contains(err.Error(), "--stats-json: cannot encode") {
+		t.Fatalf("err = %v, want --stats-json: cannot encode", err)
+	}
+	if _, err := os.Stat(stats); !os.IsNotExist(err) {
+		t.Errorf("--stats-json file exists after the failure: %v", err)
+	}
+}
+
+// TestEmbedRemovesStaleTemps checks that the hidden temporary output of a
+// killed run (.v.partial-PID.npy, PID gone) is removed by the next run, and
+// that of a live process is not.
+func TestEmbedRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "t.txt")
+	os.WriteFile(in, []byte("a\nb\n"), 0o644)
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("cannot start a process to get a dead PID:", err)
+	}
+	stale := filepath.Join(dir, ".v.partial-"+strconv.Itoa(dead.Process.Pid)+".npy")
+	live := filepath.Join(dir, ".v.partial-"+strconv.Itoa(os.Getppid())+".npy")
+	for _, p := range []string{stale, live} {
+		os.WriteFile(p, []byte("\x93NUMPY half a file"), 0o644)
+	}
+	if _, err := execCLI(t, "embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--mock", "--dims", "4").outErr(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale %s still there (%v)", stale, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live process's temporary file was removed: %v", err)
+	}
+}
+
+// TestEmbedAutoKindLongLine checks that --kind auto stops at the line limit
+// instead of reading a whole first line of any length.
+func TestEmbedAutoKindLongLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "records.jsonl")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"summary":"`)
+	chunk := []byte(strings.Repeat("x", 1<<20))
+	for range 100 {
+		f.Write(chunk)
+	}
+	f.WriteString("\"}\n")
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = detectEmbedKind(context.Background(), p)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), p+":1: line longer than 64 MiB") {
+		t.Fatalf("err = %v, want the line limit", err)
+	}
+	// Up to the limit is read (the buffer doubling to it), not the 100 MiB
+	// line plus its string and decoding copies.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 160<<20 {
+		t.Errorf("allocated %d MiB to refuse the line", alloc>>20)
+	}
+}
+
+// TestReadersObserveCancel checks that cancelling (Ctrl-C) ends a read
+// blocked inside an endless line from a pipe, rather than leaving it until
+// the 15 s exit timer.
+func TestReadersObserveCancel(t *testing.T) {
+	dir := t.TempDir()
+	for name, read := range map[string]func(context.Context, string) error{
+		"in.txt":   func(ctx context.Context, p string) error { _, err := readTextLines(ctx, p); return err },
+		"in.jsonl": func(ctx context.Context, p string) error { _, err := detectEmbedKind(ctx, p); return err },
+	} {
+		fifo := filepath.Join(dir, name)
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+		stop := make(chan struct{})
+		go func() {
+			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			if err != nil {
+				return
+			}
+			defer w.Close()
+			w.Write([]byte(`{"summary": "a line that never ends`))
+			<-stop // hold the pipe open, sending nothing
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- read(ctx, fifo) }()
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if err != context.Canceled {
+				t.Errorf("%s: err = %v, want context.Canceled", name, err)
+			}
+		case <-time.After(10 * time.Second): // a hang detector, not a speed bound
+			t.Errorf("%s: the read did not end after cancel", name)
+		}
+		close(stop)
+	}
+}
