@@ -10,7 +10,6 @@ import (
 	"github.com/kura-go/kura/embed/tokens"
 )
 
-
 func TestPrices(t *testing.T) {
 	tests := []struct {
 		model string
