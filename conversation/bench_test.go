@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 // benchData returns the kura-mtbench file for kind, repeated to at least
 // 8 MiB so that a run measures steady-state decoding.
 func benchData(b *testing.B, name string) (data []byte, records int) {
 	b.Helper()
-	raw, err := os.ReadFile(filepath.Join(shared.Path(b, "data/kura-mtbench"), name))
+	raw, err := os.ReadFile(filepath.Join(refdata.Path(b, "data/kura-mtbench"), name))
 	if err != nil {
 		b.Fatal(err)
 	}

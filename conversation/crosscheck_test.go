@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 func crossCheckDir(t *testing.T, dir string) []string {
@@ -34,7 +34,7 @@ func crossCheckDir(t *testing.T, dir string) []string {
 }
 
 func TestCrossCheckMTBench(t *testing.T) {
-	if got := crossCheckDir(t, shared.Path(t, "data/kura-mtbench")); len(got) != 0 {
+	if got := crossCheckDir(t, refdata.Path(t, "data/kura-mtbench")); len(got) != 0 {
 		t.Errorf("kura-mtbench: %q, want no findings", got)
 	}
 }

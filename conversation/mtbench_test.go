@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 // TestMTBenchRoundTrip reads Kura's own checkpoint files (kura-mtbench),
 // writes them back as JSONL, and converts them JSONL -> Parquet -> JSONL:
 // both outputs must be byte-identical to the input.
 func TestMTBenchRoundTrip(t *testing.T) {
-	dir := shared.Path(t, "data/kura-mtbench")
+	dir := refdata.Path(t, "data/kura-mtbench")
 	cp, err := FindCheckpoint(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/sample"
 )
 
@@ -43,7 +43,7 @@ func sampleVectors(t testing.TB, n, dims int) []float32 {
 		s, _ := g.NextSummary()
 		texts[i] = s.Text()
 	}
-	e := lexical.New(lexical.Options{Dims: dims})
+	e := hash.New(hash.Options{Dims: dims})
 	e.Fit(texts)
 	vs, err := e.Embed(context.Background(), texts)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
-	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/loadtest/scaledata"
 )
 
@@ -45,7 +45,7 @@ func testToolkit() *Toolkit {
 			return scaledata.Synthetic(topics, (n+topics-1)/topics), nil
 		},
 		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
-			e := lexical.New(lexical.Options{Dims: 256})
+			e := hash.New(hash.Options{Dims: 256})
 			e.Fit(corpus)
 			return e, nil
 		},

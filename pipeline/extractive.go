@@ -7,7 +7,7 @@ import (
 	"unicode"
 
 	"github.com/kura-go/kura/conversation"
-	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/llm"
 )
 
@@ -155,7 +155,7 @@ func firstWords(s string, n int) string {
 func keyTerms(primary, all string, n int) []string {
 	count := func(s string) map[string]int {
 		m := map[string]int{}
-		lexical.Terms(s, func(t string) {
+		hash.Terms(s, func(t string) {
 			if len(t) > 2 && !isNumber(t) {
 				m[t]++
 			}
@@ -210,7 +210,7 @@ func looksEnglish(s string) bool {
 	words, stop := 0, 0
 	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) }) {
 		words++
-		if lexical.IsStopWord(w) {
+		if hash.IsStopWord(w) {
 			stop++
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/hash"
 )
 
 // summaryWords are the words of summaries' own boilerplate ("The user's
@@ -24,7 +24,7 @@ func classTerms(docs [][]string) []map[string]float64 {
 		m := map[string]float64{}
 		for _, t := range texts {
 			prev := ""
-			lexical.Terms(t, func(w string) {
+			hash.Terms(t, func(w string) {
 				if len(w) < 3 || isNumber(w) || summaryWords[w] {
 					prev = ""
 					return

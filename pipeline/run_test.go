@@ -15,8 +15,8 @@ import (
 	"github.com/kura-go/kura/cluster/quality"
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
-	"github.com/kura-go/kura/embed/lexical"
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/embed/hash"
+	"github.com/kura-go/kura/internal/refdata"
 	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/kura-go/kura/sample"
@@ -26,7 +26,7 @@ func hashEmbedder(dims int) EmbedderFactory {
 	return EmbedderFactory{
 		ID: map[string]string{"embedder": "hash", "dims": itoa(dims)},
 		Build: func(_ context.Context, corpus []string) (embed.Embedder, error) {
-			e := lexical.New(lexical.Options{Dims: dims})
+			e := hash.New(hash.Options{Dims: dims})
 			e.Fit(corpus)
 			return e, nil
 		},
@@ -126,7 +126,7 @@ func stageOf(t *testing.T, res *Result, name string) StageStats {
 // On Kura's MT-Bench checkpoint, offline: the baseline's summaries are
 // used as they are, and the base clusters match question_id with ARI >= 0.9.
 func TestMTBenchOffline(t *testing.T) {
-	data := shared.Path(t, "data/kura-mtbench")
+	data := refdata.Path(t, "data/kura-mtbench")
 	out := t.TempDir()
 	res, err := Run(context.Background(), Options{Data: data, Out: out, Embedder: hashEmbedder(1024)})
 	if err != nil {

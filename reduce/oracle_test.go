@@ -11,7 +11,7 @@ import (
 
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/cluster/quality"
-	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/sample"
 	"github.com/kura-go/kura/vecfile"
 )
@@ -44,7 +44,7 @@ func sampleVectors(tb testing.TB, n int) ([]float32, []int, int, int) {
 		texts[i] = s.Text()
 		topics[i] = t
 	}
-	e := lexical.New(lexical.Options{Dims: 384})
+	e := hash.New(hash.Options{Dims: 384})
 	e.Fit(texts)
 	rows, err := e.Embed(context.Background(), texts)
 	if err != nil {

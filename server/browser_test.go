@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kura-go/kura/internal/headless"
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 func do(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -48,7 +48,7 @@ func waitFor(t testing.TB, ctx context.Context, what, js string) {
 // point on the map, read the conversation it opens, search, follow a deep
 // link, and open the load-test dashboard.
 func TestExplorerInBrowser(t *testing.T) {
-	src := shared.Path(t, "data/kura-mtbench")
+	src := refdata.Path(t, "data/kura-mtbench")
 	ctx := headless.Browser(t, 1500, 950, 5*time.Minute)
 	dir := t.TempDir()
 	copyDir(t, src, dir)

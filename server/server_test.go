@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 func newTestServer(t testing.TB, dir string) *httptest.Server {
@@ -55,7 +55,7 @@ func getJSON(t *testing.T, ts *httptest.Server, path string, v any) {
 }
 
 func TestMTBench(t *testing.T) {
-	dir := shared.Path(t, "data/kura-mtbench")
+	dir := refdata.Path(t, "data/kura-mtbench")
 	ts := newTestServer(t, dir)
 
 	var ov struct {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 // numpyHeaderF8 is the preamble np.save writes for a (3, 2) float64 array,
@@ -120,7 +120,7 @@ func TestNumpyFixture(t *testing.T) {
 }
 
 func TestSharedFixtures(t *testing.T) {
-	dir := shared.Path(t, "fixtures/hdbscan")
+	dir := refdata.Path(t, "fixtures/hdbscan")
 	for _, c := range []struct {
 		name       string
 		rows, cols int

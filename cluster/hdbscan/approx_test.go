@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/cluster/quality"
-	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/sample"
 )
 
@@ -82,7 +82,7 @@ func sampleVectors(t testing.TB, n, dims int) ([]float32, []int) {
 		s, tp := g.NextSummary()
 		texts[i], topic[i] = s.Text(), tp
 	}
-	e := lexical.New(lexical.Options{Dims: dims})
+	e := hash.New(hash.Options{Dims: dims})
 	e.Fit(texts)
 	vs, err := e.Embed(context.Background(), texts)
 	if err != nil {

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 // TestConvertMTBenchDir converts the kura-mtbench checkpoint to Parquet and
 // back with the CLI; the JSONL files must come back byte for byte.
 func TestConvertMTBenchDir(t *testing.T) {
-	src := shared.Path(t, "data/kura-mtbench")
+	src := refdata.Path(t, "data/kura-mtbench")
 	tmp := t.TempDir()
 	pq, back := filepath.Join(tmp, "pq"), filepath.Join(tmp, "back")
 	if out, errText, code := execCLI(t, "convert", src, pq).text(); code != 0 {

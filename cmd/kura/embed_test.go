@@ -13,7 +13,7 @@ import (
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed/mock"
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/kura-go/kura/vecfile"
 )
@@ -60,7 +60,7 @@ func TestEmbedCommandTextMock(t *testing.T) {
 }
 
 func TestEmbedCommandSummariesHash(t *testing.T) {
-	in := filepath.Join(shared.Path(t, "data/kura-mtbench"), "summaries.jsonl")
+	in := filepath.Join(refdata.Path(t, "data/kura-mtbench"), "summaries.jsonl")
 	out := filepath.Join(t.TempDir(), "v.f32")
 	stdout, err := execCLI(t, "embed", "--in", in, "--out", out, "--embedder", "hash", "--dims", "256", "--chunk", "300").outErr()
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/conversation"
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/kura-go/kura/pipeline"
 )
@@ -20,7 +20,7 @@ import (
 // kura run on Kura's MT-Bench checkpoint, offline; kura validate accepts
 // what it wrote and kura tree shows it.
 func TestRunMTBenchOffline(t *testing.T) {
-	data := shared.Path(t, "data/kura-mtbench")
+	data := refdata.Path(t, "data/kura-mtbench")
 	out := filepath.Join(t.TempDir(), "run")
 	stdout, errText, code := execCLI(t, "run", "--data", data, "--out", out, "--stats-json", filepath.Join(out, "stats.json")).text()
 	if code != 0 {

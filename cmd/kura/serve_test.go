@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 	"github.com/kura-go/kura/server"
 )
 
@@ -34,7 +34,7 @@ func TestServeUsage(t *testing.T) {
 // checkpoint: the map shows every conversation at its own position from
 // conversation_map.jsonl.
 func TestServeKuraRunOutput(t *testing.T) {
-	data := shared.Path(t, "data/kura-mtbench")
+	data := refdata.Path(t, "data/kura-mtbench")
 	dir := t.TempDir()
 	if _, errText, code := execCLI(t, "run", "--data", data, "--out", dir).text(); code != 0 {
 		t.Fatalf("kura run: exit %d: %s", code, errText)

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 func TestValidateMTBench(t *testing.T) {
-	dir := shared.Path(t, "data/kura-mtbench")
+	dir := refdata.Path(t, "data/kura-mtbench")
 	out, errText, code := execCLI(t, "validate", dir).text()
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errText, out)

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/embed"
-	"github.com/kura-go/kura/embed/lexical"
+	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/embed/minilm"
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/openai"
@@ -261,7 +261,7 @@ func Build(ctx context.Context, s Spec, corpus []string) (embed.Embedder, Choice
 		if s.Model != "" {
 			return nil, Choice{}, invalidf("--model does not apply to the hash embedder")
 		}
-		h := lexical.New(lexical.Options{Dims: s.Dims})
+		h := hash.New(hash.Options{Dims: s.Dims})
 		if len(corpus) > 0 {
 			start := time.Now()
 			h.Fit(corpus)

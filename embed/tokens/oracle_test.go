@@ -14,7 +14,7 @@ import (
 	tiktoken "github.com/pkoukk/tiktoken-go"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 // oracle is tiktoken-go's cl100k_base, which runs the encoding's regular
@@ -170,7 +170,7 @@ func TestMatchesTiktokenInvalidUTF8(t *testing.T) {
 // TestMatchesTiktokenOnKuraData compares on every message and summary of the
 // MT-Bench Kura checkpoint (real chat text: code, math, many languages).
 func TestMatchesTiktokenOnKuraData(t *testing.T) {
-	dir := shared.Path(t, "data/kura-mtbench")
+	dir := refdata.Path(t, "data/kura-mtbench")
 	tk := oracle(t)
 	var texts []string
 	for _, name := range []string{"conversations.jsonl", "summaries.jsonl"} {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 // checkDataset checks the properties every dataset must have: n records,
@@ -175,7 +175,7 @@ func TestSplitSentencesAndReplaceWord(t *testing.T) {
 // On real Kura data (when ../shared is present): 20x the 1,000 mtbench
 // summaries, and 2x its conversations, without a duplicate.
 func TestBuildDatasetMTBench(t *testing.T) {
-	dir := shared.Path(t, "data/kura-mtbench")
+	dir := refdata.Path(t, "data/kura-mtbench")
 	b, err := Load(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package lexical
+package hash
 
 // stopWords are common English function words that carry no topic. The list
 // is a compact union of the usual function words (articles, pronouns,

@@ -1,4 +1,4 @@
-package lexical
+package hash
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/internal/f32"
-	"github.com/kura-go/kura/internal/shared"
+	"github.com/kura-go/kura/internal/refdata"
 )
 
 var _ embed.Embedder = (*Embedder)(nil)
@@ -154,7 +154,7 @@ func loadSummaries(t testing.TB, path string) []conversation.ConversationSummary
 // cosine (excluding itself) has the same metadata.question_id, and the mean
 // share of the 10 nearest neighbours that do (precision@10).
 func nnAgreement(t testing.TB, o Options, fit bool) (nn, p10 float64) {
-	path := filepath.Join(shared.Path(t, "data/kura-mtbench"), "summaries.jsonl")
+	path := filepath.Join(refdata.Path(t, "data/kura-mtbench"), "summaries.jsonl")
 	sums := loadSummaries(t, path)
 	texts := make([]string, len(sums))
 	for i := range sums {

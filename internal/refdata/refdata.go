@@ -1,7 +1,7 @@
-// Package shared locates the project's shared reference data (../shared beside
+// Package refdata locates the project's shared reference data (../shared beside
 // the checkout: real Kura checkpoints and reference fixtures) for tests and
 // benchmarks. A user's clone does not have it, so tests skip when it is absent.
-package shared
+package refdata
 
 import (
 	"os"
@@ -17,7 +17,7 @@ func Root() (dir string, ok bool) {
 		dir = d
 	} else {
 		_, file, _, _ := runtime.Caller(0)
-		// file is <repo>/internal/shared/shared.go
+		// file is <repo>/internal/refdata/refdata.go
 		repo := filepath.Dir(filepath.Dir(filepath.Dir(file)))
 		dir = filepath.Join(filepath.Dir(repo), "shared")
 	}

@@ -1,4 +1,4 @@
-// Package lexical is the "hash" embedder: a weights-free bag-of-words
+// Package hash is the "hash" embedder: a weights-free bag-of-words
 // embedder that needs no model files and no network. Each text becomes a
 // TF-IDF weighted bag of word unigrams and bigrams, folded into a fixed number
 // of dimensions by signed feature hashing, and scaled to unit length.
@@ -21,7 +21,7 @@
 //     from another bit of the same 64-bit FNV-1a hash, so that collisions
 //     cancel out on average instead of piling up.
 //  6. The vector is L2-normalised. A text with no words gets the zero vector.
-package lexical
+package hash
 
 import (
 	"context"
