@@ -197,3 +197,82 @@ func BenchmarkAverageLinkage(b *testing.B) {
 		})
 	}
 }
+
+// The offline hierarchy's guarantees, over many shapes: at most
+// MaxTopClusters roots (the unclustered group counting as one), no parent
+// with a single child, every base cluster once, and each parent's chat ids
+// exactly its children's.
+func TestHierarchyProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 40; trial++ {
+		k := 1 + rng.IntN(60)
+		maxTop := 1 + rng.IntN(12)
+		d := 8
+		var sums []conversation.ConversationSummary
+		var x []float32
+		var base []conversation.Cluster
+		for c := 0; c < k; c++ {
+			size := 1 + rng.IntN(5)
+			var ids []string
+			for j := 0; j < size; j++ {
+				id := itoa(c) + "-" + itoa(j)
+				ids = append(ids, id)
+				sums = append(sums, conversation.ConversationSummary{ChatID: id, Summary: "topic " + itoa(c) + " word" + itoa(rng.IntN(9))})
+				for q := 0; q < d; q++ {
+					x = append(x, float32(rng.NormFloat64()))
+				}
+			}
+			cl := conversation.Cluster{ID: clusterID("base", ids), Name: "c" + itoa(c), ChatIDs: ids}
+			if c == 0 && rng.IntN(2) == 0 {
+				cl.Slug = NoiseSlug
+			}
+			base = append(base, cl)
+		}
+		all, err := buildHierarchy(context.Background(), HierarchyOptions{MaxTopClusters: maxTop, Branching: 2 + rng.IntN(4)}, nil, sums, x, d, base, &StageStats{}, func() {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := BuildTree(all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tr.Roots) > max(maxTop, 1+btoi(base[0].Slug == NoiseSlug)) {
+			t.Errorf("k %d, max %d: %d roots", k, maxTop, len(tr.Roots))
+		}
+		leaves := 0
+		var walk func([]*TreeNode)
+		walk = func(ns []*TreeNode) {
+			for _, n := range ns {
+				switch len(n.Children) {
+				case 0:
+					leaves++
+				case 1:
+					t.Errorf("k %d, max %d: %q has one child", k, maxTop, n.Cluster.Name)
+				default:
+					var ids []string
+					for _, c := range n.Children {
+						ids = append(ids, c.Cluster.ChatIDs...)
+					}
+					if clusterID("x", ids) != clusterID("x", n.Cluster.ChatIDs) {
+						t.Errorf("parent %q's chat ids are not its children's", n.Cluster.Name)
+					}
+					if n.Noise {
+						t.Errorf("the unclustered group became a parent")
+					}
+				}
+				walk(n.Children)
+			}
+		}
+		walk(tr.Roots)
+		if leaves != k || tr.Total != len(sums) {
+			t.Errorf("k %d: %d leaves, %d of %d conversations", k, leaves, tr.Total, len(sums))
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
