@@ -75,7 +75,7 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&lf.scales, "scales", lf.scales, "comma-separated numbers of conversations to test (1k = 1000)")
-	f.StringVar(&lf.cfg.Data, "data", "", "baseline: a Kura checkpoint dir, or files (summaries.jsonl, conversations.jsonl, clusters.jsonl; comma-separated); default: the built-in sample corpus")
+	f.StringVar(&lf.cfg.Data, "data", "", "baseline: a Kura checkpoint dir, or files (summaries.jsonl, conversations.jsonl or a conversations.json export of Kura, Claude.ai or ChatGPT, clusters.jsonl; comma-separated); default: the built-in sample corpus")
 	f.IntVar(&lf.cfg.SampleConversations, "sample-size", lf.cfg.SampleConversations, "conversations in the built-in baseline (without --data)")
 	f.IntVar(&lf.cfg.SampleTopics, "sample-topics", lf.cfg.SampleTopics, "topics (ground-truth clusters) in the built-in baseline")
 	f.Int64Var(&lf.cfg.Seed, "seed", lf.cfg.Seed, "seed for the scaled data, K-means and HDBSCAN's approximate neighbour search")

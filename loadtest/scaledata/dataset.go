@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/ingest"
 )
 
 // Record kinds: what a baseline holds and what gets embedded.
@@ -71,7 +72,10 @@ func (b *Baseline) text(i int) string {
 
 // Load reads the baseline named by data (a checkpoint directory, or a
 // comma-separated list of files named summaries*, conversations* and
-// clusters*), or calls sample when data is empty.
+// clusters*), or calls sample when data is empty. Conversations are read
+// through package ingest, so a conversations file may also be Kura's
+// conversations.json or a Claude.ai or ChatGPT export (told by content),
+// and a directory with only a conversations.json is taken.
 func Load(ctx context.Context, data string, sample func(context.Context) (*Baseline, error)) (*Baseline, error) {
 	if data == "" {
 		if sample == nil {
@@ -96,6 +100,11 @@ func Load(ctx context.Context, data string, sample func(context.Context) (*Basel
 		if fi.IsDir() {
 			cp, err := conversation.FindCheckpoint(p)
 			if err != nil {
+				dump := filepath.Join(p, "conversations.json")
+				if fi, serr := os.Stat(dump); serr == nil && !fi.IsDir() {
+					convPath = dump
+					continue
+				}
 				return nil, fmt.Errorf("--data %s: %w", p, err)
 			}
 			sumPath, convPath, clusterPath = pick(sumPath, cp.Summaries), pick(convPath, cp.Conversations), pick(clusterPath, cp.Clusters)
@@ -110,7 +119,13 @@ func Load(ctx context.Context, data string, sample func(context.Context) (*Basel
 		case strings.HasPrefix(base, "clusters"):
 			clusterPath = p
 		default:
-			return nil, fmt.Errorf("--data %s: cannot tell what the file holds; name it summaries.jsonl, conversations.jsonl or clusters.jsonl (or .parquet)", p)
+			// A JSON array of conversations: Kura's conversations.json or a
+			// Claude.ai or ChatGPT export.
+			if f, err := ingest.Detect(p); err == nil && (f == ingest.KuraJSON || f == ingest.Claude || f == ingest.ChatGPT) {
+				convPath = p
+				continue
+			}
+			return nil, fmt.Errorf("--data %s: cannot tell what the file holds; name it summaries.jsonl, conversations.jsonl or clusters.jsonl (or .parquet), or give a conversations.json export", p)
 		}
 	}
 	b := &Baseline{Source: data}
@@ -123,7 +138,10 @@ func Load(ctx context.Context, data string, sample func(context.Context) (*Basel
 		}
 	case convPath != "":
 		b.Kind = KindConversations
-		if b.Conversations, err = conversation.ReadFile[conversation.Conversation](convPath, conversation.ReadOptions{}); err != nil {
+		if _, err = ingest.Read(ctx, convPath, ingest.Options{}, func(c *conversation.Conversation) error {
+			b.Conversations = append(b.Conversations, *c)
+			return nil
+		}); err != nil {
 			return nil, err
 		}
 	default:

@@ -2,6 +2,8 @@ package scaledata
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -209,6 +211,27 @@ func TestBuildDatasetMTBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDataset(t, bc, dc, 2000)
+}
+
+// TestLoadExports loads conversations from a Claude.ai export and from a
+// directory holding only Kura's conversations.json.
+func TestLoadExports(t *testing.T) {
+	b, err := Load(context.Background(), "../../ingest/testdata/claude-export.json", nil)
+	if err != nil || b.Kind != KindConversations || b.Len() != 3 || b.Conversations[2].ChatID != "c3d4e5f6-1111-4222-8333-444455556666" {
+		t.Fatalf("claude export: %v %+v", err, b)
+	}
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../ingest/testdata/kura-conversations.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "conversations.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err = Load(context.Background(), dir, nil)
+	if err != nil || b.Kind != KindConversations || b.Len() != 3 {
+		t.Fatalf("conversations.json dir: %v %+v", err, b)
+	}
 }
 
 func TestLoadErrors(t *testing.T) {
