@@ -226,7 +226,11 @@ func (g *generator) generate(buf []byte, s any, name string, depth int, refs []s
 		if b, isBool := s.(bool); isBool && !b {
 			return append(buf, "null"...) // nothing validates against false
 		}
-		return appendString(buf, g.text(name, 0, -1))
+		t := g.text(name, 0, -1)
+		if !g.charge(len(t), "values") {
+			return buf
+		}
+		return appendString(buf, t)
 	}
 	if depth > maxGenHardDepth {
 		// Only a schema that cannot be satisfied without infinite nesting
@@ -250,11 +254,17 @@ func (g *generator) generate(buf []byte, s any, name string, depth int, refs []s
 		}
 	}
 	if c, ok := o.get("const"); ok {
-		return appendJSON(buf, c)
+		n := len(buf)
+		buf = appendJSON(buf, c)
+		g.charge(len(buf)-n, "const values")
+		return buf
 	}
 	if e, ok := o.get("enum"); ok {
 		if vals, isArr := e.([]any); isArr && len(vals) > 0 {
-			return appendJSON(buf, g.pickEnum(vals, minimal))
+			n := len(buf)
+			buf = appendJSON(buf, g.pickEnum(vals, minimal))
+			g.charge(len(buf)-n, "enum values")
+			return buf
 		}
 	}
 	if all, ok := o.get("allOf"); ok {
@@ -733,6 +743,7 @@ func (g *generator) number(buf []byte, o *object) []byte {
 func (g *generator) str(buf []byte, o *object, name string) []byte {
 	if f, ok := o.vals["format"].(string); ok {
 		if s, ok := g.formatted(f); ok {
+			g.charge(len(s), "values")
 			return appendString(buf, s)
 		}
 	}
