@@ -81,7 +81,7 @@ func addClusterSpecFlags(fl *pflag.FlagSet, s *cluster.Spec) {
 	fl.BoolVar(&s.AllowSingleCluster, "allow-single-cluster", false, "HDBSCAN allow_single_cluster")
 	fl.IntVar(&s.MaxClusterSize, "max-cluster-size", 0, "HDBSCAN max_cluster_size (0 = no limit)")
 	fl.StringVar(&s.Metric, "metric", "euclidean", "HDBSCAN metric: euclidean or cosine")
-	fl.StringVar(&s.Search, "neighbor-search", hdbscan.SearchAuto, "HDBSCAN neighbour search: auto (approximate k-NN graph above 16 dims from 20,000 points), exact or approximate")
+	fl.StringVar(&s.Search, "neighbor-search", hdbscan.SearchAuto, "HDBSCAN neighbour search: auto (approximate k-NN graph above 16 dims from 20,000 points, in up to 16 dims from 500,000), exact or approximate")
 	fl.IntVar(&s.K, "k", 0, "K-means: number of clusters")
 	fl.IntVar(&s.ItemsPerCluster, "items-per-cluster", 10, "K-means: k = ceil(N / items-per-cluster) when --k is 0 (Kura's rule)")
 	fl.IntVar(&s.NInit, "n-init", 1, "K-means: restarts (lowest inertia wins)")
