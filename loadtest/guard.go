@@ -5,6 +5,7 @@ import (
 
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest/analysis"
+	"github.com/kura-go/kura/loadtest/fit"
 	"github.com/kura-go/kura/loadtest/measure"
 )
 
@@ -13,15 +14,34 @@ import (
 // take terabytes.
 const maxScale = 100_000_000
 
+// twoScaleMargin is the margin on a peak predicted from two scales, where a
+// line through two points has no residual to size an interval from.
+const twoScaleMargin = 1.25
+
 // memoryCheck says why a scale must not run, or "" when it may: the data of
 // the scale alone (records × the baseline's bytes per record) or the peak
 // predicted from the scales done so far exceeds the memory limit, or the
-// memory available on the machine (0 = unknown).
+// memory available on the machine (0 = unknown). The prediction is used
+// from two completed scales on (one scale's working memory is mostly noise
+// at small sizes, and extrapolating it skipped scales that fitted): the
+// upper end of its prediction interval from three scales, the predicted
+// peak plus 25% from two.
 func memoryCheck(done []measure.Scale, n int, perRecord float64, limit, available int64) string {
 	data := perRecord * float64(n)
 	need, how := data, fmt.Sprintf("its records alone take about %s (%s per record × %s)", human.Bytes(data), human.Bytes(perRecord), human.Thousands(n))
-	if p, ok := analysis.PredictMemory(done, n); ok && p.Bytes > need {
-		need, how = p.Bytes, fmt.Sprintf("predicted peak memory %s (%s)", human.Bytes(p.Bytes), p.Model)
+	for _, d := range done {
+		if peak := float64(d.PeakRSSBytes); d.Conversations <= n && peak > need {
+			need, how = peak, fmt.Sprintf("the peak already measured at %s conversations is %s", human.Thousands(d.Conversations), human.Bytes(peak))
+		}
+	}
+	if p, ok := analysis.PredictMemory(done, n); ok && len(done) >= 2 {
+		bound, margin := p.High, fmt.Sprintf("upper end of its %.0f%% prediction interval", fit.IntervalLevel*100)
+		if bound == 0 {
+			bound, margin = p.Bytes*twoScaleMargin, "plus a 25% margin (two scales)"
+		}
+		if bound > need {
+			need, how = bound, fmt.Sprintf("predicted peak memory %s, %s %s (%s)", human.Bytes(p.Bytes), margin, human.Bytes(bound), p.Model)
+		}
 	}
 	switch {
 	case limit > 0 && need > float64(limit):

@@ -462,6 +462,10 @@ func TestRunRefusesScalesThatCannotFit(t *testing.T) {
 
 func TestMemoryCheck(t *testing.T) {
 	one := []measure.Scale{{Conversations: 1000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 30 << 20}}
+	two := append(one, measure.Scale{Conversations: 2000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 40 << 20})
+	three := append(two[:2:2], measure.Scale{Conversations: 3000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 51 << 20})
+	falling := []measure.Scale{{Conversations: 1000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 30 << 20},
+		{Conversations: 2000, BaselineRSSBytes: 20 << 20, PeakRSSBytes: 29 << 20}}
 	tests := []struct {
 		name             string
 		done             []measure.Scale
@@ -473,8 +477,19 @@ func TestMemoryCheck(t *testing.T) {
 		{"records under the limit", nil, 1000, 1 << 20, 0, ""},                                                      // 1000 × 500 B
 		{"records over the limit", nil, 10000, 1 << 20, 0, "its records alone take about 4.8 MiB"},                  // 5,000,000 B
 		{"records over available", nil, 10000, 0, 1 << 20, "more than the 1.0 MiB this machine has"},                //
-		{"predicted from one scale", one, 2000, 35 << 20, 0, "predicted peak memory 40 MiB (from one scale (1000)"}, // 20 + 2 × 10
-		{"prediction under the limit", one, 1400, 35 << 20, 0, ""},                                                  // 34 MiB
+		// One scale's working memory is not extrapolated (it skipped scales
+		// that fitted): only the records count.
+		{"one scale: not extrapolated", one, 2000, 35 << 20, 0, ""},
+		{"one scale: its peak over the limit", one, 2000, 25 << 20, 0, "the peak already measured at 1,000 conversations is 30 MiB"},
+		// Two scales: the line, plus 25%: 30 + 10 per 1,000 → 50 MiB at
+		// 3,000, 62.5 with the margin.
+		{"two scales: line plus margin", two, 3000, 60 << 20, 0, "predicted peak memory 50 MiB, plus a 25% margin (two scales) 62 MiB"},
+		{"two scales: under the limit", two, 3000, 64 << 20, 0, ""},
+		// Three scales: the upper end of the prediction interval.
+		{"three scales: interval", three, 4000, 40 << 20, 0, "upper end of its 90% prediction interval"},
+		// Two noisy scales whose line slopes down never predict less than
+		// the peak already measured.
+		{"negative slope", falling, 3000, 36 << 20, 0, "raised to the peak measured at 1,000 conversations (30 MiB)"},
 	}
 	for _, tt := range tests {
 		got := memoryCheck(tt.done, tt.n, 500, tt.limit, tt.available)

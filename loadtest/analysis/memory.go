@@ -22,6 +22,10 @@ type MemoryPrediction struct {
 	// to the linear fit (bytes; for one scale, its working memory per
 	// conversation × 1,000).
 	SlopePer1K float64
+	// Low and High bound Bytes at fit.IntervalLevel (the model's
+	// prediction interval); both 0 when it cannot be computed (fewer than
+	// three scales).
+	Low, High float64
 }
 
 // PredictMemory predicts the peak memory at n conversations from the
@@ -31,7 +35,33 @@ type MemoryPrediction struct {
 // predicts more — memory for the data (vectors, records) grows at least
 // linearly, and a concave power law through a large fixed cost would
 // understate it. ok is false without any completed scale.
+//
+// The prediction is never below the largest peak measured at a scale no
+// larger than n: memory does not shrink with more data, and a line through
+// two noisy scales can slope down.
 func PredictMemory(done []measure.Scale, n int) (p MemoryPrediction, ok bool) {
+	p, ok = predictMemory(done, n)
+	if !ok {
+		return p, false
+	}
+	var floor float64
+	var at int
+	for _, d := range done {
+		if d.Conversations <= n && float64(d.PeakRSSBytes) > floor {
+			floor, at = float64(d.PeakRSSBytes), d.Conversations
+		}
+	}
+	if p.Bytes < floor {
+		p.Model += fmt.Sprintf("; raised to the peak measured at %s conversations (%s): memory does not shrink with more data", human.Thousands(at), human.Bytes(floor))
+		p.Bytes = floor
+		if p.High > 0 {
+			p.Low, p.High = max(p.Low, floor), max(p.High, floor)
+		}
+	}
+	return p, true
+}
+
+func predictMemory(done []measure.Scale, n int) (p MemoryPrediction, ok bool) {
 	switch len(done) {
 	case 0:
 		return p, false
@@ -58,8 +88,17 @@ func PredictMemory(done []measure.Scale, n int) (p MemoryPrediction, ok bool) {
 			Model: fmt.Sprintf("linear through the two scales: %s + %s per 1,000 conversations", human.Bytes(f.Intercept), human.Bytes(f.Slope*1000))}, true
 	}
 	p = MemoryPrediction{Bytes: nonNeg(f.Predict(x)), Model: f.Describe(), Exponent: f.Exponent, SlopePer1K: f.Slope * 1000}
+	if lo, hi, ok := f.Interval(x, fit.IntervalLevel); ok {
+		p.Low, p.High = lo, hi
+	}
 	lin := nonNeg(f.Intercept + f.Slope*x)
 	if f.Model != "linear" && lin > p.Bytes {
+		g := *f
+		g.Model = "linear"
+		p.Low, p.High = 0, 0
+		if lo, hi, ok := g.Interval(x, fit.IntervalLevel); ok {
+			p.Low, p.High = lo, hi
+		}
 		p.Model = fmt.Sprintf("linear fit %s + %s per 1,000 conversations (R²=%.3f), used because it predicts more than the best-fitting %s (%s at this size): memory for the data grows at least linearly",
 			human.Bytes(f.Intercept), human.Bytes(f.Slope*1000), f.LinearR2, modelWords(f), human.Bytes(p.Bytes))
 		p.Bytes, p.Exponent = lin, 1

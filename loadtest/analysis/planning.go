@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,19 @@ type Planning struct {
 
 	StorageForTargetBytes float64 `json:"storage_for_target_bytes"`
 
+	// IntervalLevel is the coverage of the bounds below (fit.IntervalLevel),
+	// 0 when none could be computed (fewer than three scales). The time
+	// bounds are the sums of the stages' prediction intervals (a cautious
+	// union, not a joint interval); the RAM bounds are the peak-memory
+	// model's. They say how far the measurements leave the figure open if
+	// the model's form holds; they cannot say whether it holds far beyond
+	// the scales measured (see Notes).
+	IntervalLevel      float64 `json:"interval_level,omitempty"`
+	TimeForTargetLowS  float64 `json:"time_for_target_low_s,omitempty"`
+	TimeForTargetHighS float64 `json:"time_for_target_high_s,omitempty"`
+	RAMLowBytes        float64 `json:"ram_low_bytes,omitempty"`
+	RAMHighBytes       float64 `json:"ram_high_bytes,omitempty"`
+
 	// The cost is exact arithmetic, not a fit: TokensPerConversation (the
 	// mean over all scales) × conversations × PricePerMillionUSD / 1e6.
 	PriceModel            string  `json:"price_model"`
@@ -91,6 +105,36 @@ func (sp stagePlan) at(n float64) float64 {
 	return nonNeg(sp.fit.Predict(n))
 }
 
+// interval is the stage's prediction interval at n (see fit.Interval); a
+// stage planned linear uses its line's interval.
+func (sp stagePlan) interval(n float64) (lo, hi float64, ok bool) {
+	if sp.fit == nil {
+		return 0, 0, false
+	}
+	f := sp.fit
+	if sp.linear && f.Model != "linear" {
+		g := *f
+		g.Model = "linear"
+		f = &g
+	}
+	return f.Interval(n, fit.IntervalLevel)
+}
+
+// growthFit fits a stage's wall time over the scales with fit.Growth.
+func growthFit(results []measure.Scale, stage string) *fit.Fit {
+	ns := make([]float64, len(results))
+	ys := make([]float64, len(results))
+	for i := range results {
+		ns[i] = float64(results[i].Conversations)
+		ys[i] = results[i].Stages.Of(stage).WallS
+	}
+	g, err := fit.Growth(stage+"_time", "s", ns, ys)
+	if err != nil {
+		return nil
+	}
+	return g
+}
+
 // planStages decides, for each stage, the model its time is planned with.
 func planStages(results []measure.Scale, a *Analysis) []stagePlan {
 	var out []stagePlan
@@ -114,7 +158,14 @@ func planStages(results []measure.Scale, a *Analysis) []stagePlan {
 		case longest < minFitTimeS:
 			sp.model = fmt.Sprintf("linear: every measurement under %.0f ms, too short for a growth exponent: %s", minFitTimeS*1000, line)
 		default:
-			sp.linear, sp.exponent = false, f.Exponent
+			// The stage's work grows faster than the data (k-NN graph,
+			// UMAP, clustering): it is planned with a growth law (power,
+			// n·log n or fixed cost plus power), never the plain line that
+			// a few noisy points under a fixed cost can favour.
+			if g := growthFit(results, st); g != nil {
+				f = g
+			}
+			sp.fit, sp.linear, sp.exponent = f, false, f.Exponent
 			sp.model = "fitted " + f.Describe()
 		}
 		out = append(out, sp)
@@ -162,6 +213,9 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 	}
 	if m, ok := PredictMemory(results, g.Conversations); ok {
 		p.RAMBytes, p.MemoryModel, p.MemoryExponent, p.MemorySlopePer1KBytes = m.Bytes, m.Model, m.Exponent, m.SlopePer1K
+		if m.High > 0 {
+			p.IntervalLevel, p.RAMLowBytes, p.RAMHighBytes = fit.IntervalLevel, m.Low, m.High
+		}
 	}
 
 	// Time is the sum of the stages' predictions: each stage grows at its
@@ -194,6 +248,19 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 		p.TimeFor1KS = timeAt(1000)
 		p.TimeForTargetS = timeAt(target)
 		p.TimePer1KAtTargetS = p.TimeForTargetS / (target / 1000)
+		var lo, hi float64
+		bounded := true
+		for _, sp := range stages {
+			l, h, ok := sp.interval(target)
+			if !ok {
+				bounded = false
+				break
+			}
+			lo, hi = lo+l, hi+h
+		}
+		if bounded {
+			p.IntervalLevel, p.TimeForTargetLowS, p.TimeForTargetHighS = fit.IntervalLevel, lo, hi
+		}
 		// The effective exponent at the target: how the planned time grows
 		// from half the target to the target.
 		if half := timeAt(target / 2); measured && half > 0 && p.TimeForTargetS > 0 {
@@ -227,7 +294,11 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 		}
 	}
 
-	if p.Extrapolation > 1 {
+	switch {
+	case p.Extrapolation > farExtrapolation:
+		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.0f× the largest scale measured (%s): beyond %.0f×, a growth law fitted over the small scales can be off by a factor of several (a stage's exponent off by 0.1 changes the time %.0f%% at this distance), whatever the interval says; measure closer with --scales %s",
+			p.Extrapolation, human.Thousands(a.LastScale), farExtrapolation, (math.Pow(p.Extrapolation, 0.1)-1)*100, suggestScales(a.LastScale, g.Conversations)))
+	case p.Extrapolation > 1:
 		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%d): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, a.LastScale))
 	}
 	if note := mockLatencyNote(results, g); note != "" {
@@ -265,6 +336,43 @@ func mockLatencyNote(results []measure.Scale, g Goal) string {
 		return ""
 	}
 	return "the mock embedder answered without any API latency, so the embed time planned is kura's own work only: a real API adds its latency per request wave. Rehearse it with --mock-latency 100ms, or against kura mock-api --latency 100ms with --embedder openai --base-url"
+}
+
+// farExtrapolation is how far beyond the largest scale a plan is still
+// called an extrapolation rather than a guess: 5×.
+const farExtrapolation = 5.0
+
+// suggestScales proposes scales to add between the largest measured and the
+// target, so that no step is more than about 5×: geometric, rounded to two
+// significant digits, at most three, never the target itself when it is
+// beyond a million (the largest run that fits this kind of machine).
+func suggestScales(largest, target int) string {
+	ratio := float64(target) / float64(largest)
+	k := int(math.Ceil(math.Log(ratio)/math.Log(farExtrapolation))) - 1
+	k = min(max(k, 1), 3)
+	step := math.Pow(ratio, 1/float64(k+1))
+	var out []string
+	prev := largest
+	for i := 1; i <= k; i++ {
+		v := round2(float64(largest) * math.Pow(step, float64(i)))
+		if v > prev && v < target {
+			out = append(out, strconv.Itoa(v))
+			prev = v
+		}
+	}
+	if len(out) == 0 || target <= 1_000_000 {
+		out = append(out, strconv.Itoa(target))
+	}
+	return strings.Join(out, ",")
+}
+
+// round2 rounds to two significant digits.
+func round2(v float64) int {
+	if v < 100 {
+		return int(math.Round(v))
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v))-1)
+	return int(math.Round(v/p) * p)
 }
 
 func nonNeg(v float64) float64 {

@@ -36,8 +36,16 @@ type Fit struct {
 	OffsetD   float64 `json:"offset_d"`
 	OffsetE   float64 `json:"offset_e"`
 	OffsetR2  float64 `json:"offset_r2"` // 0 when not fitted (fewer than four scales)
-	// Exponent is the growth exponent of the chosen model (1 for a line).
+	// NLogN* is y = C + A·n·ln n, fitted only by Growth (for stages whose
+	// work grows faster than the data: k-NN graphs, UMAP, clustering).
+	NLogNC  float64 `json:"nlogn_c,omitempty"`
+	NLogNA  float64 `json:"nlogn_a,omitempty"`
+	NLogNR2 float64 `json:"nlogn_r2,omitempty"`
+	// Exponent is the growth exponent of the chosen model (1 for a line;
+	// for n·log n, its local exponent 1 + 1/ln n at the largest scale).
 	Exponent float64 `json:"exponent"`
+
+	xs, ys []float64 // the points, for Interval; not kept in JSON
 }
 
 // Predict evaluates the chosen model at n conversations.
@@ -47,6 +55,8 @@ func (f *Fit) Predict(n float64) float64 {
 		return f.Intercept + f.Slope*n
 	case "offset_power":
 		return f.OffsetC + f.OffsetD*math.Pow(n, f.OffsetE)
+	case "nlogn":
+		return f.NLogNC + f.NLogNA*n*math.Log(n)
 	}
 	return f.PowerA * math.Pow(n, f.PowerB)
 }
@@ -58,6 +68,8 @@ func (f *Fit) R2() float64 {
 		return f.LinearR2
 	case "offset_power":
 		return f.OffsetR2
+	case "nlogn":
+		return f.NLogNR2
 	}
 	return f.PowerR2
 }
@@ -71,6 +83,9 @@ func (f *Fit) Describe() string {
 	case "offset_power":
 		return fmt.Sprintf("%s + %s·n^%.2f (R²=%.3f; linear R²=%.3f, power law n^%.2f R²=%.3f)",
 			g4(f.OffsetC), g4(f.OffsetD), f.OffsetE, f.OffsetR2, f.LinearR2, f.PowerB, f.PowerR2)
+	case "nlogn":
+		return fmt.Sprintf("%s + %s·n·ln n (R²=%.3f; power law n^%.2f R²=%.3f)",
+			g4(f.NLogNC), g4(f.NLogNA), f.NLogNR2, f.PowerB, f.PowerR2)
 	}
 	return fmt.Sprintf("power law %s·n^%.2f (R²=%.3f; linear R²=%.3f)", g4(f.PowerA), f.PowerB, f.PowerR2, f.LinearR2)
 }
@@ -81,6 +96,20 @@ func g4(v float64) string { return fmt.Sprintf("%.4g", v) }
 // are ignored; the power law ignores points with y <= 0 (log undefined). It
 // needs at least two usable points and two distinct n.
 func Scaling(metric, unit string, n, y []float64) (*Fit, error) {
+	return fitModels(metric, unit, n, y, false)
+}
+
+// Growth fits a metric known to grow at least as fast as the data, such as
+// the time of a k-NN graph, UMAP or HDBSCAN: the candidates are the power
+// law, C + A·n·ln n and (from four scales) the offset power law, never the
+// plain line, which a few noisy points with a large fixed cost can favour
+// although the work behind them is super-linear. The choice among them is
+// by the small-sample AIC, as in Scaling.
+func Growth(metric, unit string, n, y []float64) (*Fit, error) {
+	return fitModels(metric, unit, n, y, true)
+}
+
+func fitModels(metric, unit string, n, y []float64, growth bool) (*Fit, error) {
 	if len(n) != len(y) {
 		return nil, fmt.Errorf("fit %s: %d scales but %d values", metric, len(n), len(y))
 	}
@@ -99,7 +128,7 @@ func Scaling(metric, unit string, n, y []float64) (*Fit, error) {
 	if len(xs) < 2 || distinct(xs) < 2 {
 		return nil, fmt.Errorf("fit %s: need at least two scales with different sizes, have %d", metric, distinct(xs))
 	}
-	f := &Fit{Metric: metric, Unit: unit, Points: len(xs)}
+	f := &Fit{Metric: metric, Unit: unit, Points: len(xs), xs: xs, ys: ys}
 	f.Intercept, f.Slope = leastSquares(xs, ys)
 	f.LinearR2 = rSquared(ys, func(i int) float64 { return f.Intercept + f.Slope*xs[i] })
 	type cand struct {
@@ -109,16 +138,36 @@ func Scaling(metric, unit string, n, y []float64) (*Fit, error) {
 		exp   float64
 	}
 	cands := []cand{{"linear", f.LinearR2, 2, 1}}
+	if growth {
+		z := make([]float64, len(xs))
+		for i, x := range xs {
+			z[i] = x * math.Log(x)
+		}
+		f.NLogNC, f.NLogNA = leastSquares(z, ys)
+		f.NLogNR2 = rSquared(ys, func(i int) float64 { return f.NLogNC + f.NLogNA*z[i] })
+		top := xs[0]
+		for _, x := range xs {
+			top = max(top, x)
+		}
+		cands = []cand{{"nlogn", f.NLogNR2, 2, 1 + 1/math.Log(top)}}
+	}
 	if len(lx) >= 2 && distinct(lx) >= 2 {
 		la, b := leastSquares(lx, ly)
 		f.PowerA, f.PowerB = math.Exp(la), b
 		f.PowerR2 = rSquared(ys, func(i int) float64 { return f.PowerA * math.Pow(xs[i], f.PowerB) })
 		// Listed first: with equal fits the power law wins, as it carries
-		// the growth exponent.
-		cands = append([]cand{{"power", f.PowerR2, 2, b}}, cands...)
+		// the growth exponent. A growth fit does not take a power law
+		// flatter than the data.
+		if !growth || b >= 1 {
+			cands = append([]cand{{"power", f.PowerR2, 2, b}}, cands...)
+		}
 	}
 	if distinct(xs) >= 4 {
-		f.OffsetC, f.OffsetD, f.OffsetE, f.OffsetR2 = fitOffsetPower(xs, ys)
+		minE := 0.25
+		if growth {
+			minE = 1
+		}
+		f.OffsetC, f.OffsetD, f.OffsetE, f.OffsetR2 = fitOffsetPower(xs, ys, minE)
 		cands = append(cands, cand{"offset_power", f.OffsetR2, 3, f.OffsetE})
 	}
 	best, bestScore := cands[0], math.Inf(1)
@@ -150,12 +199,12 @@ func aicc(r2 float64, n, k int) float64 {
 }
 
 // fitOffsetPower fits y = c + d·n^e with c >= 0 by least squares in y, for
-// e on a grid of 0.01 from 0.25 to 3 (for each e, c and d are a linear
+// e on a grid of 0.01 from minE to 3 (for each e, c and d are a linear
 // least-squares problem on the basis [1, n^e]).
-func fitOffsetPower(xs, ys []float64) (c, d, e, r2 float64) {
+func fitOffsetPower(xs, ys []float64, minE float64) (c, d, e, r2 float64) {
 	bestSSE := math.Inf(1)
 	z := make([]float64, len(xs))
-	for k := 25; k <= 300; k++ {
+	for k := int(math.Round(minE * 100)); k <= 300; k++ {
 		ee := float64(k) / 100
 		for i, x := range xs {
 			z[i] = math.Pow(x, ee)
