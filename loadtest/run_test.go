@@ -474,9 +474,9 @@ func TestMemoryCheck(t *testing.T) {
 		want             string // "" = may run
 	}{
 		{"no limit, unknown memory", nil, 1000, 0, 0, ""},
-		{"records under the limit", nil, 1000, 1 << 20, 0, ""},                                                      // 1000 × 500 B
-		{"records over the limit", nil, 10000, 1 << 20, 0, "its records alone take about 4.8 MiB"},                  // 5,000,000 B
-		{"records over available", nil, 10000, 0, 1 << 20, "more than the 1.0 MiB this machine has"},                //
+		{"records under the limit", nil, 1000, 1 << 20, 0, ""},                                       // 1000 × 500 B
+		{"records over the limit", nil, 10000, 1 << 20, 0, "its records alone take about 4.8 MiB"},   // 5,000,000 B
+		{"records over available", nil, 10000, 0, 1 << 20, "more than the 1.0 MiB this machine has"}, //
 		// One scale's working memory is not extrapolated (it skipped scales
 		// that fitted): only the records count.
 		{"one scale: not extrapolated", one, 2000, 35 << 20, 0, ""},
