@@ -270,3 +270,114 @@ func rel(got, want float64) float64 {
 	}
 	return math.Abs(got-want) / math.Abs(want)
 }
+
+// A run whose clustering grows as n^1.8 under a large fixed cost elsewhere:
+// the ratio of the totals looks sub-linear, but the verdicts of the total
+// time and of the cluster stage say super-linear, and a note names it.
+func TestVerdictIsTheWorstStages(t *testing.T) {
+	var rs []measure.Scale
+	for _, n := range []int{100, 250, 500, 1000, 2000} {
+		x := float64(n)
+		var s measure.Scale
+		s.Conversations = n
+		s.Stages = measure.Stages{
+			{Name: measure.Load, WallS: 0.2, CPUS: 0.2},
+			{Name: measure.Embed, WallS: 0.1 + 0.0003*x, CPUS: 0.1 + 0.0003*x},
+			{Name: measure.Cluster, WallS: 0.004 + 4e-7*math.Pow(x, 1.8), CPUS: 0.004 + 4e-7*math.Pow(x, 1.8)},
+			{Name: measure.Write, WallS: 0.1, CPUS: 0.1},
+		}
+		for _, st := range s.Stages {
+			s.TotalWallS += st.WallS
+			s.TotalCPUS += st.CPUS
+		}
+		rs = append(rs, s)
+	}
+	a := Analyze(rs)
+	r := a.Ratio("total_time")
+	if r == nil || r.Efficiency <= 1.05 {
+		t.Fatalf("the fixture should look sub-linear by the ratio of the totals: %+v", r)
+	}
+	for _, m := range []string{"total_time", "cluster_time"} {
+		if v := a.Ratio(m).Verdict; !strings.Contains(v, "super-linear: the cluster stage grows as n^1.8") {
+			t.Errorf("%s verdict %q", m, v)
+		}
+	}
+	if v := a.Ratio("embed_time").Verdict; strings.Contains(v, "super-linear") {
+		t.Errorf("embed verdict %q", v)
+	}
+	var named bool
+	for _, n := range a.Notes {
+		named = named || strings.Contains(n, "cluster is the stage that grows fastest")
+	}
+	if !named {
+		t.Errorf("no note names the stage: %q", a.Notes)
+	}
+}
+
+// Planning near the scales gives an interval that holds the truth of a
+// super-linear stage; far beyond them, the plan says how uncertain it is in
+// words and suggests the scales to add.
+func TestPlanFarBeyondTheScales(t *testing.T) {
+	truth := func(x float64) float64 { return 0.004 + 4e-7*math.Pow(x, 1.8) }
+	var rs []measure.Scale
+	noise := []float64{1.04, 0.97, 1.02, 0.98, 1.01}
+	for i, n := range []int{100, 250, 500, 1000, 2000} {
+		x := float64(n)
+		var s measure.Scale
+		s.Conversations = n
+		s.BaselineRSSBytes, s.PeakRSSBytes = 24<<20, 24<<20+int64(14000*x*noise[i])
+		s.Stages = measure.Stages{
+			{Name: measure.Load, WallS: 0.01 + 5e-5*x*noise[i]},
+			{Name: measure.Embed, WallS: (0.1 + 0.0003*x) * noise[i]},
+			{Name: measure.Cluster, WallS: truth(x) * noise[(i+2)%5]},
+			{Name: measure.Write, WallS: (0.1 + 2e-5*x) * noise[(i+1)%5]},
+		}
+		for _, st := range s.Stages {
+			s.TotalWallS += st.WallS
+		}
+		rs = append(rs, s)
+	}
+	a := Analyze(rs)
+	// At 5× the largest scale the 90% interval holds the truth.
+	near := Plan(rs, a, Goal{Conversations: 10000, Monthly: 50000})
+	wantNear := 0.01 + 5e-5*1e4 + 0.1 + 0.0003*1e4 + truth(1e4) + 0.1 + 2e-5*1e4
+	if wantNear < near.TimeForTargetLowS || wantNear > near.TimeForTargetHighS {
+		t.Errorf("true time %.1f s at 10,000 outside the interval [%.1f, %.1f] (planned %.1f): %v",
+			wantNear, near.TimeForTargetLowS, near.TimeForTargetHighS, near.TimeForTargetS, near.StageModels)
+	}
+	// At 50× it need not (timing noise is relative, the fit's is additive,
+	// and the exponent is read off 100..2,000): the plan says so in words.
+	p := Plan(rs, a, Goal{Conversations: 100000, Monthly: 50000})
+	if p.IntervalLevel != 0.9 || p.TimeForTargetLowS <= 0 || p.TimeForTargetHighS <= p.TimeForTargetLowS {
+		t.Fatalf("no time interval: %+v", p)
+	}
+	if p.RAMHighBytes <= p.RAMLowBytes || p.RAMBytes < p.RAMLowBytes || p.RAMBytes > p.RAMHighBytes {
+		t.Errorf("RAM %v not inside [%v, %v]", p.RAMBytes, p.RAMLowBytes, p.RAMHighBytes)
+	}
+	var note string
+	for _, n := range p.Notes {
+		if strings.Contains(n, "50× the largest scale") {
+			note = n
+		}
+	}
+	if !strings.Contains(note, "--scales 7400,27000") {
+		t.Errorf("far-extrapolation note %q", note)
+	}
+}
+
+func TestSuggestScales(t *testing.T) {
+	tests := []struct {
+		largest, target int
+		want            string
+	}{
+		{2000, 100000, "7400,27000,100000"},
+		{2000, 1000000, "9500,45000,210000,1000000"},
+		{2000, 11000, "4700,11000"},
+		{100000, 10000000, "460000,2200000"},
+	}
+	for _, tt := range tests {
+		if got := suggestScales(tt.largest, tt.target); got != tt.want {
+			t.Errorf("suggestScales(%d, %d) = %q, want %q", tt.largest, tt.target, got, tt.want)
+		}
+	}
+}
