@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kura-go/kura/internal/httpapi"
 	"github.com/kura-go/kura/loadtest/analysis"
 	"github.com/kura-go/kura/loadtest/fit"
 	"github.com/kura-go/kura/loadtest/measure"
@@ -83,9 +84,13 @@ func EncodeJSON(w io.Writer, r *Results) error {
 }
 
 // sanitize replaces NaN and ±Inf, which JSON cannot hold, by marshalling
-// through a generic tree.
+// through a generic tree, and redacts secrets in the base URL.
 func sanitize(r *Results) any {
 	c := *r
+	// Credentials in the base URL stay out of the results file.
+	if c.Config.Embedder.BaseURL != "" {
+		c.Config.Embedder.BaseURL = httpapi.RedactURL(c.Config.Embedder.BaseURL)
+	}
 	if r.Analysis != nil {
 		a := *r.Analysis
 		a.Ratios = append([]analysis.Ratio(nil), a.Ratios...)
