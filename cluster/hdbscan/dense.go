@@ -4,10 +4,9 @@ import (
 	"context"
 	"math"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/kura-go/kura/internal/f32"
+	"github.com/kura-go/kura/internal/parallel"
 )
 
 // The high-dimensional core-distance pass works on square tiles of the
@@ -20,31 +19,6 @@ const tile = 128
 // r0+r and c0+c of x (nr rows, nc columns).
 func tileSqDist(out []float32, x []float32, d, r0, nr, c0, nc int) {
 	f32.SqDistBlock(out, x[r0*d:(r0+nr)*d], nr, x[c0*d:(c0+nc)*d], nc, d)
-}
-
-// parallelFor runs f(i) for i in [0, n) on workers goroutines, handing out
-// indexes in increasing order. It stops handing out work once ctx is done.
-func parallelFor(ctx context.Context, workers, n int, f func(w, i int)) error {
-	if workers > n {
-		workers = n
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				f(w, i)
-			}
-		}(w)
-	}
-	wg.Wait()
-	return ctx.Err()
 }
 
 // knnSorted keeps the k smallest values seen, in ascending order.
@@ -76,7 +50,7 @@ func denseCore(ctx context.Context, x []float32, n, d, k, workers int) ([]float6
 	}
 	nb := (n + tile - 1) / tile
 	bufs := make([][]float32, workers)
-	err := parallelFor(ctx, workers, nb, func(w, bi int) {
+	err := parallel.For(ctx, nb, 1, workers, func(w, bi, _ int) {
 		if bufs[w] == nil {
 			bufs[w] = make([]float32, tile*tile)
 		}

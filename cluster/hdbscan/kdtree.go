@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kura-go/kura/internal/f32"
+	"github.com/kura-go/kura/internal/parallel"
 )
 
 // lowDimMax is the largest dimension for which the KD-tree path is used;
@@ -238,7 +239,7 @@ func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNe
 		return core, nb, nil
 	}
 	const block = 256
-	err := parallelFor(ctx, workers, (n+block-1)/block, func(_, b int) {
+	err := parallel.For(ctx, (n+block-1)/block, 1, workers, func(_, b, _ int) {
 		h := &knnList{sq: make([]float32, 0, K), ids: make([]int32, 0, K), K: K}
 		for pos := b * block; pos < min(n, (b+1)*block); pos++ {
 			h.sq, h.ids = h.sq[:0], h.ids[:0]
@@ -1084,7 +1085,7 @@ func (s *kdSearch) finish(ctx context.Context, x []float32, c int32, mst []edge,
 	}
 	cur := make([]float64, n)
 	// Exact distance to the tree (c excluded) of every remaining point.
-	err := parallelFor(ctx, workers, len(rem), func(_, i int) {
+	err := parallel.For(ctx, len(rem), 1, workers, func(_, i, _ int) {
 		j := rem[i]
 		cur[j] = s.toTree(j, c)
 	})
