@@ -88,7 +88,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			continue
 		}
 		if i > 0 && cfg.Delay > 0 {
-			if err := sleep(ctx, cfg.Delay); err != nil {
+			if err := r.Progress.Wait(ctx, cfg.Delay, scale, i, len(cfg.Scales)); err != nil {
 				res.Interrupted = true
 				runErr = ErrInterrupted
 				skipRest(res, cfg.Scales[i:], "run interrupted before this scale")
@@ -120,9 +120,9 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		res.Scales = append(res.Scales, *sr)
 		if !cfg.Quiet {
-			fmt.Fprintf(log, "scale %d: %d conversations in %.2f s (embed %.2f s, cluster %.2f s), peak %s, %d clusters, %d noise, %s\n",
-				scale, sr.Conversations, sr.TotalWallS, sr.Stages.Of(measure.Embed).WallS, sr.Stages.Of(measure.Cluster).WallS,
-				human.Bytes(float64(sr.PeakRSSBytes)), sr.Clusters, sr.Noise, sr.Embedder)
+			fmt.Fprintf(log, "scale %s: %s (embed %s, cluster %s), peak %s, %d clusters\n",
+				human.Thousands(sr.Conversations), human.Duration(sr.TotalWallS), human.Duration(sr.Stages.Of(measure.Embed).WallS),
+				human.Duration(sr.Stages.Of(measure.Cluster).WallS), human.Bytes(float64(sr.PeakRSSBytes)), sr.Clusters)
 		}
 	}
 	res.FinishedAt = time.Now().UTC()
@@ -134,17 +134,6 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 func skipRest(res *Results, scales []int, reason string) {
 	for _, s := range scales {
 		res.Skipped = append(res.Skipped, Skipped{Scale: s, Reason: reason})
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

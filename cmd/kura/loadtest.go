@@ -15,6 +15,7 @@ import (
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/gate"
@@ -34,6 +35,7 @@ type loadtestFlags struct {
 	ef                                          embedderFlags
 	scales, memoryLimit, compare, maxRegression string
 	htmlReport                                  string // --report
+	wide, details                               bool
 }
 
 // renamedEmbedderFlags are embedder flags whose names the load tester uses
@@ -99,6 +101,8 @@ is set or a local model is installed). See docs/loadtest.md.`,
 	f.BoolVar(&lf.cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
 	f.StringVar(&lf.cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
 	f.StringVar(&lf.htmlReport, "report", "", "also write the results as one self-contained HTML page with charts (with --compare, both runs overlaid); see 'kura report'")
+	f.BoolVar(&lf.wide, "wide", false, "print every column of the table, however wide (default: the columns that fit the terminal)")
+	f.BoolVar(&lf.details, "details", false, "also print the scaling analysis, the fits and each planned figure's model")
 	addRenamedEmbedderFlags(f, &lf.ef)
 	return cmd
 }
@@ -156,7 +160,8 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 	}
 	stderr := cmd.ErrOrStderr()
 	if !cfg.Quiet {
-		fmt.Fprintf(stderr, "kura loadtest: embedder %s (%s), clusterer %s, scales %v\n", kind, why, cfg.Cluster.Name(), cfg.Scales)
+		fmt.Fprintln(stderr, human.Wrap(fmt.Sprintf("kura loadtest: embedder %s, clusterer %s, scales %v\n  (embedder %s)", kind, cfg.Cluster.Algorithm, cfg.Scales, why),
+			terminalWidth(os.Stderr)))
 	}
 	ver, commit, _ := buildInfo()
 	exe, err := os.Executable()
@@ -170,14 +175,15 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		},
 		Env:      loadtest.DetectEnvironment(ver, commit),
 		Log:      stderr,
-		Progress: loadtest.NewDisplay(stderr, stderrIsTerminal() && !cfg.Quiet),
+		Progress: newLoadtestDisplay(stderr, cfg.Quiet),
 	}
 	res, runErr := r.Run(cmd.Context(), cfg)
 	if res == nil {
 		return runErr
 	}
 	out := cmd.OutOrStdout()
-	jsonPath, err := writeLoadtestResults(out, res, cfg.OutDir)
+	opt := results.Options{Width: terminalWidth(os.Stdout), Wide: lf.wide, Details: lf.details}
+	jsonPath, err := writeLoadtestResults(out, res, cfg.OutDir, opt)
 	runErr = errors.Join(runErr, err)
 	if lf.htmlReport != "" {
 		runErr = errors.Join(runErr, writeHTMLReport(out, lf.htmlReport, jsonPath, res, lf.compare, old, ver))
@@ -212,14 +218,24 @@ func writeHTMLReport(out io.Writer, path, resPath string, res *loadtest.Results,
 // writeLoadtestResults writes the JSON and CSV files to dir and prints the
 // report. The report is printed even when the files cannot be written, so
 // that the measurements are not thrown away; the error is returned then.
-func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string) (jsonPath string, err error) {
+func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string, opt results.Options) (jsonPath string, err error) {
 	jsonPath, csvPath, err := results.WriteFiles(res, dir)
-	results.WriteReport(out, res)
+	results.WriteReport(out, res, opt)
 	if err != nil {
 		return "", fmt.Errorf("writing the results to %s: %w (the report above is all that is left of this run)", dir, err)
 	}
 	fmt.Fprintf(out, "\nResults: %s\n         %s\n", jsonPath, csvPath)
 	return jsonPath, nil
+}
+
+// newLoadtestDisplay returns the progress display on stderr: redrawn in
+// place within the terminal's width on a terminal, a line every few
+// seconds otherwise (CI logs), none with --quiet.
+func newLoadtestDisplay(stderr io.Writer, quiet bool) *loadtest.Display {
+	if quiet {
+		return nil
+	}
+	return loadtest.NewDisplay(stderr, stderrIsTerminal(), func() int { return terminalWidth(os.Stderr) })
 }
 
 // addRenamedEmbedderFlags adds the embedder flags to f, renaming those whose

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/measure"
+	"github.com/kura-go/kura/loadtest/results"
 	"github.com/kura-go/kura/loadtest/scaledata"
 )
 
@@ -17,11 +18,11 @@ func TestLoadtestCommand(t *testing.T) {
 	dir := t.TempDir()
 	common := []string{"loadtest", "--in-process", "--quiet", "--embedder", "hash", "--dims", "128",
 		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--k", "3", "--out", dir}
-	out, _, err, code := execCLI(t, append(common, "--scales", "30,60,120")...).all()
+	out, _, err, code := execCLI(t, append(common, "--scales", "30,60,120", "--details")...).all()
 	if code != 0 {
 		t.Fatalf("exit %d: %v\n%s", code, err, out)
 	}
-	for _, want := range []string{"Scale | Time (s) | Peak Memory (MiB)", "Scaling analysis (30 -> 120 conversations, 4.0x)", "Production planning", "Results: "} {
+	for _, want := range []string{"Summary", "Scale  Time s", "Scaling analysis (30 -> 120 conversations, 4.0x)", "Production planning", "Results: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -146,11 +147,11 @@ func TestLoadtestOutDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		_, err := writeLoadtestResults(&out, res, tt.dir)
+		_, err := writeLoadtestResults(&out, res, tt.dir, results.Options{})
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: error %v", tt.name, err)
 		}
-		if !strings.Contains(out.String(), "Performance") || !strings.Contains(out.String(), "Scale | Time (s)") {
+		if !strings.Contains(out.String(), "Summary") || !strings.Contains(out.String(), "Scale  Time s") {
 			t.Errorf("%s: report not printed:\n%s", tt.name, out.String())
 		}
 		if got := strings.Contains(out.String(), "Results: "); got == tt.wantErr {

@@ -5,9 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // usageError marks an error caused by how the command was called (exit code 2).
@@ -109,6 +111,18 @@ func setupLogging(w io.Writer, g globalFlags) error {
 	}
 	slog.SetDefault(slog.New(h))
 	return nil
+}
+
+// terminalWidth returns the width in columns that output to f is laid out
+// in: $COLUMNS when set, else the width of the terminal f is, else 80.
+func terminalWidth(f *os.File) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+		return w
+	}
+	return 80
 }
 
 // stderrIsTerminal reports whether progress output should be drawn.

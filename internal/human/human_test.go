@@ -1,6 +1,9 @@
 package human
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFormats(t *testing.T) {
 	tests := []struct{ got, want string }{
@@ -32,6 +35,31 @@ func TestFormats(t *testing.T) {
 	for i, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"short line", 40, "short line"},
+		{"  one two three four five six seven eight nine", 20, "  one two three four\n    five six seven\n    eight nine"},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bb", 20, "aaaaaaaaaaaaaaaaaaaa\n  aaaaaaaaaa bb"},
+		{"a\n\nb c", 20, "a\n\nb c"},
+		{"trailing   ", 20, "trailing"},
+	}
+	for _, tt := range tests {
+		got := Wrap(tt.in, tt.width)
+		if got != tt.want {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+		for _, l := range strings.Split(got, "\n") {
+			if len(l) > max(tt.width, 20) {
+				t.Errorf("Wrap(%q): line %q longer than %d", tt.in, l, tt.width)
+			}
 		}
 	}
 }

@@ -126,9 +126,9 @@ func TestWriteReport(t *testing.T) {
 	a := analysis.Analyze(rs)
 	res := &loadtest.Results{Scales: rs, Analysis: a, Planning: analysis.Plan(rs, a, analysis.Goal{Conversations: 10000, Monthly: 50000})}
 	var out bytes.Buffer
-	WriteReport(&out, res)
-	for _, want := range []string{"Scale | Time (s) | Peak Memory (MiB) | Storage (MiB) | Throughput (conv/min) | Cost ($)",
-		"250   | 2.500    | 14.9", "Memory scaling:", "Time scaling:", "efficiency", "For 10,000 conversations, need ~", "Monthly embedding cost (50,000 conversations"} {
+	WriteReport(&out, res, Options{Details: true})
+	for _, want := range []string{"Summary", "Scale  Time s  Peak MiB",
+		"  250   2.500      14.9", "Memory scaling:", "Time scaling:", "efficiency", "For 10,000 conversations, need ~", "Monthly embedding cost (50,000 conversations"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

@@ -15,67 +15,163 @@ import (
 const mib = 1 << 20
 
 // column is a column of the performance table: a metric of the registry
-// and how the table prints it.
+// and how the table prints it. Columns of higher rank are left out first
+// when the table does not fit the width.
 type column struct {
 	header string
 	metric string
+	rank   int
 	format func(v float64) string
+	// cell, when set, formats the cell from the whole scale instead.
+	cell func(s *measure.Scale) (string, bool)
 }
 
 func count(v float64) string { return strconv.FormatInt(int64(v), 10) }
 
-// tableColumns are the guide's columns, then the stage columns.
-var tableColumns = []column{
-	{"Scale", "conversations", count},
-	{"Time (s)", "total_time", human.Seconds},
-	{"Peak Memory (MiB)", "peak_memory", func(v float64) string { return fmt.Sprintf("%.1f", v/mib) }},
-	{"Storage (MiB)", "storage", func(v float64) string { return fmt.Sprintf("%.2f", v/mib) }},
-	{"Throughput (conv/min)", "throughput", func(v float64) string { return fmt.Sprintf("%.0f", v) }},
-	{"Cost ($)", "estimated_cost", human.USD},
-	{"Embed (s)", "embed_time", human.Seconds},
-	{"Cluster (s)", "cluster_time", human.Seconds},
-	{"API calls", "api_requests", count},
-	{"Retries", "api_retries", count},
-	{"429s", "api_rate_limited", count},
-	{"Clusters", "clusters", count},
-	{"Noise", "noise", count},
-	{"ARI", "ari", func(v float64) string { return fmt.Sprintf("%.3f", v) }},
+// tableColumns are the guide's columns, the time of each stage of the
+// pipeline (from measure.Pipeline), then the API and cluster counts; with
+// --repeat, the spread of the total time over the runs.
+func tableColumns(r *loadtest.Results) []column {
+	cols := []column{
+		{header: "Scale", metric: "conversations", format: count},
+		{header: "Time s", metric: "total_time", format: human.Seconds},
+	}
+	if hasRepeats(r) {
+		cols = append(cols, column{header: "min-max s", rank: 0, cell: func(s *measure.Scale) (string, bool) {
+			lo, hi, ok := spread(s.RepeatWallS)
+			if !ok {
+				return "", false
+			}
+			return human.Seconds(lo) + "-" + human.Seconds(hi), true
+		}})
+	}
+	cols = append(cols,
+		column{header: "Peak MiB", metric: "peak_memory", format: func(v float64) string { return fmt.Sprintf("%.1f", v/mib) }},
+		column{header: "Disk MiB", metric: "storage", rank: 1, format: func(v float64) string { return fmt.Sprintf("%.2f", v/mib) }},
+		column{header: "conv/min", metric: "throughput", rank: 2, format: func(v float64) string { return fmt.Sprintf("%.0f", v) }},
+		column{header: "Cost $", metric: "estimated_cost", rank: 1, format: human.USD},
+	)
+	for _, st := range measure.Pipeline {
+		rank := 4
+		if st.Ratios {
+			rank = 1
+		}
+		cols = append(cols, column{header: title(st.Name) + " s", metric: st.Name + "_time", rank: rank, format: human.Seconds})
+	}
+	return append(cols,
+		column{header: "ARI", metric: "ari", rank: 2, format: func(v float64) string { return fmt.Sprintf("%.3f", v) }},
+		column{header: "Clusters", metric: "clusters", rank: 3, format: count},
+		column{header: "Noise", metric: "noise", rank: 3, format: count},
+		column{header: "API calls", metric: "api_requests", rank: 5, format: count},
+		column{header: "Retries", metric: "api_retries", rank: 5, format: count},
+		column{header: "429s", metric: "api_rate_limited", rank: 5, format: count},
+	)
 }
 
-// writeTable writes the performance table, one row per successful scale.
-func writeTable(w io.Writer, r *loadtest.Results) {
-	header := make([]string, len(tableColumns))
-	for i, c := range tableColumns {
-		header[i] = c.header
-	}
-	rows := [][]string{header}
+func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+func hasRepeats(r *loadtest.Results) bool {
 	for i := range r.Scales {
-		s := &r.Scales[i]
-		row := make([]string, len(tableColumns))
-		for k, c := range tableColumns {
-			row[k] = "-"
-			if v, ok := measure.Lookup(c.metric).Value(s); ok {
-				row[k] = c.format(v)
+		if len(r.Scales[i].RepeatWallS) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// spread returns the lowest and highest of vs; ok is false for fewer than
+// two values.
+func spread(vs []float64) (lo, hi float64, ok bool) {
+	if len(vs) < 2 {
+		return 0, 0, false
+	}
+	lo, hi = vs[0], vs[0]
+	for _, v := range vs[1:] {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, true
+}
+
+// tableSep separates the columns of the table.
+const tableSep = "  "
+
+// writeTable writes the performance table, one row per successful scale,
+// with as many columns as fit in width (all of them when wide), and says
+// which were left out.
+func writeTable(w io.Writer, r *loadtest.Results, width int, wide bool) {
+	cols := tableColumns(r)
+	cells := make([][]string, len(cols)) // cells[column][row], row 0 the header
+	widths := make([]int, len(cols))
+	for k, c := range cols {
+		cells[k] = append(cells[k], c.header)
+		for i := range r.Scales {
+			s := &r.Scales[i]
+			v, ok := "-", false
+			if c.cell != nil {
+				v, ok = c.cell(s)
+			} else if f, got := measure.Lookup(c.metric).Value(s); got {
+				v, ok = c.format(f), true
+			}
+			if !ok {
+				v = "-"
+			}
+			cells[k] = append(cells[k], v)
+		}
+		for _, v := range cells[k] {
+			widths[k] = max(widths[k], len(v))
+		}
+	}
+	keep := make([]bool, len(cols))
+	for k := range keep {
+		keep[k] = true
+	}
+	if !wide {
+		total := func() int {
+			n := 0
+			for k := range cols {
+				if keep[k] {
+					n += widths[k] + len(tableSep)
+				}
+			}
+			return n - len(tableSep)
+		}
+		// Leave out the highest-ranked column, the rightmost first, until
+		// the table fits.
+		for total() > width {
+			drop := -1
+			for k := len(cols) - 1; k >= 0; k-- {
+				if keep[k] && cols[k].rank > 0 && (drop < 0 || cols[k].rank > cols[drop].rank) {
+					drop = k
+				}
+			}
+			if drop < 0 {
+				break
+			}
+			keep[drop] = false
+		}
+	}
+	var left []string
+	for k, c := range cols {
+		if !keep[k] {
+			left = append(left, c.header)
+		}
+	}
+	for row := 0; row <= len(r.Scales); row++ {
+		var parts []string
+		for k := range cols {
+			if keep[k] {
+				v := cells[k][row]
+				parts = append(parts, strings.Repeat(" ", widths[k]-len(v))+v)
 			}
 		}
-		rows = append(rows, row)
-	}
-	widths := make([]int, len(header))
-	for _, row := range rows {
-		for i, c := range row {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	for _, row := range rows {
-		parts := make([]string, len(row))
-		for i, c := range row {
-			parts[i] = c + strings.Repeat(" ", widths[i]-len(c))
-		}
-		fmt.Fprintln(w, strings.TrimRight(strings.Join(parts, " | "), " "))
+		fmt.Fprintln(w, strings.Join(parts, tableSep))
 	}
 	if len(r.Scales) > 0 {
 		s := r.Scales[0]
-		note := fmt.Sprintf("Cost: %s tokens priced at %s ($%g per 1M tokens)", costSource(s.API), s.API.PriceModel, s.API.PricePerMillion)
-		fmt.Fprintln(w, note+"; Storage: JSONL results + .npy vectors; Peak Memory: kernel peak RSS of the scale's process.")
+		fmt.Fprintf(w, "Peak: peak RSS. Disk: JSONL + .npy. Cost: %s tokens at $%g per 1M.\n",
+			costSource(s.API), s.API.PricePerMillion)
+	}
+	if len(left) > 0 {
+		fmt.Fprintf(w, "Not shown (--wide): %s.\n", strings.Join(left, ", "))
 	}
 }

@@ -6,6 +6,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest"
@@ -13,39 +14,72 @@ import (
 	"github.com/kura-go/kura/loadtest/measure"
 )
 
-// WriteReport writes the human-readable report: the performance table, the
-// scaling analysis and the production planning.
-func WriteReport(w io.Writer, r *loadtest.Results) {
-	fmt.Fprintf(w, "Baseline: %s (%d %s, %d ground-truth clusters)\n", r.Baseline.Source, r.Baseline.Records, r.Baseline.Kind, r.Baseline.Clusters)
-	if len(r.Scales) > 0 {
-		s := r.Scales[0]
-		fmt.Fprintf(w, "Embedder: %s (%d dims); clusterer: %s; isolation: %s\n", s.Embedder, s.Dims, s.Clusterer, s.Isolation)
+// Options says how the text report is laid out.
+type Options struct {
+	// Width is the terminal's width in columns: no line of the report is
+	// longer (0 = 80). The table keeps as many columns as fit.
+	Width int
+	// Wide prints every column of the table, however wide.
+	Wide bool
+	// Details adds the scaling analysis (ratios and fits) and the full
+	// production planning, each figure with its model.
+	Details bool
+}
+
+// DefaultWidth is the width of the report when none is known.
+const DefaultWidth = 80
+
+// WriteReport writes the human-readable report: a summary of what a
+// person asks first (verdict per resource, RAM, time and money per 1,000
+// conversations, the bottleneck, the plan for the target), the performance
+// table, then, with Details, the scaling analysis and the planning in full.
+func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
+	width := opt.Width
+	if width <= 0 {
+		width = DefaultWidth
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Performance")
-	writeTable(w, r)
+	var b strings.Builder
+	writeHeader(&b, r)
+	writeSummary(&b, r)
+	fmt.Fprintln(&b)
+	// The table fits the width by leaving columns out, so it is not
+	// wrapped (with --wide it is as wide as it needs).
+	var t strings.Builder
+	writeTable(&t, r, width, opt.Wide)
+	var tail strings.Builder
 	for _, f := range r.Failures {
-		fmt.Fprintf(w, "FAILED scale %d (%s): %s\n", f.Scale, f.Kind, f.Error)
+		fmt.Fprintf(&tail, "FAILED scale %d (%s): %s\n", f.Scale, f.Kind, f.Error)
 	}
 	for _, s := range r.Skipped {
-		fmt.Fprintf(w, "Skipped scale %d: %s\n", s.Scale, s.Reason)
+		fmt.Fprintf(&tail, "Skipped scale %d: %s\n", s.Scale, s.Reason)
 	}
 	if r.Interrupted {
-		fmt.Fprintln(w, "The run was interrupted; the results hold the scales completed before.")
+		fmt.Fprintln(&tail, "The run was interrupted; the results hold the scales completed before.")
 	}
-	if r.Analysis != nil {
-		fmt.Fprintln(w)
-		writeAnalysis(w, r.Analysis)
+	if opt.Details {
+		if r.Analysis != nil {
+			fmt.Fprintln(&tail)
+			writeAnalysis(&tail, r.Analysis)
+		}
+		if r.Planning != nil {
+			fmt.Fprintln(&tail)
+			writePlanning(&tail, r.Planning, r.Analysis)
+		}
+	} else if r.Analysis != nil {
+		fmt.Fprintln(&tail, "--details: the scaling analysis, the fits and each planned figure's model.")
 	}
-	if r.Planning != nil {
-		fmt.Fprintln(w)
-		writePlanning(w, r.Planning, r.Analysis)
+	io.WriteString(w, human.Wrap(b.String(), width))
+	table := t.String()
+	if !opt.Wide {
+		table = human.Wrap(table, width)
 	}
+	io.WriteString(w, table)
+	io.WriteString(w, human.Wrap(tail.String(), width))
 }
 
 func costSource(a measure.APIUsage) string {
 	if a.TokensLocal {
-		return "locally counted (cl100k_base)"
+		return "cl100k_base"
 	}
 	return "the embedder's"
 }

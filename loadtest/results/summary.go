@@ -1,0 +1,184 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/kura-go/kura/internal/human"
+	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/measure"
+)
+
+// writeHeader says what was run: scales, embedder, clusterer, baseline.
+func writeHeader(w io.Writer, r *loadtest.Results) {
+	line := "Load test"
+	if n := len(r.Scales); n > 0 {
+		first, last := r.Scales[0].Conversations, r.Scales[n-1].Conversations
+		line += fmt.Sprintf(": %d scale%s, %s..%s conversations", n, plural(n), human.Thousands(first), human.Thousands(last))
+	}
+	if !r.StartedAt.IsZero() {
+		line += ", " + r.StartedAt.UTC().Format("2006-01-02 15:04 UTC")
+		if r.FinishedAt.After(r.StartedAt) {
+			line += ", " + human.Duration(r.FinishedAt.Sub(r.StartedAt).Seconds())
+		}
+	}
+	fmt.Fprintln(w, line)
+	if len(r.Scales) > 0 {
+		s := r.Scales[0]
+		line := fmt.Sprintf("Embedder %s (%d dims), clusterer %s", s.Embedder, s.Dims, s.Clusterer)
+		if s.Isolation != "process" {
+			line += ", " + s.Isolation
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "Baseline: %s: %d %s, %d clusters\n", r.Baseline.Source, r.Baseline.Records, r.Baseline.Kind, r.Baseline.Clusters)
+	fmt.Fprintln(w)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// shortVerdict is the verdict of a ratio in a few words: "better than
+// linear", "linear", "too small to judge".
+func shortVerdict(v string) string {
+	if i := strings.IndexAny(v, "(:"); i > 0 {
+		v = v[:i]
+	}
+	return strings.TrimSpace(v)
+}
+
+// verdictOf says how the named metric scaled, or "" without an analysis.
+func verdictOf(r *loadtest.Results, metric string) string {
+	ra := r.Analysis.Ratio(metric)
+	if ra == nil {
+		return ""
+	}
+	v := shortVerdict(ra.Verdict)
+	if ra.Efficiency > 0 {
+		v += fmt.Sprintf(" (eff. %.2f)", ra.Efficiency)
+	}
+	return v
+}
+
+// perConversation formats bytes per conversation.
+func perConversation(bytes int64, n int) string {
+	if n <= 0 {
+		return "-"
+	}
+	v := float64(bytes) / float64(n)
+	if v >= 1024 {
+		return fmt.Sprintf("%.1f KiB", v/1024)
+	}
+	return fmt.Sprintf("%.0f bytes", v)
+}
+
+// writeSummary writes what a person asks first: how each resource scales,
+// RAM, time and money per 1,000 conversations, the stage that takes the
+// time, and the plan for the target volume.
+func writeSummary(w io.Writer, r *loadtest.Results) {
+	if len(r.Scales) == 0 {
+		fmt.Fprintln(w, "No scale completed: nothing to summarise.")
+		return
+	}
+	last := &r.Scales[len(r.Scales)-1]
+	p := r.Planning
+	n := float64(last.Conversations)
+	fmt.Fprintln(w, "Summary")
+	line := func(name, format string, args ...any) {
+		fmt.Fprintf(w, "  %-8s %s\n", name, fmt.Sprintf(format, args...))
+	}
+	join := func(parts ...string) string {
+		var out []string
+		for _, s := range parts {
+			if s != "" {
+				out = append(out, s)
+			}
+		}
+		return strings.Join(out, "; ")
+	}
+
+	per1K := last.TotalWallS / n * 1000
+	if p != nil && p.TimeFor1KS > 0 {
+		per1K = p.TimeFor1KS
+	}
+	line("Time", "%s", join("~"+human.Duration(per1K)+" per 1K", verdictOf(r, "total_time")))
+	mem := fmt.Sprintf("%s baseline RSS, peak %s at %s", human.Bytes(float64(last.BaselineRSSBytes)),
+		human.Bytes(float64(last.PeakRSSBytes)), human.Thousands(last.Conversations))
+	if p != nil && p.MemorySlopePer1KBytes > 0 {
+		mem = fmt.Sprintf("+%s per 1K over %s baseline", human.Bytes(p.MemorySlopePer1KBytes), human.Bytes(float64(last.BaselineRSSBytes)))
+	}
+	line("Memory", "%s", join(mem, verdictOf(r, "working_memory")))
+	if v := verdictOf(r, "total_cpu"); v != "" {
+		line("CPU", "%s", v)
+	}
+	line("Storage", "%s/conversation on disk (vectors %s, records %s)",
+		perConversation(last.Storage.TotalBytes, last.Conversations),
+		perConversation(last.Storage.EmbeddingBytes, last.Conversations),
+		perConversation(last.Storage.MetadataBytes, last.Conversations))
+	cost := last.API.EstimatedCostUSD / n * 1000
+	monthly := ""
+	if p != nil && p.TokensPerConversation > 0 {
+		cost = p.CostPer1KUSD
+		monthly = fmt.Sprintf(", ~$%.2f/month for %s", p.MonthlyCostUSD, human.Thousands(p.MonthlyConversations))
+	}
+	line("Cost", "$%s per 1K%s (%s)", human.USD(cost), monthly, last.API.PriceModel)
+	if b := bottleneck(last, r); b != "" {
+		line("Slowest", "%s", b)
+	}
+	if p != nil {
+		plan := fmt.Sprintf("~%s RAM, ~%s, ~%s on disk", human.Bytes(p.RAMBytes), human.Duration(p.TimeForTargetS), human.Bytes(p.StorageForTargetBytes))
+		line("Plan", "for %s: %s", human.Thousands(p.TargetConversations), plan)
+		for _, note := range p.Notes {
+			fmt.Fprintf(w, "  Note: %s\n", note)
+		}
+	}
+	if hasRepeats(r) {
+		fmt.Fprintf(w, "  With --repeat %d every figure is the median of the runs; min-max is the total time's spread.\n", len(last.RepeatWallS))
+	}
+}
+
+// bottleneck names the stage that took the most time at the largest scale
+// and, with a plan, the one planned to take the most at the target.
+func bottleneck(last *measure.Scale, r *loadtest.Results) string {
+	var top string
+	var topS float64
+	for _, st := range measure.Pipeline {
+		if v := last.Stages.Of(st.Name).WallS; v > topS {
+			top, topS = st.Name, v
+		}
+	}
+	if top == "" || last.TotalWallS <= 0 {
+		return ""
+	}
+	out := fmt.Sprintf("%s: %.0f%% of the time at %s", top, 100*topS/last.TotalWallS, human.Thousands(last.Conversations))
+	p := r.Planning
+	if p == nil || len(p.StageTimesAtTargetS) == 0 || p.TimeForTargetS <= 0 {
+		return out
+	}
+	names := make([]string, 0, len(p.StageTimesAtTargetS))
+	for name := range p.StageTimesAtTargetS {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var planned string
+	var plannedS float64
+	for _, name := range names {
+		if v := p.StageTimesAtTargetS[name]; v > plannedS {
+			planned, plannedS = name, v
+		}
+	}
+	if planned != top {
+		out += "; " + planned
+	}
+	out += fmt.Sprintf(", %.0f%% at %s", 100*plannedS/p.TimeForTargetS, human.Thousands(p.TargetConversations))
+	if e, ok := p.StageExponents[planned]; ok {
+		out += fmt.Sprintf(" (time ~ n^%.2f)", e)
+	}
+	return out
+}
