@@ -187,7 +187,7 @@ func ReadFile[T Record](path string, opts ReadOptions) ([]T, error) {
 // temporary file beside the target, which replaces the target on Close.
 type FileWriter[T Record] struct {
 	path  string
-	tmp   *os.File
+	tmp   *outfile.File
 	bw    *bufio.Writer
 	write func(T) error
 	end   func() error
@@ -196,15 +196,7 @@ type FileWriter[T Record] struct {
 
 // Create starts writing a file of records in the format of its extension.
 func Create[T Record](path string) (*FileWriter[T], error) {
-	// Name the output, not the temporary file, when it cannot be written.
-	if err := outfile.CheckDir(path); err != nil {
-		return nil, err
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	tmp, err := outfile.Create(path) // names the output, not the temporary file, when it cannot be written
 	if err != nil {
 		return nil, err
 	}
@@ -243,30 +235,11 @@ func (w *FileWriter[T]) Close() error {
 		return nil
 	}
 	w.done = true
-	err := w.end()
-	if err == nil {
-		err = w.tmp.Sync()
-	}
-	if err == nil {
-		// CreateTemp makes the file private; give it the mode of the file it
-		// replaces, or the usual 0644.
-		mode := os.FileMode(0o644)
-		if fi, serr := os.Stat(w.path); serr == nil {
-			mode = fi.Mode().Perm()
-		}
-		err = w.tmp.Chmod(mode)
-	}
-	if cerr := w.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.tmp.Name(), w.path)
-	}
-	if err != nil {
-		os.Remove(w.tmp.Name())
+	if err := w.end(); err != nil {
+		w.tmp.Abort()
 		return fmt.Errorf("writing %s: %w", w.path, err)
 	}
-	return nil
+	return w.tmp.Commit() // fsync, the replaced file's mode, rename
 }
 
 // Abort discards the file; the target is left untouched. It is a no-op
@@ -276,8 +249,7 @@ func (w *FileWriter[T]) Abort() {
 		return
 	}
 	w.done = true
-	w.tmp.Close()
-	os.Remove(w.tmp.Name())
+	w.tmp.Abort()
 }
 
 // WriteFile writes recs to path, as Parquet if it ends in ".parquet", else
