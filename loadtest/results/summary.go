@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -53,6 +54,11 @@ func shortVerdict(v string) string {
 	return strings.TrimSpace(v)
 }
 
+// stageGrowth finds the stage and its growth in a verdict the analysis
+// made from a fit ("the cluster stage grows as n^1.58", "working memory
+// grows as n^1.20").
+var stageGrowth = regexp.MustCompile(`(the \w+ stage|working memory) grows as (n\^[0-9.]+)`)
+
 // verdictOf says how the named metric scaled, or "" without an analysis.
 func verdictOf(r *loadtest.Results, metric string) string {
 	ra := r.Analysis.Ratio(metric)
@@ -60,6 +66,11 @@ func verdictOf(r *loadtest.Results, metric string) string {
 		return ""
 	}
 	v := shortVerdict(ra.Verdict)
+	// A verdict from a stage's fitted growth names the stage: say which,
+	// not the first-versus-last efficiency it overrides.
+	if m := stageGrowth.FindStringSubmatch(ra.Verdict); m != nil {
+		return fmt.Sprintf("%s: %s grows as %s", v, m[1], m[2])
+	}
 	if ra.Efficiency > 0 {
 		v += fmt.Sprintf(" (eff. %.2f)", ra.Efficiency)
 	}

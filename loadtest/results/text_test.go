@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/analysis"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden reports in testdata")
@@ -63,5 +64,26 @@ func TestReportGolden(t *testing.T) {
 				t.Errorf("report differs from %s (-update to accept an intended change):\n%s", golden, out.String())
 			}
 		})
+	}
+}
+
+func TestVerdictOf(t *testing.T) {
+	tests := []struct {
+		verdict string
+		eff     float64
+		want    string
+	}{
+		{"better than linear (sub-linear growth): good", 2.5, "better than linear (eff. 2.50)"},
+		{"linear: grows in step with the data", 1, "linear (eff. 1.00)"},
+		{"too small to judge (3.69 ms at the first scale, under 10 ms); see the fit", 0.2, "too small to judge (eff. 0.20)"},
+		{"super-linear: the cluster stage grows as n^1.58 (CPU time power law 1.7e-06·n^1.58 (R²=0.986)); the total follows it at larger scales: concerning", 0.96,
+			"super-linear: the cluster stage grows as n^1.58"},
+		{"super-linear: working memory grows as n^1.20 (power law): concerning", 3, "super-linear: working memory grows as n^1.20"},
+	}
+	for _, tt := range tests {
+		r := &loadtest.Results{Analysis: &analysis.Analysis{Ratios: []analysis.Ratio{{Metric: "total_time", Verdict: tt.verdict, Efficiency: tt.eff}}}}
+		if got := verdictOf(r, "total_time"); got != tt.want {
+			t.Errorf("verdictOf(%q) = %q, want %q", tt.verdict, got, tt.want)
+		}
 	}
 }
