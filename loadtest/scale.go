@@ -94,32 +94,93 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 	res := &measure.Scale{Scale: job.Scale, Generated: generated, DuplicateFallbacks: fallbacks, RewrittenDuplicates: rewritten,
 		Clusterer: cfg.Cluster.Name(), Isolation: job.Isolation, BaselineRSSBytes: before.RSS, GOGC: gogc}
 
-	// Load: read the records as a pipeline would, and render their texts.
-	progress(Event{Scale: job.Scale, Stage: "load"})
-	m := measure.Start(measure.Load)
-	in, err := readInput(job.InputDir)
-	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+	sr := &scaleRun{ctx: ctx, tk: tk, job: job, progress: progress, res: res}
+	// The stages, in order, each measured (see measure.Pipeline).
+	stages := []struct {
+		name  string
+		run   func() error
+		after func() // untimed bookkeeping before the next stage
+	}{
+		{measure.Load, sr.load, nil},
+		{measure.Embed, sr.embed, sr.countTokens},
+		{measure.Cluster, sr.cluster, nil},
+		{measure.Write, sr.write, nil},
 	}
-	n := in.len()
-	texts := make([]string, n)
-	for i := range texts {
-		texts[i] = in.text(i)
+	var m *measure.Meter
+	for _, st := range stages {
+		total := 0
+		if st.name == measure.Embed {
+			total = sr.n
+		}
+		progress(Event{Scale: job.Scale, Stage: st.name, Total: total})
+		m = measure.Start(st.name)
+		if err := st.run(); err != nil {
+			return nil, err
+		}
+		res.Stages = append(res.Stages, m.Stop())
+		if st.after != nil {
+			st.after()
+		}
 	}
-	res.Stages = append(res.Stages, m.Stop())
-	res.Conversations = n
-	res.Storage.MetadataBytes = in.bytes
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := sr.account(); err != nil {
+		return nil, err
+	}
+	if m.ResetErr != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("per-stage peak memory is the process's lifetime peak: %v", m.ResetErr))
+	}
+	return res, nil
+}
 
-	// Embed, in chunks (two in flight, as kura embed does) so that the
-	// vectors go straight into one flat matrix. The vector length comes from
-	// the first vectors returned: an API model the embedder does not know
-	// reports no dimensions before it has answered.
-	progress(Event{Scale: job.Scale, Stage: "embed", Total: n})
-	m = measure.Start(measure.Embed)
-	emb, err := tk.NewEmbedder(ctx, cfg.Embedder, texts)
+// scaleRun is one scale's work in progress: what each stage hands to the
+// next.
+type scaleRun struct {
+	ctx      context.Context
+	tk       *Toolkit
+	job      *ScaleJob
+	progress func(Event)
+	res      *measure.Scale
+
+	in          *input         // load: the records
+	n           int            // load: how many
+	texts       []string       // load: what is embedded (dropped after embed)
+	emb         embed.Embedder // embed
+	x           []float32      // embed: n × dims vectors (dropped once written)
+	dims        int            // embed
+	localTokens int64          // embed: counted here when the embedder reports none
+	labels      []int          // cluster
+	found       []conversation.Cluster
+}
+
+// load reads the records as a pipeline would, and renders their texts.
+func (r *scaleRun) load() error {
+	in, err := readInput(r.job.InputDir)
 	if err != nil {
-		return nil, fmt.Errorf("embedder: %w", err)
+		return fmt.Errorf("load: %w", err)
 	}
+	r.in, r.n = in, in.len()
+	r.texts = make([]string, r.n)
+	for i := range r.texts {
+		r.texts[i] = in.text(i)
+	}
+	r.res.Conversations = r.n
+	r.res.Storage.MetadataBytes = in.bytes
+	return nil
+}
+
+// embed embeds the texts in chunks (two in flight, as kura embed does) so
+// that the vectors go straight into one flat matrix. The vector length
+// comes from the first vectors returned: an API model the embedder does
+// not know reports no dimensions before it has answered.
+func (r *scaleRun) embed() error {
+	cfg, n := &r.job.Config, r.n
+	emb, err := r.tk.NewEmbedder(r.ctx, cfg.Embedder, r.texts)
+	if err != nil {
+		return fmt.Errorf("embedder: %w", err)
+	}
+	r.emb = emb
 	// Batch-level progress, throttled.
 	var doneTexts atomic.Int64
 	var lastReport atomic.Int64
@@ -127,112 +188,113 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 		d := doneTexts.Add(int64(k))
 		now := time.Now().UnixNano()
 		if last := lastReport.Load(); now-last > int64(200*time.Millisecond) && lastReport.CompareAndSwap(last, now) {
-			progress(Event{Scale: job.Scale, Stage: "embed", Done: int(d), Total: n})
+			r.progress(Event{Scale: r.job.Scale, Stage: "embed", Done: int(d), Total: n})
 		}
 	}
-	var x []float32
-	dims, err := embed.Stream(ctx, emb, texts, cfg.EmbedChunk, report, func(lo int, vecs [][]float32) error {
-		if x == nil {
-			x = make([]float32, n*len(vecs[0]))
+	dims, err := embed.Stream(r.ctx, emb, r.texts, cfg.EmbedChunk, report, func(lo int, vecs [][]float32) error {
+		if r.x == nil {
+			r.x = make([]float32, n*len(vecs[0]))
 		}
 		d := len(vecs[0])
 		for i, v := range vecs {
-			copy(x[(lo+i)*d:], v)
+			copy(r.x[(lo+i)*d:], v)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
+		return fmt.Errorf("embed: %w", err)
 	}
-	res.Embedder, res.Dims = emb.Name(), dims
-	progress(Event{Scale: job.Scale, Stage: "embed", Done: n, Total: n})
-	res.Stages = append(res.Stages, m.Stop())
-	// Count tokens locally (untimed) when the embedder reports none, for
-	// the estimated cost: what the API would bill, over-long inputs at its
-	// per-input limit.
-	var localTokens int64
-	if ur, ok := emb.(embed.UsageReporter); !ok || ur.Usage().Tokens == 0 {
-		localTokens, _ = embed.CountTokens(texts, embed.OpenAILimits)
-	}
-	texts = nil
+	r.dims = dims
+	r.res.Embedder, r.res.Dims = emb.Name(), dims
+	r.progress(Event{Scale: r.job.Scale, Stage: "embed", Done: n, Total: n})
+	return nil
+}
 
-	// Cluster.
-	progress(Event{Scale: job.Scale, Stage: "cluster"})
-	m = measure.Start(measure.Cluster)
-	labels, err := tk.Cluster(ctx, cfg.Cluster, x, n, dims)
+// countTokens counts the tokens locally when the embedder reports none,
+// for the estimated cost (what the API would bill, over-long inputs at its
+// per-input limit), and drops the texts.
+func (r *scaleRun) countTokens() {
+	if ur, ok := r.emb.(embed.UsageReporter); !ok || ur.Usage().Tokens == 0 {
+		r.localTokens, _ = embed.CountTokens(r.texts, embed.OpenAILimits)
+	}
+	r.texts = nil
+}
+
+// cluster labels the vectors.
+func (r *scaleRun) cluster() error {
+	labels, err := r.tk.Cluster(r.ctx, r.job.Config.Cluster, r.x, r.n, r.dims)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: %w", err)
+		return fmt.Errorf("cluster: %w", err)
 	}
-	if len(labels) != n {
-		return nil, fmt.Errorf("cluster: %d labels for %d points", len(labels), n)
+	if len(labels) != r.n {
+		return fmt.Errorf("cluster: %d labels for %d points", len(labels), r.n)
 	}
-	res.Stages = append(res.Stages, m.Stop())
+	r.labels = labels
+	return nil
+}
 
-	// Write the results: records and clusters as JSONL and Parquet, vectors as .npy.
-	progress(Event{Scale: job.Scale, Stage: "write"})
-	m = measure.Start(measure.Write)
-	if err := os.MkdirAll(job.ArtifactDir, 0o755); err != nil {
-		return nil, err
+// write writes the results: records and clusters as JSONL and Parquet,
+// vectors as .npy.
+func (r *scaleRun) write() error {
+	dir, st := r.job.ArtifactDir, &r.res.Storage
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
-	npy := filepath.Join(job.ArtifactDir, "embeddings.npy")
-	if err := vecfile.Write(npy, x, n, dims); err != nil {
-		return nil, fmt.Errorf("write: %w", err)
+	npy := filepath.Join(dir, "embeddings.npy")
+	if err := vecfile.Write(npy, r.x, r.n, r.dims); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
-	x = nil // the vectors are on disk; the rest of the stage does not need them
-	if res.Storage.VectorsNPYBytes, err = fileSize(npy); err != nil {
-		return nil, err
+	r.x = nil // the vectors are on disk; the rest of the stage does not need them
+	var err error
+	if st.VectorsNPYBytes, err = fileSize(npy); err != nil {
+		return err
 	}
-	found := clustersOf(labels, in.chatIDs())
-	if res.Storage.ResultsJSONLBytes, err = writeResults(job.ArtifactDir, ".jsonl", in, found); err != nil {
-		return nil, fmt.Errorf("write: %w", err)
+	r.found = clustersOf(r.labels, r.in.chatIDs())
+	if st.ResultsJSONLBytes, err = writeResults(dir, ".jsonl", r.in, r.found); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
-	if res.Storage.ResultsParquetBytes, err = writeResults(job.ArtifactDir, ".parquet", in, found); err != nil {
-		return nil, fmt.Errorf("write: %w", err)
+	if st.ResultsParquetBytes, err = writeResults(dir, ".parquet", r.in, r.found); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
-	res.Stages = append(res.Stages, m.Stop())
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	return nil
+}
 
-	res.Storage.EmbeddingBytes = int64(n) * int64(dims) * 4
+// account fills in what is not timed: totals, storage, clusters, API usage
+// and the estimated cost, and the quality against the ground truth.
+func (r *scaleRun) account() error {
+	res, cfg := r.res, &r.job.Config
+	res.Storage.EmbeddingBytes = int64(r.n) * int64(r.dims) * 4
 	res.Storage.TotalBytes = res.Storage.ResultsJSONLBytes + res.Storage.VectorsNPYBytes
 	res.SumStages()
-	for _, l := range labels {
+	for _, l := range r.labels {
 		if l < 0 {
 			res.Noise++
 		}
 	}
-	res.Clusters = len(found)
-
-	// Accounting (not timed): API usage and the estimated cost.
-	if ur, ok := emb.(embed.UsageReporter); ok {
+	res.Clusters = len(r.found)
+	if ur, ok := r.emb.(embed.UsageReporter); ok {
 		u := ur.Usage()
 		res.API = measure.APIUsage{Requests: u.Requests, Retries: u.Retries, RateLimited: u.RateLimited,
 			Errors: u.Errors, Tokens: u.Tokens, CostUSD: u.CostUSD}
 	}
 	if res.API.Tokens == 0 {
-		res.API.Tokens, res.API.TokensLocal = localTokens, true
+		res.API.Tokens, res.API.TokensLocal = r.localTokens, true
 	}
 	prices, err := cfg.Embedder.Prices()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	res.API.PriceModel = prices.ModelFor(cfg.PriceModel, res.Embedder)
 	if p, ok := prices.Lookup(res.API.PriceModel); ok {
 		res.API.PricePerMillion = p
 		res.API.EstimatedCostUSD = embed.Cost(float64(res.API.Tokens), p)
 	}
-
-	// Quality against the ground truth.
-	if q, err := score(in.truth, labels); err != nil {
-		return nil, err
-	} else {
-		res.Quality = q
+	q, err := score(r.in.truth, r.labels)
+	if err != nil {
+		return err
 	}
-	if m.ResetErr != nil {
-		res.Notes = append(res.Notes, fmt.Sprintf("per-stage peak memory is the process's lifetime peak: %v", m.ResetErr))
-	}
-	return res, nil
+	res.Quality = q
+	return nil
 }
 
 func fileSize(p string) (int64, error) {
