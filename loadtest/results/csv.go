@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/measure"
@@ -33,6 +34,31 @@ var csvHeader = []string{
 	"embedding_bytes", "metadata_bytes", "results_jsonl_bytes", "results_parquet_bytes", "vectors_npy_bytes", "storage_total_bytes",
 	"api_requests", "api_retries", "api_rate_limited", "api_errors", "tokens", "cost_usd", "estimated_cost_usd", "price_model",
 	"clusters", "noise", "ari", "nmi", "spillover",
+	// The run's configuration and times, the same on every row, so that
+	// rows of several runs pasted together keep what they came from.
+	"started_at", "finished_at", "kura_version", "kura_commit", "data", "seed", "repeat", "gogc",
+	"target_conversations", "monthly_conversations", "cpu_model", "cores",
+}
+
+// runColumns are the CSV columns of the run, not of a scale.
+var runColumns = map[string]func(*loadtest.Results) string{
+	"started_at":   func(r *loadtest.Results) string { return r.StartedAt.UTC().Format(time.RFC3339) },
+	"finished_at":  func(r *loadtest.Results) string { return r.FinishedAt.UTC().Format(time.RFC3339) },
+	"kura_version": func(r *loadtest.Results) string { return r.Environment.KuraVersion },
+	"kura_commit":  func(r *loadtest.Results) string { return r.Environment.KuraCommit },
+	"data": func(r *loadtest.Results) string {
+		if r.Config.Data == "" {
+			return "built-in sample"
+		}
+		return r.Config.Data
+	},
+	"seed":                  func(r *loadtest.Results) string { return strconv.FormatInt(r.Config.Seed, 10) },
+	"repeat":                func(r *loadtest.Results) string { return strconv.Itoa(max(r.Config.Repeat, 1)) },
+	"gogc":                  func(r *loadtest.Results) string { return strconv.Itoa(r.Config.GOGC) },
+	"target_conversations":  func(r *loadtest.Results) string { return strconv.Itoa(r.Config.TargetConversations) },
+	"monthly_conversations": func(r *loadtest.Results) string { return strconv.Itoa(r.Config.MonthlyConversations) },
+	"cpu_model":             func(r *loadtest.Results) string { return r.Environment.CPUModel },
+	"cores":                 func(r *loadtest.Results) string { return strconv.Itoa(r.Environment.Cores) },
 }
 
 // csvCell formats column col of scale s.
@@ -60,7 +86,11 @@ func writeCSV(w io.Writer, r *loadtest.Results) error {
 	for i := range r.Scales {
 		row := make([]string, len(csvHeader))
 		for k, col := range csvHeader {
-			row[k] = csvCell(col, &r.Scales[i])
+			if f, ok := runColumns[col]; ok {
+				row[k] = f(r)
+			} else {
+				row[k] = csvCell(col, &r.Scales[i])
+			}
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -69,6 +99,11 @@ func writeCSV(w io.Writer, r *loadtest.Results) error {
 	empty := func(scale int, status string) []string {
 		row := make([]string, len(csvHeader))
 		row[0], row[1] = strconv.Itoa(scale), status
+		for k, col := range csvHeader {
+			if f, ok := runColumns[col]; ok {
+				row[k] = f(r)
+			}
+		}
 		return row
 	}
 	for _, fl := range r.Failures {

@@ -36,7 +36,8 @@ func TestWriteFilesNeverOverwrites(t *testing.T) {
 }
 
 func TestCSVColumns(t *testing.T) {
-	r := &loadtest.Results{Scales: []measure.Scale{measuretest.Scale(100, 1, 30<<20, 10<<20, 0.001)},
+	r := &loadtest.Results{StartedAt: time.Date(2026, 12, 5, 19, 0, 0, 0, time.UTC), Config: loadtest.Config{Seed: 7, Repeat: 3},
+		Scales: []measure.Scale{measuretest.Scale(100, 1, 30<<20, 10<<20, 0.001)},
 		Failures: []loadtest.Failure{{Scale: 200, Kind: "timeout", Error: "x"}}, Skipped: []loadtest.Skipped{{Scale: 400, Reason: "y"}}}
 	r.Scales[0].Quality = &measure.Quality{Labeled: 100, ARI: 0.5, NMI: 0.6, Spillover: 0.25}
 	var b bytes.Buffer
@@ -66,7 +67,8 @@ func TestCSVColumns(t *testing.T) {
 		}
 	}
 	if rows[1][col["status"]] != "ok" || rows[1][col["peak_rss_bytes"]] != "31457280" || rows[1][col["ari"]] != "0.5" ||
-		rows[2][col["status"]] != "timeout" || rows[3][col["status"]] != "skipped" || rows[3][col["scale"]] != "400" {
+		rows[2][col["status"]] != "timeout" || rows[3][col["status"]] != "skipped" || rows[3][col["scale"]] != "400" ||
+		rows[1][col["started_at"]] != "2026-12-05T19:00:00Z" || rows[3][col["seed"]] != "7" || rows[2][col["repeat"]] != "3" {
 		t.Errorf("rows %v", rows[1:])
 	}
 }
