@@ -37,7 +37,7 @@ func TestWriteFilesNeverOverwrites(t *testing.T) {
 
 func TestCSVColumns(t *testing.T) {
 	r := &loadtest.Results{StartedAt: time.Date(2026, 12, 5, 19, 0, 0, 0, time.UTC), Config: loadtest.Config{Seed: 7, Repeat: 3},
-		Scales: []measure.Scale{measuretest.Scale(100, 1, 30<<20, 10<<20, 0.001)},
+		Scales:   []measure.Scale{measuretest.Scale(100, 1, 30<<20, 10<<20, 0.001)},
 		Failures: []loadtest.Failure{{Scale: 200, Kind: "timeout", Error: "x"}}, Skipped: []loadtest.Skipped{{Scale: 400, Reason: "y"}}}
 	r.Scales[0].Quality = &measure.Quality{Labeled: 100, ARI: 0.5, NMI: 0.6, Spillover: 0.25}
 	var b bytes.Buffer
