@@ -67,6 +67,15 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	res.Baseline = base.Info()
 	perRecord := base.RecordBytes()
+	if est := estimatePaid(&cfg, base); est != nil {
+		price := fmt.Sprintf("about $%.2f", est.CostUSD)
+		if !est.Priced {
+			price = "an unknown amount (no price known for " + est.Model + "; set --price-per-million)"
+		}
+		// Said before the first request, --quiet or not: this run spends money.
+		fmt.Fprintf(log, "kura loadtest: the paid API (%s) will embed %s conversations, about %s tokens: %s\n",
+			est.Model, human.Thousands(int(est.Conversations)), human.Thousands(int(est.Tokens)), price)
+	}
 	base = nil // the workers load their own
 	available := r.Available
 	if available == nil {

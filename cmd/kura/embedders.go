@@ -24,7 +24,7 @@ func (f *embedderFlags) addFlags(fs *pflag.FlagSet) {
 	f.fs = fs
 	d := backend.DefaultSpec()
 	fs.StringVar(&f.s.Kind, "embedder", d.Kind, "embedding backend: auto, mock, hash, minilm or openai\n"+
-		"(auto: openai if OPENAI_API_KEY is set, else minilm if a model is installed, else hash)")
+		"(auto: openai if --base-url is given, else minilm if a model is installed, else hash;\nOPENAI_API_KEY alone never selects the paid API)")
 	fs.BoolVar(&f.s.Mock, "mock", false, "shorthand for --embedder mock (no API calls, deterministic hash vectors)")
 	fs.StringVar(&f.s.Model, "model", "", "model name: the OpenAI-compatible model (default "+openai.DefaultModel+"),\nor the API model the mock stands in for")
 	fs.StringVar(&f.s.ModelDir, "model-dir", "", "minilm: model folder (default: KURA_MODEL_DIR, kura's cache, the Hugging Face cache)")

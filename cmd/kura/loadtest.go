@@ -58,8 +58,9 @@ and .csv to --out.
 
 Without --data the baseline is the built-in sample corpus; scales above the
 baseline's size are reached with new, distinct records that keep its cluster
-structure. With no flags it runs offline (the hash embedder unless OPENAI_API_KEY
-is set or a local model is installed). See docs/loadtest.md.`,
+structure. With no flags it runs offline (the hash embedder, or minilm when a local
+model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask with
+--embedder openai, and the run prints its cost estimate first. See docs/loadtest.md.`,
 		Example: `  # Offline, built-in data, scales 100..2000
   kura loadtest
 

@@ -115,10 +115,10 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.Float64Var(&f.llmPriceOut, "llm-price-output", 0, "USD per million output tokens (default: the model's list price; gpt-4o-mini 0.60)")
 
 	f.ef.addFlags(fl)
-	// Offline by default: auto would pick OpenAI when OPENAI_API_KEY is set.
+	// Offline by default: auto would pick OpenAI when --base-url is given.
 	f.ef.s.Kind = "hash"
 	fl.Lookup("embedder").DefValue = "hash"
-	fl.Lookup("embedder").Usage = "embedding backend: hash, minilm, mock, openai or auto\n(auto: openai if OPENAI_API_KEY is set, else minilm if installed, else hash)"
+	fl.Lookup("embedder").Usage = "embedding backend: hash, minilm, mock, openai or auto\n(auto: openai if --base-url is given, else minilm if installed, else hash)"
 
 	fl.StringVar(&f.co.Algorithm, "algorithm", "hdbscan", "base clustering: hdbscan or kmeans")
 	fl.IntVar(&f.co.HDBSCAN.MinClusterSize, "min-cluster-size", f.co.HDBSCAN.MinClusterSize, "HDBSCAN min_cluster_size")

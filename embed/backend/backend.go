@@ -2,8 +2,10 @@
 // the weights-free hash (lexical) embedder, the local MiniLM model and an
 // OpenAI-compatible API, from one Spec.
 //
-// The rule for "auto" is: openai if OPENAI_API_KEY is set or a base URL is
-// given, else minilm if a local model is installed, else hash.
+// The rule for "auto" is: openai if a base URL is given (--base-url), else
+// minilm if a local model is installed, else hash. The environment alone
+// (OPENAI_API_KEY, OPENAI_BASE_URL) never selects the API: calls that may
+// cost money are asked for with a flag (--embedder openai or --base-url).
 //
 // A Spec is a plain value (it travels as JSON to the load test's workers)
 // and is what a user asks for, so its errors name the settings as kura's
@@ -158,7 +160,8 @@ func (s Spec) kind() (string, error) {
 }
 
 // Choose returns the backend s asks for and why, resolving auto: openai if
-// OPENAI_API_KEY is set or BaseURL is given, else minilm if a model is
+// BaseURL is given (a flag; $OPENAI_BASE_URL and OPENAI_API_KEY alone never
+// choose it, so that no paid call is made unasked), else minilm if a model is
 // installed (in ModelDir when given, which is then an error when it holds
 // no usable model), else hash.
 func Choose(s Spec) (kind, why string, err error) {
@@ -172,18 +175,20 @@ func Choose(s Spec) (kind, why string, err error) {
 	if kind != "auto" {
 		return kind, "--embedder " + kind, nil
 	}
-	if os.Getenv("OPENAI_API_KEY") != "" {
-		return "openai", "auto: OPENAI_API_KEY is set", nil
-	}
 	if s.BaseURL != "" {
 		return "openai", "auto: --base-url given", nil
 	}
+	// A key in the environment is noted, never acted on: the API is paid.
+	keyNote := ""
+	if os.Getenv("OPENAI_API_KEY") != "" {
+		keyNote = "; OPENAI_API_KEY is set but the API is used only with --embedder openai"
+	}
 	if dir, err := minilm.FindModel(s.ModelDir); err == nil {
-		return "minilm", "auto: local model found in " + dir, nil
+		return "minilm", "auto: local model found in " + dir + keyNote, nil
 	} else if s.ModelDir != "" {
 		return "", "", err // the user pointed at a model that is not usable
 	}
-	return "hash", "auto: no OPENAI_API_KEY and no local model installed (kura models pull " + minilm.DefaultModel + ")", nil
+	return "hash", "auto: no local model installed (kura models pull " + minilm.DefaultModel + ")" + keyNote, nil
 }
 
 // APIModel is the API model name used by openai and mock, and the one

@@ -50,8 +50,9 @@ func TestChoose(t *testing.T) {
 		invalid  bool   // the error matches ErrInvalid
 		err      string // a part of the error; "" for none
 	}{
-		{"auto, key, no model", "sk-x", "", spec(nil), "openai", "auto: OPENAI_API_KEY is set", false, ""},
-		{"auto, key, model installed", "sk-x", modelFixture, spec(nil), "openai", "auto: OPENAI_API_KEY is set", false, ""},
+		// The environment alone never chooses the paid API (issue 13).
+		{"auto, key, no model", "sk-x", "", spec(nil), "hash", "OPENAI_API_KEY is set but the API is used only with --embedder openai", false, ""},
+		{"auto, key, model installed", "sk-x", modelFixture, spec(nil), "minilm", "auto: local model found in " + modelFixture, false, ""},
 		{"auto, no key, model installed", "", modelFixture, spec(nil), "minilm", "auto: local model found in " + modelFixture, false, ""},
 		{"auto, no key, no model", "", "", spec(nil), "hash", "kura models pull " + minilm.DefaultModel, false, ""},
 		{"auto, base URL, no key", "", modelFixture, spec(func(s *Spec) { s.BaseURL = "http://127.0.0.1:1/v1" }), "openai", "auto: --base-url given", false, ""},
