@@ -36,6 +36,7 @@ type loadtestFlags struct {
 	scales, memoryLimit, compare, maxRegression string
 	htmlReport                                  string // --report
 	wide, details                               bool
+	format                                      string // --format
 }
 
 // renamedEmbedderFlags are embedder flags whose names the load tester uses
@@ -43,7 +44,7 @@ type loadtestFlags struct {
 var renamedEmbedderFlags = map[string]string{"timeout": "request-timeout", "seed": "embedder-seed"}
 
 func newLoadtestCmd() *cobra.Command {
-	lf := &loadtestFlags{cfg: loadtest.DefaultConfig(), scales: "100,250,500,1000,2000", maxRegression: "20%"}
+	lf := &loadtestFlags{cfg: loadtest.DefaultConfig(), scales: "100,250,500,1000,2000", maxRegression: "20%", format: "text"}
 	cmd := &cobra.Command{
 		Use:   "loadtest",
 		Short: "Load-test the embedding and clustering pipeline: memory, time, storage and cost per scale",
@@ -93,7 +94,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.StringVar(&lf.memoryLimit, "memory-limit", "", "skip scales whose predicted peak memory would exceed this (e.g. 2GiB = 2^30 bytes, 2GB = 10^9 bytes)")
 	f.IntVar(&lf.cfg.TargetConversations, "target-conversations", lf.cfg.TargetConversations, "production volume to plan RAM and time for")
 	f.IntVar(&lf.cfg.MonthlyConversations, "monthly-conversations", lf.cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
-	f.StringVar(&lf.cfg.OutDir, "out", lf.cfg.OutDir, "directory for load_test_results_*.json and .csv")
+	f.StringVar(&lf.cfg.OutDir, "out", lf.cfg.OutDir, "directory for load_test_results_*.json and .csv; - writes no files (the results go to stdout in --format)")
 	f.StringVar(&lf.compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")
 	f.StringVar(&lf.maxRegression, "max-regression", lf.maxRegression, "regression threshold for --compare (time, memory, throughput, cost): a percentage such as 20% (a bare number must be a fraction below 1, e.g. 0.2)")
 	f.IntVar(&lf.cfg.Repeat, "repeat", 1, "run each scale this many times (each in a fresh process) and report the median of each measurement: steadier figures on a busy machine")
@@ -102,6 +103,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.BoolVar(&lf.cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
 	f.StringVar(&lf.cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
 	f.StringVar(&lf.htmlReport, "report", "", "also write the results as one self-contained HTML page with charts (with --compare, both runs overlaid); see 'kura report'")
+	f.StringVar(&lf.format, "format", lf.format, "what stdout gets: text (the report), json (the results file's JSON) or markdown (summary and table, for a pull request); with --out - no files are written")
 	f.BoolVar(&lf.wide, "wide", false, "print every column of the table, however wide (default: the columns that fit the terminal)")
 	f.BoolVar(&lf.details, "details", false, "also print the scaling analysis, the fits and each planned figure's model")
 	addRenamedEmbedderFlags(f, &lf.ef)
@@ -129,9 +131,16 @@ func (lf *loadtestFlags) config() (cfg loadtest.Config, threshold float64, old *
 	if err := cfg.Validate(); err != nil {
 		return cfg, 0, nil, usageErrorf("%v", err)
 	}
+	switch lf.format {
+	case "text", "json", "markdown":
+	default:
+		return cfg, 0, nil, usageErrorf("--format %q: must be text, json or markdown", lf.format)
+	}
 	// A run can take hours: find out now, not at the end, that the
 	// results cannot be written.
-	if err := results.ProbeDir(cfg.OutDir); err != nil {
+	if cfg.OutDir == "-" {
+		// stdout only
+	} else if err := results.ProbeDir(cfg.OutDir); err != nil {
 		return cfg, 0, nil, usageErrorf("--out %s: cannot write the results there: %v", cfg.OutDir, err)
 	}
 	if lf.htmlReport != "" {
@@ -183,16 +192,22 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		return runErr
 	}
 	out := cmd.OutOrStdout()
+	// What is not the results (file names, the gate) goes to stderr when
+	// stdout carries JSON or Markdown.
+	info := out
+	if lf.format != "text" {
+		info = stderr
+	}
 	opt := results.Options{Width: terminalWidth(os.Stdout), Wide: lf.wide, Details: lf.details}
-	jsonPath, err := writeLoadtestResults(out, res, cfg.OutDir, opt)
+	jsonPath, err := writeLoadtestResults(out, info, res, cfg.OutDir, lf.format, opt)
 	runErr = errors.Join(runErr, err)
 	if lf.htmlReport != "" {
-		runErr = errors.Join(runErr, writeHTMLReport(out, lf.htmlReport, jsonPath, res, lf.compare, old, ver))
+		runErr = errors.Join(runErr, writeHTMLReport(info, lf.htmlReport, jsonPath, res, lf.compare, old, ver))
 	}
 	if old != nil {
 		cmp := gate.Compare(old, res, threshold)
-		fmt.Fprintln(out)
-		cmp.Write(out, lf.compare)
+		fmt.Fprintln(info)
+		cmp.Write(info, lf.compare)
 		runErr = errors.Join(runErr, cmp.Err())
 	}
 	return runErr
@@ -216,16 +231,32 @@ func writeHTMLReport(out io.Writer, path, resPath string, res *loadtest.Results,
 	return nil
 }
 
-// writeLoadtestResults writes the JSON and CSV files to dir and prints the
-// report. The report is printed even when the files cannot be written, so
-// that the measurements are not thrown away; the error is returned then.
-func writeLoadtestResults(out io.Writer, res *loadtest.Results, dir string, opt results.Options) (jsonPath string, err error) {
-	jsonPath, csvPath, err := results.WriteFiles(res, dir)
-	results.WriteReport(out, res, opt)
-	if err != nil {
-		return "", fmt.Errorf("writing the results to %s: %w (the report above is all that is left of this run)", dir, err)
+// writeLoadtestResults writes the JSON and CSV files to dir (none when dir
+// is "-") and prints the results on out in format (text, json or
+// markdown); the file names go to info. The results are printed even when
+// the files cannot be written, so that the measurements are not thrown
+// away; the error is returned then.
+func writeLoadtestResults(out, info io.Writer, res *loadtest.Results, dir, format string, opt results.Options) (jsonPath string, err error) {
+	var csvPath string
+	if dir != "-" {
+		jsonPath, csvPath, err = results.WriteFiles(res, dir)
 	}
-	fmt.Fprintf(out, "\nResults: %s\n         %s\n", jsonPath, csvPath)
+	switch format {
+	case "json":
+		if jerr := loadtest.EncodeJSON(out, res); jerr != nil {
+			err = errors.Join(err, fmt.Errorf("writing the results to stdout: %w", jerr))
+		}
+	case "markdown":
+		results.WriteMarkdown(out, res)
+	default:
+		results.WriteReport(out, res, opt)
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing the results to %s: %w (what was printed is all that is left of this run)", dir, err)
+	}
+	if dir != "-" {
+		fmt.Fprintf(info, "\nResults: %s\n         %s\n", jsonPath, csvPath)
+	}
 	return jsonPath, nil
 }
 

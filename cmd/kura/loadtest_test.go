@@ -147,7 +147,7 @@ func TestLoadtestOutDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		_, err := writeLoadtestResults(&out, res, tt.dir, results.Options{})
+		_, err := writeLoadtestResults(&out, &out, res, tt.dir, "text", results.Options{})
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: error %v", tt.name, err)
 		}
@@ -219,5 +219,30 @@ func TestLoadtestPriceOverride(t *testing.T) {
 		if s.API.PricePerMillion != 1 || s.API.EstimatedCostUSD != float64(s.API.Tokens)/1e6 {
 			t.Errorf("scale %d: price %v, estimated cost %v for %d tokens; want $1 per million", s.Scale, s.API.PricePerMillion, s.API.EstimatedCostUSD, s.API.Tokens)
 		}
+	}
+}
+
+// --out - --format json: the results JSON on stdout, no files, no folder
+// named "-"; --format markdown: the summary list and the table.
+func TestLoadtestStdoutFormats(t *testing.T) {
+	t.Chdir(t.TempDir())
+	common := []string{"loadtest", "--in-process", "--quiet", "--embedder", "hash", "--dims", "64",
+		"--sample-size", "40", "--sample-topics", "2", "--clusterer", "kmeans", "--k", "2", "--scales", "20,40", "--out", "-"}
+	out, _, err, code := execCLI(t, append(common, "--format", "json")...).all()
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	if err := loadtest.ValidateJSON([]byte(out)); err != nil {
+		t.Errorf("stdout is not the results JSON: %v\n%s", err, out)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("--out - wrote %v", entries)
+	}
+	out, _, err, code = execCLI(t, append(common, "--format", "markdown")...).all()
+	if code != 0 || !strings.Contains(out, "### Summary") || !strings.Contains(out, "| Scale | Time s |") || strings.Contains(out, "Results:") {
+		t.Errorf("exit %d: %v\n%s", code, err, out)
+	}
+	if _, _, _, code := execCLI(t, append(common, "--format", "xml")...).all(); code != 2 {
+		t.Errorf("--format xml: exit %d, want 2", code)
 	}
 }

@@ -92,7 +92,7 @@ func perConversation(bytes int64, n int) string {
 // writeSummary writes what a person asks first: how each resource scales,
 // RAM, time and money per 1,000 conversations, the stage that takes the
 // time, and the plan for the target volume.
-func writeSummary(w io.Writer, r *loadtest.Results) {
+func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 	if len(r.Scales) == 0 {
 		fmt.Fprintln(w, "No scale completed: nothing to summarise.")
 		return
@@ -100,9 +100,18 @@ func writeSummary(w io.Writer, r *loadtest.Results) {
 	last := &r.Scales[len(r.Scales)-1]
 	p := r.Planning
 	n := float64(last.Conversations)
-	fmt.Fprintln(w, "Summary")
 	line := func(name, format string, args ...any) {
+		if md {
+			fmt.Fprintf(w, "- **%s**: %s\n", name, fmt.Sprintf(format, args...))
+			return
+		}
 		fmt.Fprintf(w, "  %-8s %s\n", name, fmt.Sprintf(format, args...))
+	}
+	if md {
+		fmt.Fprintln(w, "### Summary")
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "Summary")
 	}
 	join := func(parts ...string) string {
 		var out []string
@@ -146,11 +155,11 @@ func writeSummary(w io.Writer, r *loadtest.Results) {
 		plan := fmt.Sprintf("~%s RAM, ~%s, ~%s on disk", human.Bytes(p.RAMBytes), human.Duration(p.TimeForTargetS), human.Bytes(p.StorageForTargetBytes))
 		line("Plan", "for %s: %s", human.Thousands(p.TargetConversations), plan)
 		for _, note := range p.Notes {
-			fmt.Fprintf(w, "  Note: %s\n", note)
+			line("Note", "%s", note)
 		}
 	}
 	if hasRepeats(r) {
-		fmt.Fprintf(w, "  With --repeat %d every figure is the median of the runs; min-max is the total time's spread.\n", len(last.RepeatWallS))
+		line("Note", "with --repeat %d every figure is the median of the runs; min-max is the total time's spread.", len(last.RepeatWallS))
 	}
 }
 

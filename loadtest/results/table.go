@@ -92,16 +92,11 @@ func spread(vs []float64) (lo, hi float64, ok bool) {
 	return lo, hi, true
 }
 
-// tableSep separates the columns of the table.
-const tableSep = "  "
-
-// writeTable writes the performance table, one row per successful scale,
-// with as many columns as fit in width (all of them when wide), and says
-// which were left out.
-func writeTable(w io.Writer, r *loadtest.Results, width int, wide bool) {
+// tableCells returns the table's columns and their cells: cells[column][row],
+// row 0 the header.
+func tableCells(r *loadtest.Results) ([]column, [][]string) {
 	cols := tableColumns(r)
-	cells := make([][]string, len(cols)) // cells[column][row], row 0 the header
-	widths := make([]int, len(cols))
+	cells := make([][]string, len(cols))
 	for k, c := range cols {
 		cells[k] = append(cells[k], c.header)
 		for i := range r.Scales {
@@ -117,6 +112,20 @@ func writeTable(w io.Writer, r *loadtest.Results, width int, wide bool) {
 			}
 			cells[k] = append(cells[k], v)
 		}
+	}
+	return cols, cells
+}
+
+// tableSep separates the columns of the table.
+const tableSep = "  "
+
+// writeTable writes the performance table, one row per successful scale,
+// with as many columns as fit in width (all of them when wide), and says
+// which were left out.
+func writeTable(w io.Writer, r *loadtest.Results, width int, wide bool) {
+	cols, cells := tableCells(r)
+	widths := make([]int, len(cols))
+	for k := range cols {
 		for _, v := range cells[k] {
 			widths[k] = max(widths[k], len(v))
 		}

@@ -40,7 +40,7 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 	}
 	var b strings.Builder
 	writeHeader(&b, r)
-	writeSummary(&b, r)
+	writeSummary(&b, r, false)
 	fmt.Fprintln(&b)
 	// The table fits the width by leaving columns out, so it is not
 	// wrapped (with --wide it is as wide as it needs).

@@ -67,6 +67,32 @@ func TestReportGolden(t *testing.T) {
 	}
 }
 
+// The Markdown report of a real run, compared with a golden file.
+func TestMarkdownGolden(t *testing.T) {
+	r, err := loadtest.LoadResults(filepath.Join("testdata", "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	WriteMarkdown(&out, r)
+	golden := filepath.Join("testdata", "report.md.golden")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("Markdown differs from %s (-update to accept an intended change):\n%s", golden, out.String())
+	}
+	if !strings.Contains(out.String(), "| Scale | Time s |") || !strings.Contains(out.String(), "- **Memory**: ") {
+		t.Errorf("no table or summary list:\n%s", out.String())
+	}
+}
+
 func TestVerdictOf(t *testing.T) {
 	tests := []struct {
 		verdict string
