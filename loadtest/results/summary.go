@@ -9,6 +9,7 @@ import (
 
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/analysis"
 	"github.com/kura-go/kura/loadtest/measure"
 )
 
@@ -154,6 +155,9 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 	if p != nil {
 		plan := fmt.Sprintf("~%s RAM, ~%s, ~%s on disk", human.Bytes(p.RAMBytes), human.Duration(p.TimeForTargetS), human.Bytes(p.StorageForTargetBytes))
 		line("Plan", "for %s: %s", human.Thousands(p.TargetConversations), plan)
+		if iv := planInterval(p); iv != "" {
+			line("", "%s", iv)
+		}
 		for _, note := range p.Notes {
 			line("Note", "%s", note)
 		}
@@ -201,4 +205,20 @@ func bottleneck(last *measure.Scale, r *loadtest.Results) string {
 		out += fmt.Sprintf(" (time ~ n^%.2f)", e)
 	}
 	return out
+}
+
+// planInterval gives the prediction intervals of the planned RAM and time,
+// when the planning has them.
+func planInterval(p *analysis.Planning) string {
+	var parts []string
+	if p.RAMHighBytes > 0 {
+		parts = append(parts, fmt.Sprintf("RAM %s-%s", human.Bytes(p.RAMLowBytes), human.Bytes(p.RAMHighBytes)))
+	}
+	if p.TimeForTargetHighS > 0 {
+		parts = append(parts, fmt.Sprintf("time %s-%s", human.Duration(p.TimeForTargetLowS), human.Duration(p.TimeForTargetHighS)))
+	}
+	if len(parts) == 0 || p.IntervalLevel <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f%% prediction interval: %s", 100*p.IntervalLevel, strings.Join(parts, ", "))
 }
