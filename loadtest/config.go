@@ -40,6 +40,16 @@ type Config struct {
 
 	Cluster cluster.Spec `json:"cluster"`
 
+	// Pipeline is what each scale runs: "" (embed-cluster, the default:
+	// load, embed, cluster, write) or PipelineFull (Kura's whole pipeline
+	// through package pipeline: summarise, embed, cluster, name, hierarchy,
+	// map). Omitted from the JSON in the default mode.
+	Pipeline string `json:"pipeline,omitempty"`
+	// LLM is the chat model of the full pipeline's LLM stages; nil keeps
+	// them offline (extractive summaries, keyword names, agglomerative
+	// hierarchy).
+	LLM *LLMConfig `json:"llm,omitempty"`
+
 	// GOGC, when not 0, sets the garbage collector's target percentage in
 	// each scale's process (lower: less memory, more CPU); -1 turns it off.
 	GOGC int `json:"gogc"`
@@ -58,6 +68,28 @@ type Config struct {
 	KeepArtifacts string `json:"keep_artifacts"` // dir to keep each scale's files in; "" = temp dir, removed
 	InProcess     bool   `json:"in_process"`     // run scales in this process (less isolated)
 	Quiet         bool   `json:"quiet"`
+}
+
+// The pipelines a load test can measure.
+const (
+	PipelineEmbedCluster = "embed-cluster"
+	PipelineFull         = "full"
+)
+
+// LLMConfig is the chat model of a full-pipeline load test: an in-process
+// kura mock-api on 127.0.0.1 (Mock), or an OpenAI-compatible API at BaseURL
+// (only when asked for explicitly). The API key is read by each worker from
+// the environment variable APIKeyEnv, never stored.
+type LLMConfig struct {
+	Mock      bool   `json:"mock"`
+	BaseURL   string `json:"base_url,omitempty"`
+	APIKeyEnv string `json:"api_key_env,omitempty"`
+	Model     string `json:"model"`
+	// Prices are USD per million input and output tokens; every LLM stage's
+	// cost is its tokens at these prices.
+	PriceInputPerMillion  float64 `json:"price_input_per_million_usd"`
+	PriceOutputPerMillion float64 `json:"price_output_per_million_usd"`
+	Concurrency           int     `json:"concurrency"`
 }
 
 // goal is what the production planning plans for.
@@ -111,6 +143,24 @@ func (c *Config) Validate() error {
 		seen[s] = true
 	}
 	sort.Ints(c.Scales)
+	switch c.Pipeline {
+	case "", PipelineEmbedCluster:
+		c.Pipeline = "" // the default, recorded as before
+		if c.LLM != nil {
+			return fmt.Errorf("an LLM is used only by --pipeline %s", PipelineFull)
+		}
+	case PipelineFull:
+		if l := c.LLM; l != nil {
+			if l.Mock == (l.BaseURL != "") {
+				return fmt.Errorf("LLM: give either the mock or a base URL")
+			}
+			if l.Model == "" || l.PriceInputPerMillion < 0 || l.PriceOutputPerMillion < 0 || l.Concurrency < 0 {
+				return fmt.Errorf("LLM: want a model, prices of 0 or more and a concurrency of 0 or more")
+			}
+		}
+	default:
+		return fmt.Errorf("pipeline %q: want %s or %s", c.Pipeline, PipelineEmbedCluster, PipelineFull)
+	}
 	if err := c.Cluster.Validate(); err != nil {
 		return err
 	}

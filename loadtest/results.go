@@ -91,6 +91,11 @@ func sanitize(r *Results) any {
 	if c.Config.Embedder.BaseURL != "" {
 		c.Config.Embedder.BaseURL = httpapi.RedactURL(c.Config.Embedder.BaseURL)
 	}
+	if c.Config.LLM != nil && c.Config.LLM.BaseURL != "" {
+		l := *c.Config.LLM
+		l.BaseURL = httpapi.RedactURL(l.BaseURL)
+		c.Config.LLM = &l
+	}
 	if r.Analysis != nil {
 		a := *r.Analysis
 		a.Ratios = append([]analysis.Ratio(nil), a.Ratios...)

@@ -93,6 +93,9 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 	}
 	res := &measure.Scale{Scale: job.Scale, Generated: generated, DuplicateFallbacks: fallbacks, RewrittenDuplicates: rewritten,
 		Clusterer: cfg.Cluster.Name(), Isolation: job.Isolation, BaselineRSSBytes: before.RSS, GOGC: gogc}
+	if cfg.Pipeline == PipelineFull {
+		return runFullScale(ctx, tk, job, res, progress)
+	}
 
 	sr := &scaleRun{ctx: ctx, tk: tk, job: job, progress: progress, res: res}
 	// The stages, in order, each measured (see measure.Pipeline).

@@ -76,6 +76,11 @@ type Planning struct {
 	// MonthlyActualCostUSD is the monthly cost at what the embedder charged
 	// per token (0 for offline embedders).
 	MonthlyActualCostUSD float64 `json:"monthly_actual_cost_usd"`
+	// PipelineCost is the whole pipeline's monthly cost by stage, and
+	// MonthlyPipelineCostUSD its sum, in a full-pipeline load test (absent
+	// otherwise; see StageCost).
+	PipelineCost           []StageCost `json:"pipeline_cost,omitempty"`
+	MonthlyPipelineCostUSD float64     `json:"monthly_pipeline_cost_usd,omitempty"`
 
 	Notes []string `json:"notes,omitempty"`
 }
@@ -293,6 +298,7 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 			p.MonthlyActualCostUSD = charged / float64(tokens) * p.TokensPerConversation * float64(g.Monthly)
 		}
 	}
+	p.planPipelineCost(results, g.Monthly)
 
 	switch {
 	case p.Extrapolation > farExtrapolation:

@@ -50,6 +50,10 @@ type Scale struct {
 	// when --repeat ran it more than once; stage measurements are medians.
 	RepeatWallS  []float64 `json:"repeat_wall_s,omitempty"`
 	ArtifactsDir string    `json:"artifacts_dir,omitempty"`
+	// Pipeline is "full" for Kura's whole pipeline (absent in the default
+	// embed-cluster mode); LLM is its chat model's usage (null offline).
+	Pipeline string    `json:"pipeline,omitempty"`
+	LLM      *LLMUsage `json:"llm,omitempty"`
 	Notes        []string  `json:"notes,omitempty"`
 }
 
@@ -62,6 +66,39 @@ type Stage struct {
 	CPUS           float64 `json:"cpu_s"`
 	PeakRSSBytes   int64   `json:"peak_rss_bytes"`   // peak resident memory during the stage (kernel VmHWM after a reset)
 	HeapInuseBytes int64   `json:"heap_inuse_bytes"` // Go heap in use at the end of the stage
+
+	// What the stage spent on APIs, in a full-pipeline load test (absent
+	// when 0, and always in the default embed-cluster mode): calls to the
+	// chat model (embedding requests for the embed stage), tokens in and
+	// out, and CostUSD, the tokens at the configured prices (the chat
+	// model's for the LLM stages, the price model's for the embed stage).
+	Calls        int64   `json:"calls,omitempty"`
+	InputTokens  int64   `json:"input_tokens,omitempty"`
+	OutputTokens int64   `json:"output_tokens,omitempty"`
+	CostUSD      float64 `json:"cost_usd,omitempty"`
+}
+
+// LLMUsage is what a full-pipeline scale spent on the chat model, over all
+// stages, and what the chat server counted when it was kura's mock.
+type LLMUsage struct {
+	Model                 string  `json:"model"`
+	Endpoint              string  `json:"endpoint"` // redacted base URL; "mock" for the in-process mock
+	PriceInputPerMillion  float64 `json:"price_input_per_million_usd"`
+	PriceOutputPerMillion float64 `json:"price_output_per_million_usd"`
+	Calls                 int64   `json:"calls"`
+	Requests              int64   `json:"requests"` // calls plus retries
+	InputTokens           int64   `json:"input_tokens"`
+	OutputTokens          int64   `json:"output_tokens"`
+	CostUSD               float64 `json:"cost_usd"`
+	// MockServer is the in-process mock's GET /stats after the scale.
+	MockServer *MockServerStats `json:"mock_server,omitempty"`
+}
+
+// MockServerStats is the part of kura mock-api's /stats a load test keeps.
+type MockServerStats struct {
+	ChatCompletions  int64 `json:"chat_completions"`
+	PromptTokens     int64 `json:"prompt_tokens"`
+	CompletionTokens int64 `json:"completion_tokens"`
 }
 
 // Storage is what the results take: estimates as in the guide and real sizes
@@ -143,6 +180,7 @@ func Median(runs []*Scale) *Scale {
 		}
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
+	med0 := byTotal[len(byTotal)/2]
 	med.Stages = nil
 	for _, name := range runs[0].Stages.Names() {
 		of := func(s *Scale) Stage { return s.Stages.Of(name) }
@@ -152,6 +190,9 @@ func Median(runs []*Scale) *Scale {
 			CPUS:           medF(func(s *Scale) float64 { return of(s).CPUS }),
 			PeakRSSBytes:   int64(medF(func(s *Scale) float64 { return float64(of(s).PeakRSSBytes) })),
 			HeapInuseBytes: int64(medF(func(s *Scale) float64 { return float64(of(s).HeapInuseBytes) })),
+			// API usage is the median-time run's, as for the scale's.
+			Calls: med0.Stages.Of(name).Calls, InputTokens: med0.Stages.Of(name).InputTokens,
+			OutputTokens: med0.Stages.Of(name).OutputTokens, CostUSD: med0.Stages.Of(name).CostUSD,
 		})
 	}
 	med.BaselineRSSBytes = int64(medF(func(s *Scale) float64 { return float64(s.BaselineRSSBytes) }))
