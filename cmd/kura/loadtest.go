@@ -17,6 +17,7 @@ import (
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
+	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/gate"
 	"github.com/kura-go/kura/loadtest/results"
@@ -37,6 +38,11 @@ type loadtestFlags struct {
 	htmlReport                                  string // --report
 	wide, details                               bool
 	format                                      string // --format
+
+	// --pipeline full: the chat model of the LLM stages.
+	llmBaseURL, llmModel, llmKeyEnv string
+	llmPriceIn, llmPriceOut         float64
+	llmConcurrency                  int
 }
 
 // renamedEmbedderFlags are embedder flags whose names the load tester uses
@@ -106,14 +112,63 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.StringVar(&lf.format, "format", lf.format, "what stdout gets: text (the report), json (the results file's JSON) or markdown (summary and table, for a pull request); with --out - no files are written")
 	f.BoolVar(&lf.wide, "wide", false, "print every column of the table, however wide (default: the columns that fit the terminal)")
 	f.BoolVar(&lf.details, "details", false, "also print the scaling analysis, the fits and each planned figure's model")
+	f.StringVar(&lf.cfg.Pipeline, "pipeline", loadtest.PipelineEmbedCluster, "what each scale runs: embed-cluster (load, embed, cluster, write) or full (Kura's whole pipeline:\nsummarise, embed, cluster, name, hierarchy, map, with LLM calls, tokens and cost per stage;\nwith --mock the LLM is an in-process kura mock-api, with --llm-base-url a real API, else offline)")
+	f.StringVar(&lf.llmBaseURL, "llm-base-url", "", "--pipeline full: OpenAI-compatible API for the LLM stages (billed; the key is read from --llm-api-key-env)")
+	f.StringVar(&lf.llmModel, "llm-model", llm.DefaultModel, "--pipeline full: chat model, whose list price prices the LLM stages")
+	f.StringVar(&lf.llmKeyEnv, "llm-api-key-env", "OPENAI_API_KEY", "--pipeline full: environment variable holding the API key (read only with --llm-base-url)")
+	f.Float64Var(&lf.llmPriceIn, "llm-price-input", 0, "--pipeline full: USD per million input tokens (default: the chat model's list price; gpt-4o-mini 0.15)")
+	f.Float64Var(&lf.llmPriceOut, "llm-price-output", 0, "--pipeline full: USD per million output tokens (default: the chat model's list price; gpt-4o-mini 0.60)")
+	f.IntVar(&lf.llmConcurrency, "llm-concurrency", llm.DefaultConcurrency, "--pipeline full: LLM requests in flight")
 	addRenamedEmbedderFlags(f, &lf.ef)
 	return cmd
+}
+
+// llmConfig is the chat model of --pipeline full: the in-process mock with
+// --mock, the API at --llm-base-url, or none (offline LLM stages).
+func (lf *loadtestFlags) llmConfig(fl *pflag.FlagSet, cfg *loadtest.Config) error {
+	llmFlags := []string{"llm-base-url", "llm-model", "llm-api-key-env", "llm-price-input", "llm-price-output", "llm-concurrency"}
+	if cfg.Pipeline != loadtest.PipelineFull {
+		for _, name := range llmFlags {
+			if fl.Changed(name) {
+				return usageErrorf("--%s needs --pipeline full", name)
+			}
+		}
+		return nil
+	}
+	mock := lf.ef.s.Mock
+	if !mock && lf.llmBaseURL == "" {
+		for _, name := range llmFlags[1:] {
+			if fl.Changed(name) {
+				return usageErrorf("--%s needs --mock or --llm-base-url (without them the LLM stages run offline)", name)
+			}
+		}
+		return nil
+	}
+	if mock && lf.llmBaseURL != "" {
+		return usageErrorf("--mock answers the LLM with an in-process mock; drop it to use --llm-base-url")
+	}
+	price, known := llm.PriceOf(lf.llmModel)
+	if fl.Changed("llm-price-input") {
+		price.InputPerMillion = lf.llmPriceIn
+	}
+	if fl.Changed("llm-price-output") {
+		price.OutputPerMillion = lf.llmPriceOut
+	}
+	if !known && !fl.Changed("llm-price-input") && !fl.Changed("llm-price-output") {
+		return usageErrorf("--llm-model %s: no list price known; give --llm-price-input and --llm-price-output", lf.llmModel)
+	}
+	cfg.LLM = &loadtest.LLMConfig{Mock: mock, BaseURL: lf.llmBaseURL, Model: lf.llmModel, Concurrency: lf.llmConcurrency,
+		PriceInputPerMillion: price.InputPerMillion, PriceOutputPerMillion: price.OutputPerMillion}
+	if !mock {
+		cfg.LLM.APIKeyEnv = lf.llmKeyEnv
+	}
+	return nil
 }
 
 // config turns the flags into the run's configuration, the regression
 // threshold and the earlier run to compare with (nil: none). Its errors are
 // usage errors.
-func (lf *loadtestFlags) config() (cfg loadtest.Config, threshold float64, old *loadtest.Results, err error) {
+func (lf *loadtestFlags) config(fl *pflag.FlagSet) (cfg loadtest.Config, threshold float64, old *loadtest.Results, err error) {
 	cfg = lf.cfg
 	if cfg.Scales, err = loadtest.ParseScales(lf.scales); err != nil {
 		return cfg, 0, nil, usageErrorf("--scales: %v", err)
@@ -128,6 +183,9 @@ func (lf *loadtestFlags) config() (cfg loadtest.Config, threshold float64, old *
 	}
 	cfg.Cluster.Seed = cfg.Seed
 	cfg.Embedder = lf.ef.spec()
+	if err := lf.llmConfig(fl, &cfg); err != nil {
+		return cfg, 0, nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, 0, nil, usageErrorf("%v", err)
 	}
@@ -159,7 +217,7 @@ func (lf *loadtestFlags) config() (cfg loadtest.Config, threshold float64, old *
 // runLoadtest runs the load test the flags describe, prints the report,
 // writes the files and applies the regression gate.
 func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
-	cfg, threshold, old, err := lf.config()
+	cfg, threshold, old, err := lf.config(cmd.Flags())
 	if err != nil {
 		return err
 	}

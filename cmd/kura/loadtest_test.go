@@ -114,9 +114,30 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		{"loadtest", "--compare", "/no/such/file.json"},
 		{"loadtest", "--embedder", "nope"},
 		{"loadtest", "extra-arg"},
+		{"loadtest", "--pipeline", "half"},
+		{"loadtest", "--llm-model", "gpt-4o"},                                                   // needs --pipeline full
+		{"loadtest", "--pipeline", "full", "--llm-price-input", "1"},                            // needs --mock or --llm-base-url
+		{"loadtest", "--pipeline", "full", "--mock", "--llm-base-url", "http://127.0.0.1:1/v1"}, // one LLM only
+		{"loadtest", "--pipeline", "full", "--mock", "--llm-model", "no-such-chat-model"},       // no price known
 	} {
 		if _, _, err, code := execCLI(t, args...).all(); code != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, code, err)
+		}
+	}
+}
+
+// --pipeline full --mock through the CLI: every stage of Kura's pipeline is
+// reported, with the LLM answered by the in-process mock.
+func TestLoadtestFullPipelineCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err, code := execCLI(t, "loadtest", "--in-process", "--quiet", "--pipeline", "full", "--mock", "--dims", "64",
+		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--scales", "30,60", "--out", dir).all()
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	for _, want := range []string{"Full pipeline at 60 conversations; chat model gpt-4o-mini", "summarise", "hierarchy", "Whole pipeline: $"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -68,6 +68,12 @@ func (p *Planning) planPipelineCost(results []measure.Scale, monthly int) {
 	if chat == "" {
 		chat = "no chat model (the LLM stages ran offline)"
 	}
+	for _, r := range results {
+		if r.Clusters == 0 {
+			p.Notes = append(p.Notes, fmt.Sprintf("scale %d found no cluster (all noise), so its name and hierarchy stages made no call and their cost is understated; mock LLM summaries are text without topics, which HDBSCAN leaves as noise: --clusterer kmeans (Kura's default, k = n / --items-per-cluster) gives the clusters a real run would name", r.Scale))
+			break
+		}
+	}
 	p.Notes = append(p.Notes,
 		fmt.Sprintf("the whole pipeline costs $%.2f a month for %d conversations (%s; chat model %s; embeddings at %s): every stage's counted tokens per conversation over all scales, times the monthly volume; the name and hierarchy stages' calls follow the number of clusters, planned here per conversation as measured",
 			p.MonthlyPipelineCostUSD, monthly, strings.Join(parts, ", "), chat, p.PriceModel),

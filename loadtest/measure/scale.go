@@ -54,7 +54,7 @@ type Scale struct {
 	// embed-cluster mode); LLM is its chat model's usage (null offline).
 	Pipeline string    `json:"pipeline,omitempty"`
 	LLM      *LLMUsage `json:"llm,omitempty"`
-	Notes        []string  `json:"notes,omitempty"`
+	Notes    []string  `json:"notes,omitempty"`
 }
 
 // Stage is the cost of one stage.

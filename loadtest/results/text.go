@@ -56,6 +56,7 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 	if r.Interrupted {
 		fmt.Fprintln(&tail, "The run was interrupted; the results hold the scales completed before.")
 	}
+	writePipeline(&tail, r)
 	if opt.Details {
 		if r.Analysis != nil {
 			fmt.Fprintln(&tail)
