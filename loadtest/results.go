@@ -35,9 +35,13 @@ type Results struct {
 	Skipped       []Skipped       `json:"skipped"`
 	// Interrupted is true when the run was cancelled (Ctrl-C) before all
 	// scales ran.
-	Interrupted bool               `json:"interrupted"`
-	Analysis    *analysis.Analysis `json:"analysis"` // null with fewer than two successful scales
-	Planning    *analysis.Planning `json:"planning"` // null with fewer than two successful scales
+	Interrupted bool `json:"interrupted"`
+	// Incomplete is true in the file rewritten after each scale while the
+	// run goes on: a run killed before its end leaves the scales it
+	// completed, marked so. Absent (false) in the final file.
+	Incomplete bool               `json:"incomplete,omitempty"`
+	Analysis   *analysis.Analysis `json:"analysis"` // null with fewer than two successful scales
+	Planning   *analysis.Planning `json:"planning"` // null with fewer than two successful scales
 }
 
 // Environment describes the machine and the kura build that ran the test.

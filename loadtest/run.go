@@ -38,6 +38,12 @@ type Runner struct {
 	// Available returns the memory available for a scale (bytes, 0 =
 	// unknown), checked before each scale; nil = MemAvailable.
 	Available func() int64
+	// Checkpoint, when not nil, is given the results so far (marked
+	// Incomplete, with the analysis of the scales done) after each scale
+	// that completes, fails or is skipped, so that they can be saved
+	// before the next one: a run killed later still leaves them. Its
+	// error is logged; the run goes on.
+	Checkpoint func(*Results) error
 }
 
 // ErrInterrupted is returned (wrapped) when the run was cancelled.
@@ -133,11 +139,29 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 				human.Thousands(sr.Conversations), human.Duration(sr.TotalWallS), human.Duration(sr.Stages.Of(measure.Embed).WallS),
 				human.Duration(sr.Stages.Of(measure.Cluster).WallS), human.Bytes(float64(sr.PeakRSSBytes)), sr.Clusters)
 		}
+		if i < len(cfg.Scales)-1 {
+			r.checkpoint(res, &cfg, log)
+		}
 	}
 	res.FinishedAt = time.Now().UTC()
 	res.Analysis = analysis.Analyze(res.Scales)
 	res.Planning = analysis.Plan(res.Scales, res.Analysis, cfg.goal())
 	return res, runErr
+}
+
+// checkpoint hands a snapshot of the results so far to r.Checkpoint.
+func (r *Runner) checkpoint(res *Results, cfg *Config, log io.Writer) {
+	if r.Checkpoint == nil {
+		return
+	}
+	snap := *res
+	snap.Incomplete = true
+	snap.FinishedAt = time.Now().UTC()
+	snap.Analysis = analysis.Analyze(snap.Scales)
+	snap.Planning = analysis.Plan(snap.Scales, snap.Analysis, cfg.goal())
+	if err := r.Checkpoint(&snap); err != nil {
+		fmt.Fprintf(log, "warning: saving the results so far: %v (the run goes on)\n", err)
+	}
 }
 
 func skipRest(res *Results, scales []int, reason string) {

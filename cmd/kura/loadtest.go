@@ -245,6 +245,13 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		Log:      stderr,
 		Progress: newLoadtestDisplay(stderr, cfg.Quiet),
 	}
+	// The results are saved after each scale, so that a run killed later
+	// leaves the scales it completed; the end rewrites the same files.
+	var files *results.Writer // nil: --out - (no files)
+	if cfg.OutDir != "-" {
+		files = &results.Writer{Dir: cfg.OutDir}
+		r.Checkpoint = files.Write
+	}
 	res, runErr := r.Run(cmd.Context(), cfg)
 	if res == nil {
 		return runErr
@@ -257,7 +264,7 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		info = stderr
 	}
 	opt := results.Options{Width: terminalWidth(os.Stdout), Wide: lf.wide, Details: lf.details}
-	jsonPath, err := writeLoadtestResults(out, info, res, cfg.OutDir, lf.format, opt)
+	jsonPath, err := writeLoadtestResults(out, info, res, files, lf.format, opt)
 	runErr = errors.Join(runErr, err)
 	if lf.htmlReport != "" {
 		runErr = errors.Join(runErr, writeHTMLReport(info, lf.htmlReport, jsonPath, res, lf.compare, old, ver))
@@ -289,15 +296,14 @@ func writeHTMLReport(out io.Writer, path, resPath string, res *loadtest.Results,
 	return nil
 }
 
-// writeLoadtestResults writes the JSON and CSV files to dir (none when dir
-// is "-") and prints the results on out in format (text, json or
-// markdown); the file names go to info. The results are printed even when
-// the files cannot be written, so that the measurements are not thrown
-// away; the error is returned then.
-func writeLoadtestResults(out, info io.Writer, res *loadtest.Results, dir, format string, opt results.Options) (jsonPath string, err error) {
-	var csvPath string
-	if dir != "-" {
-		jsonPath, csvPath, err = results.WriteFiles(res, dir)
+// writeLoadtestResults writes the JSON and CSV files with files (none when
+// files is nil: --out -) and prints the results on out in format (text,
+// json or markdown); the file names go to info. The results are printed
+// even when the files cannot be written, so that the measurements are not
+// thrown away; the error is returned then.
+func writeLoadtestResults(out, info io.Writer, res *loadtest.Results, files *results.Writer, format string, opt results.Options) (jsonPath string, err error) {
+	if files != nil {
+		err = files.Write(res)
 	}
 	switch format {
 	case "json":
@@ -310,12 +316,21 @@ func writeLoadtestResults(out, info io.Writer, res *loadtest.Results, dir, forma
 		results.WriteReport(out, res, opt)
 	}
 	if err != nil {
-		return "", fmt.Errorf("writing the results to %s: %w (what was printed is all that is left of this run)", dir, err)
+		what := "(what was printed is all that is left of this run)"
+		if files != nil && files.JSONPath() != "" {
+			what = "(" + files.JSONPath() + " holds the results up to the last completed scale, marked incomplete)"
+		}
+		dir := "stdout"
+		if files != nil {
+			dir = files.Dir
+		}
+		return "", fmt.Errorf("writing the results to %s: %w %s", dir, err, what)
 	}
-	if dir != "-" {
-		fmt.Fprintf(info, "\nResults: %s\n         %s\n", jsonPath, csvPath)
+	if files != nil {
+		fmt.Fprintf(info, "\nResults: %s\n         %s\n", files.JSONPath(), files.CSVPath())
+		return files.JSONPath(), nil
 	}
-	return jsonPath, nil
+	return "", nil
 }
 
 // newLoadtestDisplay returns the progress display on stderr: redrawn in

@@ -168,7 +168,7 @@ func TestLoadtestOutDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		_, err := writeLoadtestResults(&out, &out, res, tt.dir, "text", results.Options{})
+		_, err := writeLoadtestResults(&out, &out, res, &results.Writer{Dir: tt.dir}, "text", results.Options{})
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: error %v", tt.name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,33 +19,113 @@ func fileStem(t time.Time) string {
 }
 
 // WriteFiles writes the results as JSON and CSV into dir and returns the
-// two paths. Files are written to a temporary name, flushed to disk and renamed,
-// so a reader never sees half a file.
+// two paths: a one-shot Writer.
 func WriteFiles(r *loadtest.Results, dir string) (jsonPath, csvPath string, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	w := &Writer{Dir: dir}
+	if err := w.Write(r); err != nil {
 		return "", "", err
 	}
-	stem := filepath.Join(dir, fileStem(r.StartedAt))
-	// Two runs started in the same second must not overwrite each other.
-	for k := 2; exists(stem+".json") || exists(stem+".csv"); k++ {
-		stem = filepath.Join(dir, fmt.Sprintf("%s_%d", fileStem(r.StartedAt), k))
+	return w.JSONPath(), w.CSVPath(), nil
+}
+
+// A Writer writes one run's results as JSON and CSV into Dir, again after
+// each scale if asked, always to the same two files. The first Write
+// claims the names load_test_results_YYYYMMDD_HHMMSS.json and .csv by
+// creating them exclusively (O_EXCL), with a suffix _2, _3 ... when another
+// run holds them, so two runs sharing a directory never write the same
+// file. Each Write replaces the files atomically (internal/outfile): a
+// reader, or a run killed mid-write, sees the previous version or the new
+// one, and a failed write leaves no temporary file.
+type Writer struct {
+	Dir  string
+	stem string // the claimed path without extension; "" before the first Write
+}
+
+// JSONPath is the JSON file's path; "" before the first successful Write.
+func (w *Writer) JSONPath() string {
+	if w.stem == "" {
+		return ""
 	}
-	var jb bytes.Buffer
+	return w.stem + ".json"
+}
+
+// CSVPath is the CSV file's path; "" before the first successful Write.
+func (w *Writer) CSVPath() string {
+	if w.stem == "" {
+		return ""
+	}
+	return w.stem + ".csv"
+}
+
+// Write writes r to the Writer's files, claiming them on the first call.
+func (w *Writer) Write(r *loadtest.Results) error {
+	var jb, cb bytes.Buffer
 	if err := loadtest.EncodeJSON(&jb, r); err != nil {
-		return "", "", err
+		return err
 	}
-	jsonPath, csvPath = stem+".json", stem+".csv"
-	if err := outfile.WriteFile(jsonPath, jb.Bytes()); err != nil {
-		return "", "", err
-	}
-	var cb bytes.Buffer
 	if err := writeCSV(&cb, r); err != nil {
-		return "", "", err
+		return err
 	}
-	if err := outfile.WriteFile(csvPath, cb.Bytes()); err != nil {
-		return "", "", err
+	first := w.stem == ""
+	if first {
+		if err := w.claim(r.StartedAt); err != nil {
+			return err
+		}
 	}
-	return jsonPath, csvPath, nil
+	err := outfile.WriteFile(w.stem+".json", jb.Bytes())
+	if err == nil {
+		err = outfile.WriteFile(w.stem+".csv", cb.Bytes())
+	}
+	if err != nil && first {
+		// Leave no empty claimed files behind; the next Write claims anew.
+		os.Remove(w.stem + ".json")
+		os.Remove(w.stem + ".csv")
+		w.stem = ""
+	}
+	return err
+}
+
+// claim creates the pair of files for a run started at t, exclusively.
+func (w *Writer) claim(t time.Time) error {
+	if err := os.MkdirAll(w.Dir, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Join(w.Dir, fileStem(t))
+	for k := 1; k <= 10000; k++ {
+		stem := base
+		if k > 1 {
+			stem = fmt.Sprintf("%s_%d", base, k)
+		}
+		ok, err := createExcl(stem + ".json")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if ok, err = createExcl(stem + ".csv"); err != nil || !ok {
+			os.Remove(stem + ".json")
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		w.stem = stem
+		return nil
+	}
+	return fmt.Errorf("no free results file name for %s_N.json in %s", fileStem(t), w.Dir)
+}
+
+// createExcl creates path if nothing is there; false when something is.
+func createExcl(path string) (bool, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, f.Close()
 }
 
 // ProbeDir makes sure results can be written to dir before a run starts:
@@ -60,9 +141,4 @@ func ProbeDir(dir string) error {
 	name := f.Name()
 	err = f.Close()
 	return errors.Join(err, os.Remove(name))
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
