@@ -44,6 +44,9 @@ type Runner struct {
 	// before the next one: a run killed later still leaves them. Its
 	// error is logged; the run goes on.
 	Checkpoint func(*Results) error
+	// OnScale, when set, receives each scale's results as it finishes
+	// (e.g. for monitoring).
+	OnScale func(*measure.Scale)
 }
 
 // ErrInterrupted is returned (wrapped) when the run was cancelled.
@@ -134,6 +137,9 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			break
 		}
 		res.Scales = append(res.Scales, *sr)
+		if r.OnScale != nil {
+			r.OnScale(sr)
+		}
 		if !cfg.Quiet {
 			fmt.Fprintf(log, "scale %s: %s (embed %s, cluster %s), peak %s, %d clusters\n",
 				human.Thousands(sr.Conversations), human.Duration(sr.TotalWallS), human.Duration(sr.Stages.Of(measure.Embed).WallS),

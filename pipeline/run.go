@@ -101,6 +101,9 @@ type Options struct {
 	ProgressBars bool
 	// Logger receives what each stage did; nil means slog.Default().
 	Logger *slog.Logger
+	// OnStage, when set, receives each stage's accounting as the stage
+	// ends (ran, skipped or failed), e.g. for monitoring.
+	OnStage func(StageStats)
 }
 
 // StageStats is what one stage did and spent.
@@ -401,6 +404,9 @@ func (r *runner) runStage(ctx context.Context, s stage) error {
 		}
 		r.log.Info("stage skipped", "stage", s.name, "why", st.Reason)
 		r.res.Stages = append(r.res.Stages, st)
+		if r.o.OnStage != nil {
+			r.o.OnStage(st)
+		}
 		return nil
 	}
 	st.Status, st.Reason = "ran", why
@@ -424,6 +430,9 @@ func (r *runner) runStage(ctx context.Context, s stage) error {
 		st.PeakRSSBytes = after.PeakRSS
 	}
 	r.res.Stages = append(r.res.Stages, st)
+	if r.o.OnStage != nil {
+		r.o.OnStage(st)
+	}
 	if err != nil {
 		r.man.Stages[s.name].Stats = &st
 		_ = r.man.write(r.o.Out)

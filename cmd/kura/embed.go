@@ -36,6 +36,7 @@ type embedCmdFlags struct {
 	inputFormat              string
 	chunk                    int
 	ef                       embedderFlags
+	mon                      monitorFlags
 }
 
 func newEmbedCmd() *cobra.Command {
@@ -83,6 +84,7 @@ before the extension (v.partial.npy), which the error names.`,
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the run's statistics to this JSON file")
 	fl.IntVar(&f.chunk, "chunk", 20000, "texts per embedding call; two calls overlap so requests never pause, and memory stays bounded")
 	f.ef.addFlags(fl)
+	f.mon.addServe(fl)
 	return cmd
 }
 
@@ -138,6 +140,14 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	}
 	slog.Debug("input read", "file", f.in, "kind", kind, "texts", len(texts))
 
+	mon, stopMon, err := f.mon.start(ctx, "embed", cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer stopMon()
+	if mon != nil {
+		f.ef.s.OnResponse = mon.ObserveRequest
+	}
 	setupStart := time.Now()
 	e, err := f.ef.build(ctx, texts) // the hash embedder fits its IDF here; minilm loads its model
 	if err != nil {
@@ -147,14 +157,21 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 		return err
 	}
 	setup := time.Since(setupStart)
+	if ur, ok := e.(embed.UsageReporter); ok {
+		if err := mon.WatchUsage(ur); err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	mon.ObserveStage("setup", setup.Seconds(), 0, 0, 0)
 	bar := progress.New(cmd.ErrOrStderr(), "embed", int64(len(texts)), stderrIsTerminal())
 	start := time.Now()
-	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk, func(n int) { bar.Add(int64(n)) })
+	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk, func(n int) { bar.Add(int64(n)); mon.AddConversations(n) })
 	bar.Finish()
 	if err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
+	mon.ObserveStage("embed", elapsed.Seconds(), 0, 0, len(texts))
 
 	st := embedStats{
 		Input: f.in, Output: f.out, Kind: kind, Embedder: e.Name(), Dims: dims, Texts: len(texts),

@@ -43,6 +43,7 @@ type loadtestFlags struct {
 	llmBaseURL, llmModel, llmKeyEnv string
 	llmPriceIn, llmPriceOut         float64
 	llmConcurrency                  int
+	mon                                         monitorFlags
 }
 
 // renamedEmbedderFlags are embedder flags whose names the load tester uses
@@ -120,6 +121,8 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.Float64Var(&lf.llmPriceOut, "llm-price-output", 0, "--pipeline full: USD per million output tokens (default: the chat model's list price; gpt-4o-mini 0.60)")
 	f.IntVar(&lf.llmConcurrency, "llm-concurrency", llm.DefaultConcurrency, "--pipeline full: LLM requests in flight")
 	addRenamedEmbedderFlags(f, &lf.ef)
+	lf.mon.addServe(f)
+	lf.mon.addExport(f)
 	return cmd
 }
 
@@ -252,7 +255,17 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		files = &results.Writer{Dir: cfg.OutDir}
 		r.Checkpoint = files.Write
 	}
+	mon, stopMon, err := lf.mon.start(cmd.Context(), "loadtest", stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMon()
+	if mon != nil {
+		r.OnScale = mon.ObserveScale
+		cfg.Embedder.OnResponse = mon.ObserveRequest // in-process scales only
+	}
 	res, runErr := r.Run(cmd.Context(), cfg)
+	runErr = errors.Join(runErr, lf.mon.export(context.WithoutCancel(cmd.Context()), mon))
 	if res == nil {
 		return runErr
 	}

@@ -34,10 +34,11 @@ type runFlags struct {
 	llmTemperature                  float64
 	llmPriceIn, llmPriceOut         float64
 
-	ef embedderFlags
-	co pipeline.ClusterOptions
-	ho pipeline.HierarchyOptions
-	mp mapFlags
+	ef  embedderFlags
+	mon monitorFlags
+	co  pipeline.ClusterOptions
+	ho  pipeline.HierarchyOptions
+	mp  mapFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -115,6 +116,7 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.Float64Var(&f.llmPriceOut, "llm-price-output", 0, "USD per million output tokens (default: the model's list price; gpt-4o-mini 0.60)")
 
 	f.ef.addFlags(fl)
+	f.mon.addServe(fl)
 	// Offline by default: auto would pick OpenAI when --base-url is given.
 	f.ef.s.Kind = "hash"
 	fl.Lookup("embedder").DefValue = "hash"
@@ -203,6 +205,28 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	}}
 	if err := f.mp.apply(&o); err != nil {
 		return err
+	}
+	mon, stopMon, err := f.mon.start(cmd.Context(), "run", cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer stopMon()
+	if mon != nil {
+		f.ef.s.OnResponse = mon.ObserveRequest
+		build := o.Embedder.Build
+		o.Embedder.Build = func(ctx context.Context, corpus []string) (embed.Embedder, error) {
+			e, err := build(ctx, corpus)
+			if ur, ok := e.(embed.UsageReporter); ok && err == nil {
+				err = mon.WatchUsage(ur)
+			}
+			return e, err
+		}
+		o.OnStage = func(st pipeline.StageStats) {
+			mon.ObserveStage(st.Stage, st.Seconds, st.CPUSeconds, st.PeakRSSBytes, st.Items)
+			if st.Stage == pipeline.StageSummarise && st.Status == "ran" {
+				mon.AddConversations(st.Items)
+			}
+		}
 	}
 	res, err := pipeline.Run(cmd.Context(), o)
 	if res != nil && len(res.Stages) > 0 {

@@ -76,6 +76,9 @@ type Spec struct {
 	// PriceFile is a JSON price file (see embed.LoadPrices) whose prices
 	// are added to embed.DefaultPrices, or replace them.
 	PriceFile string `json:"price_file,omitempty"`
+	// OnResponse is openai's per-request hook (openai.Config.OnResponse),
+	// e.g. a latency histogram; not carried to worker processes.
+	OnResponse func(status int, elapsed time.Duration) `json:"-"`
 }
 
 // DefaultSpec returns the Spec of kura's defaults: Kind auto and the
@@ -292,7 +295,7 @@ func Build(ctx context.Context, s Spec, corpus []string) (embed.Embedder, Choice
 		}
 		cfg := openai.Config{
 			BaseURL: s.BaseURL, Model: s.APIModel(), Dims: s.Dims, BatchSize: s.BatchSize,
-			Concurrency: s.Concurrency, MaxRetries: maxRetries, Timeout: s.Timeout,
+			Concurrency: s.Concurrency, MaxRetries: maxRetries, Timeout: s.Timeout, OnResponse: s.OnResponse,
 		}
 		if p, ok := prices.Lookup(s.APIModel()); ok {
 			cfg.PricePerMillion = &p

@@ -117,6 +117,11 @@ type Config struct {
 	MaxResponseBytes int64
 	// Logger receives retry and error details at debug level. Default slog.Default().
 	Logger *slog.Logger
+	// OnResponse, when set, is called after each request attempt with the
+	// HTTP status (0 when no answer came: a timeout or a broken connection)
+	// and the time from sending to a parsed answer, e.g. for a latency
+	// histogram. It must be safe for concurrent use.
+	OnResponse func(status int, elapsed time.Duration)
 }
 
 // Client is an embed.Embedder for OpenAI-compatible servers. It is safe for
@@ -376,7 +381,11 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 		if attempt > 0 {
 			c.retries.Add(1)
 		}
+		sent := time.Now()
 		vecs, tokens, err := c.send(ctx, body, len(b.Texts), func() { <-c.sem })
+		if c.c.OnResponse != nil {
+			c.c.OnResponse(statusOf(err), time.Since(sent))
+		}
 		if err == nil {
 			if tokens <= 0 { // the server reported no usage: count locally
 				tokens = int64(b.Tokens)
@@ -435,6 +444,23 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 			return nil, context.Cause(ctx)
 		}
 	}
+}
+
+// statusOf returns the HTTP status of an attempt's outcome: 200 for a
+// success, the API's status for an APIError, 200 for an answer that could
+// not be used, and 0 when no answer came.
+func statusOf(err error) int {
+	var ae *APIError
+	var re *ResponseError
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &ae):
+		return ae.StatusCode
+	case errors.As(err, &re):
+		return http.StatusOK
+	}
+	return 0
 }
 
 // backoff returns the wait before retry attempt+1 when the server said
