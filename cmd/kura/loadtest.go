@@ -43,7 +43,7 @@ type loadtestFlags struct {
 	llmBaseURL, llmModel, llmKeyEnv string
 	llmPriceIn, llmPriceOut         float64
 	llmConcurrency                  int
-	mon                                         monitorFlags
+	mon                             monitorFlags
 }
 
 // renamedEmbedderFlags are embedder flags whose names the load tester uses
