@@ -63,6 +63,8 @@ type Config struct {
 
 	TargetConversations  int `json:"target_conversations"`
 	MonthlyConversations int `json:"monthly_conversations"`
+	// PlanFor lists more volumes to plan for (--plan-for), beside the target.
+	PlanFor []int `json:"plan_for,omitempty"`
 
 	OutDir        string `json:"out_dir"`
 	KeepArtifacts string `json:"keep_artifacts"` // dir to keep each scale's files in; "" = temp dir, removed
@@ -190,6 +192,11 @@ func (c *Config) Validate() error {
 	}
 	if c.EmbedChunk < 1 {
 		c.EmbedChunk = chunkFor(c.Embedder)
+	}
+	for _, n := range c.PlanFor {
+		if n < 1 || n > maxScale*100 {
+			return fmt.Errorf("--plan-for %d: must be between 1 and %d", n, maxScale*100)
+		}
 	}
 	if c.TargetConversations < 1 || c.MonthlyConversations < 0 {
 		return fmt.Errorf("target conversations %d / monthly %d: must be positive", c.TargetConversations, c.MonthlyConversations)

@@ -42,6 +42,8 @@ type Results struct {
 	Incomplete bool               `json:"incomplete,omitempty"`
 	Analysis   *analysis.Analysis `json:"analysis"` // null with fewer than two successful scales
 	Planning   *analysis.Planning `json:"planning"` // null with fewer than two successful scales
+	// Plans is the planning for each --plan-for volume, in order.
+	Plans []*analysis.Planning `json:"plans,omitempty"`
 }
 
 // Environment describes the machine and the kura build that ran the test.

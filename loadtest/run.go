@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/loadtest/analysis"
@@ -92,6 +93,10 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	slog.Debug("baseline loaded", "source", res.Baseline.Source, "records", res.Baseline.Records, "clusters", res.Baseline.Clusters)
 
+	pinned := pinSearch(&cfg)
+	if pinned != "" {
+		slog.Info(pinned)
+	}
 	var runErr error
 	for i, scale := range cfg.Scales {
 		if ctx.Err() != nil {
@@ -152,6 +157,16 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	res.FinishedAt = time.Now().UTC()
 	res.Analysis = analysis.Analyze(res.Scales)
 	res.Planning = analysis.Plan(res.Scales, res.Analysis, cfg.goal())
+	for _, n := range cfg.PlanFor {
+		g := cfg.goal()
+		g.Conversations = n
+		if p := analysis.Plan(res.Scales, res.Analysis, g); p != nil {
+			res.Plans = append(res.Plans, p)
+		}
+	}
+	if res.Planning != nil && pinned != "" {
+		res.Planning.Notes = append(res.Planning.Notes, pinned)
+	}
 	return res, runErr
 }
 
@@ -168,6 +183,38 @@ func (r *Runner) checkpoint(res *Results, cfg *Config, log io.Writer) {
 	if err := r.Checkpoint(&snap); err != nil {
 		fmt.Fprintf(log, "warning: saving the results so far: %v (the run goes on)\n", err)
 	}
+}
+
+// pinSearch fixes HDBSCAN's neighbour search for the whole run when it is
+// "auto" and the rule would take one path at the small scales and another
+// at the volumes planned for (auto goes approximate above 16 dimensions from
+// 20,000 points): scales measured on the exact O(n²) path cannot plan a run
+// that takes the approximate one, nor the other way round. Every scale then
+// runs the path of the largest volume planned for. It returns what it did in
+// words, or "" when nothing needed fixing. The vector length is the
+// embedder's when set, else taken as above 16, as for every embedder kura
+// ships.
+func pinSearch(cfg *Config) string {
+	c := &cfg.Cluster
+	if c.Algorithm != "hdbscan" || (c.Search != "" && c.Search != hdbscan.SearchAuto) || len(cfg.Scales) == 0 {
+		return ""
+	}
+	d := cfg.Embedder.Dims
+	if d == 0 {
+		d = 1024
+	}
+	top := max(cfg.TargetConversations, cfg.Scales[len(cfg.Scales)-1])
+	for _, n := range cfg.PlanFor {
+		top = max(top, n)
+	}
+	p := c.HDBSCAN()
+	small, large := hdbscan.ResolveSearch(p, cfg.Scales[0], d), hdbscan.ResolveSearch(p, top, d)
+	if small == large {
+		return ""
+	}
+	c.Search = large
+	return fmt.Sprintf("HDBSCAN's neighbour search is pinned to %s at every scale: auto would take the %s path at %s conversations and the %s path at %s, and one cannot plan the other (--neighbor-search to choose)",
+		large, small, human.Thousands(cfg.Scales[0]), large, human.Thousands(top))
 }
 
 func skipRest(res *Results, scales []int, reason string) {

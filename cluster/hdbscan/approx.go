@@ -38,6 +38,17 @@ const (
 )
 
 // useApprox applies Params.Search.
+// ResolveSearch returns the neighbour search that Cluster uses for n
+// points of d dimensions with p: SearchExact or SearchApproximate ("auto"
+// resolved by its rule). A load test uses it to measure, at every scale, the
+// path the production volume will take.
+func ResolveSearch(p Params, n, d int) string {
+	if useApprox(p, n, d) {
+		return SearchApproximate
+	}
+	return SearchExact
+}
+
 func useApprox(p Params, n, d int) bool {
 	switch p.Search {
 	case SearchExact:

@@ -100,6 +100,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.DurationVar(&lf.cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
 	f.StringVar(&lf.memoryLimit, "memory-limit", "", "skip scales whose predicted peak memory would exceed this (e.g. 2GiB = 2^30 bytes, 2GB = 10^9 bytes)")
 	f.IntVar(&lf.cfg.TargetConversations, "target-conversations", lf.cfg.TargetConversations, "production volume to plan RAM and time for")
+	f.IntSliceVar(&lf.cfg.PlanFor, "plan-for", nil, "more volumes to plan RAM, time and cost for, beside --target-conversations (repeatable or comma-separated)")
 	f.IntVar(&lf.cfg.MonthlyConversations, "monthly-conversations", lf.cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
 	f.StringVar(&lf.cfg.OutDir, "out", lf.cfg.OutDir, "directory for load_test_results_*.json and .csv; - writes no files (the results go to stdout in --format)")
 	f.StringVar(&lf.compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")

@@ -158,6 +158,12 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 		if iv := planInterval(p); iv != "" {
 			line("", "%s", iv)
 		}
+		for _, q := range r.Plans {
+			line("", "for %s: ~%s RAM, ~%s, ~%s on disk", human.Thousands(q.TargetConversations), human.Bytes(q.RAMBytes), human.Duration(q.TimeForTargetS), human.Bytes(q.StorageForTargetBytes))
+			if iv := planInterval(q); iv != "" {
+				line("", "  %s", iv)
+			}
+		}
 		for _, note := range p.Notes {
 			line("Note", "%s", note)
 		}
