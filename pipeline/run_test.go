@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -263,10 +264,16 @@ func TestLLMPathsAgainstMockAPI(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 	opts := Options{Data: conv, Out: out, LLM: cl, Embedder: hashEmbedder(512), CacheDir: cache,
 		Cluster: co, Hierarchy: HierarchyOptions{MaxTopClusters: 4, Branching: 2}}
+	var seen []StageStats // OnStage's reports, one per stage as it ends
+	opts.OnStage = func(st StageStats) { seen = append(seen, st) }
 	res, err := Run(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !reflect.DeepEqual(seen, res.Stages) {
+		t.Errorf("OnStage saw %+v; the result has %+v", seen, res.Stages)
+	}
+	opts.OnStage = nil
 	defer func() {
 		// The same run in another directory, with the same cache: every
 		// answer comes from the cache, and the files are the same.
