@@ -48,6 +48,7 @@ func TestPinSearch(t *testing.T) {
 
 func TestPlanForGivesAPlanPerVolume(t *testing.T) {
 	cfg := testConfig(t)
+	cfg.Cluster = cluster.Spec{Algorithm: "hdbscan", MinClusterSize: 5}
 	cfg.PlanFor = []int{50000, 1000000}
 	res, _, err := runAndWrite(t, t.Context(), &Runner{Toolkit: testToolkit()}, cfg)
 	if err != nil {
@@ -55,6 +56,9 @@ func TestPlanForGivesAPlanPerVolume(t *testing.T) {
 	}
 	if len(res.Plans) != 2 || res.Plans[0].TargetConversations != 50000 || res.Plans[1].TargetConversations != 1000000 {
 		t.Fatalf("plans %+v", res.Plans)
+	}
+	if res.Config.Cluster.Search != "approximate" {
+		t.Errorf("the results' config says neighbour search %q, but the run was pinned to approximate", res.Config.Cluster.Search)
 	}
 	if res.Plans[1].TimeForTargetS <= res.Plans[0].TimeForTargetS {
 		t.Errorf("1,000,000 planned at %.1f s, 50,000 at %.1f s", res.Plans[1].TimeForTargetS, res.Plans[0].TimeForTargetS)

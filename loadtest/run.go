@@ -96,6 +96,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	pinned := pinSearch(&cfg)
 	if pinned != "" {
 		slog.Info(pinned)
+		res.Config.Cluster = cfg.Cluster // the results say what ran
 	}
 	var runErr error
 	for i, scale := range cfg.Scales {
