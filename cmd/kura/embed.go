@@ -162,7 +162,7 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 			return fmt.Errorf("--metrics-addr: %w", err)
 		}
 	}
-	mon.ObserveStage("setup", setup.Seconds(), 0, 0, 0)
+	mon.ObserveStage("setup", setup.Seconds(), -1, -1, 0) // CPU and peak memory not measured here
 	bar := progress.New(cmd.ErrOrStderr(), "embed", int64(len(texts)), stderrIsTerminal())
 	start := time.Now()
 	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk, func(n int) { bar.Add(int64(n)); mon.AddConversations(n) })
@@ -171,7 +171,7 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	mon.ObserveStage("embed", elapsed.Seconds(), 0, 0, len(texts))
+	mon.ObserveStage("embed", elapsed.Seconds(), -1, -1, len(texts))
 
 	st := embedStats{
 		Input: f.in, Output: f.out, Kind: kind, Embedder: e.Name(), Dims: dims, Texts: len(texts),

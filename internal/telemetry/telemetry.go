@@ -98,14 +98,19 @@ func ScaleMetricName(mt *measure.Metric) string {
 // Registry returns the registry the metrics are in.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// ObserveStage records one stage's cost.
+// ObserveStage records one stage's cost. A negative CPU time or peak
+// memory means not measured: that series is left out.
 func (m *Metrics) ObserveStage(stage string, wallS, cpuS float64, peakRSS int64, items int) {
 	if m == nil {
 		return
 	}
 	m.stageSeconds.WithLabelValues(stage).Set(wallS)
-	m.stageCPU.WithLabelValues(stage).Set(cpuS)
-	m.stagePeakRSS.WithLabelValues(stage).Set(float64(peakRSS))
+	if cpuS >= 0 {
+		m.stageCPU.WithLabelValues(stage).Set(cpuS)
+	}
+	if peakRSS >= 0 {
+		m.stagePeakRSS.WithLabelValues(stage).Set(float64(peakRSS))
+	}
 	m.stageItems.WithLabelValues(stage).Set(float64(items))
 }
 
