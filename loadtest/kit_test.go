@@ -30,11 +30,17 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "fatal error: out of memory (simulated)")
 			os.Exit(3)
 		}
+		if f := os.Getenv(workerEnv + "_HANG"); f != "" {
+			hangWorker(f) // never returns
+		}
 		if err := RunWorker(context.Background(), tk, os.Stdin, os.Stdout, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)
 			os.Exit(1)
 		}
 		os.Exit(0)
+	}
+	if f := os.Getenv(parentEnv); f != "" {
+		parentOfHangingWorker(f) // never returns
 	}
 	os.Exit(m.Run())
 }

@@ -307,6 +307,7 @@ func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*measure.Scale, 
 	// On cancellation ask the worker to stop, then kill it if it does not.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the worker: %w", err)
 	}
