@@ -50,6 +50,10 @@ type Runner struct {
 	OnScale func(*measure.Scale)
 }
 
+// ErrTooFewScales is returned (wrapped, with the results) when the memory
+// guard skipped scales so that fewer than two ran (none, of one).
+var ErrTooFewScales = errors.New("too few scales ran")
+
 // ErrInterrupted is returned (wrapped) when the run was cancelled.
 var ErrInterrupted = errors.New("load test interrupted")
 
@@ -154,6 +158,12 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		if i < len(cfg.Scales)-1 {
 			r.checkpoint(res, &cfg, log)
 		}
+	}
+	if runErr == nil && len(res.Skipped) > 0 && len(res.Scales) < min(2, len(cfg.Scales)) {
+		// Skipped by the memory guard: the run measured too little to
+		// analyse or plan, and must not pass as a success.
+		runErr = fmt.Errorf("%w: %d of %d scales ran (%d skipped; see above), so there is no scaling analysis or planning",
+			ErrTooFewScales, len(res.Scales), len(cfg.Scales), len(res.Skipped))
 	}
 	res.FinishedAt = time.Now().UTC()
 	res.Analysis = analysis.Analyze(res.Scales)

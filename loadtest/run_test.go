@@ -247,9 +247,10 @@ func TestRunTimeoutAndMemoryLimit(t *testing.T) {
 	// A memory limit below the first scale's peak skips every later scale.
 	cfg = testConfig(t)
 	cfg.MemoryLimit = 1 << 20
+	// Fewer than two scales ran: an error (issue 13: exit 0), results kept.
 	res, _, err = runAndWrite(t, context.Background(), &Runner{Toolkit: testToolkit()}, cfg)
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, ErrTooFewScales) || !strings.Contains(err.Error(), "1 of 3 scales ran (2 skipped") {
+		t.Fatalf("error %v, want ErrTooFewScales", err)
 	}
 	if len(res.Scales) != 1 || len(res.Skipped) != 2 || !strings.Contains(res.Skipped[0].Reason, "over --memory-limit 1.0 MiB") {
 		t.Errorf("scales %d skipped %+v", len(res.Scales), res.Skipped)
@@ -437,8 +438,9 @@ func TestRunRefusesScalesThatCannotFit(t *testing.T) {
 			cfg.MemoryLimit = tt.limit
 			r := &Runner{Toolkit: testToolkit(), Available: func() int64 { return tt.available }}
 			res, err := r.Run(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
+			// Fewer than two scales ran (none of one): not a success.
+			if tooFew := len(tt.wantRun) < min(2, len(tt.scales)); tooFew != errors.Is(err, ErrTooFewScales) || (!tooFew && err != nil) {
+				t.Fatalf("error %v (too few scales: %v)", err, tooFew)
 			}
 			var ran []int
 			for _, s := range res.Scales {
