@@ -1,4 +1,5 @@
-// Package cluster chooses and runs kura's clusterers from one Spec: HDBSCAN
+// Package cluster chooses and runs kura's clusterers from one Spec: an
+// optional reduction first (package reduce: UMAP or PCA), then HDBSCAN
 // (package cluster/hdbscan: euclidean or cosine, EOM or leaf, as the Python
 // hdbscan library) or K-means (package cluster/kmeans: k-means++ and Lloyd
 // or mini-batch, k fixed or Kura's ceil(n / items per cluster)). kura
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/cluster/kmeans"
+	"github.com/kura-go/kura/reduce"
 )
 
 // Algorithms are the values of Spec.Algorithm.
@@ -45,6 +47,11 @@ type Spec struct {
 	MiniBatch       int     `json:"mini_batch,omitempty"` // 0 = full-batch Lloyd
 	// Seed seeds K-means and HDBSCAN's approximate neighbour search.
 	Seed int64 `json:"seed"`
+
+	// Reduce is the reduction applied to the vectors before clustering; the
+	// zero value (Method "") means none, as does reduce.MethodNone. It is
+	// seeded with Seed (Reduce.Seed is ignored); see ReduceSpec.
+	Reduce reduce.Spec `json:"reduce,omitzero"`
 }
 
 // ErrInvalid is matched (errors.Is) by the errors of a wrong Spec: the
@@ -59,8 +66,25 @@ func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
 func invalidf(format string, a ...any) error { return &invalidError{fmt.Errorf(format, a...)} }
 
-// Validate checks the algorithm and its parameters.
+// Reduces reports whether s reduces the vectors before clustering.
+func (s Spec) Reduces() bool { return s.Reduce.Method != "" && s.Reduce.Method != reduce.MethodNone }
+
+// ReduceSpec returns the reduction to run before clustering, seeded with
+// s.Seed: reduce.MethodNone when s has none.
+func (s Spec) ReduceSpec() reduce.Spec {
+	if !s.Reduces() {
+		return reduce.Spec{Method: reduce.MethodNone}
+	}
+	r := s.Reduce
+	r.Seed = uint64(s.Seed)
+	return r
+}
+
+// Validate checks the reduction, the algorithm and its parameters.
 func (s Spec) Validate() error {
+	if err := s.ReduceSpec().Validate(); err != nil {
+		return &invalidError{err}
+	}
 	switch s.Algorithm {
 	case "hdbscan":
 		if s.MinClusterSize < 2 {
@@ -85,8 +109,16 @@ func (s Spec) Validate() error {
 	return nil
 }
 
-// Name describes the clusterer, e.g. "hdbscan(min_cluster_size=10,min_samples=10)".
+// Name describes the clusterer, e.g. "hdbscan(min_cluster_size=10,min_samples=10)",
+// after the reduction when there is one ("umap:5 + hdbscan(...)").
 func (s Spec) Name() string {
+	if s.Reduces() {
+		return s.Reduce.String() + " + " + s.clustererName()
+	}
+	return s.clustererName()
+}
+
+func (s Spec) clustererName() string {
 	if s.Algorithm == "kmeans" {
 		if s.K > 0 {
 			return fmt.Sprintf("kmeans(k=%d)", s.K)
@@ -141,10 +173,17 @@ type Result struct {
 	KMeans  *kmeans.Result  // when it was kmeans
 }
 
-// Run clusters n points of d dimensions (row-major x) as s says.
+// Run clusters n points of d dimensions (row-major x) as s says: the
+// reduction first, when s has one, then the clusterer on its output.
 func Run(ctx context.Context, s Spec, x []float32, n, d int) (*Result, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
+	}
+	if s.Reduces() {
+		var err error
+		if x, d, err = s.ReduceSpec().Apply(ctx, x, n, d); err != nil {
+			return nil, fmt.Errorf("reduce (%s): %w", s.Reduce, err)
+		}
 	}
 	switch s.Algorithm {
 	case "hdbscan":

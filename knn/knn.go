@@ -32,6 +32,28 @@ func (m Metric) String() string {
 	return fmt.Sprintf("Metric(%d)", int(m))
 }
 
+// MarshalText writes the metric's name, so that settings holding a Metric
+// read as "euclidean" or "cosine" in JSON.
+func (m Metric) MarshalText() ([]byte, error) {
+	if m != Euclidean && m != Cosine {
+		return nil, fmt.Errorf("%w: unknown metric %d", ErrInvalidInput, int(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText reads a metric's name ("euclidean" or "cosine").
+func (m *Metric) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "euclidean":
+		*m = Euclidean
+	case "cosine":
+		*m = Cosine
+	default:
+		return fmt.Errorf("%w: metric must be euclidean or cosine, not %q", ErrInvalidInput, b)
+	}
+	return nil
+}
+
 // ErrInvalidInput marks errors caused by the caller's data or parameters.
 var ErrInvalidInput = errors.New("knn: invalid input")
 

@@ -16,24 +16,25 @@ const (
 
 // Spec is a reduction chosen by name and dimension, as `kura reduce`,
 // `kura cluster --reduce` and the load test take it. The zero Spec is not
-// valid; see DefaultSpec.
+// valid; see DefaultSpec. It is a plain value in JSON (the load test sends
+// it to its workers inside cluster.Spec); Workers and Progress stay local.
 type Spec struct {
 	// Method is MethodUMAP, MethodPCA or MethodNone (vectors unchanged).
-	Method string
+	Method string `json:"method"`
 	// Dims is the output dimension (UMAP: 1 to 64; PCA: at least 1 and at
 	// most the input's). Ignored by MethodNone.
-	Dims int
+	Dims int `json:"dims,omitempty"`
 	// Metric is UMAP's input-space distance.
-	Metric knn.Metric
+	Metric knn.Metric `json:"metric"`
 	// NNeighbors is UMAP's n_neighbors (0 means umap-learn's 15). Larger
 	// values keep more of the global structure: see docs/reduce.md for the
 	// value to use before clustering.
-	NNeighbors int
+	NNeighbors int `json:"n_neighbors,omitempty"`
 	// Seed and Workers as in UMAPParams; the result depends on Seed only.
-	Seed    uint64
-	Workers int
+	Seed    uint64 `json:"seed"`
+	Workers int    `json:"-"`
 	// Progress, if set, reports UMAP's SGD epochs (see UMAPParams.Progress).
-	Progress func(done, total int)
+	Progress func(done, total int) `json:"-"`
 }
 
 // DefaultSpec returns UMAP to 5 dimensions (BERTopic's choice before

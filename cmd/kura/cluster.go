@@ -26,8 +26,7 @@ type clusterFlags struct {
 	in, out, probs, scores, tree string
 	dims                         int
 	spec                         cluster.Spec
-	reduce                       reduce.Spec
-	reduceMetric                 string
+	reduce                       preReduceFlags
 }
 
 func newClusterCmd() *cobra.Command {
@@ -62,11 +61,38 @@ label per line (-1 = noise). A one-line summary goes to stderr.`,
 	fl.StringVar(&f.scores, "outlier-scores", "", "HDBSCAN GLOSH outlier scores output (one per line)")
 	fl.StringVar(&f.tree, "tree", "", "HDBSCAN condensed tree output (JSON)")
 	addClusterSpecFlags(fl, &f.spec)
-	fl.StringVar(&f.reduce.Method, "reduce", reduce.MethodNone, "reduce the vectors first: umap, pca or none (see docs/reduce.md)")
-	fl.IntVar(&f.reduce.Dims, "reduce-dims", 5, "dimension after --reduce")
-	fl.StringVar(&f.reduceMetric, "reduce-metric", "euclidean", "UMAP input distance: euclidean or cosine")
-	fl.IntVar(&f.reduce.NNeighbors, "reduce-neighbors", 0, "UMAP n_neighbors (0 = 15)")
+	f.reduce.add(fl)
 	return cmd
+}
+
+// preReduceFlags are the flags of the reduction before clustering (kura
+// cluster and kura loadtest): --reduce, --reduce-dims, --reduce-metric and
+// --reduce-neighbors.
+type preReduceFlags struct {
+	spec   reduce.Spec
+	metric string
+}
+
+func (r *preReduceFlags) add(fl *pflag.FlagSet) {
+	fl.StringVar(&r.spec.Method, "reduce", reduce.MethodNone, "reduce the vectors before clustering: umap, pca or none (see docs/reduce.md for which to choose)")
+	fl.IntVar(&r.spec.Dims, "reduce-dims", 5, "dimension after --reduce")
+	fl.StringVar(&r.metric, "reduce-metric", "euclidean", "UMAP input distance: euclidean or cosine")
+	fl.IntVar(&r.spec.NNeighbors, "reduce-neighbors", 0, "UMAP n_neighbors (0 = 15)")
+}
+
+// apply checks the reduction flags and puts them in s (seeded with s.Seed).
+// Its errors are usage errors.
+func (r *preReduceFlags) apply(s *cluster.Spec) error {
+	m, err := reduce.ParseMetric(r.metric)
+	if err != nil {
+		return &usageError{err}
+	}
+	s.Reduce = r.spec
+	s.Reduce.Metric, s.Reduce.Seed = m, uint64(s.Seed)
+	if err := s.Reduce.Validate(); err != nil {
+		return &usageError{err}
+	}
+	return nil
 }
 
 // addClusterSpecFlags adds the flags of a cluster.Spec, with kura
@@ -112,13 +138,8 @@ func checkClusterFlags(f *clusterFlags) error {
 			return &usageError{err}
 		}
 	}
-	m, err := reduce.ParseMetric(f.reduceMetric)
-	if err != nil {
-		return &usageError{err}
-	}
-	f.reduce.Metric, f.reduce.Seed = m, uint64(f.spec.Seed)
-	if err := f.reduce.Validate(); err != nil {
-		return &usageError{err}
+	if err := f.reduce.apply(&f.spec); err != nil {
+		return err
 	}
 	// Refuse outputs that would overwrite the input or each other, or that
 	// could not be written, before the (possibly long) clustering.
@@ -136,13 +157,6 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	x, n, d, err := vecfile.Read(f.in, f.dims)
 	if err != nil {
 		return err
-	}
-	inDims := d
-	if f.reduce.Method != reduce.MethodNone {
-		if x, d, err = f.reduce.Apply(cmd.Context(), x, n, d); err != nil {
-			return fmt.Errorf("%s: %w", f.in, err)
-		}
-		slog.Debug("reduced", "method", f.reduce.String(), "from", inDims, "seconds", time.Since(start).Seconds())
 	}
 	res, err := cluster.Run(cmd.Context(), f.spec, x, n, d)
 	if err != nil {
@@ -164,8 +178,8 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	}
 	ps, _ := procstat.Read()
 	dims := fmt.Sprintf("%d dims", d)
-	if f.reduce.Method != reduce.MethodNone {
-		dims = fmt.Sprintf("%d dims, reduced by %s from %d", d, f.reduce.Method, inDims)
+	if f.spec.Reduces() {
+		dims = fmt.Sprintf("%d dims, reduced by %s from %d", f.spec.Reduce.Dims, f.spec.Reduce.Method, d)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "clustered %d points (%s) with %s: %d clusters, %d noise, %.3fs, peak memory %.1f MB\n",
 		n, dims, f.spec.Algorithm, len(clusters), noise, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
