@@ -55,6 +55,7 @@ func testToolkit() *Toolkit {
 			e.Fit(corpus)
 			return e, nil
 		},
+		Reduce:  NewToolkit().Reduce,
 		Cluster: NewToolkit().Cluster,
 	}
 }

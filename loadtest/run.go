@@ -151,8 +151,12 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			r.OnScale(sr)
 		}
 		if !cfg.Quiet {
-			fmt.Fprintf(log, "scale %s: %s (embed %s, cluster %s), peak %s, %d clusters\n",
-				human.Thousands(sr.Conversations), human.Duration(sr.TotalWallS), human.Duration(sr.Stages.Of(measure.Embed).WallS),
+			reduced := ""
+			if st, ok := sr.Stages.Lookup(measure.Reduce); ok {
+				reduced = ", reduce " + human.Duration(st.WallS)
+			}
+			fmt.Fprintf(log, "scale %s: %s (embed %s%s, cluster %s), peak %s, %d clusters\n",
+				human.Thousands(sr.Conversations), human.Duration(sr.TotalWallS), human.Duration(sr.Stages.Of(measure.Embed).WallS), reduced,
 				human.Duration(sr.Stages.Of(measure.Cluster).WallS), human.Bytes(float64(sr.PeakRSSBytes)), sr.Clusters)
 		}
 		if i < len(cfg.Scales)-1 {

@@ -137,8 +137,8 @@ func TestRunRepeat(t *testing.T) {
 		for _, st := range s.Stages {
 			sum += st.WallS
 		}
-		if len(s.Stages) != len(measure.Pipeline) || math.Abs(s.TotalWallS-sum) > 1e-12 {
-			t.Errorf("scale %d: total %v, stages sum to %v", s.Scale, s.TotalWallS, sum)
+		if got := strings.Join(s.Stages.Names(), ","); got != "load,embed,cluster,write" || math.Abs(s.TotalWallS-sum) > 1e-12 {
+			t.Errorf("scale %d: stages %v, total %v, stages sum to %v", s.Scale, s.Stages.Names(), s.TotalWallS, sum)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/loadtest/measure"
 	"github.com/kura-go/kura/loadtest/scaledata"
+	"github.com/kura-go/kura/reduce"
 	"github.com/kura-go/kura/vecfile"
 )
 
@@ -55,13 +56,13 @@ func prepareInput(ctx context.Context, tk *Toolkit, job *ScaleJob) (generated, f
 // Event is a progress report of a running scale.
 type Event struct {
 	Scale int    `json:"scale"`
-	Stage string `json:"stage"` // load, embed, cluster, write
+	Stage string `json:"stage"` // load, embed, reduce, cluster, write
 	Done  int    `json:"done"`
 	Total int    `json:"total"`
 }
 
 // runScaleJob runs one scale in this process: load the dataset, embed it,
-// cluster the vectors, write the results, and score the clusters against
+// reduce the vectors (when the cluster spec says so), cluster them, write the results, and score the clusters against
 // the ground truth. progress, if not nil, receives stage events.
 func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(Event)) (*measure.Scale, error) {
 	if progress == nil {
@@ -106,11 +107,15 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 	}{
 		{measure.Load, sr.load, nil},
 		{measure.Embed, sr.embed, sr.countTokens},
+		{measure.Reduce, sr.reduce, nil}, // only with a reduction (below)
 		{measure.Cluster, sr.cluster, nil},
 		{measure.Write, sr.write, nil},
 	}
 	var m *measure.Meter
 	for _, st := range stages {
+		if st.name == measure.Reduce && !cfg.Cluster.Reduces() {
+			continue
+		}
 		total := 0
 		if st.name == measure.Embed {
 			total = sr.n
@@ -152,6 +157,8 @@ type scaleRun struct {
 	emb         embed.Embedder // embed
 	x           []float32      // embed: n × dims vectors (dropped once written)
 	dims        int            // embed
+	xr          []float32      // reduce: n × dr reduced vectors (dropped once clustered)
+	dr          int            // reduce
 	localTokens int64          // embed: counted here when the embedder reports none
 	labels      []int          // cluster
 	found       []conversation.Cluster
@@ -223,9 +230,35 @@ func (r *scaleRun) countTokens() {
 	r.texts = nil
 }
 
-// cluster labels the vectors.
+// reduce runs the cluster spec's reduction, as its own stage so that its
+// time and memory are measured and planned apart from the clusterer's. The
+// full vectors are kept for the write stage. It runs only when the spec
+// has a reduction.
+func (r *scaleRun) reduce() error {
+	rs := r.job.Config.Cluster.ReduceSpec()
+	rs.Progress = func(done, total int) {
+		r.progress(Event{Scale: r.job.Scale, Stage: measure.Reduce, Done: done, Total: total})
+	}
+	if r.tk.Reduce == nil {
+		return fmt.Errorf("reduce: this toolkit cannot reduce (%s)", rs)
+	}
+	xr, dr, err := r.tk.Reduce(r.ctx, rs, r.x, r.n, r.dims)
+	if err != nil {
+		return fmt.Errorf("reduce (%s): %w", rs, err)
+	}
+	r.xr, r.dr = xr, dr
+	return nil
+}
+
+// cluster labels the vectors: the reduced ones when the reduce stage ran
+// (the spec then goes without its reduction, already done).
 func (r *scaleRun) cluster() error {
-	labels, err := r.tk.Cluster(r.ctx, r.job.Config.Cluster, r.x, r.n, r.dims)
+	x, d, cs := r.x, r.dims, r.job.Config.Cluster
+	if r.xr != nil {
+		x, d, cs.Reduce = r.xr, r.dr, reduce.Spec{}
+	}
+	labels, err := r.tk.Cluster(r.ctx, cs, x, r.n, d)
+	r.xr = nil
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}

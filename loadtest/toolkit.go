@@ -9,6 +9,7 @@ import (
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/loadtest/scaledata"
+	"github.com/kura-go/kura/reduce"
 )
 
 // Toolkit is what a scale runs with: where the built-in baseline comes
@@ -27,7 +28,13 @@ type Toolkit struct {
 	// that the garbage of loading it is not counted as the work's memory.
 	// What it keeps is part of the baseline and of the peak.
 	Warmup func() error
+	// Reduce reduces n points of d dimensions (row-major x) before
+	// clustering and returns the result and its dimension; the load test's
+	// reduce stage. It runs only when the cluster spec has a reduction.
+	Reduce func(ctx context.Context, s reduce.Spec, x []float32, n, d int) ([]float32, int, error)
 	// Cluster labels n points of d dimensions (row-major x); -1 is noise.
+	// The load test hands it the spec without its reduction (already done
+	// by Reduce).
 	Cluster func(ctx context.Context, s cluster.Spec, x []float32, n, d int) ([]int, error)
 }
 
@@ -40,6 +47,9 @@ func NewToolkit() *Toolkit {
 		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
 			e, _, err := backend.Build(ctx, s, corpus)
 			return e, err
+		},
+		Reduce: func(ctx context.Context, s reduce.Spec, x []float32, n, d int) ([]float32, int, error) {
+			return s.Apply(ctx, x, n, d)
 		},
 		Cluster: func(ctx context.Context, s cluster.Spec, x []float32, n, d int) ([]int, error) {
 			r, err := cluster.Run(ctx, s, x, n, d)

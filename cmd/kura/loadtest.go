@@ -44,6 +44,7 @@ type loadtestFlags struct {
 	llmPriceIn, llmPriceOut         float64
 	llmConcurrency                  int
 	mon                             monitorFlags
+	reduce                          preReduceFlags
 }
 
 // renamedEmbedderFlags are embedder flags whose names the load tester uses
@@ -95,6 +96,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.IntVar(&lf.cfg.Cluster.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min-cluster-size)")
 	f.IntVar(&lf.cfg.Cluster.K, "k", 0, "K-means clusters (0 = ceil(n / items-per-cluster), Kura's rule)")
 	f.IntVar(&lf.cfg.Cluster.ItemsPerCluster, "items-per-cluster", lf.cfg.Cluster.ItemsPerCluster, "K-means: conversations per cluster when --k is 0")
+	lf.reduce.add(f)
 	f.StringVar(&lf.cfg.PriceModel, "price-model", "", "model whose price estimates the API cost of the tokens, so mock and offline runs still plan money\n(default: the embedder's API model, else "+embed.DefaultPriceModel+")")
 	f.DurationVar(&lf.cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
 	f.DurationVar(&lf.cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
@@ -186,6 +188,9 @@ func (lf *loadtestFlags) config(fl *pflag.FlagSet) (cfg loadtest.Config, thresho
 		return cfg, 0, nil, usageErrorf("--max-regression: %v", err)
 	}
 	cfg.Cluster.Seed = cfg.Seed
+	if err := lf.reduce.apply(&cfg.Cluster); err != nil {
+		return cfg, 0, nil, err
+	}
 	cfg.Embedder = lf.ef.spec()
 	if err := lf.llmConfig(fl, &cfg); err != nil {
 		return cfg, 0, nil, err

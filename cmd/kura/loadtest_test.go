@@ -119,6 +119,11 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		{"loadtest", "--pipeline", "full", "--llm-price-input", "1"},                            // needs --mock or --llm-base-url
 		{"loadtest", "--pipeline", "full", "--mock", "--llm-base-url", "http://127.0.0.1:1/v1"}, // one LLM only
 		{"loadtest", "--pipeline", "full", "--mock", "--llm-model", "no-such-chat-model"},       // no price known
+		{"loadtest", "--reduce", "tsne"},
+		{"loadtest", "--reduce", "umap", "--reduce-dims", "0"},
+		{"loadtest", "--reduce", "umap", "--reduce-metric", "manhattan"},
+		{"loadtest", "--reduce", "umap", "--reduce-neighbors", "1"},
+		{"loadtest", "--reduce", "pca", "--reduce-dims", "-1"},
 	} {
 		if _, _, err, code := execCLI(t, args...).all(); code != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, code, err)
@@ -265,5 +270,33 @@ func TestLoadtestStdoutFormats(t *testing.T) {
 	}
 	if _, _, _, code := execCLI(t, append(common, "--format", "xml")...).all(); code != 2 {
 		t.Errorf("--format xml: exit %d, want 2", code)
+	}
+}
+
+// --reduce and --reduce-dims reach the scales: a reduce stage between embed
+// and cluster, recorded in the results' config.
+func TestLoadtestReduce(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err, code := execCLI(t, "loadtest", "--in-process", "--quiet", "--embedder", "hash", "--dims", "128",
+		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--k", "3", "--scales", "30,60",
+		"--reduce", "pca", "--reduce-dims", "4", "--out", dir).all()
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	jsons, _ := filepath.Glob(filepath.Join(dir, "load_test_results_*.json"))
+	if len(jsons) != 1 {
+		t.Fatalf("files: %v", jsons)
+	}
+	res, err := loadtest.LoadResults(jsons[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Config.Cluster.Reduce; r.Method != "pca" || r.Dims != 4 || r.Seed != uint64(res.Config.Seed) {
+		t.Errorf("reduction recorded: %+v", r)
+	}
+	for _, s := range res.Scales {
+		if got := strings.Join(s.Stages.Names(), ","); got != "load,embed,reduce,cluster,write" || s.Clusterer != "pca:4 + kmeans(k=3)" {
+			t.Errorf("scale %d: stages %s, clusterer %s", s.Scale, got, s.Clusterer)
+		}
 	}
 }

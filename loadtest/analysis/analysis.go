@@ -39,8 +39,12 @@ func Analyze(results []measure.Scale) *Analysis {
 		if !m.Fit {
 			continue
 		}
-		if m.Ratio {
-			a.Ratios = append(a.Ratios, newRatio(m.Name, m.Unit, first.Conversations, last.Conversations, m.Get(first), m.Get(last)))
+		// A metric the first or last scale did not measure (the reduce
+		// stage of a run without a reduction) has no ratio.
+		v0, ok0 := m.Value(first)
+		v1, ok1 := m.Value(last)
+		if m.Ratio && ok0 && ok1 {
+			a.Ratios = append(a.Ratios, newRatio(m.Name, m.Unit, first.Conversations, last.Conversations, v0, v1))
 		}
 		ys := make([]float64, len(rs))
 		allZero := true

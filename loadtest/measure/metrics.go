@@ -68,6 +68,15 @@ func quality(f func(*Quality) float64) func(*Scale) (float64, bool) {
 	}
 }
 
+// stage reads a measurement of the named stage; ok is false when the scale
+// did not run it (the reduce stage without a reduction), and the value 0.
+func stage(name string, f func(Stage) float64) func(*Scale) (float64, bool) {
+	return func(s *Scale) (float64, bool) {
+		st, ok := s.Stages.Lookup(name)
+		return f(st), ok
+	}
+}
+
 func buildMetrics() []Metric {
 	m := []Metric{
 		{Name: "total_time", Unit: "s", Label: "Time scaling", JSON: "total_wall_s", CSV: "total_wall_s", Ratio: true, Fit: true, Gate: "time",
@@ -84,15 +93,15 @@ func buildMetrics() []Metric {
 	for _, st := range Pipeline {
 		name := st.Name
 		m = append(m, Metric{Name: name + "_cpu", Unit: "s", Label: title(name) + " CPU time", JSON: "stages." + name + ".cpu_s", CSV: name + "_cpu_s",
-			Ratio: st.Ratios, Fit: st.Ratios, Value: always(func(s *Scale) float64 { return s.Stages.Of(name).CPUS })})
+			Ratio: st.Ratios, Fit: st.Ratios, Value: stage(name, func(st Stage) float64 { return st.CPUS })})
 	}
 	for _, st := range Pipeline {
 		name := st.Name
 		m = append(m,
 			Metric{Name: name + "_time", Unit: "s", Label: title(name) + " time", JSON: "stages." + name + ".wall_s", CSV: name + "_wall_s",
-				Ratio: st.Ratios, Fit: true, Value: always(func(s *Scale) float64 { return s.Stages.Of(name).WallS })},
+				Ratio: st.Ratios, Fit: true, Value: stage(name, func(st Stage) float64 { return st.WallS })},
 			Metric{Name: name + "_memory", Unit: "bytes", Label: title(name) + " memory", JSON: "stages." + name + ".peak_rss_bytes", CSV: name + "_peak_rss_bytes", Int: true,
-				Ratio: st.Ratios, Fit: st.Ratios, Value: always(func(s *Scale) float64 { return float64(s.Stages.Of(name).PeakRSSBytes) })})
+				Ratio: st.Ratios, Fit: st.Ratios, Value: stage(name, func(st Stage) float64 { return float64(st.PeakRSSBytes) })})
 	}
 	return append(m,
 		Metric{Name: "storage", Unit: "bytes", Label: "Storage", JSON: "storage.total_bytes", CSV: "storage_total_bytes", Int: true, Fit: true,

@@ -4,6 +4,7 @@ package measure
 const (
 	Load    = "load"
 	Embed   = "embed"
+	Reduce  = "reduce"
 	Cluster = "cluster"
 	Write   = "write"
 )
@@ -28,6 +29,9 @@ type StageInfo struct {
 var Pipeline = []StageInfo{
 	{Name: Load, Does: "read the records and render the texts", Linear: true},
 	{Name: Embed, Does: "texts to vectors", Linear: true, Ratios: true},
+	// Reduce runs only with --reduce umap or pca; a scale without it has
+	// no reduce stage (and the analysis and planning leave it out).
+	{Name: Reduce, Does: "vectors to fewer dimensions (UMAP or PCA)", Ratios: true},
 	{Name: Cluster, Does: "vectors to labels", Ratios: true},
 	{Name: Write, Does: "results as JSONL, Parquet and .npy", Linear: true},
 }

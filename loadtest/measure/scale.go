@@ -206,12 +206,18 @@ type Stages []Stage
 
 // Of returns the named stage, or a zero Stage when it did not run.
 func (s Stages) Of(name string) Stage {
+	st, _ := s.Lookup(name)
+	return st
+}
+
+// Lookup returns the named stage and whether it ran (a zero Stage if not).
+func (s Stages) Lookup(name string) (Stage, bool) {
 	for _, st := range s {
 		if st.Name == name {
-			return st
+			return st, true
 		}
 	}
-	return Stage{Name: name}
+	return Stage{Name: name}, false
 }
 
 // Names lists the stages' names in order.

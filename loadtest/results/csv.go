@@ -29,6 +29,7 @@ var csvHeader = []string{
 	"baseline_rss_bytes", "peak_rss_bytes", "heap_inuse_bytes",
 	"load_wall_s", "load_cpu_s", "load_peak_rss_bytes",
 	"embed_wall_s", "embed_cpu_s", "embed_peak_rss_bytes",
+	"reduce_wall_s", "reduce_cpu_s", "reduce_peak_rss_bytes",
 	"cluster_wall_s", "cluster_cpu_s", "cluster_peak_rss_bytes",
 	"write_wall_s", "write_cpu_s", "write_peak_rss_bytes",
 	"embedding_bytes", "metadata_bytes", "results_jsonl_bytes", "results_parquet_bytes", "vectors_npy_bytes", "storage_total_bytes",
