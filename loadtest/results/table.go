@@ -52,6 +52,9 @@ func tableColumns(r *loadtest.Results) []column {
 		column{header: "Cost $", metric: "estimated_cost", rank: 1, format: human.USD},
 	)
 	for _, st := range measure.Pipeline {
+		if !ranStage(r, st.Name) {
+			continue // the reduce stage of a run without --reduce
+		}
 		rank := 4
 		if st.Ratios {
 			rank = 1
@@ -66,6 +69,16 @@ func tableColumns(r *loadtest.Results) []column {
 		column{header: "Retries", metric: "api_retries", rank: 5, format: count},
 		column{header: "429s", metric: "api_rate_limited", rank: 5, format: count},
 	)
+}
+
+// ranStage reports whether any scale of r ran the named stage.
+func ranStage(r *loadtest.Results, name string) bool {
+	for i := range r.Scales {
+		if _, ok := r.Scales[i].Stages.Lookup(name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
