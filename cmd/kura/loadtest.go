@@ -82,7 +82,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 
   # CI gate: fail if time, memory, throughput or cost got >20% worse
   kura loadtest --embedder hash --compare baseline.json --max-regression 20%`,
-		Args: cobra.NoArgs,
+		Args: loadtestArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLoadtest(cmd, lf) },
 	}
 	f := cmd.Flags()
@@ -428,4 +428,16 @@ func workerLogHandler(w io.Writer, format string) slog.Handler {
 		return slog.NewJSONHandler(w, opts)
 	}
 	return slog.NewTextHandler(w, opts)
+}
+
+// loadtestArgs refuses arguments, and says what was probably meant when the
+// argument is a file or directory: the data goes in --data.
+func loadtestArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(args[0]); err == nil || strings.ContainsAny(args[0], "/.") {
+		return fmt.Errorf("kura loadtest takes no arguments: to load-test the data in %q, use --data %s", args[0], args[0])
+	}
+	return fmt.Errorf("unknown command %q for %q (see 'kura loadtest --help')", args[0], cmd.CommandPath())
 }

@@ -131,6 +131,16 @@ func TestLoadtestUsageErrors(t *testing.T) {
 	}
 }
 
+// A directory given as an argument is the data the user meant: the message
+// says to use --data.
+func TestLoadtestPathArgumentSuggestsData(t *testing.T) {
+	dir := t.TempDir()
+	_, _, err, code := execCLI(t, "loadtest", dir).all()
+	if code != 2 || err == nil || !strings.Contains(err.Error(), "use --data "+dir) {
+		t.Errorf("exit %d, error %v; want exit 2 suggesting --data", code, err)
+	}
+}
+
 // --pipeline full --mock through the CLI: every stage of Kura's pipeline is
 // reported, with the LLM answered by the in-process mock.
 func TestLoadtestFullPipelineCommand(t *testing.T) {
