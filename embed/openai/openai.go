@@ -688,39 +688,8 @@ func newAPIError(resp *http.Response, body []byte, key string) *APIError {
 	}
 	e.Message = httpapi.Redact(e.Message, key)
 	e.Type, e.Code, e.Param = httpapi.Redact(e.Type, key), httpapi.Redact(e.Code, key), httpapi.Redact(e.Param, key)
-	e.RetryAfter = retryAfter(resp.Header, time.Now())
+	e.RetryAfter = httpapi.RetryAfter(resp.Header, time.Now(), MaxRetryAfter)
 	return e
-}
-
-// retryAfter reads OpenAI's retry-after-ms (milliseconds) or the standard
-// Retry-After (seconds, or an HTTP date). It returns 0 when neither is given.
-// The wait is capped at MaxRetryAfter.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	capped := func(secs float64) time.Duration {
-		if secs >= MaxRetryAfter.Seconds() {
-			return MaxRetryAfter
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return capped(ms / 1000)
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s > 0 {
-			return capped(s)
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return capped(t.Sub(now).Seconds())
-	}
-	return 0
 }
 
 // needsKey reports whether the endpoint is OpenAI's or Azure OpenAI's own

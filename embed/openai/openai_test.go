@@ -15,6 +15,7 @@ import (
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/internal/httpapi"
 )
 
 var _ embed.Embedder = (*Client)(nil)
@@ -127,7 +128,7 @@ func TestRetryAfterCapped(t *testing.T) {
 	} {
 		h := http.Header{}
 		h.Set(tt.header, tt.value)
-		if got := retryAfter(h, now); got != tt.want {
+		if got := httpapi.RetryAfter(h, now, MaxRetryAfter); got != tt.want {
 			t.Errorf("%s: %s -> %v, want %v", tt.header, tt.value, got, tt.want)
 		}
 	}
@@ -273,7 +274,7 @@ func TestRetryAfterHeader(t *testing.T) {
 		for k, v := range tt.h {
 			h.Set(k, v)
 		}
-		if got := retryAfter(h, now); got != tt.want {
+		if got := httpapi.RetryAfter(h, now, MaxRetryAfter); got != tt.want {
 			t.Errorf("%s: retryAfter = %v, want %v", tt.name, got, tt.want)
 		}
 	}
