@@ -52,12 +52,15 @@ func gone(pid int) bool {
 }
 
 // A load test killed with SIGKILL leaves no worker running (issue 13: the
-// worker was orphaned and went on).
+// worker was orphaned and went on), and the scale's temporary directory it
+// could not remove is removed by the next load test (it was left for ever).
 func TestKilledLoadtestLeavesNoWorker(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the parent-death signal is Linux's")
 	}
 	pidFile := filepath.Join(t.TempDir(), "worker.pid")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // the parent's, its worker's and the next run's
 	parent := exec.Command(os.Args[0], "-test.run=^$")
 	parent.Env = append(os.Environ(), parentEnv+"="+pidFile)
 	if err := parent.Start(); err != nil {
@@ -86,5 +89,21 @@ func TestKilledLoadtestLeavesNoWorker(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("worker %d still runs after its parent was killed", worker)
 		}
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, tempPrefix+"pid"+strconv.Itoa(parent.Process.Pid)+"-30-*"))
+	if len(left) != 1 {
+		t.Fatalf("the killed load test's scale directory: %v, want one left to clean up", left)
+	}
+	// The next load test removes it (and keeps its own until done).
+	cfg := testConfig(t)
+	if _, err := (&Runner{Toolkit: testToolkit()}).Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left in the temporary directory after the next run: %v", names)
 	}
 }

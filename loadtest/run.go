@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/internal/human"
+	"github.com/kura-go/kura/internal/pidtemp"
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/loadtest/analysis"
 	"github.com/kura-go/kura/loadtest/measure"
@@ -91,6 +93,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			est.Model, human.Thousands(int(est.Conversations)), human.Thousands(int(est.Tokens)), price)
 	}
 	base = nil // the workers load their own
+	removeStaleTemps()
 	available := r.Available
 	if available == nil {
 		available = procstat.MemAvailable
@@ -185,6 +188,23 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, runErr
 }
 
+// tempPrefix starts the names of the scales' temporary directories
+// (kura-loadtest-pidPID-SCALE-N in the system's temporary directory).
+const tempPrefix = "kura-loadtest-"
+
+// removeStaleTemps removes the scale directories of load tests that were
+// killed before they could remove them (SIGKILL, OOM killer): those named
+// for a process that no longer exists.
+func removeStaleTemps() {
+	removed, err := pidtemp.RemoveStale("", tempPrefix)
+	for _, d := range removed {
+		slog.Info("removed the temporary directory of a load test that was killed", "dir", d)
+	}
+	if err != nil {
+		slog.Warn("removing the temporary directories of killed load tests", "err", err)
+	}
+}
+
 // checkpoint hands a snapshot of the results so far to r.Checkpoint.
 func (r *Runner) checkpoint(res *Results, cfg *Config, log io.Writer) {
 	if r.Checkpoint == nil {
@@ -268,7 +288,7 @@ func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count in
 			return nil, err
 		}
 	} else {
-		d, err := os.MkdirTemp("", fmt.Sprintf("kura-loadtest-%d-", scale))
+		d, err := pidtemp.MkdirTemp("", tempPrefix, strconv.Itoa(scale))
 		if err != nil {
 			return nil, err
 		}
