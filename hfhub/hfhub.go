@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/internal/httpapi"
+	"github.com/kura-go/kura/internal/outfile"
 )
 
 // DefaultEndpoint is the hub's address when HF_ENDPOINT is not set.
@@ -545,7 +546,7 @@ func finish(v *verifier, name, part, final string) error {
 		os.Remove(part)
 		return err
 	}
-	if err := os.Rename(part, final); err != nil {
+	if err := outfile.Move(part, final); err != nil {
 		return fmt.Errorf("hfhub: %w", err)
 	}
 	return nil
@@ -601,11 +602,7 @@ func writeManifest(dest string, info *RepoInfo, files []FileInfo) error {
 	if err != nil {
 		return fmt.Errorf("hfhub: %w", err)
 	}
-	tmp := filepath.Join(dest, ManifestName+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("hfhub: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dest, ManifestName)); err != nil {
+	if err := outfile.WriteFile(filepath.Join(dest, ManifestName), append(b, '\n')); err != nil {
 		return fmt.Errorf("hfhub: %w", err)
 	}
 	return nil

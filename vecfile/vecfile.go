@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kura-go/kura/internal/outfile"
 )
 
 // Format is a vector file format.
@@ -56,23 +58,44 @@ func FormatOf(path string) (Format, error) {
 const chunk = 1 << 16
 
 // Write writes a rows x cols float32 matrix (row-major in data) to path as
-// .npy or .f32, chosen by the extension.
+// .npy or .f32, chosen by the extension. The file is written beside path
+// and moved into place only when complete (internal/outfile).
 func Write(path string, data []float32, rows, cols int) error {
 	if err := checkShape(data, rows, cols); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	w, err := Create(path, cols)
+	format, err := FormatOf(path)
 	if err != nil {
 		return err
 	}
-	if err := w.Write(data); err != nil {
-		w.abort()
+	if cols <= 0 {
+		return fmt.Errorf("%s: vectors need at least 1 dimension, not %d", path, cols)
+	}
+	o, err := outfile.Create(path)
+	if err != nil {
 		return err
 	}
-	return w.Close()
+	defer o.Abort()
+	var w *Writer
+	if format == NPY {
+		w, err = NewNPYWriter(o, cols)
+	} else {
+		w, err = NewF32Writer(o, cols)
+	}
+	if err == nil {
+		err = w.Write(data)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return o.Commit()
 }
 
-// WriteFloat64 writes a rows x cols float64 matrix to path as a '<f8' .npy file.
+// WriteFloat64 writes a rows x cols float64 matrix to path as a '<f8' .npy
+// file, moved into place only when complete.
 func WriteFloat64(path string, data []float64, rows, cols int) error {
 	if rows < 0 || cols < 0 || len(data) != rows*cols {
 		return fmt.Errorf("%s: %d values do not make a %d x %d matrix", path, len(data), rows, cols)
@@ -86,10 +109,11 @@ func WriteFloat64(path string, data []float64, rows, cols int) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	f, err := os.Create(path)
+	f, err := outfile.Create(path)
 	if err != nil {
 		return err
 	}
+	defer f.Abort()
 	bw := bufio.NewWriterSize(f, chunk)
 	bw.Write(hdr)
 	var b [8]byte
@@ -98,11 +122,9 @@ func WriteFloat64(path string, data []float64, rows, cols int) error {
 		bw.Write(b[:])
 	}
 	if err := bw.Flush(); err != nil {
-		f.Close()
-		os.Remove(path)
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return f.Close()
+	return f.Commit()
 }
 
 func checkShape(data []float32, rows, cols int) error {
@@ -319,7 +341,9 @@ type Writer struct {
 }
 
 // Create creates path and returns a Writer of cols-dimension float32 rows,
-// in the format chosen by the extension (.npy or .f32).
+// in the format chosen by the extension (.npy or .f32). It writes path
+// itself as it goes (for a temporary or a file resumed by name); Write
+// writes a whole matrix atomically.
 func Create(path string, cols int) (*Writer, error) {
 	format, err := FormatOf(path)
 	if err != nil {
@@ -454,15 +478,6 @@ func (w *Writer) Close() error {
 		}
 	}
 	return err
-}
-
-// abort closes the file and removes it, for a failed whole-matrix Write.
-func (w *Writer) abort() {
-	if w.closer != nil {
-		w.closer.Close()
-		os.Remove(w.path)
-	}
-	w.closed = true
 }
 
 func (w *Writer) patchHeader() error {

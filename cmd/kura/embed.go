@@ -267,7 +267,7 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		// API calls that made them may have cost money) under a name that
 		// does not claim to be the complete output.
 		rows := w.Rows()
-		if cerr := w.Close(); cerr == nil && rows > 0 && os.Rename(tmp, partial) == nil {
+		if cerr := w.Close(); cerr == nil && rows > 0 && outfile.Move(tmp, partial) == nil {
 			return 0, fmt.Errorf("%w; the first %d of %d vectors (texts 1-%d) are kept in %s", err, rows, len(texts), rows, partial)
 		}
 		os.Remove(tmp)
@@ -277,7 +277,7 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		os.Remove(tmp)
 		return 0, err
 	}
-	if err := os.Rename(tmp, out); err != nil {
+	if err := outfile.Move(tmp, out); err != nil {
 		os.Remove(tmp)
 		return 0, fmt.Errorf("--out: %w", err)
 	}

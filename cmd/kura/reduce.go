@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/kura-go/kura/internal/outfile"
@@ -121,41 +120,11 @@ func runReduce(cmd *cobra.Command, f *reduceFlags) error {
 		}
 		return err
 	}
-	if err := writeVectors(f.out, out, n, f.components); err != nil {
+	if err := vecfile.Write(f.out, out, n, f.components); err != nil {
 		return err
 	}
 	ps, _ := procstat.Read()
 	fmt.Fprintf(cmd.ErrOrStderr(), "reduced %d vectors from %d to %d dimensions with %s: %.3fs, peak memory %.1f MB\n",
 		n, d, f.components, f.method, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
 	return nil
-}
-
-// writeVectors writes a float32 matrix to path (.npy or .f32), moved into
-// place only once complete.
-func writeVectors(path string, data []float32, rows, cols int) error {
-	format, err := vecfile.FormatOf(path)
-	if err != nil {
-		return err
-	}
-	o, err := outfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer o.Abort()
-	var w *vecfile.Writer
-	if format == vecfile.NPY {
-		w, err = vecfile.NewNPYWriter(o, cols)
-	} else {
-		w, err = vecfile.NewF32Writer(io.Writer(o), cols)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := w.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return o.Commit()
 }

@@ -38,8 +38,8 @@ func Create(path string) (*File, error) {
 // Path returns the final path of the file.
 func (f *File) Path() string { return f.path }
 
-// Commit flushes the file to disk (fsync), closes it and renames it to its
-// final path, replacing any file there. The new file gets the mode of the
+// Commit flushes the file to disk (fsync), closes it, renames it to its
+// final path, replacing any file there, and flushes the directory. The new file gets the mode of the
 // file it replaces, else 0644.
 // On failure the temporary file is removed and the target left untouched.
 // Commit after Commit or Abort is a no-op.
@@ -60,11 +60,49 @@ func (f *File) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.File.Name(), f.path)
+		err = rename(f.File.Name(), f.path)
 	}
 	if err != nil {
 		os.Remove(f.File.Name())
 		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Move puts tmp, a complete file its caller wrote under a name of its own
+// (a resumable download, a temporary named for the process writing it),
+// in place as final: it flushes tmp to disk, renames it over final and
+// flushes the directory, so that after a crash final is the old file or the
+// whole new one. tmp must be on the same file system as final (beside it).
+// On failure tmp is left where it was, for the caller to keep or remove.
+func Move(tmp, final string) error {
+	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("move %s to %s: %w", tmp, final, err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = rename(tmp, final)
+	}
+	if err != nil {
+		return fmt.Errorf("move %s to %s: %w", tmp, final, err)
+	}
+	return nil
+}
+
+// rename renames from to to and flushes their directory, so that the new
+// name survives a crash. A directory that cannot be flushed (some file
+// systems refuse fsync on directories) does not fail the rename.
+func rename(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(to)); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return nil
 }

@@ -172,3 +172,46 @@ func TestCheckDirUnwritable(t *testing.T) {
 		t.Errorf("probe left %v behind", left)
 	}
 }
+
+func TestMove(t *testing.T) {
+	dir := t.TempDir()
+	final := filepath.Join(dir, "model.bin")
+	part := filepath.Join(dir, "model.bin.part")
+	for _, tc := range []struct {
+		name    string
+		old     bool   // a file already at final
+		tmp     bool   // the temporary exists
+		target  string // final's path, if not final
+		wantErr string
+		want    string // final's content after
+		left    []string
+	}{
+		{name: "new", tmp: true, want: "new", left: []string{"model.bin"}},
+		{name: "replaces", old: true, tmp: true, want: "new", left: []string{"model.bin"}},
+		{name: "no temporary", old: true, wantErr: "model.bin.part", want: "old", left: []string{"model.bin"}},
+		{name: "missing directory", tmp: true, target: filepath.Join(dir, "gone", "model.bin"), wantErr: "gone", left: []string{"model.bin.part"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(final)
+			os.Remove(part)
+			if tc.old {
+				os.WriteFile(final, []byte("old"), 0o644)
+			}
+			if tc.tmp {
+				os.WriteFile(part, []byte("new"), 0o644)
+			}
+			target := final
+			if tc.target != "" {
+				target = tc.target
+			}
+			err := Move(part, target)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("Move: %v, want error containing %q", err, tc.wantErr)
+			}
+			if tc.want != "" {
+				assertFile(t, final, tc.want)
+			}
+			assertOnly(t, dir, tc.left...)
+		})
+	}
+}

@@ -134,11 +134,5 @@ func ProbeDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".kura-loadtest-probe-*")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	err = f.Close()
-	return errors.Join(err, os.Remove(name))
+	return outfile.CheckDir(filepath.Join(dir, "load_test_results.json"))
 }
