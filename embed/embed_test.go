@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,7 +57,17 @@ func TestPrices(t *testing.T) {
 	if _, err := prices.With("x", -1); err == nil {
 		t.Error("a negative price: no error")
 	}
-	for _, bad := range []string{`[1,2]`, `{"m": -1}`, `{"m": "cheap"}`} {
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1), 1e308, MaxPricePerMillion * 1.01} {
+		if _, err := prices.With("x", bad); err == nil {
+			t.Errorf("With(x, %v): no error", bad)
+		}
+	}
+	for _, good := range []float64{0, 0.02, MaxPricePerMillion} {
+		if err := CheckPrice(good); err != nil {
+			t.Errorf("CheckPrice(%v): %v", good, err)
+		}
+	}
+	for _, bad := range []string{`[1,2]`, `{"m": -1}`, `{"m": "cheap"}`, `{"m": 1e308}`, `{"m": 1e999}`} {
 		os.WriteFile(file, []byte(bad), 0o644)
 		if _, err := LoadPrices(file); err == nil || !strings.Contains(err.Error(), file) {
 			t.Errorf("LoadPrices(%s) error %v, want one naming the file", bad, err)

@@ -43,13 +43,29 @@ func (p Prices) Lookup(model string) (usdPerMillion float64, ok bool) {
 	return 0, false
 }
 
+// MaxPricePerMillion is the highest price kura accepts, in US dollars per
+// million tokens: a dollar a token, thousands of times any list price. A
+// cap keeps every cost finite (1e308 per million tokens overflowed to +Inf
+// at a few tokens) and catches a price typed in the wrong unit.
+const MaxPricePerMillion = 1e6
+
+// CheckPrice returns an error when usdPerMillion is not a price in US
+// dollars per million tokens: negative, NaN, infinite or over
+// MaxPricePerMillion.
+func CheckPrice(usdPerMillion float64) error {
+	if usdPerMillion >= 0 && usdPerMillion <= MaxPricePerMillion {
+		return nil
+	}
+	return fmt.Errorf("%v is not a price: want 0 to %.0f USD per million tokens", usdPerMillion, float64(MaxPricePerMillion))
+}
+
 // With returns a copy of p with the price of model set.
 func (p Prices) With(model string, usdPerMillion float64) (Prices, error) {
 	if model == "" {
 		return nil, fmt.Errorf("price: empty model name")
 	}
-	if usdPerMillion < 0 || usdPerMillion != usdPerMillion {
-		return nil, fmt.Errorf("price of %s: %v is not a price (want >= 0 USD per million tokens)", model, usdPerMillion)
+	if err := CheckPrice(usdPerMillion); err != nil {
+		return nil, fmt.Errorf("price of %s: %w", model, err)
 	}
 	c := maps.Clone(p)
 	if c == nil {

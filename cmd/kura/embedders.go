@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
@@ -36,7 +38,7 @@ func (f *embedderFlags) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.s.Timeout, "timeout", d.Timeout, "openai: time limit per request attempt")
 	fs.IntVar(&f.s.MaxRetries, "max-retries", d.MaxRetries, "openai: retries per request on 429, 5xx, timeouts and malformed answers (0: none)")
 	fs.DurationVar(&f.s.MockLatency, "mock-latency", 0, "mock: simulated latency per request, e.g. 100ms")
-	fs.Float64Var(&f.pricePerMillion, "price-per-million", 0, "price in USD per million tokens (default: kura's price table for the model)")
+	fs.Var(priceValue{&f.pricePerMillion}, "price-per-million", "price in USD per million tokens (default: kura's price table for the model)")
 	fs.StringVar(&f.s.PriceFile, "prices", "", "JSON price file {\"model\": USD per million tokens, ...} merged into the price table")
 	fs.IntVar(&f.s.Threads, "threads", 0, "minilm: goroutines (default: all cores)")
 }
@@ -72,3 +74,29 @@ func usageErr(err error) error {
 	}
 	return err
 }
+
+// priceValue is a flag holding a price in US dollars per million tokens:
+// a value embed.CheckPrice refuses (negative, NaN, infinite, absurdly
+// large) is an error naming the flag and the value, a usage error.
+type priceValue struct{ p *float64 }
+
+func (v priceValue) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*v.p, 'g', -1, 64)
+}
+
+func (v priceValue) Set(s string) error {
+	p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return errors.New("want a price in USD per million tokens, e.g. 0.02")
+	}
+	if err := embed.CheckPrice(p); err != nil {
+		return err
+	}
+	*v.p = p
+	return nil
+}
+
+func (v priceValue) Type() string { return "usd" }

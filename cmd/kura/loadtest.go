@@ -120,8 +120,8 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.StringVar(&lf.llmBaseURL, "llm-base-url", "", "--pipeline full: OpenAI-compatible API for the LLM stages (billed; the key is read from --llm-api-key-env)")
 	f.StringVar(&lf.llmModel, "llm-model", llm.DefaultModel, "--pipeline full: chat model, whose list price prices the LLM stages")
 	f.StringVar(&lf.llmKeyEnv, "llm-api-key-env", "OPENAI_API_KEY", "--pipeline full: environment variable holding the API key (read only with --llm-base-url)")
-	f.Float64Var(&lf.llmPriceIn, "llm-price-input", 0, "--pipeline full: USD per million input tokens (default: the chat model's list price; gpt-4o-mini 0.15)")
-	f.Float64Var(&lf.llmPriceOut, "llm-price-output", 0, "--pipeline full: USD per million output tokens (default: the chat model's list price; gpt-4o-mini 0.60)")
+	f.Var(priceValue{&lf.llmPriceIn}, "llm-price-input", "--pipeline full: USD per million input tokens (default: the chat model's list price; gpt-4o-mini 0.15)")
+	f.Var(priceValue{&lf.llmPriceOut}, "llm-price-output", "--pipeline full: USD per million output tokens (default: the chat model's list price; gpt-4o-mini 0.60)")
 	f.IntVar(&lf.llmConcurrency, "llm-concurrency", llm.DefaultConcurrency, "--pipeline full: LLM requests in flight")
 	addRenamedEmbedderFlags(f, &lf.ef)
 	lf.mon.addServe(f)
@@ -192,6 +192,11 @@ func (lf *loadtestFlags) config(fl *pflag.FlagSet) (cfg loadtest.Config, thresho
 		return cfg, 0, nil, err
 	}
 	cfg.Embedder = lf.ef.spec()
+	// The workers read the price file; a bad one is found now, once, not
+	// by every scale.
+	if _, err := cfg.Embedder.Prices(); err != nil {
+		return cfg, 0, nil, usageErr(err)
+	}
 	if err := lf.llmConfig(fl, &cfg); err != nil {
 		return cfg, 0, nil, err
 	}

@@ -45,21 +45,48 @@ func TestUnwritableOutputsBeforeWork(t *testing.T) {
 	}
 }
 
-// TestStatsJSONNotEmpty checks that statistics that cannot be encoded (a
-// cost overflowed to +Inf) fail the command instead of leaving an empty
-// --stats-json with exit 0.
-func TestStatsJSONNotEmpty(t *testing.T) {
+// TestPricesRefusedAsUsageErrors checks that a price no API has (huge,
+// negative, NaN, infinite) in any price flag or price file is a usage
+// error naming the flag and the value, given before any work: a price of
+// 1e308 used to overflow the cost to +Inf ("$+Inf" in embed's closing line)
+// and make --stats-json unencodable. No --stats-json file is left.
+func TestPricesRefusedAsUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "t.txt")
 	os.WriteFile(in, []byte("a b c\nd e f\n"), 0o644)
 	stats := filepath.Join(dir, "s.json")
-	_, err := execCLI(t, "embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--mock", "--dims", "4",
-		"--price-per-million", "1.7e308", "--stats-json", stats).outErr()
-	if err == nil || !strings.Contains(err.Error(), "--stats-json: cannot encode") {
-		t.Fatalf("err = %v, want --stats-json: cannot encode", err)
-	}
-	if _, err := os.Stat(stats); !os.IsNotExist(err) {
-		t.Errorf("--stats-json file exists after the failure: %v", err)
+	prices := filepath.Join(dir, "prices.json")
+	os.WriteFile(prices, []byte(`{"text-embedding-3-small": 1e308}`), 0o644)
+	embed := []string{"embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--mock", "--dims", "4", "--stats-json", stats}
+	lt := []string{"loadtest", "--quiet", "--scales", "10,20", "--sample-size", "50", "--out", "-", "--embedder", "hash"}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{append(embed, "--price-per-million", "1e308"), []string{"--price-per-million", "1e308"}},
+		{append(embed, "--price-per-million", "1.7e308"), []string{"--price-per-million", "1.7e308"}},
+		{append(embed, "--price-per-million", "-1"), []string{"--price-per-million", "-1"}},
+		{append(embed, "--price-per-million", "NaN"), []string{"--price-per-million", "NaN"}},
+		{append(embed, "--price-per-million", "+Inf"), []string{"--price-per-million", "+Inf"}},
+		{append(embed, "--prices", prices), []string{"--prices", prices, "1e+308"}},
+		{append(lt, "--price-per-million", "1e308"), []string{"--price-per-million", "1e308"}},
+		{append(lt, "--prices", prices), []string{"--prices", prices, "1e+308"}},
+		{append(lt, "--pipeline", "full", "--mock", "--llm-price-input", "1e308"), []string{"--llm-price-input", "1e308"}},
+		{append(lt, "--pipeline", "full", "--mock", "--llm-price-output", "-0.5"), []string{"--llm-price-output", "-0.5"}},
+		{[]string{"run", "--data", dir, "--llm-base-url", "http://127.0.0.1:1", "--llm-price-input", "Inf"}, []string{"--llm-price-input", "Inf"}},
+	} {
+		_, errText, code := execCLI(t, tt.args...).text()
+		if code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", tt.args[len(tt.args)-2:], code, errText)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(errText, w) {
+				t.Errorf("%v: error %q does not name %q", tt.args[len(tt.args)-2:], errText, w)
+			}
+		}
+		if _, err := os.Stat(stats); !os.IsNotExist(err) {
+			t.Errorf("%v: --stats-json file exists after the failure: %v", tt.args[len(tt.args)-2:], err)
+		}
 	}
 }
 

@@ -112,8 +112,8 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.IntVar(&f.llmConcurrency, "llm-concurrency", llm.DefaultConcurrency, "LLM requests in flight")
 	fl.IntVar(&f.llmMaxRetries, "llm-max-retries", llm.DefaultMaxRetries, "retries per LLM call on 429, 5xx, timeouts and unusable answers")
 	fl.Float64Var(&f.llmTemperature, "llm-temperature", 0, "sampling temperature")
-	fl.Float64Var(&f.llmPriceIn, "llm-price-input", 0, "USD per million input tokens (default: the model's list price; gpt-4o-mini 0.15)")
-	fl.Float64Var(&f.llmPriceOut, "llm-price-output", 0, "USD per million output tokens (default: the model's list price; gpt-4o-mini 0.60)")
+	fl.Var(priceValue{&f.llmPriceIn}, "llm-price-input", "USD per million input tokens (default: the model's list price; gpt-4o-mini 0.15)")
+	fl.Var(priceValue{&f.llmPriceOut}, "llm-price-output", "USD per million output tokens (default: the model's list price; gpt-4o-mini 0.60)")
 
 	f.ef.addFlags(fl)
 	f.mon.addServe(fl)

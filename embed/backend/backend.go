@@ -134,8 +134,8 @@ func (s Spec) Validate() error {
 		return invalidf("--max-retries must be 0 or more, not %d", s.MaxRetries)
 	case s.MockLatency < 0:
 		return invalidf("--mock-latency must not be negative")
-	case s.PricePerMillion != nil && *s.PricePerMillion < 0:
-		return invalidf("--price-per-million must be 0 or more, not %v", *s.PricePerMillion)
+	case s.PricePerMillion != nil && embed.CheckPrice(*s.PricePerMillion) != nil:
+		return invalidf("--price-per-million: %v", embed.CheckPrice(*s.PricePerMillion))
 	case s.Threads < 0:
 		return invalidf("--threads must not be negative")
 	}
@@ -210,7 +210,7 @@ func (s Spec) Prices() (embed.Prices, error) {
 	if s.PriceFile != "" {
 		f, err := embed.LoadPrices(s.PriceFile)
 		if err != nil {
-			return nil, err
+			return nil, invalidf("--prices: %w", err)
 		}
 		p = p.Merge(f)
 	}

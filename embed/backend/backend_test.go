@@ -104,7 +104,8 @@ func TestValidate(t *testing.T) {
 		{"timeout 0", func(s *Spec) { s.Timeout = 0 }, "--timeout must be positive, not 0s"},
 		{"retries negative", func(s *Spec) { s.MaxRetries = -1 }, "--max-retries must be 0 or more, not -1"},
 		{"latency negative", func(s *Spec) { s.MockLatency = -time.Millisecond }, "--mock-latency must not be negative"},
-		{"price negative", func(s *Spec) { s.PricePerMillion = &neg }, "--price-per-million must be 0 or more, not -0.5"},
+		{"price negative", func(s *Spec) { s.PricePerMillion = &neg }, "--price-per-million: -0.5 is not a price"},
+		{"price huge", func(s *Spec) { huge := 1e308; s.PricePerMillion = &huge }, "--price-per-million: 1e+308 is not a price"},
 		{"threads negative", func(s *Spec) { s.Threads = -1 }, "--threads must not be negative"},
 		{"unknown kind", func(s *Spec) { s.Kind = "word2vec" }, "--embedder must be one of"},
 		{"mock contradicts kind", func(s *Spec) { s.Mock, s.Kind = true, "openai" }, "--mock contradicts --embedder openai"},
@@ -235,7 +236,14 @@ func TestPrices(t *testing.T) {
 		t.Errorf("prices with --prices: %v, %v; want %s at 0.25 beside the list prices", prices, err, fileModel)
 	}
 	f.PriceFile = filepath.Join(dir, "missing.json")
-	if _, _, err := Build(context.Background(), f, nil); err == nil || errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "missing.json") {
-		t.Errorf("missing price file: %v; want a plain error naming the file", err)
+	// The price file is part of how kura was called: a missing or bad one
+	// is ErrInvalid (a usage error), naming the flag and the file.
+	if _, _, err := Build(context.Background(), f, nil); err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "--prices") || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("missing price file: %v; want ErrInvalid naming --prices and the file", err)
+	}
+	f.PriceFile = filepath.Join(dir, "huge.json")
+	os.WriteFile(f.PriceFile, []byte(`{"m": 1e308}`), 0o644)
+	if _, _, err := Build(context.Background(), f, nil); err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "huge.json") || !strings.Contains(err.Error(), "1e+308") {
+		t.Errorf("price 1e308 in the file: %v; want ErrInvalid naming the file and value", err)
 	}
 }
