@@ -116,6 +116,7 @@ type FileReader[T Record] struct {
 	f       *os.File
 	next    func() (T, error)
 	skipped func() int
+	pos     func() int
 	closeFn func() error
 }
 
@@ -138,10 +139,10 @@ func Open[T Record](path string, opts ReadOptions) (*FileReader[T], error) {
 			f.Close()
 			return nil, err
 		}
-		fr.next, fr.skipped, fr.closeFn = pr.Next, pr.Skipped, pr.Close
+		fr.next, fr.skipped, fr.pos, fr.closeFn = pr.Next, pr.Skipped, pr.Row, pr.Close
 	} else {
 		jr := NewReader[T](f, path, opts)
-		fr.next, fr.skipped = jr.Next, jr.Skipped
+		fr.next, fr.skipped, fr.pos = jr.Next, jr.Skipped, jr.Line
 	}
 	return fr, nil
 }

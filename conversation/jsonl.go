@@ -53,11 +53,10 @@ func (o *ReadOptions) skip(rerr *RecordError) bool {
 // way the next call to Next continues with the following line. Other errors
 // (I/O) are final.
 type Reader[T Record] struct {
-	br      *bufio.Reader
+	lines   lineReader
 	file    string
 	opts    ReadOptions
 	line    int
-	buf     []byte
 	err     error
 	skipped int
 	seen    map[string]bool // unknown fields already reported
@@ -69,7 +68,7 @@ func NewReader[T Record](r io.Reader, file string, opts ReadOptions) *Reader[T] 
 	if opts.MaxLineBytes <= 0 {
 		opts.MaxLineBytes = DefaultMaxLineBytes
 	}
-	return &Reader[T]{br: bufio.NewReaderSize(r, 256<<10), file: file, opts: opts}
+	return &Reader[T]{lines: newLineReader(r, opts.MaxLineBytes), file: file, opts: opts}
 }
 
 // Line returns the number of the last line read (1-based).
@@ -84,10 +83,27 @@ func (r *Reader[T]) warn(line int, field, msg string) {
 	}
 }
 
-// readLine returns the next line without its line end. tooLong reports a
-// line over the limit (its bytes are discarded); lastNoEOL that the input
-// ended without a newline.
-func (r *Reader[T]) readLine() (line []byte, tooLong, lastNoEOL bool, err error) {
+// lineReader reads lines of at most max bytes (plus the line end) in
+// memory bounded by that limit: a longer line is discarded as it is read,
+// not kept whole.
+type lineReader struct {
+	br  *bufio.Reader
+	max int
+	buf []byte
+}
+
+func newLineReader(r io.Reader, max int) lineReader {
+	if max <= 0 {
+		max = DefaultMaxLineBytes
+	}
+	return lineReader{br: bufio.NewReaderSize(r, 256<<10), max: max}
+}
+
+// next returns the next line without its line end; it is valid until the
+// following call. tooLong reports a line over the limit (its bytes are
+// discarded); lastNoEOL that the input ended without a newline. The error
+// is io.EOF at the end of the input, with no line.
+func (r *lineReader) next() (line []byte, tooLong, lastNoEOL bool, err error) {
 	if cap(r.buf) > 4<<20 {
 		r.buf = nil // do not keep one huge line's buffer for the whole file
 	}
@@ -97,7 +113,7 @@ func (r *Reader[T]) readLine() (line []byte, tooLong, lastNoEOL bool, err error)
 	for {
 		chunk, err := r.br.ReadSlice('\n')
 		n += len(chunk)
-		if n > r.opts.MaxLineBytes+2 { // +2 for "\r\n"
+		if n > r.max+2 { // +2 for "\r\n"
 			tooLong = true
 			r.buf = r.buf[:0]
 		} else if !tooLong {
@@ -150,7 +166,7 @@ func (r *Reader[T]) Next() (T, error) {
 		if r.err != nil {
 			return zero, r.err
 		}
-		line, tooLong, lastNoEOL, err := r.readLine()
+		line, tooLong, lastNoEOL, err := r.lines.next()
 		if err != nil {
 			if err != io.EOF {
 				err = fmt.Errorf("%s: reading after line %d: %w", r.file, r.line, err)

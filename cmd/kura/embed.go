@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
@@ -308,214 +305,67 @@ func globEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }
 
-// openCtx opens path for reading so that cancelling ctx (Ctrl-C) ends a
-// read in progress: the file is closed, which also wakes a read blocked on
-// a pipe. close must be called when done.
-func openCtx(ctx context.Context, path string) (f *os.File, close func(), err error) {
-	f, err = os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	stop := context.AfterFunc(ctx, func() { f.Close() })
-	return f, func() { stop(); f.Close() }, nil
-}
-
-// readLine reads a line of at most limit bytes (without its newline
-// removed); a longer line is an error rather than read whole into memory.
-func readLine(br *bufio.Reader, limit int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(line)+len(chunk) > limit {
-			return nil, fmt.Errorf("line longer than %d MiB; one record (or text) per line expected", limit>>20)
-		}
-		if len(line)+len(chunk) > cap(line) { // double: append's 1.25x growth allocates ~5x a long line
-			line = append(make([]byte, 0, max(2*cap(line), len(line)+len(chunk))), line...)
-		}
-		line = append(line, chunk...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		return line, err
-	}
-}
-
 // readEmbedInput reads the texts to embed and says what they were.
+// Summaries and text lines, and conversations in Kura's files, are read by
+// conversation.TextReader; conversations in other formats (the JSON arrays
+// of exports) through package ingest, into the same reader.
 func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.Format) (string, []string, error) {
-	kind := strings.ToLower(strings.TrimSpace(kindFlag))
-	if kind == "auto" && inFormat != ingest.Auto {
-		kind = "conversations" // --input-format names a format of conversations
-	}
-	if kind == "auto" {
+	var kind conversation.TextKind
+	switch k := strings.ToLower(strings.TrimSpace(kindFlag)); {
+	case k == "auto" && inFormat != ingest.Auto:
+		kind = conversation.ConversationTexts // --input-format names a format of conversations
+	case k == "auto":
 		var err error
 		if kind, err = detectEmbedKind(ctx, path); err != nil {
 			return "", nil, err
 		}
+	default:
+		var err error
+		if kind, err = conversation.ParseTextKind(k); err != nil {
+			return "", nil, usageErrorf("--kind must be auto, summaries, conversations or text, not %q", kindFlag)
+		}
 	}
-	switch kind {
-	case "text", "txt":
-		texts, err := readTextLines(ctx, path)
-		return "text", texts, err
-	case "summaries", "summary":
-		texts, err := readTexts(ctx, path, "summary has no text to embed", func(s *conversation.ConversationSummary) (string, string) {
-			return s.Text(), s.ChatID
-		})
-		return "summaries", texts, err
-	case "conversations", "conversation":
-		// Through package ingest: Kura's checkpoint files and the JSON
-		// arrays of conversations exports, streamed.
-		var texts []string
-		_, err := ingest.Read(ctx, path, ingest.Options{Format: inFormat}, func(c *conversation.Conversation) error {
-			text := c.Text()
-			if text == "" {
-				return fmt.Errorf("%s: conversation %d (chat_id %q): conversation has no message text to embed", path, len(texts)+1, c.ChatID)
-			}
-			texts = append(texts, text)
-			return nil
-		})
-		return "conversations", texts, err
-	}
-	return "", nil, usageErrorf("--kind must be auto, summaries, conversations or text, not %q", kindFlag)
-}
-
-// readTexts streams the records of path and keeps only the text of each
-// (render returns it and the record's chat id), so that the records
-// themselves are never all in memory. A record with no text is an error.
-func readTexts[T conversation.Record](ctx context.Context, path, empty string, render func(*T) (text, chatID string)) ([]string, error) {
-	r, err := conversation.Open[T](path, conversation.ReadOptions{})
-	if err != nil {
-		return nil, err
+	var r *conversation.TextReader
+	if kind == conversation.ConversationTexts {
+		ir, err := ingest.Open(path, ingest.Options{Format: inFormat})
+		if err != nil {
+			return "", nil, err
+		}
+		r = conversation.NewTextReader(ctx, ir.Path(), func() (conversation.Conversation, error) { return ir.Next(ctx) }, ir.Close)
+	} else {
+		var err error
+		if r, err = conversation.OpenTexts(ctx, path, kind, conversation.ReadOptions{}); err != nil {
+			return "", nil, err
+		}
 	}
 	defer r.Close()
-	var texts []string
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		rec, err := r.Next()
-		if err == io.EOF {
-			return texts, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		text, id := render(&rec)
-		if text == "" {
-			return nil, fmt.Errorf("%s: record %d (chat_id %q): %s", path, len(texts)+1, id, empty)
-		}
-		texts = append(texts, text)
-	}
+	texts, err := r.All()
+	return kind.String(), texts, err
 }
 
 // detectEmbedKind infers the input kind from the file name (.txt,
 // summaries.jsonl, conversations.parquet, ...), else from the first JSONL
 // record's fields.
-func detectEmbedKind(ctx context.Context, path string) (string, error) {
+func detectEmbedKind(ctx context.Context, path string) (conversation.TextKind, error) {
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
-		return "text", nil
+		return conversation.PlainTexts, nil
 	}
 	if k, ok := conversation.KindOf(path); ok {
 		switch k {
 		case conversation.Summaries:
-			return "summaries", nil
+			return conversation.SummaryTexts, nil
 		case conversation.Conversations:
-			return "conversations", nil
+			return conversation.ConversationTexts, nil
 		default:
-			return "", usageErrorf("%s holds %s; embed takes summaries, conversations or text", path, k.Label())
+			return 0, usageErrorf("%s holds %s; embed takes summaries, conversations or text", path, k.Label())
 		}
 	}
 	if conversation.FormatOf(path) == conversation.Parquet {
-		return "", usageErrorf("%s: cannot tell summaries from conversations by the name; give --kind", path)
+		return 0, usageErrorf("%s: cannot tell summaries from conversations by the name; give --kind", path)
 	}
-	f, done, err := openCtx(ctx, path)
-	if err != nil {
-		return "", err
+	k, err := conversation.DetectTextKind(ctx, path)
+	if err != nil && ctx.Err() == nil && !errors.Is(err, fs.ErrNotExist) {
+		err = fmt.Errorf("%w; give --kind (for plain text lines, --kind text or name the file .txt)", err)
 	}
-	defer done()
-	br := bufio.NewReaderSize(f, 1<<20)
-	// A JSON array: conversations exported by Kura, Claude.ai or ChatGPT
-	// (package ingest tells which). Looked at before reading a line, which
-	// may be the whole file.
-	if b, _ := br.Peek(1 << 10); bytes.HasPrefix(bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n"), []byte("[")) {
-		return "conversations", nil
-	}
-	for line := 1; ; line++ {
-		b, err := readLine(br, conversation.DefaultMaxLineBytes)
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		if t := strings.TrimSpace(string(b)); t != "" {
-			var probe map[string]json.RawMessage
-			if json.Unmarshal([]byte(t), &probe) != nil {
-				return "", fmt.Errorf("%s:%d: not a JSON object; for plain text lines name the file .txt or give --kind text", path, line)
-			}
-			if _, ok := probe["messages"]; ok {
-				return "conversations", nil
-			}
-			if _, ok := probe["summary"]; ok {
-				return "summaries", nil
-			}
-			return "", fmt.Errorf("%s:%d: record has neither \"summary\" nor \"messages\"; give --kind", path, line)
-		}
-		if err == io.EOF {
-			return "", fmt.Errorf("%s: empty file", path)
-		}
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", path, err)
-		}
-	}
-}
-
-// invalidUTF8At returns the byte offset of the first invalid UTF-8 sequence
-// in s, or -1.
-func invalidUTF8At(s string) int {
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size <= 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
-
-// readTextLines reads one text per line. Blank lines are an error: every
-// line becomes a row of the output, and an empty text has no embedding (the
-// OpenAI API rejects it). Invalid UTF-8 is an error too, naming line and
-// byte, as in JSONL input: it would otherwise be replaced silently.
-func readTextLines(ctx context.Context, path string) ([]string, error) {
-	f, done, err := openCtx(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	var texts []string
-	br := bufio.NewReaderSize(f, 1<<20)
-	for line := 1; ; line++ {
-		b, err := readLine(br, conversation.DefaultMaxLineBytes)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		s := string(b)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		if errors.Is(err, io.EOF) && s == "" {
-			return texts, nil
-		}
-		s = strings.TrimRight(s, "\r\n")
-		if !utf8.ValidString(s) {
-			return nil, fmt.Errorf("%s:%d: invalid UTF-8 at byte %d (expected UTF-8 text; convert the file, e.g. iconv -f latin1 -t utf-8)", path, line, invalidUTF8At(s)+1)
-		}
-		if strings.TrimSpace(s) == "" {
-			return nil, fmt.Errorf("%s:%d: blank line: every line is one text to embed; remove blank lines", path, line)
-		}
-		texts = append(texts, s)
-		if errors.Is(err, io.EOF) {
-			return texts, nil
-		}
-	}
+	return k, err
 }
