@@ -6,24 +6,47 @@ import (
 	"sync/atomic"
 )
 
-// Stream embeds texts in chunks of chunk texts and hands each chunk's
-// vectors to sink, in order: sink(lo, vecs) receives the vectors of
-// texts[lo:lo+len(vecs)]. Two chunks are in flight at a time, so the
-// embedder's requests do not drain at every chunk boundary while sink works
-// (the embedder bounds its own concurrency within a chunk), and memory holds
-// at most about three chunks of vectors besides what sink keeps.
+// Pooled is implemented by embedders that send texts in requests of at most
+// batch texts, with at most concurrency requests in flight across all their
+// calls: the API client and the mock that stands in for it. Stream then
+// hands them one request's worth of texts per call and keeps a pool of such
+// calls going, so that a request goes out as soon as any other comes back.
+type Pooled interface {
+	RequestShape() (batch, concurrency int)
+}
+
+// poolDepth is how many requests' worth of texts Stream keeps started per
+// request allowed in flight: those on the wire, those waiting for a slot
+// with their body ready, and those answered but waiting for an earlier one
+// to be written, so that one slow answer (a retry) does not stall the rest
+// at once.
+const poolDepth = 4
+
+// Stream embeds texts and hands their vectors to sink in input order:
+// sink(lo, vecs) receives the vectors of texts[lo:lo+len(vecs)], and the
+// calls cover texts from the first to the last without gaps. Embedding goes
+// on while sink works, and memory holds the vectors of about chunk texts
+// (besides what sink keeps), or of up to three chunks for local embedders.
+//
+// A Pooled embedder (an API, the mock) is given one request's texts per
+// call, and Stream keeps up to poolDepth × concurrency of those calls going
+// (no more than chunk texts, but two at least): the requests in flight never drain at a
+// boundary, answers that come back out of order wait for the earlier ones,
+// and each answer's vectors are written as soon as those before it are.
+// Other embedders (local models, which use every core on one call) get
+// chunk texts per call, two calls at a time, so that the next is computed
+// while sink handles the last. chunk < 1 means all texts in one piece.
 //
 // The vector length is taken from the first vector returned, not from
 // e.Dims() (an API model the embedder does not know reports 0 until it has
 // answered); every later vector must have the same length. Stream returns
 // that length. progress, if not nil, receives the number of texts finished,
 // batch by batch from embedders that report progress (see WithProgress) and
-// per chunk otherwise; it may be called from several goroutines at once.
-// On the first error the other chunk in flight is cancelled and awaited.
+// per call otherwise; it may be called from several goroutines at once.
+// On the first error the calls still running are cancelled and awaited, and
+// nothing after the failed piece reaches sink.
 func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress func(done int), sink func(lo int, vecs [][]float32) error) (dims int, err error) {
-	if chunk < 1 {
-		chunk = len(texts)
-	}
+	piece, depth := streamShape(e, len(texts), chunk)
 	if progress == nil {
 		progress = func(int) {}
 	}
@@ -34,10 +57,12 @@ func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress
 		vecs [][]float32
 		err  error
 	}
+	// pending holds the pieces started and not yet handed to sink, in input
+	// order; each channel receives its piece's result once.
 	var pending []chan result
 	next := 0
 	launch := func() {
-		lo, hi := next, min(next+chunk, len(texts))
+		lo, hi := next, min(next+piece, len(texts))
 		next = hi
 		ch := make(chan result, 1)
 		go func() {
@@ -65,15 +90,18 @@ func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress
 			<-ch
 		}
 	}()
-	for next < len(texts) && len(pending) < 2 {
+	for next < len(texts) && len(pending) < depth {
 		launch()
 	}
 	for len(pending) > 0 {
 		r := <-pending[0]
+		pending[0] = nil
 		pending = pending[1:]
 		if r.err != nil {
 			return 0, r.err
 		}
+		// The head piece is done: the next one starts before its vectors
+		// are checked and written, so the pool stays full meanwhile.
 		if next < len(texts) {
 			launch()
 		}
@@ -93,4 +121,21 @@ func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress
 		}
 	}
 	return dims, nil
+}
+
+// streamShape returns the texts per Embed call and the most calls started
+// and not yet written, for n texts and a memory bound of chunk texts (see
+// Stream).
+func streamShape(e Embedder, n, chunk int) (piece, depth int) {
+	if chunk < 1 {
+		chunk = n
+	}
+	chunk = max(chunk, 1)
+	if p, ok := e.(Pooled); ok {
+		if batch, conc := p.RequestShape(); batch > 0 && conc > 0 {
+			piece = min(batch, chunk)
+			return piece, max(2, min(poolDepth*conc, chunk/piece))
+		}
+	}
+	return chunk, 2
 }

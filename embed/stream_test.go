@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,5 +162,177 @@ func TestStreamOverlapsChunks(t *testing.T) {
 	defer e.mu.Unlock()
 	if e.inFlight != 0 {
 		t.Errorf("%d chunks still running after Stream returned", e.inFlight)
+	}
+}
+
+// gatedPool is a Pooled embedder whose calls return only when the test
+// releases them, so that the test decides the order answers come back in.
+// Each call's vectors are [index of the text].
+type gatedPool struct {
+	batch, conc int
+	failOn      string
+
+	mu       sync.Mutex
+	started  []int // lo of each call, in the order the calls started
+	release  map[int]chan struct{}
+	released map[int]bool
+	answered []int // lo of each call, in the order they were let answer
+	texts    map[int][]string
+	base     []string // all the texts, to find a call's offset
+}
+
+func (g *gatedPool) Name() string                           { return "gated" }
+func (g *gatedPool) Dims() int                              { return 1 }
+func (g *gatedPool) RequestShape() (batch, concurrency int) { return g.batch, g.conc }
+
+func (g *gatedPool) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	var lo int
+	fmt.Sscanf(texts[0], "t%d", &lo)
+	ch := make(chan struct{})
+	g.mu.Lock()
+	g.started = append(g.started, lo)
+	g.release[lo] = ch
+	g.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		if t == g.failOn {
+			return nil, errors.New("boom")
+		}
+		var k float32
+		fmt.Sscanf(t, "t%f", &k)
+		out[i] = []float32{k}
+	}
+	return out, nil
+}
+
+// drive releases the calls in the worst order for Stream: whenever every
+// call Stream may start has started, the one furthest from the head
+// answers first. It stops when stop is closed.
+func (g *gatedPool) drive(stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		g.mu.Lock()
+		last := -1
+		for lo := range g.release {
+			if !g.released[lo] && lo > last {
+				last = lo
+			}
+		}
+		if last >= 0 {
+			g.released[last] = true
+			g.answered = append(g.answered, last)
+			close(g.release[last])
+		}
+		g.mu.Unlock()
+		runtime.Gosched()
+	}
+}
+
+// TestStreamPoolOrder checks the pool of a Pooled embedder: one request's
+// texts per call, many calls going at once (so requests do not drain at a
+// boundary), answers that come back last-first handed to sink in input
+// order without gaps, and never more than the pool's depth of calls started
+// ahead of the vectors written (plus the piece being written).
+func TestStreamPoolOrder(t *testing.T) {
+	tests := []struct {
+		name                   string
+		n, chunk, batch, conc  int
+		wantDepth, wantPieceSz int
+	}{
+		{"pool of 4 per request in flight", 50, 1000, 3, 2, 8, 3},
+		{"chunk bounds the pool", 50, 12, 3, 2, 4, 3},
+		{"chunk smaller than a batch", 10, 2, 3, 2, 2, 2},
+		{"one piece", 3, 100, 5, 5, 20, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &gatedPool{batch: tt.batch, conc: tt.conc, release: map[int]chan struct{}{}, released: map[int]bool{}}
+			stop := make(chan struct{})
+			go g.drive(stop)
+			defer close(stop)
+			var got []float32
+			var maxAhead int
+			var progressed atomic.Int64
+			dims, err := Stream(context.Background(), g, texts(tt.n), tt.chunk, func(k int) { progressed.Add(int64(k)) }, func(lo int, vecs [][]float32) error {
+				if lo != len(got) {
+					t.Errorf("sink at %d, want %d (out of order or a gap)", lo, len(got))
+				}
+				if len(vecs) > tt.wantPieceSz {
+					t.Errorf("%d vectors in one piece, want at most %d", len(vecs), tt.wantPieceSz)
+				}
+				for _, v := range vecs {
+					got = append(got, v[0])
+				}
+				g.mu.Lock()
+				// Calls started beyond the texts written, this piece included.
+				ahead := 0
+				for _, s := range g.started {
+					if s >= lo {
+						ahead++
+					}
+				}
+				g.mu.Unlock()
+				maxAhead = max(maxAhead, ahead)
+				return nil
+			})
+			if err != nil || dims != 1 {
+				t.Fatalf("dims %d, err %v", dims, err)
+			}
+			if len(got) != tt.n || progressed.Load() != int64(tt.n) {
+				t.Fatalf("%d vectors, progress %d, want %d", len(got), progressed.Load(), tt.n)
+			}
+			for i, v := range got {
+				if int(v) != i {
+					t.Fatalf("vector %d is text %v's", i, v)
+				}
+			}
+			pieces := (tt.n + tt.wantPieceSz - 1) / tt.wantPieceSz
+			// The pool is full: as many calls as the depth allows were
+			// started before the first answer was written...
+			if want := min(tt.wantDepth, pieces); maxAhead < want || maxAhead > tt.wantDepth+1 {
+				t.Errorf("at most %d calls started ahead of the writing, want %d (and never more than %d)", maxAhead, want, tt.wantDepth+1)
+			}
+			if pieces > 1 && slices.IsSorted(g.answered) {
+				t.Errorf("answers came back in order %v: the test did not reorder them", g.answered)
+			}
+			// ...and each piece was asked for once.
+			starts := append([]int(nil), g.started...)
+			slices.Sort(starts)
+			for i, lo := range starts {
+				if lo != i*tt.wantPieceSz || len(starts) != pieces {
+					t.Fatalf("calls started at texts %v, want every %d from 0, once each", g.started, tt.wantPieceSz)
+				}
+			}
+		})
+	}
+}
+
+// TestStreamPoolFailure checks that when a piece fails while later pieces
+// have already answered, sink gets exactly the pieces before it, and no
+// call is left running.
+func TestStreamPoolFailure(t *testing.T) {
+	g := &gatedPool{batch: 4, conc: 2, failOn: "t9", release: map[int]chan struct{}{}, released: map[int]bool{}}
+	stop := make(chan struct{})
+	go g.drive(stop)
+	defer close(stop)
+	var written int
+	_, err := Stream(context.Background(), g, texts(40), 1000, nil, func(lo int, vecs [][]float32) error {
+		written = lo + len(vecs)
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "embedding texts 9-12: boom") {
+		t.Fatalf("error %v, want the failed piece's", err)
+	}
+	if written != 8 {
+		t.Errorf("sink got texts up to %d, want the 8 before the failed piece", written)
 	}
 }

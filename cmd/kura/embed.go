@@ -79,7 +79,7 @@ before the extension (v.partial.npy), which the error names.`,
 	fl.StringVar(&f.kind, "kind", "auto", "input records: auto, summaries, conversations or text (auto: from the file name, else the first record)")
 	fl.StringVar(&f.inputFormat, "input-format", "auto", "format of conversations: auto (told by content), kura, kura-json, claude or chatgpt")
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the run's statistics to this JSON file")
-	fl.IntVar(&f.chunk, "chunk", 20000, "texts per embedding call; two calls overlap so requests never pause, and memory stays bounded")
+	fl.IntVar(&f.chunk, "chunk", 20000, "most texts whose vectors are held at once (API embedders keep their requests in flight across it; local ones embed this many per call)")
 	f.ef.addFlags(fl)
 	f.mon.addServe(fl)
 	return cmd
@@ -218,14 +218,14 @@ func closingLine(st *embedStats) string {
 	return b.String()
 }
 
-// embedToFile embeds texts in chunks and streams the vectors to out, via a
-// temporary file renamed into place only when everything succeeded. If
-// embedding stops part way (an error, Ctrl-C), the vectors of the first
-// texts, done so far, are kept as a valid file named like out with
-// ".partial" before the extension, which the error names; a later complete
-// run removes it. The
-// chunking (two chunks in flight, so that an embedder's requests never
-// drain at a chunk boundary) is embed.Stream's, shared with kura loadtest.
+// embedToFile embeds texts and streams the vectors to out as they come, in
+// order, via a temporary file renamed into place only when everything
+// succeeded. If embedding stops part way (an error, Ctrl-C), the vectors of
+// the first texts, done so far, are kept as a valid file named like out
+// with ".partial" before the extension, which the error names; a later
+// complete run removes it. The pipelining (an API embedder's requests kept
+// in flight while the vectors already answered are written, at most about
+// chunk texts' vectors held) is embed.Stream's, shared with kura loadtest.
 // progress is told of texts done. It returns the vector length.
 func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, chunk int, progress func(int)) (int, error) {
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(strings.TrimSuffix(out, filepath.Ext(out)))+fmt.Sprintf(".partial-%d", os.Getpid())+filepath.Ext(out))
@@ -233,22 +233,16 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 	partial := strings.TrimSuffix(out, filepath.Ext(out)) + ".partial" + filepath.Ext(out)
 	removeStaleTemps(out)
 	var w *vecfile.Writer
-	var row []float32
 	dims, err := embed.Stream(ctx, e, texts, chunk, progress, func(lo int, vecs [][]float32) error {
 		if w == nil {
 			var err error
 			if w, err = vecfile.Create(tmp, len(vecs[0])); err != nil {
 				return err
 			}
-			row = make([]float32, 0, len(vecs[0])*min(chunk, 1024))
 		}
-		for i, v := range vecs {
-			row = append(row, v...)
-			if len(row) == cap(row) || i == len(vecs)-1 {
-				if err := w.Write(row); err != nil {
-					return err
-				}
-				row = row[:0]
+		for _, v := range vecs {
+			if err := w.WriteRow(v); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -64,6 +64,12 @@ func (e *Embedder) Name() string { return "mock:" + e.o.Model }
 // Dims returns the vector length.
 func (e *Embedder) Dims() int { return e.o.Dims }
 
+// RequestShape returns the inputs per simulated request and the requests
+// in flight (embed.Pooled), as the OpenAI client's.
+func (e *Embedder) RequestShape() (batch, concurrency int) {
+	return e.o.BatchSize, e.o.Concurrency
+}
+
 // Usage returns what the texts embedded so far would have taken from the
 // real model: requests, inputs and tokens. CostUSD is always 0; price the
 // tokens with embed.Cost and a price table (embed.Prices) for what the API would have charged.

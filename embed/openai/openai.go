@@ -263,6 +263,12 @@ func (c *Client) Model() string { return c.c.Model }
 // info, api-key and similar query parameters) redacted: it is for printing.
 func (c *Client) Endpoint() string { return httpapi.RedactURL(c.endpoint) }
 
+// RequestShape returns the inputs per request and the requests in flight
+// (embed.Pooled): embed.Stream keeps that pool full across its calls.
+func (c *Client) RequestShape() (batch, concurrency int) {
+	return c.c.BatchSize, c.c.Concurrency
+}
+
 // Dims returns the vector length: Config.Dims if set, else the length seen
 // in the first response, else (before any response) the model's known
 // default length, or 0 for a model kura does not know.
