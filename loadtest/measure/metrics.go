@@ -77,6 +77,18 @@ func stage(name string, f func(Stage) float64) func(*Scale) (float64, bool) {
 	}
 }
 
+// spread reads the named stage's spread over the runs of a --repeat; ok is
+// false for a single run or a stage that did not run.
+func spread(name string, f func(*StageSpread) float64) func(*Scale) (float64, bool) {
+	return func(s *Scale) (float64, bool) {
+		st, ok := s.Stages.Lookup(name)
+		if !ok || st.Spread == nil {
+			return 0, false
+		}
+		return f(st.Spread), true
+	}
+}
+
 func buildMetrics() []Metric {
 	m := []Metric{
 		{Name: "total_time", Unit: "s", Label: "Time scaling", JSON: "total_wall_s", CSV: "total_wall_s", Ratio: true, Fit: true, Gate: "time",
@@ -89,6 +101,26 @@ func buildMetrics() []Metric {
 			Value: always(func(s *Scale) float64 { return s.TotalCPUS })},
 		{Name: "throughput", Unit: "conv/min", Label: "Throughput", JSON: "throughput_per_min", CSV: "throughput_per_min", Gate: "throughput", HigherIsBetter: true,
 			Value: always(func(s *Scale) float64 { return s.ThroughputPerMin })},
+	}
+	// With --repeat, the spread of the time and peak memory over the runs
+	// (the figures above are medians); not measured for a single run.
+	m = append(m,
+		Metric{Name: "total_time_min", Unit: "s", Label: "Time, fastest run", CSV: "total_wall_min_s",
+			Value: func(s *Scale) (float64, bool) { lo, _, ok := s.WallRange(); return lo, ok }},
+		Metric{Name: "total_time_max", Unit: "s", Label: "Time, slowest run", CSV: "total_wall_max_s",
+			Value: func(s *Scale) (float64, bool) { _, hi, ok := s.WallRange(); return hi, ok }},
+		Metric{Name: "peak_memory_min", Unit: "bytes", Label: "Peak memory, lowest run", CSV: "peak_rss_min_bytes", Int: true,
+			Value: func(s *Scale) (float64, bool) { lo, _, ok := s.PeakRange(); return float64(lo), ok }},
+		Metric{Name: "peak_memory_max", Unit: "bytes", Label: "Peak memory, highest run", CSV: "peak_rss_max_bytes", Int: true,
+			Value: func(s *Scale) (float64, bool) { _, hi, ok := s.PeakRange(); return float64(hi), ok }},
+	)
+	for _, st := range Pipeline {
+		name := st.Name
+		m = append(m,
+			Metric{Name: name + "_time_min", Unit: "s", Label: title(name) + " time, fastest run", JSON: "stages." + name + ".spread.wall_min_s", CSV: name + "_wall_min_s",
+				Value: spread(name, func(sp *StageSpread) float64 { return sp.WallMinS })},
+			Metric{Name: name + "_time_max", Unit: "s", Label: title(name) + " time, slowest run", JSON: "stages." + name + ".spread.wall_max_s", CSV: name + "_wall_max_s",
+				Value: spread(name, func(sp *StageSpread) float64 { return sp.WallMaxS })})
 	}
 	for _, st := range Pipeline {
 		name := st.Name

@@ -47,9 +47,13 @@ type Scale struct {
 	// earlier record's and were rewritten as distinct variants.
 	RewrittenDuplicates int `json:"rewritten_duplicates"`
 	// RepeatWallS lists the total wall time of every run of this scale
-	// when --repeat ran it more than once; stage measurements are medians.
-	RepeatWallS  []float64 `json:"repeat_wall_s,omitempty"`
-	ArtifactsDir string    `json:"artifacts_dir,omitempty"`
+	// when --repeat ran it more than once; stage measurements are medians
+	// (each stage keeps its spread over the runs, see Stage.Spread).
+	RepeatWallS []float64 `json:"repeat_wall_s,omitempty"`
+	// RepeatPeakRSSBytes lists the peak resident memory of every run, as
+	// RepeatWallS lists their time.
+	RepeatPeakRSSBytes []int64 `json:"repeat_peak_rss_bytes,omitempty"`
+	ArtifactsDir       string  `json:"artifacts_dir,omitempty"`
 	// Pipeline is "full" for Kura's whole pipeline (absent in the default
 	// embed-cluster mode); LLM is its chat model's usage (null offline).
 	Pipeline string    `json:"pipeline,omitempty"`
@@ -76,6 +80,47 @@ type Stage struct {
 	InputTokens  int64   `json:"input_tokens,omitempty"`
 	OutputTokens int64   `json:"output_tokens,omitempty"`
 	CostUSD      float64 `json:"cost_usd,omitempty"`
+
+	// Spread is the lowest and highest of the stage's measurements over
+	// the runs of a --repeat (nil for a single run): the stage's figures
+	// above are the medians.
+	Spread *StageSpread `json:"spread,omitempty"`
+}
+
+// StageSpread is how far a stage's repeated runs were apart.
+type StageSpread struct {
+	WallMinS        float64 `json:"wall_min_s"`
+	WallMaxS        float64 `json:"wall_max_s"`
+	CPUMinS         float64 `json:"cpu_min_s"`
+	CPUMaxS         float64 `json:"cpu_max_s"`
+	PeakRSSMinBytes int64   `json:"peak_rss_min_bytes"`
+	PeakRSSMaxBytes int64   `json:"peak_rss_max_bytes"`
+}
+
+// WallRange returns the lowest and highest total wall time over the runs
+// of a --repeat; ok is false for a single run.
+func (r *Scale) WallRange() (lo, hi float64, ok bool) {
+	if len(r.RepeatWallS) < 2 {
+		return 0, 0, false
+	}
+	lo, hi = r.RepeatWallS[0], r.RepeatWallS[0]
+	for _, v := range r.RepeatWallS[1:] {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, true
+}
+
+// PeakRange returns the lowest and highest peak resident memory over the
+// runs of a --repeat; ok is false for a single run.
+func (r *Scale) PeakRange() (lo, hi int64, ok bool) {
+	if len(r.RepeatPeakRSSBytes) < 2 {
+		return 0, 0, false
+	}
+	lo, hi = r.RepeatPeakRSSBytes[0], r.RepeatPeakRSSBytes[0]
+	for _, v := range r.RepeatPeakRSSBytes[1:] {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, true
 }
 
 // LLMUsage is what a full-pipeline scale spent on the chat model, over all
@@ -159,16 +204,19 @@ func (r *Scale) SumStages() {
 // time, peak memory and heap is the median over the runs, and the totals
 // are recomputed from them; the rest (storage, API usage, clusters,
 // quality) comes from the run with the median total time. RepeatWallS
-// lists every run's total time.
+// and RepeatPeakRSSBytes list every run's total time and peak memory, and
+// every stage keeps the lowest and highest of its measurements (Spread).
 func Median(runs []*Scale) *Scale {
 	walls := make([]float64, len(runs))
+	peaks := make([]int64, len(runs))
 	for i, sr := range runs {
 		walls[i] = sr.TotalWallS
+		peaks[i] = sr.PeakRSSBytes
 	}
 	byTotal := append([]*Scale(nil), runs...)
 	sort.Slice(byTotal, func(a, b int) bool { return byTotal[a].TotalWallS < byTotal[b].TotalWallS })
 	med := *byTotal[len(byTotal)/2]
-	med.RepeatWallS = walls
+	med.RepeatWallS, med.RepeatPeakRSSBytes = walls, peaks
 	medF := func(get func(*Scale) float64) float64 {
 		v := make([]float64, len(runs))
 		for i, sr := range runs {
@@ -180,10 +228,22 @@ func Median(runs []*Scale) *Scale {
 		}
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
+	rangeF := func(get func(*Scale) float64) (lo, hi float64) {
+		lo, hi = get(runs[0]), get(runs[0])
+		for _, sr := range runs[1:] {
+			lo, hi = min(lo, get(sr)), max(hi, get(sr))
+		}
+		return lo, hi
+	}
 	med0 := byTotal[len(byTotal)/2]
 	med.Stages = nil
 	for _, name := range runs[0].Stages.Names() {
 		of := func(s *Scale) Stage { return s.Stages.Of(name) }
+		var sp StageSpread
+		sp.WallMinS, sp.WallMaxS = rangeF(func(s *Scale) float64 { return of(s).WallS })
+		sp.CPUMinS, sp.CPUMaxS = rangeF(func(s *Scale) float64 { return of(s).CPUS })
+		lo, hi := rangeF(func(s *Scale) float64 { return float64(of(s).PeakRSSBytes) })
+		sp.PeakRSSMinBytes, sp.PeakRSSMaxBytes = int64(lo), int64(hi)
 		med.Stages = append(med.Stages, Stage{
 			Name:           name,
 			WallS:          medF(func(s *Scale) float64 { return of(s).WallS }),
@@ -193,6 +253,7 @@ func Median(runs []*Scale) *Scale {
 			// API usage is the median-time run's, as for the scale's.
 			Calls: med0.Stages.Of(name).Calls, InputTokens: med0.Stages.Of(name).InputTokens,
 			OutputTokens: med0.Stages.Of(name).OutputTokens, CostUSD: med0.Stages.Of(name).CostUSD,
+			Spread: &sp,
 		})
 	}
 	med.BaselineRSSBytes = int64(medF(func(s *Scale) float64 { return float64(s.BaselineRSSBytes) }))

@@ -9,9 +9,10 @@ import (
 
 func TestMedian(t *testing.T) {
 	mk := func(load, embed, cluster float64, peak int64) *Scale {
-		return &Scale{Conversations: 600, Stages: Stages{
-			{Name: Load, WallS: load}, {Name: Embed, WallS: embed, PeakRSSBytes: peak}, {Name: Cluster, WallS: cluster}},
-			TotalWallS: load + embed + cluster}
+		s := &Scale{Conversations: 600, Stages: Stages{
+			{Name: Load, WallS: load}, {Name: Embed, WallS: embed, PeakRSSBytes: peak}, {Name: Cluster, WallS: cluster}}}
+		s.SumStages()
+		return s
 	}
 	m := Median([]*Scale{mk(1, 10, 100, 30), mk(2, 30, 50, 10), mk(3, 20, 70, 20)})
 	if m.Stages.Of(Load).WallS != 2 || m.Stages.Of(Embed).WallS != 20 || m.Stages.Of(Cluster).WallS != 70 || m.PeakRSSBytes != 20 {
@@ -19,6 +20,31 @@ func TestMedian(t *testing.T) {
 	}
 	if m.TotalWallS != 92 || m.ThroughputPerMin != 600/92.0*60 || !reflect.DeepEqual(m.RepeatWallS, []float64{111, 82, 93}) {
 		t.Errorf("total %v throughput %v repeats %v", m.TotalWallS, m.ThroughputPerMin, m.RepeatWallS)
+	}
+	// Each stage keeps its spread, the scale its total time's and peak's.
+	want := map[string]StageSpread{
+		Load:    {WallMinS: 1, WallMaxS: 3},
+		Embed:   {WallMinS: 10, WallMaxS: 30, PeakRSSMinBytes: 10, PeakRSSMaxBytes: 30},
+		Cluster: {WallMinS: 50, WallMaxS: 100},
+	}
+	for name, w := range want {
+		if sp := m.Stages.Of(name).Spread; sp == nil || *sp != w {
+			t.Errorf("%s spread %+v, want %+v", name, sp, w)
+		}
+	}
+	if lo, hi, ok := m.WallRange(); !ok || lo != 82 || hi != 111 {
+		t.Errorf("wall range %v-%v %v", lo, hi, ok)
+	}
+	if lo, hi, ok := m.PeakRange(); !ok || lo != 10 || hi != 30 {
+		t.Errorf("peak range %v-%v %v", lo, hi, ok)
+	}
+	for _, name := range []string{"total_time_min", "embed_time_max", "peak_memory_max"} {
+		if _, ok := Lookup(name).Value(mk(1, 2, 3, 4)); ok {
+			t.Errorf("%s of a single run: want not measured", name)
+		}
+	}
+	if v, _ := Lookup("embed_time_max").Value(m); v != 30 {
+		t.Errorf("embed_time_max %v, want 30", v)
 	}
 }
 
@@ -55,7 +81,8 @@ func TestMetricsMatchJSON(t *testing.T) {
 		Quality: &Quality{ARI: 0.109, NMI: 0.113, Spillover: 0.127}}
 	v := 131.0
 	for _, st := range Pipeline {
-		s.Stages = append(s.Stages, Stage{Name: st.Name, WallS: v, CPUS: v + 1, PeakRSSBytes: int64(v + 2), HeapInuseBytes: int64(v + 3)})
+		s.Stages = append(s.Stages, Stage{Name: st.Name, WallS: v, CPUS: v + 1, PeakRSSBytes: int64(v + 2), HeapInuseBytes: int64(v + 3),
+			Spread: &StageSpread{WallMinS: v - 1, WallMaxS: v + 4}})
 		v += 10
 	}
 	b, err := json.Marshal(&s)

@@ -39,6 +39,12 @@ var csvHeader = []string{
 	// rows of several runs pasted together keep what they came from.
 	"started_at", "finished_at", "kura_version", "kura_commit", "data", "seed", "repeat", "gogc",
 	"target_conversations", "monthly_conversations", "cpu_model", "cores",
+	// With --repeat, the lowest and highest over the runs (the figures
+	// above are medians); empty for a single run.
+	"total_wall_min_s", "total_wall_max_s", "peak_rss_min_bytes", "peak_rss_max_bytes",
+	"load_wall_min_s", "load_wall_max_s", "embed_wall_min_s", "embed_wall_max_s",
+	"reduce_wall_min_s", "reduce_wall_max_s", "cluster_wall_min_s", "cluster_wall_max_s",
+	"write_wall_min_s", "write_wall_max_s",
 }
 
 // runColumns are the CSV columns of the run, not of a scale.

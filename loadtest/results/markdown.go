@@ -15,7 +15,7 @@ func WriteMarkdown(w io.Writer, r *loadtest.Results) {
 	fmt.Fprintln(w, "## kura load test")
 	fmt.Fprintln(w)
 	var h strings.Builder
-	writeHeader(&h, r)
+	writeHeader(&h, r, 0)
 	for _, l := range strings.Split(strings.TrimSpace(h.String()), "\n") {
 		fmt.Fprintf(w, "%s  \n", l) // two spaces: a line break
 	}
@@ -50,4 +50,33 @@ func WriteMarkdown(w io.Writer, r *loadtest.Results) {
 	if r.Interrupted {
 		fmt.Fprintln(w, "\nThe run was interrupted; the results hold the scales completed before.")
 	}
+	writeMarkdownDetails(w, r)
+}
+
+// writeMarkdownDetails writes the scaling analysis (ratios and fitted
+// growth over all scales) and the production planning with each figure's
+// model and prediction interval (and each --plan-for volume's), folded in
+// a <details> block, as the terminal report prints them with --details.
+func writeMarkdownDetails(w io.Writer, r *loadtest.Results) {
+	if r.Analysis == nil {
+		return
+	}
+	var b strings.Builder
+	writeAnalysis(&b, r.Analysis)
+	if r.Planning != nil {
+		fmt.Fprintln(&b)
+		writePlanning(&b, r.Planning, r.Analysis)
+		for _, q := range r.Plans {
+			fmt.Fprintln(&b)
+			writePlanning(&b, q, r.Analysis)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "<details><summary>Scaling analysis, fits and planning</summary>")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "~~~text")
+	io.WriteString(w, b.String())
+	fmt.Fprintln(w, "~~~")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "</details>")
 }

@@ -136,3 +136,80 @@ func TestWriteReport(t *testing.T) {
 		}
 	}
 }
+
+// With --repeat, the table, the summary, the Markdown and the CSV give the
+// median with the lowest and highest of the runs.
+func TestRepeatSpread(t *testing.T) {
+	mk := func(n int, load, emb float64, peak int64) *measure.Scale {
+		s := measuretest.Staged(n, load, emb, 0.5, 0.1, 20<<20, peak, int64(n)*50)
+		s.Stages[1].PeakRSSBytes = peak
+		return &s
+	}
+	var rs []measure.Scale
+	for _, n := range []int{100, 200} {
+		x := float64(n) / 100
+		rs = append(rs, *measure.Median([]*measure.Scale{mk(n, 0.1*x, 1*x, 40<<20), mk(n, 0.2*x, 3*x, 44<<20), mk(n, 0.3*x, 2*x, 42<<20)}))
+	}
+	res := &loadtest.Results{Scales: rs, Config: loadtest.Config{Repeat: 3}}
+	var text bytes.Buffer
+	WriteReport(&text, res, Options{Width: 200})
+	for _, want := range []string{
+		"5.000 (2.800-7.000)", // total time at 200: medians 0.4+4+0.5+0.1; runs 0.2+2+0.6, 0.4+6+0.6, 0.6+4+0.6
+		"4.000 (2.000-6.000)", // embed at 200
+		"42.0 (40.0-44.0)",    // peak MiB
+		"Repeats  3 runs per scale, figures are medians; at 200: time 5.00s (2.80s-7.00s), peak 42.0 MiB (40.0-44.0)",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, text.String())
+		}
+	}
+	var md bytes.Buffer
+	WriteMarkdown(&md, res)
+	if !strings.Contains(md.String(), "| 5.000 (2.800-7.000) |") {
+		t.Errorf("markdown lacks the spread:\n%s", md.String())
+	}
+	var c bytes.Buffer
+	if err := writeCSV(&c, res); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&c).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	got := []string{rows[2][col["total_wall_min_s"]], rows[2][col["total_wall_max_s"]], rows[2][col["embed_wall_min_s"]],
+		rows[2][col["embed_wall_max_s"]], rows[2][col["peak_rss_max_bytes"]], rows[2][col["reduce_wall_min_s"]]}
+	if want := []string{"2.8", "7", "2", "6", "46137344", ""}; !reflect.DeepEqual(got, want) {
+		t.Errorf("CSV spread %v, want %v", got, want)
+	}
+	// A single run has no spread anywhere.
+	one := &loadtest.Results{Scales: []measure.Scale{*mk(100, 0.1, 1, 40<<20)}}
+	var plain bytes.Buffer
+	WriteReport(&plain, one, Options{Width: 200})
+	for _, l := range strings.Split(plain.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "100" && strings.Contains(l, "(") || strings.HasPrefix(l, "  Repeats") {
+			t.Errorf("single run shows a spread: %q", l)
+		}
+	}
+	if !strings.Contains(plain.String(), "  100   1.700  ") {
+		t.Errorf("no row for the single run:\n%s", plain.String())
+	}
+}
+
+// The fixture of a real --repeat 3 run, with its spread, is valid against
+// the results' JSON schema.
+func TestRepeatFixtureSchema(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("testdata", "repeat.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loadtest.ValidateJSON(doc); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(`"spread"`)) || !bytes.Contains(doc, []byte(`"repeat_peak_rss_bytes"`)) {
+		t.Error("the fixture has no spread")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest"
@@ -13,30 +14,73 @@ import (
 	"github.com/kura-go/kura/loadtest/measure"
 )
 
-// writeHeader says what was run: scales, embedder, clusterer, baseline.
-func writeHeader(w io.Writer, r *loadtest.Results) {
+// writeHeader says what was run: scales, embedder, clusterer, baseline,
+// one line each, each shortened to width when it is above 0 (the
+// baseline's description first, then the middle of the longest part).
+func writeHeader(w io.Writer, r *loadtest.Results, width int) {
 	line := "Load test"
-	if n := len(r.Scales); n > 0 {
-		first, last := r.Scales[0].Conversations, r.Scales[n-1].Conversations
-		line += fmt.Sprintf(": %d scale%s, %s..%s conversations", n, plural(n), human.Thousands(first), human.Thousands(last))
-	}
 	if !r.StartedAt.IsZero() {
-		line += ", " + r.StartedAt.UTC().Format("2006-01-02 15:04 UTC")
+		line += " " + r.StartedAt.UTC().Format("2006-01-02 15:04 UTC")
 		if r.FinishedAt.After(r.StartedAt) {
 			line += ", " + human.Duration(r.FinishedAt.Sub(r.StartedAt).Seconds())
 		}
 	}
-	fmt.Fprintln(w, line)
+	if n := len(r.Scales); n > 0 {
+		first, last := r.Scales[0].Conversations, r.Scales[n-1].Conversations
+		line += fmt.Sprintf(": %s..%s conversations, %d scale%s", human.Thousands(first), human.Thousands(last), n, plural(n))
+	}
+	fmt.Fprintln(w, fitLine(line, "", width))
 	if len(r.Scales) > 0 {
 		s := r.Scales[0]
-		line := fmt.Sprintf("Embedder %s (%d dims), clusterer %s", s.Embedder, s.Dims, s.Clusterer)
-		if s.Isolation != "process" {
-			line += ", " + s.Isolation
+		head := fmt.Sprintf("Embedder %s (%d dims), clusterer ", s.Embedder, s.Dims)
+		tail := ""
+		if s.Isolation != "process" && s.Isolation != "" {
+			tail = ", " + s.Isolation
 		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(w, fitLine(head, s.Clusterer+tail, width))
 	}
-	fmt.Fprintf(w, "Baseline: %s: %d %s, %d clusters\n", r.Baseline.Source, r.Baseline.Records, r.Baseline.Kind, r.Baseline.Clusters)
+	b := r.Baseline
+	head := fmt.Sprintf("Baseline: %s %s, %d clusters, from ", human.Thousands(b.Records), b.Kind, b.Clusters)
+	src := b.Source
+	if width > 0 && len(head)+len(src) > width {
+		// "built-in sample corpus (1000 conversations, ...)": the counts
+		// are said already.
+		if i := strings.Index(src, " ("); i > 0 && strings.HasSuffix(src, ")") {
+			src = src[:i]
+		}
+	}
+	fmt.Fprintln(w, fitLine(head, src, width))
 	fmt.Fprintln(w)
+}
+
+// fitLine returns head+tail, with the middle of tail (else of the whole
+// line) replaced by "..." when it is longer than width (0: no limit).
+func fitLine(head, tail string, width int) string {
+	if width <= 0 || len(head)+len(tail) <= width {
+		return head + tail
+	}
+	if room := width - len(head); room >= 12 {
+		return head + elide(tail, room)
+	}
+	return elide(head+tail, width)
+}
+
+// elide keeps the start and the end of s, n bytes in all with "..." in the
+// middle.
+func elide(s string, n int) string {
+	if len(s) <= n || n < 5 {
+		return s
+	}
+	keep := n - 3
+	head, tail := keep-keep/2, len(s)-keep/2
+	// Cut between characters, not inside one.
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + "..." + s[tail:]
 }
 
 func plural(n int) string {
@@ -103,6 +147,10 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 	n := float64(last.Conversations)
 	line := func(name, format string, args ...any) {
 		if md {
+			if name == "" { // a continuation of the item above
+				fmt.Fprintf(w, "  - %s\n", strings.TrimSpace(fmt.Sprintf(format, args...)))
+				return
+			}
 			fmt.Fprintf(w, "- **%s**: %s\n", name, fmt.Sprintf(format, args...))
 			return
 		}
@@ -168,8 +216,18 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 			line("Note", "%s", note)
 		}
 	}
-	if hasRepeats(r) {
-		line("Note", "with --repeat %d every figure is the median of the runs; min-max is the total time's spread.", len(last.RepeatWallS))
+	if lo, hi, ok := last.WallRange(); ok {
+		spread := fmt.Sprintf("time %s (%s-%s)", human.Duration(last.TotalWallS), human.Duration(lo), human.Duration(hi))
+		if plo, phi, ok := last.PeakRange(); ok {
+			unit, div, prec := "MiB", float64(mib), 1
+			if phi >= 1<<30 {
+				unit, div, prec = "GiB", float64(1<<30), 2
+			}
+			spread += fmt.Sprintf(", peak %.*f %s (%.*f-%.*f)", prec, float64(last.PeakRSSBytes)/div, unit,
+				prec, float64(plo)/div, prec, float64(phi)/div)
+		}
+		line("Repeats", "%d runs per scale, figures are medians; at %s: %s; the table gives median (min-max)",
+			len(last.RepeatWallS), human.Thousands(last.Conversations), spread)
 	}
 }
 

@@ -22,31 +22,24 @@ type column struct {
 	metric string
 	rank   int
 	format func(v float64) string
-	// cell, when set, formats the cell from the whole scale instead.
-	cell func(s *measure.Scale) (string, bool)
+	// spread names the metrics metric+"_min" and metric+"_max", the lowest
+	// and highest over the runs of a --repeat: the cell is then
+	// "median (min-max)".
+	spread string
 }
 
 func count(v float64) string { return strconv.FormatInt(int64(v), 10) }
 
 // tableColumns are the guide's columns, the time of each stage of the
-// pipeline (from measure.Pipeline), then the API and cluster counts; with
-// --repeat, the spread of the total time over the runs.
+// pipeline (from measure.Pipeline), then the API and cluster counts. With
+// --repeat, the time and memory cells are "median (min-max)" over the runs.
 func tableColumns(r *loadtest.Results) []column {
 	cols := []column{
 		{header: "Scale", metric: "conversations", format: count},
-		{header: "Time s", metric: "total_time", format: human.Seconds},
-	}
-	if hasRepeats(r) {
-		cols = append(cols, column{header: "min-max s", rank: 0, cell: func(s *measure.Scale) (string, bool) {
-			lo, hi, ok := spread(s.RepeatWallS)
-			if !ok {
-				return "", false
-			}
-			return human.Seconds(lo) + "-" + human.Seconds(hi), true
-		}})
+		{header: "Time s", metric: "total_time", spread: "total_time", format: human.Seconds},
 	}
 	cols = append(cols,
-		column{header: "Peak MiB", metric: "peak_memory", format: func(v float64) string { return fmt.Sprintf("%.1f", v/mib) }},
+		column{header: "Peak MiB", metric: "peak_memory", spread: "peak_memory", format: func(v float64) string { return fmt.Sprintf("%.1f", v/mib) }},
 		column{header: "Disk MiB", metric: "storage", rank: 1, format: func(v float64) string { return fmt.Sprintf("%.2f", v/mib) }},
 		column{header: "conv/min", metric: "throughput", rank: 2, format: func(v float64) string { return fmt.Sprintf("%.0f", v) }},
 		column{header: "Cost $", metric: "estimated_cost", rank: 1, format: human.USD},
@@ -59,7 +52,7 @@ func tableColumns(r *loadtest.Results) []column {
 		if st.Ratios {
 			rank = 1
 		}
-		cols = append(cols, column{header: title(st.Name) + " s", metric: st.Name + "_time", rank: rank, format: human.Seconds})
+		cols = append(cols, column{header: title(st.Name) + " s", metric: st.Name + "_time", spread: st.Name + "_time", rank: rank, format: human.Seconds})
 	}
 	return append(cols,
 		column{header: "ARI", metric: "ari", rank: 2, format: func(v float64) string { return fmt.Sprintf("%.3f", v) }},
@@ -83,26 +76,19 @@ func ranStage(r *loadtest.Results, name string) bool {
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
-func hasRepeats(r *loadtest.Results) bool {
-	for i := range r.Scales {
-		if len(r.Scales[i].RepeatWallS) > 1 {
-			return true
-		}
+// withSpread formats v, and after it the lowest and highest over the runs
+// of a --repeat when the scale has them: "0.48 (0.41-0.52)".
+func withSpread(c column, s *measure.Scale, v float64) string {
+	out := c.format(v)
+	if c.spread == "" {
+		return out
 	}
-	return false
-}
-
-// spread returns the lowest and highest of vs; ok is false for fewer than
-// two values.
-func spread(vs []float64) (lo, hi float64, ok bool) {
-	if len(vs) < 2 {
-		return 0, 0, false
+	lo, okLo := measure.Lookup(c.spread + "_min").Value(s)
+	hi, okHi := measure.Lookup(c.spread + "_max").Value(s)
+	if !okLo || !okHi {
+		return out
 	}
-	lo, hi = vs[0], vs[0]
-	for _, v := range vs[1:] {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	return lo, hi, true
+	return fmt.Sprintf("%s (%s-%s)", out, c.format(lo), c.format(hi))
 }
 
 // tableCells returns the table's columns and their cells: cells[column][row],
@@ -114,14 +100,9 @@ func tableCells(r *loadtest.Results) ([]column, [][]string) {
 		cells[k] = append(cells[k], c.header)
 		for i := range r.Scales {
 			s := &r.Scales[i]
-			v, ok := "-", false
-			if c.cell != nil {
-				v, ok = c.cell(s)
-			} else if f, got := measure.Lookup(c.metric).Value(s); got {
-				v, ok = c.format(f), true
-			}
-			if !ok {
-				v = "-"
+			v := "-"
+			if f, ok := measure.Lookup(c.metric).Value(s); ok {
+				v = withSpread(c, s, f)
 			}
 			cells[k] = append(cells[k], v)
 		}

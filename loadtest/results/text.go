@@ -39,7 +39,7 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 		width = DefaultWidth
 	}
 	var b strings.Builder
-	writeHeader(&b, r)
+	writeHeader(&b, r, width)
 	writeSummary(&b, r, false)
 	fmt.Fprintln(&b)
 	// The table fits the width by leaving columns out, so it is not
@@ -119,6 +119,9 @@ func writePlanning(w io.Writer, p *analysis.Planning, a *analysis.Analysis) {
 	fmt.Fprintf(w, "  For %s conversations, need ~%s RAM\n", human.Thousands(p.TargetConversations), human.Bytes(p.RAMBytes))
 	if p.MemoryModel != "" {
 		fmt.Fprintf(w, "    (peak memory: %s)\n", p.MemoryModel)
+	}
+	if iv := planInterval(p); iv != "" {
+		fmt.Fprintf(w, "    %s\n", iv)
 	}
 	fmt.Fprintf(w, "  Time to process 1K conversations: ~%s\n", human.Duration(p.TimeFor1KS))
 	growth := ""
