@@ -34,23 +34,21 @@ type ScaleJob struct {
 	Isolation   string `json:"isolation"`
 }
 
-// prepareInput builds the scale's dataset from the baseline and writes it to
-// job.InputDir as a Kura checkpoint, for the load stage to read. It is not
-// measured: it runs before the process's baseline memory is taken, and every
-// stage's peak is reset after it (where the kernel allows; see RunScale).
-func prepareInput(ctx context.Context, tk *Toolkit, job *ScaleJob) (generated, fallbacks, rewritten int, err error) {
+// prepareInput makes the scale's dataset from the baseline and writes it to
+// job.InputDir as a Kura checkpoint, record by record as it is made (see
+// scaledata.Write), for the load stage to read. It is not measured: it
+// runs before the process's baseline memory is taken, and every stage's
+// peak is reset after it (where the kernel allows; see RunScale).
+func prepareInput(ctx context.Context, tk *Toolkit, job *ScaleJob) (*scaledata.Written, error) {
 	base, err := loadBaseline(ctx, tk, &job.Config)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("baseline: %w", err)
+		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	ds, err := scaledata.Build(ctx, base, job.Scale, job.Config.Seed)
+	w, err := scaledata.Write(ctx, base, job.Scale, job.Config.Seed, job.InputDir)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("preparing data: %w", err)
+		return nil, fmt.Errorf("preparing data: %w", err)
 	}
-	if err := ds.WriteCheckpoint(job.InputDir); err != nil {
-		return 0, 0, 0, fmt.Errorf("writing the scale's data: %w", err)
-	}
-	return ds.Generated, ds.Fallbacks, ds.Rewritten, nil
+	return w, nil
 }
 
 // Event is a progress report of a running scale.
@@ -82,10 +80,11 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 		}
 	}
 	progress(Event{Scale: job.Scale, Stage: "prepare"})
-	generated, fallbacks, rewritten, err := prepareInput(ctx, tk, job)
+	prepared, err := prepareInput(ctx, tk, job)
 	if err != nil {
 		return nil, err
 	}
+	generated, fallbacks, rewritten := prepared.Generated, prepared.Fallbacks, prepared.Rewritten
 	runtime.GC()
 	debug.FreeOSMemory()
 	before, err := procstat.Read()

@@ -7,6 +7,7 @@ package scaledata
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -258,24 +259,70 @@ func (d *Dataset) Text(i int) string {
 }
 
 // Build returns n records made from the baseline, deterministically
-// for seed. Below the baseline's size it is a stratified subsample (each
-// ground-truth cluster keeps its share); above, all baseline records plus new
-// ones, each generated within one cluster by recombining sentences and
-// clauses of that cluster's records and by light paraphrase, so it keeps that
-// cluster as its ground truth. No two records of the result have the same
-// embedded text unless the baseline itself repeats one.
+// for seed, in memory; see Generate, which makes the same records one at a
+// time.
 func Build(ctx context.Context, b *Baseline, n int, seed int64) (*Dataset, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("scale %d: need at least one record", n)
-	}
-	rng := rand.New(rand.NewPCG(uint64(seed), uint64(n)))
-	strata := strataOf(b)
 	d := &Dataset{Kind: b.Kind}
+	st, clusters, err := Generate(ctx, b, n, seed, func(r Record) error {
+		if r.Conversation != nil {
+			d.Conversations = append(d.Conversations, *r.Conversation)
+		} else {
+			d.Summaries = append(d.Summaries, *r.Summary)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Clusters, d.Generated, d.Fallbacks, d.Rewritten = clusters, st.Generated, st.Fallbacks, st.Rewritten
+	return d, nil
+}
+
+// Record is one record of a scale's dataset, as Generate hands it over:
+// a summary or a conversation (by the baseline's Kind), and its ground
+// truth.
+type Record struct {
+	Summary      *conversation.ConversationSummary // when Kind == KindSummaries
+	Conversation *conversation.Conversation        // when Kind == KindConversations
+	// Label is the record's ground-truth cluster: an index into the
+	// baseline's Clusters, or -1 for none.
+	Label int
+}
+
+// Stats counts how a dataset was made.
+type Stats struct {
+	Generated int // records made from the baseline
+	Fallbacks int // generated records closed with the numbered clause
+	Rewritten int // baseline records whose repeated text was rewritten
+}
+
+// Generate makes n records from the baseline, deterministically for seed,
+// and hands them to emit one at a time, in order. Below the baseline's size
+// it is a stratified subsample (each ground-truth cluster keeps its share);
+// above, all baseline records plus new ones, each generated within one
+// cluster by recombining sentences and clauses of that cluster's records
+// and by light paraphrase, so it keeps that cluster as its ground truth. No
+// two records have the same embedded text unless the baseline itself
+// repeats one.
+//
+// It keeps no record once emit has returned: texts are told apart by
+// 128-bit fingerprints (SHA-256, truncated), so its memory besides the
+// baseline is a fingerprint per record and the chat ids of the ground
+// truth. emit must not keep the record's pointers past its return if the
+// caller modifies them. It returns the ground-truth clusters: the
+// baseline's, with the chat ids present at this scale.
+func Generate(ctx context.Context, b *Baseline, n int, seed int64, emit func(Record) error) (Stats, []conversation.Cluster, error) {
+	if n < 1 {
+		return Stats{}, nil, fmt.Errorf("scale %d: need at least one record", n)
+	}
+	g := &generator{b: b, rng: rand.New(rand.NewPCG(uint64(seed), uint64(n))), emit: emit,
+		seen: make(map[fingerprint]struct{}, max(n, b.Len()))}
+	strata := strataOf(b)
 	var picked []int
 	if n <= b.Len() {
 		counts := allocate(n, sizes(strata))
 		for s, st := range strata {
-			perm := rng.Perm(len(st.members))
+			perm := g.rng.Perm(len(st.members))
 			for _, k := range perm[:counts[s]] {
 				picked = append(picked, st.members[k])
 			}
@@ -288,45 +335,75 @@ func Build(ctx context.Context, b *Baseline, n int, seed int64) (*Dataset, error
 		}
 	}
 	members := make([][]string, len(b.Clusters))
-	seen := make(map[string]struct{}, max(n, b.Len()))
 	pool := map[int][]int{}
 	for _, st := range strata {
 		pool[st.label] = st.members
 	}
-	for _, i := range picked {
-		if g := b.Labels[i]; g >= 0 {
-			members[g] = append(members[g], b.chatID(i))
+	for k, i := range picked {
+		if k%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return g.st, nil, err
+			}
 		}
-		text := b.text(i)
-		if _, dup := seen[text]; dup {
+		label := b.Labels[i]
+		if label >= 0 {
+			members[label] = append(members[label], b.chatID(i))
+		}
+		fp := fingerprintOf(b.text(i))
+		if _, dup := g.seen[fp]; dup {
 			// The baseline repeats a text: keep the record (its chat id and
 			// cluster) but rewrite it as a distinct variant.
-			d.addDistinct(b, i, pool[b.Labels[i]], b.chatID(i), rng, seen, i+1)
-			d.Rewritten++
+			if err := g.addDistinct(i, pool[label], b.chatID(i), label, i+1); err != nil {
+				return g.st, nil, err
+			}
+			g.st.Rewritten++
 			continue
 		}
-		seen[text] = struct{}{}
-		switch b.Kind {
-		case KindConversations:
-			d.Conversations = append(d.Conversations, b.Conversations[i])
-		default:
-			d.Summaries = append(d.Summaries, b.Summaries[i])
+		g.seen[fp] = struct{}{}
+		r := Record{Label: label}
+		if b.Kind == KindConversations {
+			r.Conversation = &b.Conversations[i]
+		} else {
+			r.Summary = &b.Summaries[i]
+		}
+		if err := emit(r); err != nil {
+			return g.st, nil, err
 		}
 	}
 	if extra := n - b.Len(); extra > 0 {
-		if err := generate(ctx, b, d, strata, extra, rng, members, seen); err != nil {
-			return nil, err
+		if err := g.generate(ctx, strata, extra, members); err != nil {
+			return g.st, nil, err
 		}
 	}
-	for g, c := range b.Clusters {
-		if len(members[g]) == 0 {
+	var clusters []conversation.Cluster
+	for l, c := range b.Clusters {
+		if len(members[l]) == 0 {
 			continue
 		}
-		c.ChatIDs = members[g]
+		c.ChatIDs = members[l]
 		c.ParentID = nil
-		d.Clusters = append(d.Clusters, c)
+		clusters = append(clusters, c)
 	}
-	return d, nil
+	return g.st, clusters, nil
+}
+
+// fingerprint identifies a text: the first 128 bits of its SHA-256.
+type fingerprint [16]byte
+
+func fingerprintOf(s string) fingerprint {
+	h := sha256.Sum256([]byte(s))
+	return fingerprint(h[:16])
+}
+
+// generator is Generate's state: the random source, the fingerprints of
+// the texts and chat ids made so far, and where the records go.
+type generator struct {
+	b    *Baseline
+	rng  *rand.Rand
+	emit func(Record) error
+	seen map[fingerprint]struct{} // texts
+	ids  map[fingerprint]struct{} // chat ids, once records are generated
+	st   Stats
 }
 
 type stratum struct {
@@ -396,10 +473,11 @@ func allocate(n int, weights []int) []int {
 // before the numbered fallback clause.
 const maxAttempts = 48
 
-// generate appends extra new records to d, spread over the ground-truth
+// generate emits extra new records, spread over the ground-truth
 // clusters in proportion to their size (over all records when there is no
 // ground truth).
-func generate(ctx context.Context, b *Baseline, d *Dataset, strata []stratum, extra int, rng *rand.Rand, members [][]string, seen map[string]struct{}) error {
+func (g *generator) generate(ctx context.Context, strata []stratum, extra int, members [][]string) error {
+	b := g.b
 	gen := strata
 	var labelled []stratum
 	for _, s := range strata {
@@ -417,9 +495,9 @@ func generate(ctx context.Context, b *Baseline, d *Dataset, strata []stratum, ex
 		}
 		gen = []stratum{{-1, all}}
 	}
-	ids := make(map[string]struct{}, b.Len()+extra)
+	g.ids = make(map[fingerprint]struct{}, b.Len()+extra)
 	for i := 0; i < b.Len(); i++ {
-		ids[b.chatID(i)] = struct{}{}
+		g.ids[fingerprintOf(b.chatID(i))] = struct{}{}
 	}
 	counts := allocate(extra, sizes(gen))
 	serial := 0
@@ -432,9 +510,11 @@ func generate(ctx context.Context, b *Baseline, d *Dataset, strata []stratum, ex
 			}
 			base := st.members[j%len(st.members)]
 			serial++
-			id := newID(b.chatID(base), serial, ids)
-			d.addDistinct(b, base, st.members, id, rng, seen, b.Len()+serial)
-			d.Generated++
+			id := g.newID(b.chatID(base), serial)
+			if err := g.addDistinct(base, st.members, id, st.label, b.Len()+serial); err != nil {
+				return err
+			}
+			g.st.Generated++
 			if st.label >= 0 {
 				members[st.label] = append(members[st.label], id)
 			}
@@ -443,48 +523,55 @@ func generate(ctx context.Context, b *Baseline, d *Dataset, strata []stratum, ex
 	return nil
 }
 
-func newID(base string, serial int, ids map[string]struct{}) string {
+func (g *generator) newID(base string, serial int) string {
 	for k := 0; ; k++ {
 		id := fmt.Sprintf("%s~lt%d", base, serial)
 		if k > 0 {
 			id = fmt.Sprintf("%s~lt%d.%d", base, serial, k)
 		}
-		if _, dup := ids[id]; !dup {
-			ids[id] = struct{}{}
+		fp := fingerprintOf(id)
+		if _, dup := g.ids[fp]; !dup {
+			g.ids[fp] = struct{}{}
 			return id
 		}
 	}
 }
 
-// addDistinct appends a record recombined from base and the records of
-// pool whose embedded text is not in seen, and adds the text to seen. After
+// addDistinct emits a record recombined from base and the records of pool
+// whose embedded text was not seen before, and marks its text seen. After
 // maxAttempts recombinations it closes the record with a clause numbered
 // from serial, unique to this record.
-func (d *Dataset) addDistinct(b *Baseline, base int, pool []int, id string, rng *rand.Rand, seen map[string]struct{}, serial int) {
+func (g *generator) addDistinct(base int, pool []int, id string, label, serial int) error {
 	for a := 0; a < maxAttempts; a++ {
-		text := d.add(b, base, pool, id, rng, 0)
-		if _, dup := seen[text]; !dup {
-			seen[text] = struct{}{}
-			return
+		r, text := g.make(base, pool, id, 0)
+		if fp := fingerprintOf(text); !g.has(fp) {
+			g.seen[fp] = struct{}{}
+			r.Label = label
+			return g.emit(r)
 		}
-		d.drop()
 	}
 	// Recombination found nothing new (a tiny cluster): close the record
 	// with a numbered clause, which makes it distinct.
-	d.Fallbacks++
+	g.st.Fallbacks++
 	for k := 0; ; k++ {
-		text := d.add(b, base, pool, id, rng, serial+k*(1<<30))
-		if _, dup := seen[text]; !dup {
-			seen[text] = struct{}{}
-			return
+		r, text := g.make(base, pool, id, serial+k*(1<<30))
+		if fp := fingerprintOf(text); !g.has(fp) {
+			g.seen[fp] = struct{}{}
+			r.Label = label
+			return g.emit(r)
 		}
-		d.drop()
 	}
 }
 
-// add appends one record recombined from base and donors of its stratum
-// and returns its embedded text. numbered > 0 adds the fallback clause.
-func (d *Dataset) add(b *Baseline, base int, pool []int, id string, rng *rand.Rand, numbered int) string {
+func (g *generator) has(fp fingerprint) bool {
+	_, ok := g.seen[fp]
+	return ok
+}
+
+// make returns one record recombined from base and donors of its stratum,
+// and its embedded text. numbered > 0 adds the fallback clause.
+func (g *generator) make(base int, pool []int, id string, numbered int) (Record, string) {
+	b, rng := g.b, g.rng
 	donor := func() int { return pool[rng.IntN(len(pool))] }
 	if b.Kind == KindConversations {
 		c := recombineConversation(&b.Conversations[base], b, donor, rng)
@@ -493,8 +580,7 @@ func (d *Dataset) add(b *Baseline, base int, pool []int, id string, rng *rand.Ra
 		if numbered > 0 && len(c.Messages) > 0 {
 			c.Messages[0].Content = strings.TrimSpace(c.Messages[0].Content) + " " + closing(numbered)
 		}
-		d.Conversations = append(d.Conversations, c)
-		return d.Conversations[len(d.Conversations)-1].Text()
+		return Record{Conversation: &c}, c.Text()
 	}
 	s := recombineSummary(&b.Summaries[base], b, donor, rng)
 	s.ChatID = id
@@ -502,17 +588,7 @@ func (d *Dataset) add(b *Baseline, base int, pool []int, id string, rng *rand.Ra
 	if numbered > 0 {
 		s.Summary = strings.TrimSpace(s.Summary) + " " + closing(numbered)
 	}
-	d.Summaries = append(d.Summaries, s)
-	return d.Summaries[len(d.Summaries)-1].Text()
-}
-
-// drop removes the record add appended last.
-func (d *Dataset) drop() {
-	if d.Kind == KindConversations {
-		d.Conversations = d.Conversations[:len(d.Conversations)-1]
-	} else {
-		d.Summaries = d.Summaries[:len(d.Summaries)-1]
-	}
+	return Record{Summary: &s}, s.Text()
 }
 
 func closing(k int) string {

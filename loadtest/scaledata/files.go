@@ -1,7 +1,9 @@
 package scaledata
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -32,6 +34,92 @@ func (d *Dataset) WriteCheckpoint(dir string) error {
 		return err
 	}
 	return conversation.WriteFile(filepath.Join(dir, ClustersFile), d.Clusters)
+}
+
+// Written describes a dataset written by Write.
+type Written struct {
+	Stats
+	Kind    string
+	Records int
+	// Labels is each record's ground-truth cluster, in file order: an
+	// index into Clusters, or -1 for none.
+	Labels []int32
+	// Clusters is the ground truth, as written to ClustersFile.
+	Clusters []conversation.Cluster
+}
+
+// Write makes the dataset of n records from the baseline (Generate, with
+// the same seed the same records as Build) and writes it to dir as a Kura
+// checkpoint, each record as it is made: the records file and the
+// ground-truth ClustersFile. It keeps no record in memory, only a label
+// per record (returned) and what Generate keeps.
+func Write(ctx context.Context, b *Baseline, n int, seed int64, dir string) (*Written, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	w := &Written{Kind: b.Kind, Labels: make([]int32, 0, n)}
+	var emit func(Record) error
+	var closeFn func() error
+	var abort func()
+	if b.Kind == KindConversations {
+		fw, err := conversation.Create[conversation.Conversation](filepath.Join(dir, ConversationsFile))
+		if err != nil {
+			return nil, err
+		}
+		emit = func(r Record) error { return fw.Write(*r.Conversation) }
+		closeFn, abort = fw.Close, fw.Abort
+	} else {
+		fw, err := conversation.Create[conversation.ConversationSummary](filepath.Join(dir, SummariesFile))
+		if err != nil {
+			return nil, err
+		}
+		emit = func(r Record) error { return fw.Write(*r.Summary) }
+		closeFn, abort = fw.Close, fw.Abort
+	}
+	// The ground truth maps the baseline's cluster indices to those of
+	// the clusters written (clusters without records at this scale are
+	// left out); Labels are translated at the end.
+	st, clusters, err := Generate(ctx, b, n, seed, func(r Record) error {
+		w.Labels = append(w.Labels, int32(r.Label))
+		return emit(r)
+	})
+	if err != nil {
+		abort()
+		return nil, fmt.Errorf("scale %d: %w", n, err)
+	}
+	if err := closeFn(); err != nil {
+		return nil, err
+	}
+	w.Stats, w.Records, w.Clusters = st, len(w.Labels), clusters
+	// Generate lists a baseline cluster iff a record has its label, in
+	// the baseline's order.
+	remap := make([]int32, len(b.Clusters))
+	for i := range remap {
+		remap[i] = -1
+	}
+	for _, l := range w.Labels {
+		if l >= 0 {
+			remap[l] = 0
+		}
+	}
+	next := int32(0)
+	for l := range remap {
+		if remap[l] == 0 {
+			remap[l], next = next, next+1
+		}
+	}
+	if int(next) != len(clusters) {
+		return nil, fmt.Errorf("scale %d: %d ground-truth clusters for %d labels", n, len(clusters), next)
+	}
+	for i, l := range w.Labels {
+		if l >= 0 {
+			w.Labels[i] = remap[l]
+		}
+	}
+	if err := conversation.WriteFile(filepath.Join(dir, ClustersFile), clusters); err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // RecordBytes is the mean size of the baseline's records encoded as JSON:
