@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kura-go/kura/conversation"
@@ -21,6 +20,7 @@ import (
 	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/ingest"
 	"github.com/kura-go/kura/internal/outfile"
+	"github.com/kura-go/kura/internal/pidtemp"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/vecfile"
 	"github.com/spf13/cobra"
@@ -277,8 +277,9 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 }
 
 // removeStaleTemps removes the hidden temporary outputs (.NAME.partial-PID.EXT)
-// that runs killed before they could clean up left beside out: those whose
-// process no longer exists. A running embed's file is left alone.
+// that runs killed before they could clean up left beside out, and
+// internal/outfile's temporary files there: those whose process no longer
+// exists. A running process's files are left alone.
 func removeStaleTemps(out string) {
 	ext := filepath.Ext(out)
 	prefix := "." + filepath.Base(strings.TrimSuffix(out, ext)) + ".partial-"
@@ -288,9 +289,13 @@ func removeStaleTemps(out string) {
 		if err != nil || pid <= 0 || pid == os.Getpid() {
 			continue
 		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) && os.Remove(m) == nil {
+		if pidtemp.Dead(pid) && os.Remove(m) == nil {
 			slog.Info("removed the temporary output of an embed run that was killed", "file", m, "pid", pid)
 		}
+	}
+	// --stats-json's, when it was killed while writing it.
+	if removed, _ := outfile.RemoveStaleTemps(filepath.Dir(out)); len(removed) > 0 {
+		slog.Info("removed the temporary files of a run that was killed", "files", removed)
 	}
 }
 

@@ -87,9 +87,9 @@ func TestPricesRefusedAsUsageErrors(t *testing.T) {
 	}
 }
 
-// TestEmbedRemovesStaleTemps checks that the hidden temporary output of a
-// killed run (.v.partial-PID.npy, PID gone) is removed by the next run, and
-// that of a live process is not.
+// TestEmbedRemovesStaleTemps checks that the hidden temporary outputs of a
+// killed run (.v.partial-PID.npy and --stats-json's .NAME.pidPID-N.tmp, PID
+// gone) are removed by the next run, and that of a live process is not.
 func TestEmbedRemovesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "t.txt")
@@ -100,14 +100,17 @@ func TestEmbedRemovesStaleTemps(t *testing.T) {
 	}
 	stale := filepath.Join(dir, ".v.partial-"+strconv.Itoa(dead.Process.Pid)+".npy")
 	live := filepath.Join(dir, ".v.partial-"+strconv.Itoa(os.Getppid())+".npy")
-	for _, p := range []string{stale, live} {
+	staleStats := filepath.Join(dir, ".stats.json.pid"+strconv.Itoa(dead.Process.Pid)+"-1.tmp") // --stats-json's (internal/outfile)
+	for _, p := range []string{stale, live, staleStats} {
 		os.WriteFile(p, []byte("\x93NUMPY half a file"), 0o644)
 	}
 	if _, err := execCLI(t, "embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--mock", "--dims", "4").outErr(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Errorf("stale %s still there (%v)", stale, err)
+	for _, p := range []string{stale, staleStats} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("stale %s still there (%v)", p, err)
+		}
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("a live process's temporary file was removed: %v", err)

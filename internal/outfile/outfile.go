@@ -11,6 +11,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"github.com/kura-go/kura/internal/pidtemp"
 )
 
 // File is an output file being written. Write to it, then Commit to move it
@@ -28,11 +32,33 @@ func Create(path string) (*File, error) {
 	if err := CheckDir(path); err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	tmp, err := os.CreateTemp(dir, fmt.Sprintf(".%s.pid%d-*.tmp", filepath.Base(path), os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	return &File{File: tmp, path: path}, nil
+}
+
+// staleTemp matches the temporary files Create makes: .NAME.pidPID-N.tmp.
+var staleTemp = regexp.MustCompile(`^\..+\.pid([0-9]{1,10})-[0-9]+\.tmp$`)
+
+// RemoveStaleTemps removes from dir the temporary files that Create made in
+// processes killed before they could commit or abort them (SIGKILL, the OOM
+// killer): those whose process no longer exists. Files of running
+// processes, links and other users' files are left alone (see
+// internal/pidtemp). It returns the files removed.
+func RemoveStaleTemps(dir string) ([]string, error) {
+	if dir == "" {
+		dir = "."
+	}
+	return pidtemp.RemoveStaleFunc(dir, func(name string) (int, bool) {
+		m := staleTemp.FindStringSubmatch(name)
+		if m == nil {
+			return 0, false
+		}
+		pid, err := strconv.Atoi(m[1])
+		return pid, err == nil && pid > 0
+	})
 }
 
 // Path returns the final path of the file.

@@ -2,7 +2,9 @@ package outfile
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -213,5 +215,51 @@ func TestMove(t *testing.T) {
 			}
 			assertOnly(t, dir, tc.left...)
 		})
+	}
+}
+
+// A temporary file left by a process killed mid-write is removed by
+// RemoveStaleTemps; a live process's, and files not in Create's pattern,
+// are not.
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "results.json")
+	f, err := Create(out) // this process's: alive
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Abort()
+	if !staleTemp.MatchString(filepath.Base(f.File.Name())) {
+		t.Fatalf("Create's temporary %s is not in the pattern RemoveStaleTemps removes", f.File.Name())
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := strconv.Itoa(cmd.Process.Pid)
+	stale := filepath.Join(dir, ".results.json.pid"+dead+"-123.tmp")
+	keep := []string{
+		filepath.Join(dir, "results.json.pid"+dead+"-123.tmp"),   // not hidden
+		filepath.Join(dir, ".results.json.pid"+dead+"-123.tmp2"), // another suffix
+		filepath.Join(dir, ".results.json."+dead+"-123.tmp"),     // no pid tag
+		filepath.Join(dir, ".results.json.pid"+dead+".tmp"),      // no random part
+		filepath.Join(dir, "notes.tmp"),
+	}
+	for _, p := range append([]string{stale}, keep...) {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := RemoveStaleTemps(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != stale {
+		t.Errorf("removed %v, want only %s", removed, stale)
+	}
+	for _, p := range append(keep, f.File.Name()) {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -89,6 +90,11 @@ func (w *Writer) Write(r *loadtest.Results) error {
 func (w *Writer) claim(t time.Time) error {
 	if err := os.MkdirAll(w.Dir, 0o755); err != nil {
 		return err
+	}
+	// A run killed while it replaced its files left a temporary file.
+	removed, _ := outfile.RemoveStaleTemps(w.Dir)
+	for _, f := range removed {
+		slog.Info("removed the temporary file of a load test that was killed while writing", "file", f)
 	}
 	base := filepath.Join(w.Dir, fileStem(t))
 	for k := 1; k <= 10000; k++ {

@@ -3,7 +3,10 @@ package results
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -130,4 +133,32 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// The temporary file of a run killed while it replaced its results (a
+// SIGKILL between writing and renaming) is removed by the next run's
+// first write; the killed run's results are kept.
+func TestWriterRemovesKilledRunsTemporary(t *testing.T) {
+	dir := t.TempDir()
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	killed := "load_test_results_20261205_200000.json"
+	stale := "." + killed + ".pid" + strconv.Itoa(dead.Process.Pid) + "-42.tmp"
+	for _, n := range []string{killed, stale} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &Writer{Dir: dir}
+	r := &loadtest.Results{SchemaVersion: loadtest.SchemaVersion, StartedAt: time.Date(2026, 12, 5, 21, 0, 0, 0, time.UTC),
+		Scales: []measure.Scale{measuretest.Scale(100, 1, 30<<20, 10<<20, 0.001)}}
+	if err := w.Write(r); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{killed, "load_test_results_20261205_210000.csv", "load_test_results_20261205_210000.json"}
+	if got := dirNames(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("files: %v, want %v", got, want)
+	}
 }
