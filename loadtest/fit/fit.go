@@ -15,7 +15,8 @@ import (
 //   - power:        y = A·n^B, a straight line in log-log space;
 //   - linear:       y = Intercept + Slope·n;
 //   - offset power: y = C + D·n^E (a fixed cost plus growth; needs four or
-//     more scales), least squares in y over a grid of E from 0.25 to 3.
+//     more scales, three when Growth holds E to a known floor), least
+//     squares in y over a grid of E from 0.25 (Growth: 1 or its floor) to 3.
 //
 // All R² values are computed on the original scale of y so that they are
 // comparable. Model names the one with the lowest small-sample AIC (which
@@ -46,6 +47,11 @@ type Fit struct {
 	Exponent float64 `json:"exponent"`
 
 	xs, ys []float64 // the points, for Interval; not kept in JSON
+	// relative: the noise is taken as a share of the value (timings): the
+	// intervals of the offset power law and n·log n widen in proportion to
+	// the value. Set by Growth; not kept in JSON.
+	relative bool
+	minExp   float64 // the lowest growth exponent the fit was allowed
 }
 
 // Predict evaluates the chosen model at n conversations.
@@ -96,7 +102,7 @@ func g4(v float64) string { return fmt.Sprintf("%.4g", v) }
 // are ignored; the power law ignores points with y <= 0 (log undefined). It
 // needs at least two usable points and two distinct n.
 func Scaling(metric, unit string, n, y []float64) (*Fit, error) {
-	return fitModels(metric, unit, n, y, false)
+	return fitModels(metric, unit, n, y, false, 1)
 }
 
 // Growth fits a metric known to grow at least as fast as the data, such as
@@ -105,17 +111,42 @@ func Scaling(metric, unit string, n, y []float64) (*Fit, error) {
 // plain line, which a few noisy points with a large fixed cost can favour
 // although the work behind them is super-linear. The choice among them is
 // by the small-sample AIC, as in Scaling.
+//
+// Timing noise is relative (a busy machine slows a stage by a share, not by
+// a fixed number of seconds): the power law is fitted in log-log, where
+// that noise is even, and the prediction intervals of the offset power law
+// and n·log n take the noise as a share of the value (see Interval). Their
+// coefficients stay ordinary least squares in seconds, which the largest
+// scales decide: weighting every scale alike by relative error lets the
+// 100-conversation times, a few milliseconds of scheduling noise, bend the
+// curve that is extrapolated.
 func Growth(metric, unit string, n, y []float64) (*Fit, error) {
-	return fitModels(metric, unit, n, y, true)
+	return GrowthAtLeast(metric, unit, n, y, 1)
 }
 
-func fitModels(metric, unit string, n, y []float64, growth bool) (*Fit, error) {
+// GrowthAtLeast is Growth for a stage whose complexity is known to be at
+// least n^minExp (HDBSCAN's exact path builds and walks the complete graph
+// of the points: n²): the power law and the offset power law are held to
+// exponents of at least minExp, and n·log n is not a candidate when minExp
+// is above 1. Over a few small scales a fixed cost and lower-order terms
+// flatten the curve, and a free exponent then plans a quadratic stage too
+// low. With minExp above 1 the offset power law is fitted from three scales.
+func GrowthAtLeast(metric, unit string, n, y []float64, minExp float64) (*Fit, error) {
+	return fitModels(metric, unit, n, y, true, max(minExp, 1))
+}
+
+func fitModels(metric, unit string, n, y []float64, growth bool, minExp float64) (*Fit, error) {
 	if len(n) != len(y) {
 		return nil, fmt.Errorf("fit %s: %d scales but %d values", metric, len(n), len(y))
 	}
 	var xs, ys, lx, ly []float64
 	for i := range n {
 		if n[i] <= 0 || math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
+			continue
+		}
+		// A relative fit measures noise as a share of y: a zero time
+		// carries none.
+		if growth && y[i] <= 0 {
 			continue
 		}
 		xs = append(xs, n[i])
@@ -128,28 +159,30 @@ func fitModels(metric, unit string, n, y []float64, growth bool) (*Fit, error) {
 	if len(xs) < 2 || distinct(xs) < 2 {
 		return nil, fmt.Errorf("fit %s: need at least two scales with different sizes, have %d", metric, distinct(xs))
 	}
-	f := &Fit{Metric: metric, Unit: unit, Points: len(xs), xs: xs, ys: ys}
+	f := &Fit{Metric: metric, Unit: unit, Points: len(xs), xs: xs, ys: ys, relative: growth, minExp: minExp}
 	f.Intercept, f.Slope = leastSquares(xs, ys)
 	f.LinearR2 = rSquared(ys, func(i int) float64 { return f.Intercept + f.Slope*xs[i] })
 	type cand struct {
 		model string
-		r2    float64
 		k     int // parameters
 		exp   float64
 	}
-	cands := []cand{{"linear", f.LinearR2, 2, 1}}
+	cands := []cand{{"linear", 2, 1}}
 	if growth {
-		z := make([]float64, len(xs))
-		for i, x := range xs {
-			z[i] = x * math.Log(x)
+		cands = nil
+		if minExp <= 1 {
+			z := make([]float64, len(xs))
+			for i, x := range xs {
+				z[i] = x * math.Log(x)
+			}
+			f.NLogNC, f.NLogNA = leastSquares(z, ys)
+			f.NLogNR2 = rSquared(ys, func(i int) float64 { return f.NLogNC + f.NLogNA*z[i] })
+			top := xs[0]
+			for _, x := range xs {
+				top = max(top, x)
+			}
+			cands = []cand{{"nlogn", 2, 1 + 1/math.Log(top)}}
 		}
-		f.NLogNC, f.NLogNA = leastSquares(z, ys)
-		f.NLogNR2 = rSquared(ys, func(i int) float64 { return f.NLogNC + f.NLogNA*z[i] })
-		top := xs[0]
-		for _, x := range xs {
-			top = max(top, x)
-		}
-		cands = []cand{{"nlogn", f.NLogNR2, 2, 1 + 1/math.Log(top)}}
 	}
 	if len(lx) >= 2 && distinct(lx) >= 2 {
 		la, b := leastSquares(lx, ly)
@@ -157,22 +190,31 @@ func fitModels(metric, unit string, n, y []float64, growth bool) (*Fit, error) {
 		f.PowerR2 = rSquared(ys, func(i int) float64 { return f.PowerA * math.Pow(xs[i], f.PowerB) })
 		// Listed first: with equal fits the power law wins, as it carries
 		// the growth exponent. A growth fit does not take a power law
-		// flatter than the data.
-		if !growth || b >= 1 {
-			cands = append([]cand{{"power", f.PowerR2, 2, b}}, cands...)
+		// flatter than the data, nor than the stage's known complexity.
+		if !growth || b >= minExp {
+			cands = append([]cand{{"power", 2, b}}, cands...)
 		}
 	}
-	if distinct(xs) >= 4 {
-		minE := 0.25
+	if distinct(xs) >= 4 || (growth && minExp > 1 && distinct(xs) >= 3) {
+		lo := 0.25
 		if growth {
-			minE = 1
+			lo = minExp
 		}
-		f.OffsetC, f.OffsetD, f.OffsetE, f.OffsetR2 = fitOffsetPower(xs, ys, minE)
-		cands = append(cands, cand{"offset_power", f.OffsetR2, 3, f.OffsetE})
+		f.OffsetC, f.OffsetD, f.OffsetE = fitOffsetPower(xs, ys, lo)
+		f.OffsetR2 = rSquared(ys, func(i int) float64 { return f.OffsetC + f.OffsetD*math.Pow(xs[i], f.OffsetE) })
+		cands = append(cands, cand{"offset_power", 3, f.OffsetE})
+	}
+	if len(cands) == 0 { // a growth fit from two scales, above n·log n: the power law at the floor
+		f.PowerB = minExp
+		f.PowerA = math.Exp(mean(ly) - minExp*mean(lx))
+		f.PowerR2 = rSquared(ys, func(i int) float64 { return f.PowerA * math.Pow(xs[i], f.PowerB) })
+		cands = []cand{{"power", 1, minExp}}
 	}
 	best, bestScore := cands[0], math.Inf(1)
 	for _, c := range cands {
-		if score := aicc(c.r2, len(xs), c.k); score < bestScore-1e-9 {
+		g := *f
+		g.Model = c.model
+		if score := aicc(1-g.R2(), len(xs), c.k); score < bestScore-1e-9 {
 			best, bestScore = c, score
 		}
 	}
@@ -180,14 +222,23 @@ func fitModels(metric, unit string, n, y []float64, growth bool) (*Fit, error) {
 	return f, nil
 }
 
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
 // aicc is the small-sample Akaike information criterion of a least-squares
-// model with k parameters and coefficient of determination r2 over n points,
-// up to a constant shared by all models of the same data: n·ln(1-R²) + 2k +
+// model with k parameters and residual sum of squares rss (in a unit shared
+// by the models compared, here 1 - R²) over n points, up to a constant:
+// n·ln(rss) + 2k +
 // 2k(k+1)/(n-k-1). Lower is better. With five scales a third parameter must
 // cut the residual sum of squares about 50-fold to be chosen, so noise is
 // not read as curvature, while real curvature (clustering's n²) is.
-func aicc(r2 float64, n, k int) float64 {
-	rss := math.Max(1-r2, 1e-12) // an exact fit: a floor instead of log(0)
+func aicc(rss float64, n, k int) float64 {
+	rss = math.Max(rss, 1e-12) // an exact fit: a floor instead of log(0)
 	pen := 2 * float64(k)
 	switch {
 	case n-k-1 > 0:
@@ -198,10 +249,10 @@ func aicc(r2 float64, n, k int) float64 {
 	return float64(n)*math.Log(rss) + pen
 }
 
-// fitOffsetPower fits y = c + d·n^e with c >= 0 by least squares in y, for
-// e on a grid of 0.01 from minE to 3 (for each e, c and d are a linear
+// fitOffsetPower fits y = c + d·n^e with c >= 0 by least squares in y,
+// for e on a grid of 0.01 from minE to 3 (for each e, c and d are a linear
 // least-squares problem on the basis [1, n^e]).
-func fitOffsetPower(xs, ys []float64, minE float64) (c, d, e, r2 float64) {
+func fitOffsetPower(xs, ys []float64, minE float64) (c, d, e float64) {
 	bestSSE := math.Inf(1)
 	z := make([]float64, len(xs))
 	for k := int(math.Round(minE * 100)); k <= 300; k++ {
@@ -227,8 +278,7 @@ func fitOffsetPower(xs, ys []float64, minE float64) (c, d, e, r2 float64) {
 			bestSSE, c, d, e = sse, cc, dd, ee
 		}
 	}
-	r2 = rSquared(ys, func(i int) float64 { return c + d*math.Pow(xs[i], e) })
-	return c, d, e, r2
+	return c, d, e
 }
 
 func distinct(v []float64) int {

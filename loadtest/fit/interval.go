@@ -11,31 +11,40 @@ import (
 const IntervalLevel = 0.90
 
 // band is an ordinary least-squares line y = a + b·x in transformed
-// coordinates, with what a prediction interval at a new x needs.
+// coordinates, with what a prediction interval at a new x needs. The noise
+// of a point is either even (additive: the textbook interval) or a share of
+// its value (relative: a point's standard deviation is σ·y), and σ is
+// estimated from the residuals in that unit.
 type band struct {
-	a, b    float64
-	mx, sxx float64 // mean of x, Σ(x - mx)²
-	s2      float64 // residual variance, SSE / df
-	n, df   int
+	a, b     float64
+	x, scale []float64 // the points' x, and each one's noise scale (1, or y when relative)
+	relative bool
+	ixx      [3]float64 // (XᵀX)⁻¹ of the basis [1, x]: [0][0], [0][1], [1][1]
+	s2       float64    // σ², Σ (r/scale)² / df
+	df       int
 }
 
 // newBand fits the line through (x, y); params is the number of parameters
-// the model spent on the data (2 for the line itself, 3 when an exponent was
-// searched for as well), so df = len(x) - params.
-func newBand(x, y []float64, params int) band {
+// the model spent on the data (2 for the line itself, 3 when an exponent
+// was searched for as well), so df = len(x) - params. relative says the
+// noise is a share of the value.
+func newBand(x, y []float64, params int, relative bool) band {
 	a, b := leastSquares(x, y)
-	bd := band{a: a, b: b, n: len(x), df: len(x) - params}
-	for _, v := range x {
-		bd.mx += v
-	}
-	bd.mx /= float64(len(x))
-	var sse float64
-	for i := range x {
-		d := x[i] - bd.mx
-		bd.sxx += d * d
-		r := y[i] - a - b*x[i]
+	bd := band{a: a, b: b, x: x, scale: make([]float64, len(x)), relative: relative, df: len(x) - params}
+	var n, sx, sxx, sse float64
+	for i, v := range x {
+		n++
+		sx += v
+		sxx += v * v
+		bd.scale[i] = 1
+		if relative {
+			bd.scale[i] = y[i] // > 0: a relative fit keeps only positive values
+		}
+		r := (y[i] - a - b*v) / bd.scale[i]
 		sse += r * r
 	}
+	det := n*sxx - sx*sx
+	bd.ixx = [3]float64{sxx / det, -sx / det, n / det}
 	if bd.df > 0 {
 		bd.s2 = sse / float64(bd.df)
 	}
@@ -43,15 +52,34 @@ func newBand(x, y []float64, params int) band {
 }
 
 // halfWidth is the half-width of the two-sided prediction interval of a new
-// observation at x0 (Student's t with df degrees of freedom). It is NaN when
-// the fit has no degrees of freedom left to estimate its noise.
+// observation at x0: Student's t with df degrees of freedom times the
+// square root of the new point's noise variance plus the variance of the
+// fitted line at x0. For even noise that is t·s·sqrt(1 + 1/n + (x0 -
+// mean)²/Sxx), the textbook interval; for relative noise the new point's
+// variance is σ²·ŷ0² and the line's is the sandwich
+// gᵀ(XᵀX)⁻¹·Xᵀ diag(σ²y²) X·(XᵀX)⁻¹g, g = (1, x0), the variance of the
+// least-squares line when each point's noise is in proportion to its value.
+// It is NaN when the fit has no degrees of freedom left to estimate its
+// noise.
 func (bd band) halfWidth(x0, level float64) float64 {
-	if bd.df <= 0 || bd.sxx == 0 {
+	if bd.df <= 0 || math.IsNaN(bd.s2) || !(bd.ixx[2] > 0) || math.IsInf(bd.ixx[2], 0) {
 		return math.NaN()
 	}
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(bd.df)}.Quantile(0.5 + level/2)
-	d := x0 - bd.mx
-	return t * math.Sqrt(bd.s2*(1+1/float64(bd.n)+d*d/bd.sxx))
+	// v = (XᵀX)⁻¹ g: the line at x0 is Σ (v0 + v1·x_i)·y_i.
+	v0 := bd.ixx[0] + bd.ixx[1]*x0
+	v1 := bd.ixx[1] + bd.ixx[2]*x0
+	var line float64
+	for i, x := range bd.x {
+		c := (v0 + v1*x) * bd.scale[i]
+		line += c * c
+	}
+	own := 1.0
+	if bd.relative {
+		own = bd.a + bd.b*x0
+		own *= own
+	}
+	return t * math.Sqrt(bd.s2*(own+line))
 }
 
 // Interval returns the two-sided prediction interval, at the given level
@@ -82,11 +110,11 @@ func (f *Fit) Interval(n, level float64) (lo, hi float64, ok bool) {
 		if len(lx) < 3 {
 			return 0, 0, false
 		}
-		h := newBand(lx, ly, 2).halfWidth(math.Log(n), level)
+		h := newBand(lx, ly, 2, false).halfWidth(math.Log(n), level)
 		c := math.Log(f.Predict(n))
 		lo, hi = math.Exp(c-h), math.Exp(c+h)
 	case "linear":
-		h := newBand(f.xs, f.ys, 2).halfWidth(n, level)
+		h := newBand(f.xs, f.ys, 2, false).halfWidth(n, level)
 		c := f.Predict(n)
 		lo, hi = c-h, c+h
 	case "nlogn":
@@ -94,7 +122,7 @@ func (f *Fit) Interval(n, level float64) (lo, hi float64, ok bool) {
 		for i, x := range f.xs {
 			z[i] = x * math.Log(x)
 		}
-		h := newBand(z, f.ys, 2).halfWidth(n*math.Log(n), level)
+		h := newBand(z, f.ys, 2, f.relative).halfWidth(n*math.Log(n), level)
 		c := f.Predict(n)
 		lo, hi = c-h, c+h
 	case "offset_power":
@@ -111,9 +139,11 @@ func (f *Fit) Interval(n, level float64) (lo, hi float64, ok bool) {
 // offsetPowerInterval is the interval of y = C + D·n^E. The exponent was
 // searched for, and at a far target its uncertainty is most of the
 // uncertainty, so the interval is the union, over every exponent of the grid
-// that the data do not reject (residual sum of squares within the F-test's
-// bound of the best one, at the same level), of the line's prediction
-// interval in n^E.
+// (from the lowest the fit allowed) that the data do not reject (residual
+// sum of squares within the F-test's bound of the best one, at the same
+// level), of the line's prediction interval in n^E. For a relative fit the
+// residuals are measured as shares of the values, in the bound and in each
+// line's interval (see band).
 func (f *Fit) offsetPowerInterval(n, level float64) (lo, hi float64) {
 	df := len(f.xs) - 3
 	if df <= 0 {
@@ -126,7 +156,11 @@ func (f *Fit) offsetPowerInterval(n, level float64) (lo, hi float64) {
 	}
 	var cands []cand
 	best := math.Inf(1)
-	for k := 25; k <= 300; k++ {
+	first := 25
+	if f.relative {
+		first = int(math.Round(max(f.minExp, 1) * 100))
+	}
+	for k := first; k <= 300; k++ {
 		e := float64(k) / 100
 		for i, x := range f.xs {
 			z[i] = math.Pow(x, e)
@@ -135,6 +169,9 @@ func (f *Fit) offsetPowerInterval(n, level float64) (lo, hi float64) {
 		var sse float64
 		for i := range z {
 			r := f.ys[i] - a - b*z[i]
+			if f.relative {
+				r /= f.ys[i]
+			}
 			sse += r * r
 		}
 		cands = append(cands, cand{e, sse})
@@ -150,7 +187,7 @@ func (f *Fit) offsetPowerInterval(n, level float64) (lo, hi float64) {
 		for i, x := range f.xs {
 			z[i] = math.Pow(x, c.e)
 		}
-		bd := newBand(z, f.ys, 3)
+		bd := newBand(z, f.ys, 3, f.relative)
 		zn := math.Pow(n, c.e)
 		h := bd.halfWidth(zn, level)
 		center := bd.a + bd.b*zn

@@ -1,33 +1,48 @@
 package fit
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
 
-// The reference intervals were computed with numpy.polyfit and
-// scipy.stats.t.ppf(0.95, df) (the textbook OLS prediction interval of a new
-// observation) on the cluster-stage times of a default load test; they agree
-// to 1e-9 relative (float64 arithmetic in a different order).
+// The reference intervals were computed with numpy and scipy.stats
+// (t.ppf, f.ppf) by testdata/interval_ref.py, written apart from this
+// package from the formulas: the textbook OLS prediction interval of a new
+// observation for the line and the power law (log-log), whose noise is even
+// in their coordinates, and for the growth laws, whose timing noise is a
+// share of the value, the OLS line's sandwich variance with each point's
+// noise in proportion to it plus the new point's own (σ·ŷ)², and for the
+// offset power law the union over the exponents the F-test does not reject.
+// The data are the cluster-stage times of a default load test, and a
+// quadratic stage with ±3% noise. They agree to 1e-9 relative (float64
+// arithmetic in a different order).
 func TestIntervalMatchesSciPy(t *testing.T) {
 	n := []float64{100, 250, 500, 1000, 2000}
 	y := []float64{0.047, 0.021, 0.095, 0.293, 0.646}
+	quad := []float64{0.03296, 0.041225, 0.08159999999999999, 0.2254, 0.8382999999999999}
 	tests := []struct {
 		model  string
+		y      []float64
+		minExp float64
+		at     float64
 		lo, hi float64
 	}{
-		{"linear", 2.7613786959454223, 3.894679404139396},
-		{"power", 0.12519409702330078, 54.348339080142665},
-		{"nlogn", 3.4199204557234992, 4.509739268151621},
+		{"linear", y, 1, 10000, 2.7613786959454223, 3.894679404139396},
+		{"power", y, 1, 10000, 0.12519409702330078, 54.348339080142665},
+		{"nlogn", y, 1, 10000, 0, 15.408922342053717},
+		{"offset_power", y, 1, 10000, -636.26107380705, 766.8128565384316},
+		{"offset_power", quad, 2, 10000, 15.642462333044607, 30.96697391636411},
+		{"offset_power", quad, 2, 100000, 1561.8183599227548, 3806.203370115797},
 	}
 	for _, tc := range tests {
-		t.Run(tc.model, func(t *testing.T) {
-			f, err := Growth("cluster_time", "s", n, y)
+		t.Run(fmt.Sprintf("%s from n^%g at %g", tc.model, tc.minExp, tc.at), func(t *testing.T) {
+			f, err := GrowthAtLeast("cluster_time", "s", n, tc.y, tc.minExp)
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.Model = tc.model // the interval of each model, whichever was chosen
-			lo, hi, ok := f.Interval(10000, IntervalLevel)
+			lo, hi, ok := f.Interval(tc.at, IntervalLevel)
 			if !ok {
 				t.Fatal("no interval")
 			}
@@ -93,5 +108,48 @@ func TestGrowthRefusesTheLineForSuperlinearWork(t *testing.T) {
 	}
 	if got := g.Predict(10000); got < 9 || got > 12.5 {
 		t.Errorf("a linear stage planned at %.2f s for 10,000 (about 10 expected): %s", got, g.Describe())
+	}
+}
+
+// A quadratic stage (HDBSCAN's exact path) with linear work beside it and
+// ±3% noise: over 100..2,000 the linear term flattens the curve, so a free
+// exponent comes out under 2 and plans 10,000 more than 15% too low; held
+// to n² or more (GrowthAtLeast) the plan is within the ±30% the planning
+// aims at (it leans high: the fixed cost plus n² takes the linear work as
+// quadratic) and its interval holds the truth.
+func TestGrowthAtLeastHoldsAQuadraticStage(t *testing.T) {
+	truth := func(n float64) float64 { return 0.01 + 1e-4*n + 1.5e-7*n*n }
+	ns := []float64{100, 250, 500, 1000, 2000}
+	noise := []float64{1.03, 0.97, 1.02, 0.98, 1.01}
+	y := make([]float64, len(ns))
+	for i, n := range ns {
+		y[i] = truth(n) * noise[i]
+	}
+	free, err := Growth("cluster_time", "s", ns, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := GrowthAtLeast("cluster_time", "s", ns, y, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held.Exponent < 2 {
+		t.Errorf("held to n^2, the fit's exponent is %.2f: %s", held.Exponent, held.Describe())
+	}
+	want := truth(10000)
+	if got := free.Predict(10000); got > 0.85*want {
+		t.Errorf("the free fit plans %.3g s at 10,000 (truth %.3g): the case no longer shows the flattening (%s)", got, want, free.Describe())
+	}
+	if got := held.Predict(10000); math.Abs(got-want)/want > 0.30 {
+		t.Errorf("held to n^2, planned %.3g s at 10,000, truth %.3g (%s)", got, want, held.Describe())
+	}
+	lo, hi, ok := held.Interval(10000, IntervalLevel)
+	if !ok || lo > want || hi < want {
+		t.Errorf("interval [%.3g, %.3g] (ok=%v) does not hold the truth %.3g", lo, hi, ok, want)
+	}
+	// From three scales the floor still gives a plan and an exponent of 2.
+	three, err := GrowthAtLeast("cluster_time", "s", ns[2:], y[2:], 2)
+	if err != nil || three.Exponent < 2 {
+		t.Fatalf("three scales: %v, %+v", err, three)
 	}
 }
