@@ -13,6 +13,11 @@ import (
 const childEnv = "KURA_TEST_CLI_ARGS"
 
 func TestMain(m *testing.M) {
+	// A load test run through childEnv starts its workers as this
+	// executable with the worker command: run it, not the parent's args.
+	if len(os.Args) > 1 && os.Args[1] == "loadtest-worker" {
+		os.Exit(run(context.Background(), os.Args[1:]))
+	}
 	if v := os.Getenv(childEnv); v != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(v), &args); err != nil {
