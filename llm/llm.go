@@ -20,11 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,18 +32,16 @@ import (
 const (
 	DefaultModel       = "gpt-4o-mini"
 	DefaultConcurrency = 50
-	DefaultMaxRetries  = 6
+	DefaultMaxRetries  = httpapi.DefaultMaxRetries
 	DefaultTimeout     = 120 * time.Second
-	DefaultMinBackoff  = 500 * time.Millisecond
-	DefaultMaxBackoff  = 30 * time.Second
-	// MaxRetryAfter caps the wait a server may ask for.
-	MaxRetryAfter = 60 * time.Second
-	// DefaultMaxMalformedRetries caps, within MaxRetries, the retries after
-	// answers that could not be used (each of them is billed).
-	DefaultMaxMalformedRetries = 2
-	// maxBody bounds a response body; maxErrorBody an error's.
-	maxBody      = 16 << 20
-	maxErrorBody = 64 << 10
+	// The retry defaults and the cap on Retry-After are httpapi's, shared
+	// by the API clients.
+	DefaultMinBackoff          = httpapi.DefaultMinBackoff
+	DefaultMaxBackoff          = httpapi.DefaultMaxBackoff
+	DefaultMaxMalformedRetries = httpapi.DefaultMaxMalformedRetries
+	MaxRetryAfter              = httpapi.MaxRetryAfter
+	// maxBody bounds a response body.
+	maxBody = 16 << 20
 )
 
 // Price is what a chat model costs, in US dollars per million tokens.
@@ -125,14 +119,11 @@ type Config struct {
 
 // Client is a chat completions client, safe for concurrent use.
 type Client struct {
-	c        Config
-	endpoint string
-	azure    bool
-	http     *http.Client
-	sem      chan struct{}
-	log      *slog.Logger
+	c      Config
+	caller *httpapi.Caller
 
-	calls, requests, retries, rateLimited, errs, prompt, completion atomic.Int64
+	counts                    httpapi.Counts
+	calls, prompt, completion atomic.Int64
 }
 
 // New checks cfg and returns a client. It sends nothing.
@@ -146,43 +137,27 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	switch {
-	case cfg.MaxRetries == 0:
-		cfg.MaxRetries = DefaultMaxRetries
-	case cfg.MaxRetries < 0:
-		cfg.MaxRetries = 0
+	retry, err := httpapi.Retry{MaxRetries: cfg.MaxRetries, MaxMalformedRetries: cfg.MaxMalformedRetries,
+		Timeout: cfg.Timeout, MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff}.Defaults(DefaultTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
 	}
-	switch {
-	case cfg.MaxMalformedRetries == 0:
-		cfg.MaxMalformedRetries = DefaultMaxMalformedRetries
-	case cfg.MaxMalformedRetries < 0:
-		cfg.MaxMalformedRetries = 0
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	if cfg.MinBackoff == 0 {
-		cfg.MinBackoff = DefaultMinBackoff
-	}
-	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = DefaultMaxBackoff
-	}
+	cfg.MaxRetries, cfg.MaxMalformedRetries, cfg.Timeout, cfg.MinBackoff, cfg.MaxBackoff =
+		retry.MaxRetries, retry.MaxMalformedRetries, retry.Timeout, retry.MinBackoff, retry.MaxBackoff
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	switch {
 	case cfg.Concurrency < 0:
 		return nil, fmt.Errorf("llm: concurrency %d must be positive", cfg.Concurrency)
-	case cfg.Timeout < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < cfg.MinBackoff:
-		return nil, errors.New("llm: timeout and backoff must be positive, with max backoff >= min backoff")
 	case cfg.Temperature < 0 || cfg.Temperature > 2 || cfg.Temperature != cfg.Temperature:
 		return nil, fmt.Errorf("llm: temperature %v must be in [0, 2]", cfg.Temperature)
 	case cfg.Price.InputPerMillion < 0 || cfg.Price.OutputPerMillion < 0:
 		return nil, errors.New("llm: prices must not be negative")
 	}
-	endpoint, azure, err := chatURL(cfg.BaseURL)
+	endpoint, azure, err := httpapi.EndpointURL(cfg.BaseURL, "/chat/completions", "http://127.0.0.1:8089/v1")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("llm: %w", err)
 	}
 	// Redirects are followed only to the same scheme, host and port: one
 	// elsewhere would resend the key and the users' texts there.
@@ -190,28 +165,21 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		hc = httpapi.Secure(cfg.HTTPClient)
 	}
-	return &Client{c: cfg, endpoint: endpoint, azure: azure, http: hc,
-		sem: make(chan struct{}, cfg.Concurrency), log: cfg.Logger}, nil
-}
-
-// chatURL appends /chat/completions to the base URL's path, keeping its
-// query, and reports whether the host is Azure's.
-func chatURL(base string) (string, bool, error) {
-	u, err := url.Parse(strings.TrimSpace(base))
-	if err != nil {
-		return "", false, fmt.Errorf("llm: base URL %q: %s", httpapi.RedactURL(base), httpapi.RedactError(errors.Unwrap(err)))
+	cl := &Client{c: cfg}
+	cl.caller = &httpapi.Caller{
+		URL: endpoint, Client: hc, Header: http.Header{}, Secrets: []string{cfg.APIKey}, Retry: retry,
+		Sem:    make(chan struct{}, cfg.Concurrency),
+		Hints:  map[int]string{http.StatusUnauthorized: "check the API key", http.StatusNotFound: "check --llm-base-url and --llm-model"},
+		Counts: &cl.counts, Logger: cfg.Logger,
 	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", false, fmt.Errorf("llm: base URL %q: want http(s)://host[:port]/path, e.g. http://127.0.0.1:8089/v1", httpapi.RedactURL(base))
+	if cfg.APIKey != "" {
+		if azure {
+			cl.caller.Header.Set("api-key", cfg.APIKey)
+		} else {
+			cl.caller.Header.Set("Authorization", "Bearer "+cfg.APIKey)
+		}
 	}
-	p := strings.TrimRight(u.Path, "/")
-	if !strings.HasSuffix(p, "/chat/completions") {
-		p += "/chat/completions"
-	}
-	u.Path, u.RawPath = p, ""
-	h := u.Hostname()
-	azure := strings.HasSuffix(h, ".openai.azure.com") || strings.HasSuffix(h, ".cognitiveservices.azure.com")
-	return u.String(), azure, nil
+	return cl, nil
 }
 
 // Model returns the model name sent to the server.
@@ -221,7 +189,7 @@ func (c *Client) Model() string { return c.c.Model }
 func (c *Client) Temperature() float64 { return c.c.Temperature }
 
 // Endpoint returns the URL requests go to, with any credentials redacted.
-func (c *Client) Endpoint() string { return httpapi.RedactURL(c.endpoint) }
+func (c *Client) Endpoint() string { return httpapi.RedactURL(c.caller.URL) }
 
 // Price returns the price the client counts cost with.
 func (c *Client) Price() Price { return c.c.Price }
@@ -229,8 +197,8 @@ func (c *Client) Price() Price { return c.c.Price }
 // Usage returns what the client has spent so far.
 func (c *Client) Usage() Usage {
 	u := Usage{
-		Calls: c.calls.Load(), Requests: c.requests.Load(), Retries: c.retries.Load(),
-		RateLimited: c.rateLimited.Load(), Errors: c.errs.Load(),
+		Calls: c.calls.Load(), Requests: c.counts.Requests.Load(), Retries: c.counts.Retries.Load(),
+		RateLimited: c.counts.RateLimited.Load(), Errors: c.counts.Errors.Load(),
 		PromptTokens: c.prompt.Load(), CompletionTokens: c.completion.Load(),
 	}
 	u.CostUSD = c.c.Price.Cost(u.PromptTokens, u.CompletionTokens)
@@ -321,90 +289,40 @@ func (c *Client) JSON(ctx context.Context, r Request, out any, check func() erro
 		return Usage{}, err
 	}
 	var u Usage
-	malformed := 0
-	for attempt := 0; ; attempt++ {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return u, context.Cause(ctx)
-		}
-		u.Requests++
-		c.requests.Add(1)
-		if attempt > 0 {
-			u.Retries++
-			c.retries.Add(1)
-		}
-		content, pt, ct, err := c.send(ctx, body)
-		<-c.sem
+	var counts httpapi.Counts
+	parse := func(data []byte) error {
+		content, pt, ct, err := parseAnswer(data)
 		u.PromptTokens += pt
 		u.CompletionTokens += ct
 		c.prompt.Add(pt)
 		c.completion.Add(ct)
-		if err == nil {
-			if derr := json.Unmarshal([]byte(content), out); derr != nil {
-				err = &AnswerError{Msg: "answer is not the JSON asked for: " + derr.Error()}
-			} else if check != nil {
-				if cerr := check(); cerr != nil {
-					err = &AnswerError{Msg: "answer does not fit the schema: " + cerr.Error()}
-				}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(content), out); err != nil {
+			return &AnswerError{Msg: "answer is not the JSON asked for: " + err.Error()}
+		}
+		if check != nil {
+			if err := check(); err != nil {
+				return &AnswerError{Msg: "answer does not fit the schema: " + err.Error()}
 			}
 		}
-		if err == nil {
-			u.Calls++
-			c.calls.Add(1)
-			u.CostUSD = c.c.Price.Cost(u.PromptTokens, u.CompletionTokens)
-			return u, nil
-		}
-		u.CostUSD = c.c.Price.Cost(u.PromptTokens, u.CompletionTokens)
-		if ctx.Err() != nil {
-			return u, context.Cause(ctx)
-		}
-		var ae *APIError
-		isAPI := errors.As(err, &ae)
-		if isAPI && ae.StatusCode == http.StatusTooManyRequests {
-			u.RateLimited++
-			c.rateLimited.Add(1)
-		} else {
-			u.Errors++
-			c.errs.Add(1)
-		}
-		if !retryable(err) {
-			return u, fmt.Errorf("llm: %w", err)
-		}
-		var aerr *AnswerError
-		if errors.As(err, &aerr) {
-			if malformed++; malformed > c.c.MaxMalformedRetries {
-				return u, fmt.Errorf("llm: giving up after %d unusable answers (each is billed): %w", malformed, err)
-			}
-		}
-		if attempt >= c.c.MaxRetries {
-			return u, fmt.Errorf("llm: giving up after %d attempts: %w", attempt+1, err)
-		}
-		wait := c.backoff(attempt)
-		if isAPI && ae.RetryAfter > 0 {
-			wait = ae.RetryAfter + time.Duration(rand.Int64N(int64(ae.RetryAfter)/10+1))
-		}
-		c.log.Debug("chat completion failed; retrying", "attempt", attempt+1, "wait", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return u, context.Cause(ctx)
-		}
+		return nil
 	}
-}
-
-// backoff is MinBackoff doubled per attempt, capped at MaxBackoff, with
-// equal jitter.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.c.MinBackoff
-	for i := 0; i < attempt && d < c.c.MaxBackoff; i++ {
-		d *= 2
+	err = c.caller.Do(ctx, httpapi.Call{Body: body, Limit: maxBody, Parse: parse, Counts: &counts,
+		Malformed: func(msg string) error { return &AnswerError{Msg: msg} }})
+	u.Requests, u.Retries = counts.Requests.Load(), counts.Retries.Load()
+	u.RateLimited, u.Errors = counts.RateLimited.Load(), counts.Errors.Load()
+	u.CostUSD = c.c.Price.Cost(u.PromptTokens, u.CompletionTokens)
+	switch {
+	case err == nil:
+		u.Calls++
+		c.calls.Add(1)
+		return u, nil
+	case ctx.Err() != nil:
+		return u, err
 	}
-	d = min(d, c.c.MaxBackoff)
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+	return u, fmt.Errorf("llm: %w", err)
 }
 
 type wireResponse struct {
@@ -421,51 +339,9 @@ type wireResponse struct {
 	} `json:"usage"`
 }
 
-// send makes one attempt and returns the answer's content and the tokens
-// the server billed.
-func (c *Client) send(ctx context.Context, body []byte) (string, int64, int64, error) {
-	actx, cancel := context.WithTimeout(ctx, c.c.Timeout)
-	defer cancel()
-	req, err := httpapi.NewRequest(actx, c.endpoint, body)
-	if err != nil {
-		return "", 0, 0, err
-	}
-	if c.c.APIKey != "" {
-		if c.azure {
-			req.Header.Set("api-key", c.c.APIKey)
-		} else {
-			req.Header.Set("Authorization", "Bearer "+c.c.APIKey)
-		}
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if actx.Err() != nil && ctx.Err() == nil {
-			return "", 0, 0, &TimeoutError{Timeout: c.c.Timeout}
-		}
-		return "", 0, 0, &TransportError{Err: err, secrets: []string{c.c.APIKey}}
-	}
-	defer resp.Body.Close()
-	limit := int64(maxBody)
-	if resp.StatusCode/100 != 2 {
-		limit = maxErrorBody
-	}
-	data, err := httpapi.ReadBody(resp, limit)
-	if err != nil {
-		var tl *httpapi.TooLargeError
-		switch {
-		case errors.As(err, &tl) && resp.StatusCode/100 == 2:
-			return "", 0, 0, &AnswerError{Msg: err.Error()}
-		case errors.As(err, &tl):
-			data = nil // an error status with a huge body: the status says enough
-		case actx.Err() != nil && ctx.Err() == nil:
-			return "", 0, 0, &TimeoutError{Timeout: c.c.Timeout}
-		default:
-			return "", 0, 0, &TransportError{Err: fmt.Errorf("reading response: %w", err), secrets: []string{c.c.APIKey}}
-		}
-	}
-	if resp.StatusCode/100 != 2 {
-		return "", 0, 0, newAPIError(resp, data, c.c.APIKey)
-	}
+// parseAnswer reads a 2xx answer: its content and the tokens the server
+// billed (also for an answer that cannot be used).
+func parseAnswer(data []byte) (string, int64, int64, error) {
 	var wr wireResponse
 	if err := json.Unmarshal(data, &wr); err != nil {
 		return "", 0, 0, &AnswerError{Msg: "response is not JSON: " + err.Error()}
@@ -490,102 +366,22 @@ func (c *Client) send(ctx context.Context, body []byte) (string, int64, int64, e
 	return *ch.Message.Content, pt, ct, nil
 }
 
-// retryable reports whether an attempt may succeed if repeated.
-func retryable(err error) bool {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout || ae.StatusCode >= 500
-	}
-	var rd *httpapi.RedirectError
-	if errors.As(err, &rd) {
-		return false // the policy will refuse it again
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) && dns.IsNotFound {
-		return false
-	}
-	var an *AnswerError
-	var te *TimeoutError
-	var tr *TransportError
-	return errors.As(err, &an) || errors.As(err, &te) || errors.As(err, &tr)
-}
-
 // APIError is a non-2xx answer.
-type APIError struct {
-	StatusCode int
-	Status     string
-	Message    string
-	Type, Code string
-	RetryAfter time.Duration
-}
-
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "HTTP %s", e.Status)
-	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
-	}
-	if e.Type != "" || e.Code != "" {
-		fmt.Fprintf(&b, " (type %q, code %q)", e.Type, e.Code)
-	}
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		b.WriteString("; check the API key")
-	case http.StatusNotFound:
-		b.WriteString("; check --llm-base-url and --llm-model")
-	}
-	return b.String()
-}
-
-func newAPIError(resp *http.Response, body []byte, key string) *APIError {
-	e := &APIError{StatusCode: resp.StatusCode, Status: resp.Status}
-	if e.Status == "" {
-		e.Status = strconv.Itoa(resp.StatusCode)
-	}
-	var eb struct {
-		Error *struct {
-			Message string `json:"message"`
-			Type    string `json:"type"`
-			Code    any    `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &eb) == nil && eb.Error != nil {
-		e.Message, e.Type = eb.Error.Message, eb.Error.Type
-		if eb.Error.Code != nil {
-			e.Code = fmt.Sprint(eb.Error.Code)
-		}
-	}
-	if e.Message == "" {
-		msg := strings.TrimSpace(string(body))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
-		e.Message = msg
-	}
-	e.Message = httpapi.Redact(e.Message, key)
-	e.Type, e.Code = httpapi.Redact(e.Type, key), httpapi.Redact(e.Code, key)
-	e.RetryAfter = httpapi.RetryAfter(resp.Header, time.Now(), MaxRetryAfter)
-	return e
-}
+type APIError = httpapi.APIError
 
 // TimeoutError is an attempt that took longer than Config.Timeout.
-type TimeoutError struct{ Timeout time.Duration }
-
-func (e *TimeoutError) Error() string { return fmt.Sprintf("no response within %v", e.Timeout) }
+type TimeoutError = httpapi.TimeoutError
 
 // TransportError is a failure to reach the server or read its answer.
-type TransportError struct {
-	Err     error
-	secrets []string
-}
-
-func (e *TransportError) Error() string { return httpapi.RedactError(e.Err, e.secrets...) }
-func (e *TransportError) Unwrap() error { return e.Err }
+type TransportError = httpapi.TransportError
 
 // AnswerError is a 2xx answer that could not be used.
 type AnswerError struct{ Msg string }
 
 func (e *AnswerError) Error() string { return "unusable answer: " + e.Msg }
+
+// Malformed marks the answer as one to retry (httpapi.Caller).
+func (e *AnswerError) Malformed() bool { return true }
 
 // RefusalError is an answer in which the model refused.
 type RefusalError struct{ Reason string }

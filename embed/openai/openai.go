@@ -19,15 +19,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,17 +39,14 @@ const (
 	DefaultModel       = "text-embedding-3-small"
 	DefaultBatchSize   = 50
 	DefaultConcurrency = 5
-	DefaultMaxRetries  = 6
+	DefaultMaxRetries  = httpapi.DefaultMaxRetries
 	DefaultTimeout     = 60 * time.Second
-	DefaultMinBackoff  = 500 * time.Millisecond
-	DefaultMaxBackoff  = 30 * time.Second
-	// MaxRetryAfter caps the wait a server may ask for with Retry-After or
-	// retry-after-ms; a proxy asking for an hour would stall every batch.
-	MaxRetryAfter = 60 * time.Second
-	// DefaultMaxMalformedRetries caps the retries of a batch whose response
-	// was unusable (wrong vector count, bad indices, invalid JSON): each
-	// retry is billed again, and a server that answers badly tends to again.
-	DefaultMaxMalformedRetries = 2
+	// The retry defaults and the cap on Retry-After are httpapi's, shared
+	// by the API clients.
+	DefaultMinBackoff          = httpapi.DefaultMinBackoff
+	DefaultMaxBackoff          = httpapi.DefaultMaxBackoff
+	DefaultMaxMalformedRetries = httpapi.DefaultMaxMalformedRetries
+	MaxRetryAfter              = httpapi.MaxRetryAfter
 )
 
 // Config configures a Client. Zero fields take the defaults above.
@@ -127,16 +120,15 @@ type Config struct {
 // Client is an embed.Embedder for OpenAI-compatible servers. It is safe for
 // concurrent use; Concurrency bounds the requests in flight across all calls.
 type Client struct {
-	c        Config
-	endpoint string
-	http     *http.Client
-	sem      chan struct{}
-	log      *slog.Logger
+	c      Config
+	caller *httpapi.Caller
+	log    *slog.Logger
 
 	learned atomic.Int64 // vector length seen in the first response (0 before)
 	floats  atomic.Bool  // the server rejected base64: ask for float
 
-	requests, retries, rateLimited, errs, inputs, tokens, truncated atomic.Int64
+	counts                    httpapi.Counts
+	inputs, tokens, truncated atomic.Int64
 }
 
 // knownDims are the default output lengths of OpenAI's embedding models.
@@ -166,24 +158,13 @@ func New(c Config) (*Client, error) {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
-	switch {
-	case c.MaxRetries == 0:
-		c.MaxRetries = DefaultMaxRetries
-	case c.MaxRetries < 0:
-		c.MaxRetries = 0
+	retry, err := httpapi.Retry{MaxRetries: c.MaxRetries, MaxMalformedRetries: c.MaxMalformedRetries,
+		Timeout: c.Timeout, MinBackoff: c.MinBackoff, MaxBackoff: c.MaxBackoff}.Defaults(DefaultTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("openai: %w", err)
 	}
-	if c.MaxMalformedRetries == 0 {
-		c.MaxMalformedRetries = DefaultMaxMalformedRetries
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.MinBackoff == 0 {
-		c.MinBackoff = DefaultMinBackoff
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = DefaultMaxBackoff
-	}
+	c.MaxRetries, c.MaxMalformedRetries, c.Timeout, c.MinBackoff, c.MaxBackoff =
+		retry.MaxRetries, retry.MaxMalformedRetries, retry.Timeout, retry.MinBackoff, retry.MaxBackoff
 	if c.Limits == (embed.Limits{}) {
 		c.Limits = embed.OpenAILimits
 	}
@@ -202,8 +183,6 @@ func New(c Config) (*Client, error) {
 		return nil, fmt.Errorf("openai: concurrency %d must be positive", c.Concurrency)
 	case c.Dims < 0:
 		return nil, fmt.Errorf("openai: dimensions %d must be positive", c.Dims)
-	case c.Timeout < 0 || c.MinBackoff < 0 || c.MaxBackoff < c.MinBackoff:
-		return nil, fmt.Errorf("openai: timeout and backoff must be positive, with max backoff >= min backoff")
 	case c.EncodingFormat != "float" && c.EncodingFormat != "base64":
 		return nil, fmt.Errorf("openai: encoding format %q: want float or base64", c.EncodingFormat)
 	case c.MaxResponseBytes < 0:
@@ -211,9 +190,9 @@ func New(c Config) (*Client, error) {
 	case c.PricePerMillion != nil && *c.PricePerMillion < 0:
 		return nil, fmt.Errorf("openai: price %v per million tokens is negative", *c.PricePerMillion)
 	}
-	endpoint, azure, err := embeddingsURL(c.BaseURL)
+	endpoint, azure, err := httpapi.EndpointURL(c.BaseURL, "/embeddings", DefaultBaseURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("openai: %w", err)
 	}
 	if c.APIKey == "" && needsKey(endpoint) {
 		return nil, fmt.Errorf("openai: no API key for %s: set OPENAI_API_KEY (a local server such as vLLM, Ollama or kura mock-api needs none: point --base-url at it)", httpapi.RedactURL(endpoint))
@@ -228,29 +207,27 @@ func New(c Config) (*Client, error) {
 	if c.HTTPClient != nil {
 		hc = httpapi.Secure(c.HTTPClient)
 	}
-	cl := &Client{c: c, endpoint: endpoint, http: hc, sem: make(chan struct{}, c.Concurrency), log: c.Logger}
+	cl := &Client{c: c, log: c.Logger}
+	header := c.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	if c.APIKey != "" {
+		if strings.EqualFold(c.AuthHeader, "Authorization") {
+			header.Set("Authorization", "Bearer "+c.APIKey)
+		} else {
+			header.Set(c.AuthHeader, c.APIKey)
+		}
+	}
+	cl.caller = &httpapi.Caller{
+		URL: endpoint, Client: hc, Header: header, Secrets: []string{c.APIKey}, Retry: retry,
+		Sem:        make(chan struct{}, c.Concurrency),
+		Hints:      map[int]string{http.StatusUnauthorized: "check OPENAI_API_KEY", http.StatusNotFound: "check --base-url and --model"},
+		Counts:     &cl.counts,
+		Logger:     c.Logger,
+		OnResponse: c.OnResponse,
+	}
 	return cl, nil
-}
-
-// embeddingsURL appends /embeddings to the base URL's path, keeping any
-// query (Azure's api-version), and reports whether the host is Azure's.
-func embeddingsURL(base string) (string, bool, error) {
-	u, err := url.Parse(strings.TrimSpace(base))
-	if err != nil {
-		// url.Error quotes the URL: redact it, secrets and all.
-		return "", false, fmt.Errorf("openai: base URL %q: %s", httpapi.RedactURL(base), httpapi.RedactError(errors.Unwrap(err)))
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", false, fmt.Errorf("openai: base URL %q: want http(s)://host[:port]/path, e.g. %s", httpapi.RedactURL(base), DefaultBaseURL)
-	}
-	p := strings.TrimRight(u.Path, "/")
-	if !strings.HasSuffix(p, "/embeddings") {
-		p += "/embeddings"
-	}
-	u.Path, u.RawPath = p, ""
-	host := u.Hostname()
-	azure := strings.HasSuffix(host, ".openai.azure.com") || strings.HasSuffix(host, ".cognitiveservices.azure.com")
-	return u.String(), azure, nil
 }
 
 // Name returns "openai:" and the model.
@@ -261,7 +238,7 @@ func (c *Client) Model() string { return c.c.Model }
 
 // Endpoint returns the URL requests are sent to, with any secrets in it (user
 // info, api-key and similar query parameters) redacted: it is for printing.
-func (c *Client) Endpoint() string { return httpapi.RedactURL(c.endpoint) }
+func (c *Client) Endpoint() string { return httpapi.RedactURL(c.caller.URL) }
 
 // RequestShape returns the inputs per request and the requests in flight
 // (embed.Pooled): embed.Stream keeps that pool full across its calls.
@@ -285,10 +262,10 @@ func (c *Client) Dims() int {
 // Usage returns what the client has spent so far.
 func (c *Client) Usage() embed.Usage {
 	u := embed.Usage{
-		Requests:    c.requests.Load(),
-		Retries:     c.retries.Load(),
-		RateLimited: c.rateLimited.Load(),
-		Errors:      c.errs.Load(),
+		Requests:    c.counts.Requests.Load(),
+		Retries:     c.counts.Retries.Load(),
+		RateLimited: c.counts.RateLimited.Load(),
+		Errors:      c.counts.Errors.Load(),
 		Inputs:      c.inputs.Load(),
 		Tokens:      c.tokens.Load(),
 		Truncated:   c.truncated.Load(),
@@ -376,110 +353,50 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 	if err != nil {
 		return nil, err
 	}
-	malformed := 0
-	for attempt := 0; ; attempt++ {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		}
-		c.requests.Add(1)
-		if attempt > 0 {
-			c.retries.Add(1)
-		}
-		sent := time.Now()
-		vecs, tokens, err := c.send(ctx, body, len(b.Texts), func() { <-c.sem })
-		if c.c.OnResponse != nil {
-			c.c.OnResponse(statusOf(err), time.Since(sent))
-		}
-		if err == nil {
-			if tokens <= 0 { // the server reported no usage: count locally
-				tokens = int64(b.Tokens)
+	n := len(b.Texts)
+	var vecs [][]float32
+	var tokens int64
+	call := httpapi.Call{
+		Body:  body,
+		Limit: c.maxResponseBytes(n),
+		Parse: func(data []byte) (err error) {
+			vecs, tokens, err = c.parse(data, n)
+			return err
+		},
+		Malformed: func(msg string) error {
+			return &ResponseError{Msg: fmt.Sprintf("%s (the cap for %d inputs; Config.MaxResponseBytes sets it)", msg, n)}
+		},
+		Resend: func(ae *APIError) ([]byte, bool) {
+			if !rejectsBase64(ae) {
+				return nil, false
 			}
-			c.inputs.Add(int64(len(b.Texts)))
-			c.tokens.Add(tokens)
-			c.truncated.Add(int64(b.Truncated))
-			return vecs, nil
-		}
-		if ctx.Err() != nil { // cancelled by the caller or by another batch
-			return nil, context.Cause(ctx)
-		}
-		var ae *APIError
-		isAPI := errors.As(err, &ae)
-		if isAPI && ae.StatusCode == http.StatusTooManyRequests {
-			c.rateLimited.Add(1)
-		} else {
-			c.errs.Add(1)
-		}
-		where := fmt.Sprintf("inputs %d-%d", b.Offset+1, b.Offset+len(b.Texts)) // 1-based, as lines are
-		if isAPI && rejectsBase64(ae) && !c.floats.Load() && c.c.EncodingFormat == "base64" {
-			c.floats.Store(true)
-			c.log.Info("the server does not take encoding_format base64; asking for float from now on", "err", err)
-		}
-		if isAPI && rejectsBase64(ae) && c.floats.Load() && !bytes.Contains(body, []byte(`"encoding_format":"float"`)) {
+			if !c.floats.Load() && c.c.EncodingFormat == "base64" {
+				c.floats.Store(true)
+				c.log.Info("the server does not take encoding_format base64; asking for float from now on", "err", ae)
+			}
+			if !c.floats.Load() || bytes.Contains(body, []byte(`"encoding_format":"float"`)) {
+				return nil, false
+			}
 			if body, err = c.requestBody(b.Texts); err != nil {
-				return nil, err
+				return nil, false
 			}
-			attempt-- // the same request in the other format: not a retry of a failure
-			continue
-		}
-		if !retryable(err) {
-			return nil, fmt.Errorf("openai: %s: %w", where, err)
-		}
-		var re *ResponseError
-		if errors.As(err, &re) {
-			if malformed++; malformed > max(c.c.MaxMalformedRetries, 0) {
-				return nil, fmt.Errorf("openai: %s: giving up after %d unusable responses (each is billed): %w", where, malformed, err)
-			}
-		}
-		if attempt >= c.c.MaxRetries {
-			return nil, fmt.Errorf("openai: %s: giving up after %d attempts: %w", where, attempt+1, err)
-		}
-		wait := c.backoff(attempt)
-		if isAPI && ae.RetryAfter > 0 {
-			// Honour the server's wait, plus up to 10% so that the
-			// requests it throttled together do not return together.
-			wait = ae.RetryAfter + time.Duration(rand.Int64N(int64(ae.RetryAfter)/10+1))
-		}
-		c.log.Debug("embedding request failed; retrying", "inputs", where, "attempt", attempt+1, "wait", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, context.Cause(ctx)
-		}
+			return body, true
+		},
+		Where: fmt.Sprintf("inputs %d-%d", b.Offset+1, b.Offset+n), // 1-based, as lines are
 	}
-}
-
-// statusOf returns the HTTP status of an attempt's outcome: 200 for a
-// success, the API's status for an APIError, 200 for an answer that could
-// not be used, and 0 when no answer came.
-func statusOf(err error) int {
-	var ae *APIError
-	var re *ResponseError
-	switch {
-	case err == nil:
-		return http.StatusOK
-	case errors.As(err, &ae):
-		return ae.StatusCode
-	case errors.As(err, &re):
-		return http.StatusOK
+	if err := c.caller.Do(ctx, call); err != nil {
+		if ctx.Err() != nil { // cancelled by the caller or by another batch
+			return nil, err
+		}
+		return nil, fmt.Errorf("openai: %s: %w", call.Where, err)
 	}
-	return 0
-}
-
-// backoff returns the wait before retry attempt+1 when the server said
-// nothing: MinBackoff doubled per attempt, capped at MaxBackoff, with
-// "equal jitter" (a uniformly random wait between half and all of it).
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.c.MinBackoff
-	for i := 0; i < attempt && d < c.c.MaxBackoff; i++ {
-		d *= 2
+	if tokens <= 0 { // the server reported no usage: count locally
+		tokens = int64(b.Tokens)
 	}
-	d = min(d, c.c.MaxBackoff)
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+	c.inputs.Add(int64(n))
+	c.tokens.Add(tokens)
+	c.truncated.Add(int64(b.Truncated))
+	return vecs, nil
 }
 
 type request struct {
@@ -511,7 +428,6 @@ const (
 	perInputBytes = 4 << 10
 	unknownDims   = 16384
 	responseSlack = 1 << 20
-	maxErrorBody  = 1 << 20
 )
 
 // maxResponseBytes is the cap on the body of a response to n inputs.
@@ -526,177 +442,14 @@ func (c *Client) maxResponseBytes(n int) int64 {
 	return int64(n)*(int64(dims)*maxValueBytes+perInputBytes) + responseSlack
 }
 
-// send makes one attempt. It returns the vectors in input order and the
-// prompt tokens the server reported (0 if none). It calls release exactly
-// once, as soon as the exchange with the server is over (before parsing).
-func (c *Client) send(ctx context.Context, body []byte, n int, release func()) ([][]float32, int64, error) {
-	released := false
-	done := func() {
-		if !released {
-			released = true
-			release()
-		}
-	}
-	defer done()
-	actx, cancel := context.WithTimeout(ctx, c.c.Timeout)
-	defer cancel()
-	req, err := httpapi.NewRequest(actx, c.endpoint, body)
-	if err != nil {
-		return nil, 0, err
-	}
-	for k, vs := range c.c.Header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if c.c.APIKey != "" {
-		if strings.EqualFold(c.c.AuthHeader, "Authorization") {
-			req.Header.Set("Authorization", "Bearer "+c.c.APIKey)
-		} else {
-			req.Header.Set(c.c.AuthHeader, c.c.APIKey)
-		}
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if actx.Err() != nil && ctx.Err() == nil {
-			return nil, 0, &TimeoutError{Timeout: c.c.Timeout}
-		}
-		return nil, 0, &TransportError{Err: err, secrets: []string{c.c.APIKey}}
-	}
-	defer resp.Body.Close()
-	limit := c.maxResponseBytes(n)
-	if resp.StatusCode/100 != 2 {
-		limit = maxErrorBody
-	}
-	data, err := httpapi.ReadBody(resp, limit)
-	if err != nil {
-		var tl *httpapi.TooLargeError
-		switch {
-		case errors.As(err, &tl) && resp.StatusCode/100 == 2:
-			return nil, 0, &ResponseError{Msg: fmt.Sprintf("%v (the cap for %d inputs; Config.MaxResponseBytes sets it)", err, n)}
-		case errors.As(err, &tl):
-			data = nil // an error status with a huge body: the status says enough
-		case actx.Err() != nil && ctx.Err() == nil:
-			return nil, 0, &TimeoutError{Timeout: c.c.Timeout}
-		default:
-			return nil, 0, &TransportError{Err: fmt.Errorf("reading response: %w", err), secrets: []string{c.c.APIKey}}
-		}
-	}
-	done()
-	if resp.StatusCode/100 != 2 {
-		return nil, 0, newAPIError(resp, data, c.c.APIKey)
-	}
-	vecs, tokens, err := c.parse(data, n)
-	if err != nil {
-		return nil, 0, err
-	}
-	return vecs, tokens, nil
-}
-
 // rejectsBase64 reports whether a 400 answer objects to encoding_format.
 func rejectsBase64(ae *APIError) bool {
 	return ae.StatusCode == http.StatusBadRequest &&
 		(strings.Contains(ae.Message, "encoding_format") || strings.Contains(ae.Message, "base64") || ae.Param == "encoding_format")
 }
 
-// retryable reports whether a failed attempt may succeed if repeated.
-func retryable(err error) bool {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout || ae.StatusCode >= 500
-	}
-	var de *DimsError
-	if errors.As(err, &de) {
-		return false // a configuration mismatch: repeating costs money and changes nothing
-	}
-	var rd *httpapi.RedirectError
-	if errors.As(err, &rd) {
-		return false // the policy will refuse it again
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) && dns.IsNotFound {
-		return false // a misspelt host does not come into existence by waiting
-	}
-	var re *ResponseError
-	var te *TimeoutError
-	var tr *TransportError
-	return errors.As(err, &re) || errors.As(err, &te) || errors.As(err, &tr)
-}
-
 // APIError is a non-2xx answer from the server.
-type APIError struct {
-	StatusCode int
-	Status     string        // e.g. "401 Unauthorized"
-	Message    string        // the server's error message, or the start of its body
-	Type, Code string        // OpenAI's error type and code, when given
-	Param      string        // the request field the error is about, when given
-	RequestID  string        // x-request-id, when given
-	RetryAfter time.Duration // from retry-after-ms or Retry-After, when given
-}
-
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "HTTP %s", e.Status)
-	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
-	}
-	if e.Type != "" || e.Code != "" {
-		fmt.Fprintf(&b, " (type %q, code %q)", e.Type, e.Code)
-	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " [request %s]", e.RequestID)
-	}
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		b.WriteString("; check OPENAI_API_KEY")
-	case http.StatusNotFound:
-		b.WriteString("; check --base-url and --model")
-	}
-	return b.String()
-}
-
-// newAPIError reads an error answer. The message is redacted: servers and
-// proxies have been seen to echo the request's headers, key included.
-func newAPIError(resp *http.Response, body []byte, key string) *APIError {
-	e := &APIError{StatusCode: resp.StatusCode, Status: resp.Status, RequestID: resp.Header.Get("x-request-id")}
-	if e.Status == "" {
-		e.Status = strconv.Itoa(resp.StatusCode)
-	}
-	var eb struct {
-		Error json.RawMessage `json:"error"`
-	}
-	var obj struct {
-		Message string `json:"message"`
-		Type    string `json:"type"`
-		Param   any    `json:"param"`
-		Code    any    `json:"code"`
-	}
-	if json.Unmarshal(body, &eb) == nil && len(eb.Error) > 0 {
-		var s string
-		if json.Unmarshal(eb.Error, &obj) == nil {
-			e.Message, e.Type = obj.Message, obj.Type
-			if p, ok := obj.Param.(string); ok {
-				e.Param = p
-			}
-			if obj.Code != nil {
-				e.Code = fmt.Sprint(obj.Code)
-			}
-		} else if json.Unmarshal(eb.Error, &s) == nil { // TEI and others: {"error": "..."}
-			e.Message = s
-		}
-	}
-	if e.Message == "" {
-		msg := strings.TrimSpace(string(body))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
-		e.Message = msg
-	}
-	e.Message = httpapi.Redact(e.Message, key)
-	e.Type, e.Code, e.Param = httpapi.Redact(e.Type, key), httpapi.Redact(e.Code, key), httpapi.Redact(e.Param, key)
-	e.RetryAfter = httpapi.RetryAfter(resp.Header, time.Now(), MaxRetryAfter)
-	return e
-}
+type APIError = httpapi.APIError
 
 // needsKey reports whether the endpoint is OpenAI's or Azure OpenAI's own
 // service, which always need a key (local servers usually take none).
@@ -710,31 +463,20 @@ func needsKey(endpoint string) bool {
 }
 
 // TimeoutError is an attempt that took longer than Config.Timeout.
-type TimeoutError struct{ Timeout time.Duration }
-
-func (e *TimeoutError) Error() string { return fmt.Sprintf("no response within %v", e.Timeout) }
+type TimeoutError = httpapi.TimeoutError
 
 // TransportError is a failure to reach the server or read its answer. Its
 // text is redacted (Go's url.Error quotes the request URL).
-type TransportError struct {
-	Err     error
-	secrets []string
-}
-
-func (e *TransportError) Error() string { return httpapi.RedactError(e.Err, e.secrets...) }
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// Timeout reports whether the transport error was a network timeout.
-func (e *TransportError) Timeout() bool {
-	var ne net.Error
-	return errors.As(e.Err, &ne) && ne.Timeout()
-}
+type TransportError = httpapi.TransportError
 
 // ResponseError is a 2xx answer that does not hold exactly one valid vector
 // per input.
 type ResponseError struct{ Msg string }
 
 func (e *ResponseError) Error() string { return "invalid response: " + e.Msg }
+
+// Malformed marks the response as one to retry (httpapi.Caller).
+func (e *ResponseError) Malformed() bool { return true }
 
 // DimsError is a response whose vectors do not have the expected length:
 // the requested dimensions, the model's known length, or the length of

@@ -12,6 +12,12 @@
 //     a 400 kB gzip bomb stops at the cap instead of expanding to 400 MB,
 //     and a body is held once (no io.ReadAll growth garbage), so memory is
 //     bounded by the cap times the requests in flight.
+//   - Caller.Do is the one request-with-retries of the clients: backoff
+//     with jitter, Retry-After, 429/408/5xx, timeouts and transport failures
+//     retried, other 4xx final, unusable answers retried a capped number of
+//     times, bodies capped, errors redacted, context cancellation honoured;
+//     Retry holds its settings and their defaults, EndpointURL builds the
+//     endpoint from a base URL.
 //   - RedactURL and Redact remove secrets (URL user info, key-like query
 //     parameters, bearer tokens, the caller's own keys) from anything that
 //     is printed, logged or saved.
