@@ -54,24 +54,44 @@ const (
 // Kinds lists every kind in checkpoint order.
 var Kinds = []Kind{Conversations, Summaries, Clusters, MetaClusters, Dimensionality}
 
-var kindNames = [...]string{"", "conversations", "summaries", "clusters", "meta_clusters", "dimensionality"}
-var kindLabels = [...]string{"", "conversations", "summaries", "clusters", "meta clusters", "projected clusters"}
+// kindInfo is what differs between the kinds: names, and the record type
+// that checking and converting a file of the kind reads.
+type kindInfo struct {
+	name, label string
+	check       func(ctx context.Context, path string, kind Kind, opts CheckOptions) (*Report, error)
+	convert     func(ctx context.Context, in, out string, opts ReadOptions) (written, skipped int, err error)
+}
+
+var kinds = [...]kindInfo{
+	Conversations:  {"conversations", "conversations", checkFile[Conversation], convertFile[Conversation]},
+	Summaries:      {"summaries", "summaries", checkFile[ConversationSummary], convertFile[ConversationSummary]},
+	Clusters:       {"clusters", "clusters", checkFile[Cluster], convertFile[Cluster]},
+	MetaClusters:   {"meta_clusters", "meta clusters", checkFile[Cluster], convertFile[Cluster]},
+	Dimensionality: {"dimensionality", "projected clusters", checkFile[ProjectedCluster], convertFile[ProjectedCluster]},
+}
+
+func (k Kind) info() (kindInfo, bool) {
+	if k < 1 || int(k) >= len(kinds) {
+		return kindInfo{}, false
+	}
+	return kinds[k], true
+}
 
 // String returns the file base name of the kind ("meta_clusters").
 func (k Kind) String() string {
-	if k < 1 || int(k) >= len(kindNames) {
-		return fmt.Sprintf("Kind(%d)", int(k))
+	if ki, ok := k.info(); ok {
+		return ki.name
 	}
-	return kindNames[k]
+	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
 // Label returns a plural noun for counts ("meta clusters", "projected
 // clusters").
 func (k Kind) Label() string {
-	if k < 1 || int(k) >= len(kindLabels) {
-		return k.String()
+	if ki, ok := k.info(); ok {
+		return ki.label
 	}
-	return kindLabels[k]
+	return k.String()
 }
 
 // ParseKind parses a kind name: conversations, summaries, clusters,
@@ -292,34 +312,27 @@ type Checkpoint struct {
 
 // Path returns the file of kind k, or "".
 func (c *Checkpoint) Path(k Kind) string {
-	switch k {
-	case Conversations:
-		return c.Conversations
-	case Summaries:
-		return c.Summaries
-	case Clusters:
-		return c.Clusters
-	case MetaClusters:
-		return c.MetaClusters
-	case Dimensionality:
-		return c.Dimensionality
+	if p := c.file(k); p != nil {
+		return *p
 	}
 	return ""
 }
 
-func (c *Checkpoint) set(k Kind, p string) {
+// file returns the field holding the file of kind k, or nil.
+func (c *Checkpoint) file(k Kind) *string {
 	switch k {
 	case Conversations:
-		c.Conversations = p
+		return &c.Conversations
 	case Summaries:
-		c.Summaries = p
+		return &c.Summaries
 	case Clusters:
-		c.Clusters = p
+		return &c.Clusters
 	case MetaClusters:
-		c.MetaClusters = p
+		return &c.MetaClusters
 	case Dimensionality:
-		c.Dimensionality = p
+		return &c.Dimensionality
 	}
+	return nil
 }
 
 // FindCheckpoint recognises a checkpoint directory by its file names:
@@ -344,7 +357,7 @@ func FindCheckpoint(dir string) (*Checkpoint, error) {
 				continue
 			}
 			if c.Path(k) == "" {
-				c.set(k, p)
+				*c.file(k) = p
 				found = true
 			} else {
 				c.Ignored = append(c.Ignored, p)
@@ -407,17 +420,11 @@ type CheckOptions struct {
 // many are valid and what is wrong. Reading goes on past invalid records, so
 // every problem is counted. The error is non-nil only if ctx is done.
 func CheckFile(ctx context.Context, path string, kind Kind, opts CheckOptions) (*Report, error) {
-	switch kind {
-	case Conversations:
-		return checkFile[Conversation](ctx, path, kind, opts)
-	case Summaries:
-		return checkFile[ConversationSummary](ctx, path, kind, opts)
-	case Clusters, MetaClusters:
-		return checkFile[Cluster](ctx, path, kind, opts)
-	case Dimensionality:
-		return checkFile[ProjectedCluster](ctx, path, kind, opts)
+	ki, ok := kind.info()
+	if !ok {
+		return nil, fmt.Errorf("unknown record kind %d", kind)
 	}
-	return nil, fmt.Errorf("unknown record kind %d", kind)
+	return ki.check(ctx, path, kind, opts)
 }
 
 func checkFile[T Record](ctx context.Context, path string, kind Kind, opts CheckOptions) (*Report, error) {
@@ -492,17 +499,11 @@ func checkFile[T Record](ctx context.Context, path string, kind Kind, opts Check
 // conversion and out is left untouched; with it, invalid records are skipped
 // (passed to opts.OnSkip) and counted.
 func ConvertFile(ctx context.Context, in, out string, kind Kind, opts ReadOptions) (written, skipped int, err error) {
-	switch kind {
-	case Conversations:
-		return convertFile[Conversation](ctx, in, out, opts)
-	case Summaries:
-		return convertFile[ConversationSummary](ctx, in, out, opts)
-	case Clusters, MetaClusters:
-		return convertFile[Cluster](ctx, in, out, opts)
-	case Dimensionality:
-		return convertFile[ProjectedCluster](ctx, in, out, opts)
+	ki, ok := kind.info()
+	if !ok {
+		return 0, 0, fmt.Errorf("unknown record kind %d", kind)
 	}
-	return 0, 0, fmt.Errorf("unknown record kind %d", kind)
+	return ki.convert(ctx, in, out, opts)
 }
 
 func convertFile[T Record](ctx context.Context, in, out string, opts ReadOptions) (written, skipped int, err error) {

@@ -237,17 +237,12 @@ func (r *Reader[T]) warnUnknown(field, msg string) {
 
 // decodeRecord decodes one JSON object into *T.
 func decodeRecord[T Record](v *T, b []byte, warn warnFunc) *RecordError {
-	switch p := any(v).(type) {
-	case *Conversation:
-		return p.decodeJSON(b, warn)
-	case *ConversationSummary:
-		return p.decodeJSON(b, warn)
-	case *Cluster:
-		return p.decodeJSON(b, warn)
-	case *ProjectedCluster:
-		return p.decodeJSON(b, warn)
-	}
-	panic("unreachable")
+	return any(v).(jsonDecoder).decodeJSON(b, warn)
+}
+
+// jsonDecoder is implemented by the pointer to every Record type.
+type jsonDecoder interface {
+	decodeJSON(b []byte, warn warnFunc) *RecordError
 }
 
 func validateRecord[T Record](v *T) *RecordError {
