@@ -20,6 +20,7 @@ import (
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/pidtemp"
 	"github.com/kura-go/kura/internal/procstat"
+	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/loadtest/analysis"
 	"github.com/kura-go/kura/loadtest/measure"
 )
@@ -37,7 +38,7 @@ type Runner struct {
 	// Log receives worker log lines and per-scale summary lines; nil = discard.
 	Log io.Writer
 	// Progress draws the live display; nil = none.
-	Progress *Display
+	Progress *progress.Display
 	// Available returns the memory available for a scale (bytes, 0 =
 	// unknown), checked before each scale; nil = MemAvailable.
 	Available func() int64
@@ -119,7 +120,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			continue
 		}
 		if i > 0 && cfg.Delay > 0 {
-			if err := r.Progress.Wait(ctx, cfg.Delay, scale, i, len(cfg.Scales)); err != nil {
+			if err := r.Progress.Wait(ctx, cfg.Delay, scaleHead(scale, i, len(cfg.Scales))); err != nil {
 				res.Interrupted = true
 				runErr = ErrInterrupted
 				skipRest(res, cfg.Scales[i:], "run interrupted before this scale")
@@ -277,10 +278,21 @@ func (r *Runner) runRepeated(ctx context.Context, cfg *Config, scale, idx, count
 	return measure.Median(runs), nil
 }
 
+// scaleHead is what the progress display says runs: "[2/3] 20,000" for
+// the second of three scales, of 20,000 conversations.
+func scaleHead(scale, idx, count int) string {
+	return fmt.Sprintf("[%d/%d] %s", idx+1, count, human.Thousands(scale))
+}
+
+// showEvent shows a scale's progress on the display.
+func (r *Runner) showEvent(e Event) {
+	r.Progress.Stage(e.Stage, int64(e.Done), int64(e.Total))
+}
+
 // runScale runs one scale in a worker (or in this process).
 func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count int) (*measure.Scale, error) {
-	r.Progress.Scale(scale, idx, count)
-	defer r.Progress.Done()
+	r.Progress.Begin(scaleHead(scale, idx, count), "scale", 0)
+	defer r.Progress.End()
 	var dir string
 	if cfg.KeepArtifacts != "" {
 		dir = filepath.Join(cfg.KeepArtifacts, fmt.Sprintf("scale-%d", scale))
@@ -308,7 +320,7 @@ func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count in
 	var sr *measure.Scale
 	if cfg.InProcess {
 		job.Isolation = "in-process"
-		sr, err = runScaleJob(ctx, r.Toolkit, job, r.Progress.Event)
+		sr, err = runScaleJob(ctx, r.Toolkit, job, r.showEvent)
 	} else {
 		sr, err = r.runWorker(ctx, job)
 	}
@@ -348,7 +360,7 @@ func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*measure.Scale, 
 	relay := &relayStderr{}
 	relayDone := make(chan struct{})
 	go func() {
-		relay.run(errPipe, r.Progress.Event, r.Log)
+		relay.run(errPipe, r.showEvent, r.Log)
 		close(relayDone)
 	}()
 	<-relayDone

@@ -160,7 +160,8 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 		}
 	}
 	mon.ObserveStage("setup", setup.Seconds(), -1, -1, 0) // CPU and peak memory not measured here
-	bar := progress.New(cmd.ErrOrStderr(), "embed", int64(len(texts)), stderrIsTerminal())
+	bar := progress.NewDisplay(cmd.ErrOrStderr(), stderrIsTerminal(), func() int { return terminalWidth(os.Stderr) })
+	bar.Begin("embed", "", int64(len(texts)))
 	start := time.Now()
 	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk, func(n int) { bar.Add(int64(n)); mon.AddConversations(n) })
 	bar.Finish()

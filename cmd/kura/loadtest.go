@@ -17,6 +17,7 @@ import (
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
+	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/gate"
@@ -360,11 +361,11 @@ func writeLoadtestResults(out, info io.Writer, res *loadtest.Results, files *res
 // newLoadtestDisplay returns the progress display on stderr: redrawn in
 // place within the terminal's width on a terminal, a line every few
 // seconds otherwise (CI logs), none with --quiet.
-func newLoadtestDisplay(stderr io.Writer, quiet bool) *loadtest.Display {
+func newLoadtestDisplay(stderr io.Writer, quiet bool) *progress.Display {
 	if quiet {
 		return nil
 	}
-	return loadtest.NewDisplay(stderr, stderrIsTerminal(), func() int { return terminalWidth(os.Stderr) })
+	return progress.NewDisplay(stderr, stderrIsTerminal(), func() int { return terminalWidth(os.Stderr) })
 }
 
 // addRenamedEmbedderFlags adds the embedder flags to f, renaming those whose

@@ -17,11 +17,11 @@ func TestBar(t *testing.T) {
 	}
 	wg.Wait()
 	b.Finish()
-	if b.Done() != 10 {
-		t.Errorf("Done() = %d, want 10", b.Done())
+	if b.Count() != 10 {
+		t.Errorf("Done() = %d, want 10", b.Count())
 	}
 	out := buf.String()
-	if !strings.Contains(out, "embed [") || !strings.Contains(out, "10/10 100.0%") || !strings.HasSuffix(out, "\n") {
+	if !strings.Contains(out, "\rembed ") || !strings.Contains(out, "10/10 100%") || !strings.HasSuffix(out, "\n") {
 		t.Errorf("bar output %q lacks the label, the final count or the closing newline", out)
 	}
 }
@@ -34,13 +34,31 @@ func TestDisabledAndNil(t *testing.T) {
 	if buf.Len() != 0 {
 		t.Errorf("disabled bar wrote %q", buf.String())
 	}
-	if b.Done() != 5 {
-		t.Errorf("disabled bar counted %d, want 5", b.Done())
+	if b.Count() != 5 {
+		t.Errorf("disabled bar counted %d, want 5", b.Count())
 	}
 	var nilBar *Bar
 	nilBar.Add(1)
 	nilBar.Finish()
-	if nilBar.Done() != 0 {
+	if nilBar.Count() != 0 {
 		t.Error("nil bar counted work")
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a display's clock goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
