@@ -73,6 +73,10 @@ type Params struct {
 	Workers int
 	// Exact selects brute force: every pair of rows is compared.
 	Exact bool
+	// Squared makes Graph.Dist hold squared Euclidean distances, exactly
+	// the float32 values f32.SqDist returns for the two rows, instead of
+	// their square roots. Euclidean only.
+	Squared bool
 
 	// Trees is the number of random-projection trees that seed the
 	// approximate search. 0 means min(32, 5 + round(√n / 20)).
@@ -98,8 +102,8 @@ type Params struct {
 
 // Graph is a k-nearest-neighbour graph: row i of Index holds the K
 // neighbours of point i, nearest first (ties by lower index), never i
-// itself; Dist holds their distances (Euclidean: the true distance, not its
-// square; Cosine: 1 − cosine similarity).
+// itself; Dist holds their distances (Euclidean: the true distance, or its
+// square with Params.Squared; Cosine: 1 − cosine similarity).
 type Graph struct {
 	N, K  int
 	Index []int32
@@ -154,6 +158,7 @@ type space struct {
 	n, d   int
 	metric Metric
 	inv    []float32 // cosine: 1/‖row‖ (0 for a zero row)
+	sq     bool      // report scores (squared Euclidean distances) as they are
 }
 
 func newSpace(x []float32, n, d int, p Params) (*space, error) {
@@ -168,6 +173,8 @@ func newSpace(x []float32, n, d int, p Params) (*space, error) {
 		return nil, fmt.Errorf("%w: K = %d, need at least 1", ErrInvalidInput, p.K)
 	case p.Metric != Euclidean && p.Metric != Cosine:
 		return nil, fmt.Errorf("%w: unknown metric %d", ErrInvalidInput, int(p.Metric))
+	case p.Squared && p.Metric != Euclidean:
+		return nil, fmt.Errorf("%w: squared distances need the euclidean metric, not %v", ErrInvalidInput, p.Metric)
 	case p.Trees < 0 || p.LeafSize < 0 || p.MaxCandidates < 0 || p.Iterations < 0:
 		return nil, fmt.Errorf("%w: negative tuning parameter", ErrInvalidInput)
 	}
@@ -176,7 +183,7 @@ func newSpace(x []float32, n, d int, p Params) (*space, error) {
 			return nil, fmt.Errorf("%w: row %d, column %d is %v", ErrInvalidInput, i/d, i%d, v)
 		}
 	}
-	sp := &space{x: x, n: n, d: d, metric: p.Metric}
+	sp := &space{x: x, n: n, d: d, metric: p.Metric, sq: p.Squared}
 	if p.Metric == Cosine {
 		sp.inv = make([]float32, n)
 		for i := range n {
@@ -217,7 +224,7 @@ func (s *space) cosine(dot float32, i, j int) float32 {
 
 // distance turns a score into the distance the Graph reports.
 func (s *space) distance(score float32) float32 {
-	if s.metric == Euclidean {
+	if s.metric == Euclidean && !s.sq {
 		return float32(math.Sqrt(float64(score)))
 	}
 	return score

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/embed/hash"
+	"github.com/kura-go/kura/internal/f32"
 	"github.com/kura-go/kura/sample"
 )
 
@@ -283,6 +284,35 @@ func TestApproximateDeterministic(t *testing.T) {
 	}
 }
 
+// TestSquared checks that Params.Squared reports f32.SqDist's values bit
+// for bit, and the same neighbours as without it.
+func TestSquared(t *testing.T) {
+	ctx := context.Background()
+	const n, d = 3000, 12
+	x := blobs(n, d, 6, 4)
+	for _, exact := range []bool{true, false} {
+		p := Params{K: 8, Seed: 3, Exact: exact}
+		plain, err := Build(ctx, x, n, d, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Squared = true
+		sq, err := Build(ctx, x, n, d, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(sq.Index, plain.Index) {
+			t.Fatalf("exact=%v: squared distances changed the neighbours", exact)
+		}
+		for e, j := range sq.Index {
+			i := e / sq.K
+			if want := f32.SqDist(x[i*d:(i+1)*d], x[int(j)*d:int(j+1)*d]); sq.Dist[e] != want {
+				t.Fatalf("exact=%v: point %d neighbour %d: squared distance %g, f32.SqDist %g", exact, i, j, sq.Dist[e], want)
+			}
+		}
+	}
+}
+
 func TestDuplicatesApproximate(t *testing.T) {
 	// Many identical rows: trees cannot split them by hyperplanes.
 	x := make([]float32, 3000*8)
@@ -318,6 +348,7 @@ func TestBuildErrors(t *testing.T) {
 		{"metric", make([]float32, 6), 2, 3, Params{K: 1, Metric: 7}},
 		{"nan", nan, 2, 2, Params{K: 1}},
 		{"negative tuning", make([]float32, 6), 2, 3, Params{K: 1, Trees: -1}},
+		{"squared cosine", make([]float32, 6), 2, 3, Params{K: 1, Metric: Cosine, Squared: true}},
 	} {
 		if _, err := Build(ctx, tt.x, tt.n, tt.d, tt.p); !errors.Is(err, ErrInvalidInput) {
 			t.Errorf("%s: err %v, want ErrInvalidInput", tt.name, err)

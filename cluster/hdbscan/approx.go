@@ -112,37 +112,29 @@ func approxMST(ctx context.Context, x []float32, n, d, k int, alpha float64, wor
 	dist := func(a, b int32) float64 {
 		return math.Sqrt(float64(f32.SqDist(x[int(a)*d:int(a+1)*d], x[int(b)*d:int(b+1)*d])))
 	}
-	var index []int32
-	gd := make([]float64, n*K)
+	// index and sq hold each point's K neighbours and their squared
+	// distances, exactly f32.SqDist's values (no float64 copy: a weight is
+	// recomputed from sq when needed).
+	var index, order []int32
+	var sq []float32
 	if d <= lowDimMax {
 		// Low dimensions: the KD-tree gives the exact k-NN graph.
-		nb, err := kdGraph(ctx, x, n, d, K, workers)
+		nb, perm, err := kdGraph(ctx, x, n, d, K, workers)
 		if err != nil {
 			return nil, err
 		}
-		index = nb.ids
-		for e, sq := range nb.sq {
-			gd[e] = math.Sqrt(float64(sq))
-		}
+		index, sq, order = nb.ids, nb.sq, perm
 	} else {
-		g, err := knn.Build(ctx, x, n, d, knn.Params{K: K, Seed: seed, Workers: workers, ExactBelow: exactBelow})
+		g, err := knn.Build(ctx, x, n, d, knn.Params{K: K, Seed: seed, Workers: workers, ExactBelow: exactBelow, Squared: true})
 		if err != nil {
 			return nil, err
 		}
-		index = g.Index
-		err = parallel.For(ctx, n, 1024, workers, func(_, lo, hi int) {
-			for e := lo * K; e < hi*K; e++ {
-				gd[e] = dist(int32(e/K), index[e])
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
+		index, sq = g.Index, g.Dist
 	}
 	core := make([]float64, n)
 	if k > 0 {
 		for i := range n {
-			core[i] = gd[i*K+k-1]
+			core[i] = math.Sqrt(float64(sq[i*K+k-1]))
 		}
 	}
 	mr := func(a, b int32, dist float64) float64 {
@@ -168,13 +160,48 @@ func approxMST(ctx context.Context, x []float32, n, d, k int, alpha float64, wor
 			}
 		}
 	}
-	return graphPrim(ctx, n, K, index, gd, core, alpha, joins)
+	return graphPrim(ctx, n, K, index, sq, core, alpha, joins, order, workers)
 }
 
 // graphPrim runs Prim's algorithm in the exact paths' order (see
-// approxMST) over the k-NN graph (each entry an undirected edge; gd holds
-// the entries' distances) and the joining edges.
-func graphPrim(ctx context.Context, n, K int, index []int32, gd, core []float64, alpha float64, joins []wedge) ([]edge, error) {
+// approxMST) over the k-NN graph (each entry an undirected edge; sq holds
+// the entries' squared distances) and the joining edges. It may reorder
+// index and sq in place.
+//
+// order, when not nil, is a permutation of the points (position -> point)
+// that keeps near points near, such as a KD-tree's: the graph is
+// renumbered by it so that the points a step touches share cache lines,
+// and ties are still broken by the original index, so the tree is the
+// same as without it.
+func graphPrim(ctx context.Context, n, K int, index []int32, sq []float32, core []float64, alpha float64, joins []wedge, order []int32, workers int) ([]edge, error) {
+	start := int32(0)
+	if order != nil {
+		pos := make([]int32, n)
+		for p, i := range order {
+			pos[i] = int32(p)
+		}
+		permuteRows(index, K, order)
+		permuteRows(sq, K, order)
+		err := parallel.For(ctx, len(index), 1<<16, workers, func(_, lo, hi int) {
+			for e := lo; e < hi; e++ {
+				index[e] = pos[index[e]]
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		pc := make([]float64, n)
+		for p, i := range order {
+			pc[p] = core[i]
+		}
+		core = pc
+		pj := make([]wedge, len(joins))
+		for t, e := range joins {
+			pj[t] = wedge{e.w, pos[e.a], pos[e.b]}
+		}
+		joins = pj
+		start = pos[0]
+	}
 	// Reverse entries: rev[rstart[v]:rstart[v+1]] are the entries e with
 	// index[e] == v, in increasing order.
 	rstart := make([]int32, n+1)
@@ -197,10 +224,11 @@ func graphPrim(ctx context.Context, n, K int, index []int32, gd, core []float64,
 		extra[e.b] = append(extra[e.b], wedge{e.w, e.b, e.a})
 	}
 	h := newPointHeap(n)
+	h.id = order
 	in := make([]bool, n)
 	mst := make([]edge, 0, n-1)
-	prev := int32(0)
-	in[0] = true
+	prev := start
+	in[start] = true
 	for step := 0; ; step++ {
 		if step%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -208,12 +236,12 @@ func graphPrim(ctx context.Context, n, K int, index []int32, gd, core []float64,
 		v := prev
 		for e := int(v) * K; e < int(v+1)*K; e++ {
 			if j := index[e]; !in[j] {
-				h.lower(j, max(core[v], core[j], gd[e]/alpha))
+				h.lower(j, max(core[v], core[j], math.Sqrt(float64(sq[e]))/alpha))
 			}
 		}
 		for _, e := range rev[rstart[v]:rstart[v+1]] {
 			if i := int32(int(e) / K); !in[i] {
-				h.lower(i, max(core[v], core[i], gd[e]/alpha))
+				h.lower(i, max(core[v], core[i], math.Sqrt(float64(sq[e]))/alpha))
 			}
 		}
 		for _, e := range extra[v] {
@@ -232,7 +260,37 @@ func graphPrim(ctx context.Context, n, K int, index []int32, gd, core []float64,
 	if len(mst) != n-1 {
 		return nil, fmt.Errorf("hdbscan: internal error: approximate spanning tree has %d edges for %d points", len(mst), n)
 	}
+	if order != nil {
+		for t := range mst {
+			mst[t].a, mst[t].b = order[mst[t].a], order[mst[t].b]
+		}
+	}
 	return mst, nil
+}
+
+// permuteRows reorders the rows of the row-major matrix m (rows of K
+// values) in place so that row p becomes the old row order[p], following
+// the permutation's cycles with one spare row.
+func permuteRows[T any](m []T, K int, order []int32) {
+	done := make([]bool, len(order))
+	tmp := make([]T, K)
+	for p := range order {
+		if done[p] {
+			continue
+		}
+		copy(tmp, m[p*K:(p+1)*K])
+		q := p
+		for {
+			done[q] = true
+			src := int(order[q])
+			if src == p {
+				copy(m[q*K:(q+1)*K], tmp)
+				break
+			}
+			copy(m[q*K:(q+1)*K], m[src*K:(src+1)*K])
+			q = src
+		}
+	}
 }
 
 // pointHeap is an indexed binary min-heap of points keyed by (weight,
@@ -241,6 +299,7 @@ type pointHeap struct {
 	key  []float64
 	pos  []int32 // position in heap, −1 if absent
 	heap []int32
+	id   []int32 // the index that breaks ties (nil: the point itself)
 }
 
 func newPointHeap(n int) *pointHeap {
@@ -255,7 +314,13 @@ func newPointHeap(n int) *pointHeap {
 func (h *pointHeap) len() int { return len(h.heap) }
 
 func (h *pointHeap) less(a, b int32) bool {
-	return h.key[a] < h.key[b] || (h.key[a] == h.key[b] && a < b)
+	if h.key[a] != h.key[b] {
+		return h.key[a] < h.key[b]
+	}
+	if h.id != nil {
+		return h.id[a] < h.id[b]
+	}
+	return a < b
 }
 
 func (h *pointHeap) swap(i, j int) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -251,6 +252,52 @@ func TestSearchParam(t *testing.T) {
 	} {
 		if got := useApprox(Params{Search: tt.search}, tt.n, tt.d); got != tt.want {
 			t.Errorf("Search %q n=%d d=%d: approximate %v, want %v", tt.search, tt.n, tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestGraphPrimOrder checks that renumbering the graph by a locality order
+// (the KD-tree's) leaves Prim's tree unchanged, edge by edge, on data full
+// of exact ties (small integer coordinates, duplicates) and with extra
+// joining edges.
+func TestGraphPrimOrder(t *testing.T) {
+	const n, d, k = 4000, 3, 5
+	r := rand.New(rand.NewPCG(3, 9))
+	x := make([]float32, n*d)
+	for i := range x {
+		x[i] = float32(r.IntN(12))
+	}
+	nb, perm, err := kdGraph(context.Background(), x, n, d, 12, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	K := nb.K
+	core := make([]float64, n)
+	for i := range n {
+		core[i] = math.Sqrt(float64(nb.sq[i*K+k-1]))
+	}
+	var joins []wedge
+	for range 20 {
+		a, b := int32(r.IntN(n)), int32(r.IntN(n))
+		if a != b {
+			joins = append(joins, wedge{float64(r.IntN(4)), min(a, b), max(a, b)})
+		}
+	}
+	for _, alpha := range []float64{1, 1.3} {
+		want, err := graphPrim(context.Background(), n, K, slices.Clone(nb.ids), slices.Clone(nb.sq), core, alpha, joins, nil, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := graphPrim(context.Background(), n, K, slices.Clone(nb.ids), slices.Clone(nb.sq), core, alpha, joins, perm, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("alpha %g: edge %d is %v with the order, %v without", alpha, i, got[i], want[i])
+				}
+			}
 		}
 	}
 }

@@ -272,10 +272,12 @@ func kdCore(ctx context.Context, t *kdTree, k, K, workers int) ([]float64, *kdNe
 }
 
 // kdGraph returns the exact K nearest neighbours of every point (original
-// indices, squared distances) by KD-tree queries.
-func kdGraph(ctx context.Context, x []float32, n, d, K, workers int) (*kdNeighbours, error) {
-	_, nb, err := kdCore(ctx, buildKD(x, n, d), 0, K, workers)
-	return nb, err
+// indices, squared distances) by KD-tree queries, and the tree's order of
+// the points (position -> original index), which keeps near points near.
+func kdGraph(ctx context.Context, x []float32, n, d, K, workers int) (*kdNeighbours, []int32, error) {
+	t := buildKD(x, n, d)
+	_, nb, err := kdCore(ctx, t, 0, K, workers)
+	return nb, t.perm, err
 }
 
 // knn visits node v, whose box is at squared distance boxSq from q,
