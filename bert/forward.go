@@ -151,13 +151,7 @@ func (m *Model) activate(v, bias []float32, gw int) {
 		do(0, rows)
 		return
 	}
-	var wg sync.WaitGroup
-	for g := range gw {
-		r0, r1 := rows*g/gw, rows*(g+1)/gw
-		wg.Add(1)
-		go func() { defer wg.Done(); do(r0, r1) }()
-	}
-	wg.Wait()
+	parallel.For(context.Background(), gw, 1, gw, func(_, g, _ int) { do(rows*g/gw, rows*(g+1)/gw) })
 }
 
 // attention computes the multi-head self-attention context of the n tokens
@@ -348,35 +342,29 @@ func (m *Model) run(ctx context.Context, seqs [][]int32, o EmbedOptions, done fu
 		}
 	}
 
-	work := make(chan []int)
-	var wg sync.WaitGroup
 	workers := min(threads, len(chunks))
 	gw := max(1, threads/workers) // goroutines inside each chunk when chunks are fewer than threads
-	for t := 0; t < workers; t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := m.pool.get()
-			defer m.pool.put(w)
-			var batch [][]int32
-			for idx := range work {
-				batch = batch[:0]
-				for _, i := range idx {
-					batch = append(batch, seqs[i])
-				}
-				m.forward(w, batch, gw)
-				done(w, idx, batch)
+	// Each worker takes the next chunk when free, with a workspace of its own.
+	ws := make([]*workspace, workers)
+	batches := make([][][]int32, workers)
+	defer func() {
+		for _, w := range ws {
+			if w != nil {
+				m.pool.put(w)
 			}
-		}()
-	}
-	var err error
-	for _, c := range chunks {
-		if err = ctx.Err(); err != nil {
-			break
 		}
-		work <- c
-	}
-	close(work)
-	wg.Wait()
-	return err
+	}()
+	return parallel.For(ctx, len(chunks), 1, workers, func(wi, c, _ int) {
+		if ws[wi] == nil {
+			ws[wi] = m.pool.get()
+		}
+		idx := chunks[c]
+		batch := batches[wi][:0]
+		for _, i := range idx {
+			batch = append(batch, seqs[i])
+		}
+		batches[wi] = batch
+		m.forward(ws[wi], batch, gw)
+		done(ws[wi], idx, batch)
+	})
 }

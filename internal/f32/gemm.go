@@ -1,11 +1,13 @@
 package f32
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/kura-go/kura/internal/parallel"
 )
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, as
@@ -146,36 +148,20 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 			nch := (tilesM + g.mc/g.mr - 1) / (g.mc / g.mr)
 			nch = max(2*w, (nch+w-1)/w*w)
 			chunk := (tilesM + nch - 1) / nch * g.mr
-			var next atomic.Int64
-			var wg, ready sync.WaitGroup
-			ready.Add(w)
-			work := func(i int) {
-				if packPart != nil {
-					packPart(i)
-				}
-				ready.Done()
-				ready.Wait()
-				for {
-					i0 := int(next.Add(int64(chunk))) - chunk
-					if i0 >= m {
-						return
-					}
-					i1 := min(m, i0+chunk)
-					var sa []float32
-					if transA {
-						sa = a[i0:]
-					} else {
-						sa = a[i0*lda:]
-					}
-					g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, true, load, c[i0*ldc:], ldc)
-				}
+			if packPart != nil {
+				// Every share of op(B) is packed before any worker
+				// computes.
+				parallel.For(context.Background(), w, 1, w, func(_, i, _ int) { packPart(i) })
 			}
-			for i := 1; i < w; i++ {
-				wg.Add(1)
-				go func() { defer wg.Done(); work(i) }()
-			}
-			work(0)
-			wg.Wait()
+			parallel.For(context.Background(), m, chunk, w, func(_, i0, i1 int) {
+				var sa []float32
+				if transA {
+					sa = a[i0:]
+				} else {
+					sa = a[i0*lda:]
+				}
+				g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, true, load, c[i0*ldc:], ldc)
+			})
 			return
 		}
 	}
@@ -183,40 +169,29 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 	// only changes which goroutine computes a tile, never how: the k
 	// blocking, and so the order of operations behind every element, is
 	// the same.
-	var wg sync.WaitGroup
 	tiles := tilesM
 	if !splitM {
 		tiles = tilesN
 	}
-	for i := range w {
+	parallel.For(context.Background(), w, 1, w, func(_, i, _ int) {
 		t0, t1 := tiles*i/w, tiles*(i+1)/w
-		if t0 == t1 {
-			continue
-		}
-		run := func() {
-			if splitM {
-				i0, i1 := t0*g.mr, min(m, t1*g.mr)
-				var sa []float32
-				if transA {
-					sa = a[i0:]
-				} else {
-					sa = a[i0*lda:]
-				}
-				g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, packed, load, c[i0*ldc:], ldc)
+		switch {
+		case t0 == t1:
+		case splitM:
+			i0, i1 := t0*g.mr, min(m, t1*g.mr)
+			var sa []float32
+			if transA {
+				sa = a[i0:]
 			} else {
-				j0, j1 := t0*g.nr, min(n, t1*g.nr)
-				sub := func(dst []float32, jb, p0, nb, kb int) []float32 { return packB(dst, j0+jb, p0, nb, kb) }
-				g.serial(transA, m, j1-j0, k, alpha, a, lda, sub, packed, load, c[j0:], ldc)
+				sa = a[i0*lda:]
 			}
+			g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, packed, load, c[i0*ldc:], ldc)
+		default:
+			j0, j1 := t0*g.nr, min(n, t1*g.nr)
+			sub := func(dst []float32, jb, p0, nb, kb int) []float32 { return packB(dst, j0+jb, p0, nb, kb) }
+			g.serial(transA, m, j1-j0, k, alpha, a, lda, sub, packed, load, c[j0:], ldc)
 		}
-		if i == w-1 {
-			run()
-		} else {
-			wg.Add(1)
-			go func() { defer wg.Done(); run() }()
-		}
-	}
-	wg.Wait()
+	})
 }
 
 // maxSharedB caps the packed copy of B that workers share (in floats, 32 MiB);

@@ -29,19 +29,24 @@ func For(ctx context.Context, n, chunk, workers int, f func(w, lo, hi int)) erro
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	work := func(w int) {
+		for !done() {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= n {
+				return
+			}
+			f(w, lo, min(lo+chunk, n))
+		}
+	}
+	// Worker 0 is the calling goroutine: one goroutine fewer to start.
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for !done() {
-				lo := int(next.Add(int64(chunk))) - chunk
-				if lo >= n {
-					return
-				}
-				f(w, lo, min(lo+chunk, n))
-			}
+			work(w)
 		}()
 	}
+	work(0)
 	wg.Wait()
 	return ctx.Err()
 }
