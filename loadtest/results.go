@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -141,10 +142,26 @@ func LoadResults(path string) (*Results, error) {
 	}
 	var r Results
 	if err := json.Unmarshal(b, &r); err != nil {
+		// Go's type errors name the field (Results.scales.total_wall_s);
+		// syntax errors get their line and column.
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := lineCol(b, se.Offset)
+			return nil, fmt.Errorf("%s: not a load test results file (line %d, column %d): %w", path, line, col, err)
+		}
 		return nil, fmt.Errorf("%s: not a load test results file: %w", path, err)
 	}
 	if r.SchemaVersion < 1 || r.SchemaVersion > SchemaVersion {
 		return nil, fmt.Errorf("%s: schema_version %d; this kura reads version %d", path, r.SchemaVersion, SchemaVersion)
 	}
 	return &r, nil
+}
+
+// lineCol returns the 1-based line and column of byte offset off in b.
+func lineCol(b []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(b)))
+	before := b[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, max(col, 1)
 }

@@ -225,6 +225,9 @@ func (lf *loadtestFlags) config(fl *pflag.FlagSet) (cfg loadtest.Config, thresho
 		if old, err = loadtest.LoadResults(lf.compare); err != nil {
 			return cfg, 0, nil, usageErrorf("--compare: %v", err)
 		}
+		if err := gate.Check(old); err != nil {
+			return cfg, 0, nil, usageErrorf("--compare %s: %v", lf.compare, err)
+		}
 	}
 	return cfg, threshold, old, nil
 }

@@ -310,3 +310,38 @@ func TestLoadtestReduce(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadtestCompareMalformed checks that a --compare file that is not
+// JSON, holds a field of the wrong type, or numbers no run can measure is
+// a usage error naming the file and the place or field, before any scale.
+func TestLoadtestCompareMalformed(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"syntax", "{\"schema_version\": 2,\n  \"scales\": [x]}", []string{"old.json: not a load test results file (line 2, column 14)", "invalid character"}},
+		{"type", `{"schema_version": 2, "scales": [{"scale": 30, "conversations": 30, "total_wall_s": "fast"}]}`, []string{"old.json", "total_wall_s"}},
+		{"negative time", `{"schema_version": 2, "scales": [{"scale": 30, "conversations": 30, "total_wall_s": -1}]}`, []string{"old.json", "scales[0] (scale 30): total_wall_s is -1"}},
+		{"negative stage memory", `{"schema_version": 2, "scales": [{"scale": 30, "conversations": 30, "stages": {"embed": {"peak_rss_bytes": -7}}}]}`, []string{"old.json", "stages.embed.peak_rss_bytes is -7"}},
+		{"no conversations", `{"schema_version": 2, "scales": [{"scale": 30}]}`, []string{"old.json", "conversations is 0"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name, "old.json")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(tt.doc), 0o644)
+			_, stderr, err, code := execCLI(t, "loadtest", "--quiet", "--embedder", "hash", "--scales", "30", "--out", "-", "--compare", p).all()
+			if code != 2 || err == nil {
+				t.Fatalf("exit %d, err %v; want a usage error", code, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Contains(stderr, "scale 30") {
+				t.Errorf("a scale ran before the error:\n%s", stderr)
+			}
+		})
+	}
+}

@@ -2,11 +2,31 @@
 // an earlier one, scale by scale, on the metrics the registry marks for
 // the gate (time, memory, throughput, cost), and fails when one got worse
 // by more than a threshold and more than the noise.
+//
+// The gate is noise-aware, so that an identical rerun does not fail it:
+//   - Time is judged stage by stage on what the machine's load does not
+//     change. A stage that kept the CPU busy (CPU time at least
+//     CPUBoundShare of its wall time, in either run) is judged by its CPU
+//     time, which waiting for a busy CPU does not lengthen; a stage that
+//     mostly waited (on an API: embedding requests, mock latency) is judged
+//     by its wall time. Where the CPU time was not measured, wall time.
+//   - The threshold for time and throughput grows by the noise expected of
+//     the time judged (NoiseAt1S/√t: short runs are noisier; the median of
+//     --repeat r runs less so, /√r), or by the measured spread of the
+//     repeated runs (the range of the judged time over its median) when
+//     larger; the threshold for memory grows by the spread of the repeated
+//     runs' peak memory.
+//   - Changes under the noise floors (TimeFloorS of judged time,
+//     measure.MemoryNoiseBytes of memory, a millionth of a dollar) never
+//     fail it: a stage of a few milliseconds changes by more than any
+//     threshold from one scheduling delay.
 package gate
 
 import (
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,42 +41,39 @@ type Change struct {
 	Metric string  `json:"metric"` // time, memory, throughput, cost
 	Old    float64 `json:"old"`
 	New    float64 `json:"new"`
+	// Basis says what time and throughput were judged on: "cpu" (every
+	// stage by its CPU time), "wall" (by wall time) or "cpu+wall" (some of
+	// each); empty for memory and cost.
+	Basis string `json:"basis,omitempty"`
 	// Worse is the relative change in the bad direction: +0.25 means 25%
 	// worse (slower, bigger, less throughput, dearer); negative is better.
 	Worse float64 `json:"worse"`
+	// Threshold is the threshold this change was held to: the gate's,
+	// plus the noise allowed for time and throughput.
+	Threshold float64 `json:"threshold"`
 	// Regressed is true when Worse exceeds the threshold (and the absolute
 	// change is above the noise floor).
 	Regressed bool `json:"regressed"`
+	// NotCompared says why the metric could not be compared (the earlier
+	// run has 0, or no number, for it); empty when it was.
+	NotCompared string `json:"not_compared,omitempty"`
 }
+
+// CPUBoundShare is the share of its wall time a stage must have spent on
+// the CPU (in either run) to be judged by its CPU time. An embedding stage
+// waiting on an API uses a few percent; a CPU-bound stage on a machine
+// shared by ten busy processes still gets about a fifth of a core.
+const CPUBoundShare = 0.1
+
+// TimeFloorS is the change of judged time, in seconds, under which a
+// scale's time and throughput never fail the gate. Identical reruns of
+// the small scales (tens of milliseconds) on a shared machine differ by
+// this much; see docs/RELIABILITY.md.
+const TimeFloorS = 0.05
 
 // costFloorUSD is the cost change below which a change is never a
-// regression. Time and memory use measure's noise floors; the throughput
-// floor is not a constant: it is derived from the time floor at each scale
-// (see throughputFloor), because a throughput of many conversations per
-// minute changes by thousands when a run of a few milliseconds changes by
-// one.
+// regression.
 const costFloorUSD = 1e-6
-
-// throughputFloor is the throughput change that a change of measure.TimeNoiseS in
-// total time makes at the old throughput oldPM (conversations per minute) of
-// n conversations: oldPM - 60·n / (60·n/oldPM + measure.TimeNoiseS).
-func throughputFloor(n int, oldPM float64) float64 {
-	if oldPM <= 0 || n <= 0 {
-		return 0
-	}
-	t := 60 * float64(n) / oldPM
-	return oldPM - 60*float64(n)/(t+measure.TimeNoiseS)
-}
-
-func constFloor(v float64) func(int, float64) float64 { return func(int, float64) float64 { return v } }
-
-// floors are the noise floors of the gated metrics, by gate name.
-var floors = map[string]func(n int, old float64) float64{
-	"time":       constFloor(measure.TimeNoiseS),
-	"memory":     constFloor(measure.MemoryNoiseBytes),
-	"throughput": throughputFloor,
-	"cost":       constFloor(costFloorUSD),
-}
 
 // Comparison is the regression gate's verdict on a run against an earlier one.
 type Comparison struct {
@@ -69,7 +86,11 @@ type Comparison struct {
 	// NoneInCommon is true when no scale is in both runs: nothing was
 	// compared, which fails the gate too.
 	NoneInCommon bool
-	Notes        []string // other remarks (different setups)
+	// NothingCompared is true when scales are in both runs but the earlier
+	// run has no usable number for any gated metric of them (all 0): it
+	// fails the gate.
+	NothingCompared bool
+	Notes           []string // other remarks (different setups, wall time the gate did not judge)
 }
 
 // Compare compares every scale present in both runs (matched by number of
@@ -82,6 +103,7 @@ func Compare(old, cur *loadtest.Results, threshold float64) *Comparison {
 		byN[old.Scales[i].Conversations] = &old.Scales[i]
 	}
 	seen := map[int]bool{}
+	compared := 0
 	for i := range cur.Scales {
 		n := &cur.Scales[i]
 		o, ok := byN[n.Conversations]
@@ -93,21 +115,10 @@ func Compare(old, cur *loadtest.Results, threshold float64) *Comparison {
 			c.Notes = append(c.Notes, fmt.Sprintf("scale %d: compared across different setups (%s, %s vs %s, %s)",
 				n.Conversations, o.Embedder, o.Clusterer, n.Embedder, n.Clusterer))
 		}
-		for i := range measure.Metrics {
-			m := &measure.Metrics[i]
-			if m.Gate == "" {
-				continue
+		for _, ch := range c.compareScale(o, n) {
+			if ch.NotCompared == "" {
+				compared++
 			}
-			ov, nv := m.Get(o), m.Get(n)
-			ch := Change{Scale: n.Conversations, Metric: m.Gate, Old: ov, New: nv}
-			diff := nv - ov
-			if m.HigherIsBetter {
-				diff = -diff
-			}
-			if ov > 0 {
-				ch.Worse = diff / ov
-			}
-			ch.Regressed = ov > 0 && ch.Worse > threshold && diff > floors[m.Gate](n.Conversations, ov)
 			c.Changes = append(c.Changes, ch)
 			if ch.Regressed {
 				c.Regressions = append(c.Regressions, ch)
@@ -121,13 +132,205 @@ func Compare(old, cur *loadtest.Results, threshold float64) *Comparison {
 	}
 	sort.Ints(c.Missing)
 	c.NoneInCommon = len(c.Changes) == 0
+	c.NothingCompared = !c.NoneInCommon && compared == 0
 	return c
 }
 
+// compareScale compares one scale present in both runs.
+func (c *Comparison) compareScale(o, n *measure.Scale) []Change {
+	scale := n.Conversations
+	// Time: judged stage by stage; the threshold grows by the noise.
+	ot, nt, basis := judgedTime(o, n)
+	repeats := max(min(len(o.RepeatWallS), len(n.RepeatWallS)), 1)
+	timeThr := c.Threshold + noise(ot, repeats, judgedSpread(o, n, o), judgedSpread(o, n, n))
+	tc := change(scale, "time", ot, nt, false, timeThr)
+	tc.Basis = basis
+	if tc.NotCompared == "" {
+		tc.Regressed = tc.Worse > timeThr && nt-ot > TimeFloorS
+		// Say so when the wall time alone would have failed the gate.
+		if basis != "wall" && o.TotalWallS > 0 && !tc.Regressed {
+			if w := (n.TotalWallS - o.TotalWallS) / o.TotalWallS; w > timeThr && n.TotalWallS-o.TotalWallS > TimeFloorS && tc.Worse <= timeThr {
+				c.Notes = append(c.Notes, fmt.Sprintf("scale %d: wall time %.1f%% worse (%.3f s -> %.3f s) but the CPU time of its CPU-bound stages %s: a busier machine, not gated",
+					scale, w*100, o.TotalWallS, n.TotalWallS, pct(tc.Worse)))
+			}
+		}
+	}
+	// Throughput is conversations per minute of the same judged time: it
+	// regresses exactly when time does.
+	tp := change(scale, "throughput", perMin(scale, ot), perMin(scale, nt), true, timeThr)
+	tp.Basis = basis
+	if tp.NotCompared == "" {
+		tp.Regressed = tc.Regressed
+	}
+	memThr := c.Threshold + max(peakSpread(o), peakSpread(n))
+	mem := change(scale, "memory", float64(o.PeakRSSBytes), float64(n.PeakRSSBytes), false, memThr)
+	if mem.NotCompared == "" {
+		mem.Regressed = mem.Worse > memThr && mem.New-mem.Old > measure.MemoryNoiseBytes
+	}
+	cost := change(scale, "cost", o.API.EstimatedCostUSD, n.API.EstimatedCostUSD, false, c.Threshold)
+	if cost.NotCompared == "" {
+		cost.Regressed = cost.Worse > c.Threshold && cost.New-cost.Old > costFloorUSD
+	}
+	return []Change{tc, mem, tp, cost}
+}
+
+// change returns the change of a metric from ov to nv, not yet judged;
+// NotCompared is set when ov is not a positive number (0 to 0 is no
+// change).
+func change(scale int, metric string, ov, nv float64, higherIsBetter bool, threshold float64) Change {
+	ch := Change{Scale: scale, Metric: metric, Old: ov, New: nv, Threshold: threshold}
+	switch {
+	case ov == 0 && nv == 0:
+		return ch
+	case !(ov > 0) || math.IsInf(ov, 0):
+		ch.NotCompared = fmt.Sprintf("baseline has %v for %s: not compared", ov, metric)
+		return ch
+	}
+	diff := nv - ov
+	if higherIsBetter {
+		diff = -diff
+	}
+	ch.Worse = diff / ov
+	return ch
+}
+
+// judgedTime returns the old and new time of a scale as the gate judges
+// it: the sum over stages of each stage's CPU time when the stage was
+// CPU-bound in either run (and CPU time was measured in both), else its
+// wall time; a stage in one run only counts its wall time there. basis
+// says which: "cpu", "wall" or "cpu+wall". Scales without stages (hand-made
+// results) are judged by their total wall time.
+func judgedTime(o, n *measure.Scale) (ot, nt float64, basis string) {
+	if len(o.Stages) == 0 || len(n.Stages) == 0 {
+		return o.TotalWallS, n.TotalWallS, "wall"
+	}
+	names := o.Stages.Names()
+	for _, name := range n.Stages.Names() {
+		if _, ok := o.Stages.Lookup(name); !ok {
+			names = append(names, name)
+		}
+	}
+	var cpu, wall bool
+	for _, name := range names {
+		so, _ := o.Stages.Lookup(name)
+		sn, _ := n.Stages.Lookup(name)
+		if cpuBound(o, n, name) {
+			ot, nt, cpu = ot+so.CPUS, nt+sn.CPUS, true
+		} else {
+			ot, nt, wall = ot+so.WallS, nt+sn.WallS, true
+		}
+	}
+	switch {
+	case cpu && wall:
+		return ot, nt, "cpu+wall"
+	case cpu:
+		return ot, nt, "cpu"
+	}
+	return ot, nt, "wall"
+}
+
+// NoiseAt1S is the relative noise the gate allows a judged time of one
+// second measured once: a time of t seconds, the median of r runs, is
+// allowed NoiseAt1S/√(t·r) on top of the threshold (20% at 1 s, 6% at
+// 10 s, 2% at 100 s; 12% for the median of three 1-second runs). Short
+// runs are noisier: identical reruns on the shared 2-core machine (load
+// 19) differed by up to 35% at 0.2 s and 15% at 1 s of CPU time, within
+// 0.15/√t (see docs/RELIABILITY.md).
+const NoiseAt1S = 0.2
+
+// noise is what the threshold for time and throughput grows by: the
+// larger of the noise expected of a judged time of t seconds, the median
+// of r runs (NoiseAt1S/√(t·r)), and the spreads measured over the runs.
+func noise(t float64, r int, spreads ...float64) float64 {
+	expected := 0.0
+	if t > 0 {
+		expected = NoiseAt1S / math.Sqrt(t*float64(max(r, 1)))
+	}
+	return max(expected, slices.Max(append(spreads, 0)))
+}
+
+// cpuBound reports whether the gate judges the named stage by its CPU
+// time: it ran in both runs, with CPU time measured in both, and kept the
+// CPU busy for CPUBoundShare of its wall time in either.
+func cpuBound(o, n *measure.Scale, name string) bool {
+	so, oOK := o.Stages.Lookup(name)
+	sn, nOK := n.Stages.Lookup(name)
+	return oOK && nOK && so.CPUS > 0 && sn.CPUS > 0 &&
+		(so.CPUS >= CPUBoundShare*so.WallS || sn.CPUS >= CPUBoundShare*sn.WallS)
+}
+
+// judgedSpread is the relative spread over the --repeat runs of run s
+// (o or n) of the time the gate judges: the sum over stages of the range
+// (max - min) of what judges each (CPU or wall time), over the judged
+// median. Without a spread for every stage, the spread of the runs' total
+// wall times; 0 for a single run.
+func judgedSpread(o, n, s *measure.Scale) float64 {
+	if len(s.RepeatWallS) < 2 {
+		return 0
+	}
+	var width, med float64
+	for _, st := range s.Stages {
+		if st.Spread == nil {
+			return spread(s.RepeatWallS)
+		}
+		if len(o.Stages) > 0 && len(n.Stages) > 0 && cpuBound(o, n, st.Name) {
+			width, med = width+st.Spread.CPUMaxS-st.Spread.CPUMinS, med+st.CPUS
+		} else {
+			width, med = width+st.Spread.WallMaxS-st.Spread.WallMinS, med+st.WallS
+		}
+	}
+	if len(s.Stages) == 0 || !(med > 0) {
+		return spread(s.RepeatWallS)
+	}
+	return width / med
+}
+
+// peakSpread is the relative spread of a run's peak memory over its
+// --repeat runs; 0 for a single run.
+func peakSpread(s *measure.Scale) float64 {
+	v := make([]float64, len(s.RepeatPeakRSSBytes))
+	for i, b := range s.RepeatPeakRSSBytes {
+		v[i] = float64(b)
+	}
+	return spread(v)
+}
+
+// spread is the relative spread of repeated runs' times, (max-min)/median;
+// 0 with fewer than two runs.
+func spread(walls []float64) float64 {
+	if len(walls) < 2 {
+		return 0
+	}
+	v := append([]float64(nil), walls...)
+	sort.Float64s(v)
+	med := v[len(v)/2]
+	if len(v)%2 == 0 {
+		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	if !(med > 0) {
+		return 0
+	}
+	return (v[len(v)-1] - v[0]) / med
+}
+
+func perMin(n int, s float64) float64 {
+	if s <= 0 {
+		return 0
+	}
+	return float64(n) / s * 60
+}
+
+func pct(v float64) string {
+	if v < 0 {
+		return fmt.Sprintf("%.1f%% better", -v*100)
+	}
+	return fmt.Sprintf("%.1f%% worse", v*100)
+}
+
 // Failed reports whether the gate fails: a regression, a scale of the old
-// run missing from the new one, or no scale in common.
+// run missing from the new one, no scale in common, or nothing comparable.
 func (c *Comparison) Failed() bool {
-	return len(c.Regressions) > 0 || len(c.Missing) > 0 || c.NoneInCommon
+	return len(c.Regressions) > 0 || len(c.Missing) > 0 || c.NoneInCommon || c.NothingCompared
 }
 
 // Err names every reason the gate failed, or returns nil when it passed.
@@ -146,6 +349,9 @@ func (c *Comparison) Err() error {
 			parts = append(parts, fmt.Sprintf("scale %d of the earlier run did not complete in this one", n))
 		}
 	}
+	if c.NothingCompared {
+		parts = append(parts, "the earlier run has 0 for every gated metric of the scales in common: nothing compared")
+	}
 	return fmt.Errorf("regression gate (threshold %.0f%%) failed: %s", c.Threshold*100, strings.Join(parts, "; "))
 }
 
@@ -153,16 +359,22 @@ func (c *Comparison) Err() error {
 func (c *Comparison) Write(w io.Writer, oldPath string) {
 	fmt.Fprintf(w, "Comparison with %s (regression threshold %.0f%%)\n", oldPath, c.Threshold*100)
 	for _, ch := range c.Changes {
+		name := ch.Metric
+		if ch.Basis != "" {
+			name += " (" + ch.Basis + ")"
+		}
+		if ch.NotCompared != "" {
+			fmt.Fprintf(w, "  scale %-6d %-20s %12s -> %-12s NOT COMPARED: %s\n", ch.Scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), ch.NotCompared)
+			continue
+		}
 		mark := ""
 		if ch.Regressed {
 			mark = "  REGRESSION"
 		}
-		dir := "worse"
-		v := ch.Worse
-		if v < 0 {
-			dir, v = "better", -v
+		if ch.Threshold > c.Threshold+1e-9 {
+			mark += fmt.Sprintf("  (threshold %.0f%% with the noise)", ch.Threshold*100)
 		}
-		fmt.Fprintf(w, "  scale %-6d %-10s %12s -> %-12s %5.1f%% %s%s\n", ch.Scale, ch.Metric, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), v*100, dir, mark)
+		fmt.Fprintf(w, "  scale %-6d %-20s %12s -> %-12s %s%s\n", ch.Scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), pct(ch.Worse), mark)
 	}
 	for _, n := range c.Missing {
 		fmt.Fprintf(w, "  MISSING scale %d: in the earlier run but not among this run's completed scales\n", n)
@@ -170,11 +382,15 @@ func (c *Comparison) Write(w io.Writer, oldPath string) {
 	if c.NoneInCommon {
 		fmt.Fprintln(w, "  FAILED: no scale in common: nothing compared")
 	}
+	if c.NothingCompared {
+		fmt.Fprintln(w, "  FAILED: the earlier run has 0 for every gated metric: nothing compared")
+	}
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
-	fmt.Fprintf(w, "  (changes under %.0f ms of time, or the throughput that %.0f ms makes, or %s of memory, are noise and never fail the gate)\n",
-		measure.TimeNoiseS*1000, measure.TimeNoiseS*1000, human.Bytes(measure.MemoryNoiseBytes))
+	fmt.Fprintf(w, "  (time: CPU time of stages that kept the CPU busy, wall time of those that waited; its threshold grows by %.0f%%/√(seconds × repeats)\n"+
+		"   or the repeats' spread; changes under %.0f ms of that time, %s of memory or $%s are noise and never fail the gate)\n",
+		NoiseAt1S*100, TimeFloorS*1000, human.Bytes(measure.MemoryNoiseBytes), human.USD(costFloorUSD))
 }
 
 func fmtMetric(name string, v float64) string {
@@ -188,4 +404,37 @@ func fmtMetric(name string, v float64) string {
 	default:
 		return "$" + human.USD(v)
 	}
+}
+
+// Check returns an error naming the scale and field of the first number in
+// an earlier run's results that no measurement can have (negative or not
+// finite), so that a malformed --compare file is refused before the run
+// rather than compared.
+func Check(r *loadtest.Results) error {
+	for i := range r.Scales {
+		s := &r.Scales[i]
+		if s.Conversations <= 0 {
+			return fmt.Errorf("scales[%d]: conversations is %d: want a positive number", i, s.Conversations)
+		}
+		for j := range measure.Metrics {
+			m := &measure.Metrics[j]
+			if m.JSON == "" || m.Unit == "score" {
+				continue
+			}
+			if v, ok := m.Value(s); ok && (v < 0 || math.IsNaN(v) || math.IsInf(v, 0)) {
+				return fmt.Errorf("scales[%d] (scale %d): %s is %v: want a number >= 0", i, s.Conversations, m.JSON, v)
+			}
+		}
+		for k, v := range s.RepeatWallS {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("scales[%d] (scale %d): repeat_wall_s[%d] is %v: want a number >= 0", i, s.Conversations, k, v)
+			}
+		}
+		for k, v := range s.RepeatPeakRSSBytes {
+			if v < 0 {
+				return fmt.Errorf("scales[%d] (scale %d): repeat_peak_rss_bytes[%d] is %v: want a number >= 0", i, s.Conversations, k, v)
+			}
+		}
+	}
+	return nil
 }
