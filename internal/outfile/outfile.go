@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"syscall"
 
 	"github.com/kura-go/kura/internal/pidtemp"
 )
@@ -129,6 +130,70 @@ func rename(from, to string) error {
 	if d, err := os.Open(filepath.Dir(to)); err == nil {
 		d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// WriteNew writes b to path only if nothing is there, atomically: path
+// appears complete or not at all, so a name can be claimed and filled in one
+// step (two processes racing for it: one gets it, the other fs.ErrExist).
+// The file is written beside path and hard-linked to it; where the file
+// system has no hard links it is created exclusively and written in place.
+// Any other failure leaves nothing at path.
+func WriteNew(path string, b []byte) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	f.done = true // this function closes and removes the temporary file
+	defer os.Remove(f.File.Name())
+	err = f.File.Chmod(0o644)
+	if err == nil {
+		_, err = f.File.Write(b)
+	}
+	if err == nil {
+		err = f.File.Sync()
+	}
+	if cerr := f.File.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	err = os.Link(f.File.Name(), path)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("write %s: %w", path, fs.ErrExist)
+	}
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EXDEV) {
+		return writeExcl(path, b) // no hard links here
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// writeExcl creates path exclusively and writes b to it; on failure it
+// removes what it created.
+func writeExcl(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

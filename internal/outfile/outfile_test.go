@@ -1,6 +1,8 @@
 package outfile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -262,4 +264,39 @@ func TestRemoveStaleTemps(t *testing.T) {
 			t.Errorf("%s removed: %v", p, err)
 		}
 	}
+}
+
+// WriteNew claims a name and fills it in one step: of racing writers one
+// gets the name with its whole content, the others fs.ErrExist; no
+// temporary file is left.
+func TestWriteNew(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "results.json")
+	const racers = 8
+	errs := make(chan error, racers)
+	for i := range racers {
+		go func() { errs <- WriteNew(p, []byte(strings.Repeat(strconv.Itoa(i), 1000))) }()
+	}
+	won := 0
+	for range racers {
+		err := <-errs
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, fs.ErrExist):
+			t.Errorf("WriteNew: %v, want fs.ErrExist", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d writers got the name, want 1", won)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || len(b) != 1000 || strings.Count(string(b), string(b[:1])) != 1000 {
+		t.Errorf("content %q..., %v: not one writer's whole content", b[:min(len(b), 10)], err)
+	}
+	assertOnly(t, dir, "results.json")
+	if err := WriteNew(filepath.Join(dir, "gone", "x.json"), []byte("x")); err == nil {
+		t.Error("WriteNew into a missing directory succeeded")
+	}
+	assertOnly(t, dir, "results.json")
 }

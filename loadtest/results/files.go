@@ -32,9 +32,9 @@ func WriteFiles(r *loadtest.Results, dir string) (jsonPath, csvPath string, err 
 // A Writer writes one run's results as JSON and CSV into Dir, again after
 // each scale if asked, always to the same two files. The first Write
 // claims the names load_test_results_YYYYMMDD_HHMMSS.json and .csv by
-// creating them exclusively (O_EXCL), with a suffix _2, _3 ... when another
-// run holds them, so two runs sharing a directory never write the same
-// file. Each Write replaces the files atomically (internal/outfile): a
+// creating them whole and exclusively (outfile.WriteNew), with a suffix _2,
+// _3 ... when another run holds them, so two runs sharing a directory never
+// write the same file. Each Write replaces the files atomically (internal/outfile): a
 // reader, or a run killed mid-write, sees the previous version or the new
 // one, and a failed write leaves no temporary file.
 type Writer struct {
@@ -67,27 +67,21 @@ func (w *Writer) Write(r *loadtest.Results) error {
 	if err := writeCSV(&cb, r); err != nil {
 		return err
 	}
-	first := w.stem == ""
-	if first {
-		if err := w.claim(r.StartedAt); err != nil {
-			return err
-		}
+	if w.stem == "" {
+		return w.claim(r.StartedAt, jb.Bytes(), cb.Bytes())
 	}
 	err := outfile.WriteFile(w.stem+".json", jb.Bytes())
 	if err == nil {
 		err = outfile.WriteFile(w.stem+".csv", cb.Bytes())
 	}
-	if err != nil && first {
-		// Leave no empty claimed files behind; the next Write claims anew.
-		os.Remove(w.stem + ".json")
-		os.Remove(w.stem + ".csv")
-		w.stem = ""
-	}
 	return err
 }
 
-// claim creates the pair of files for a run started at t, exclusively.
-func (w *Writer) claim(t time.Time) error {
+// claim writes the pair of files for a run started at t under names no
+// other file holds: each file appears complete under its name or not at
+// all (outfile.WriteNew), so a run killed at any point leaves no empty or
+// half-written results file (it left an empty claimed one).
+func (w *Writer) claim(t time.Time, jsonDoc, csvDoc []byte) error {
 	if err := os.MkdirAll(w.Dir, 0o755); err != nil {
 		return err
 	}
@@ -102,36 +96,24 @@ func (w *Writer) claim(t time.Time) error {
 		if k > 1 {
 			stem = fmt.Sprintf("%s_%d", base, k)
 		}
-		ok, err := createExcl(stem + ".json")
+		err := outfile.WriteNew(stem+".json", jsonDoc)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		if !ok {
-			continue
-		}
-		if ok, err = createExcl(stem + ".csv"); err != nil || !ok {
+		if err = outfile.WriteNew(stem+".csv", csvDoc); err != nil {
 			os.Remove(stem + ".json")
-			if err != nil {
-				return err
+			if errors.Is(err, fs.ErrExist) {
+				continue
 			}
-			continue
+			return err
 		}
 		w.stem = stem
 		return nil
 	}
 	return fmt.Errorf("no free results file name for %s_N.json in %s", fileStem(t), w.Dir)
-}
-
-// createExcl creates path if nothing is there; false when something is.
-func createExcl(path string) (bool, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, f.Close()
 }
 
 // ProbeDir makes sure results can be written to dir before a run starts:
