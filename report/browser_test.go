@@ -43,7 +43,8 @@ const chartsJS = `window.kuraCharts.map(function (u) {
 // axis spanning the scales measured, on a log scale when they span decades.
 func TestReportInBrowser(t *testing.T) {
 	ctx := headless.Browser(t, 1400, 1000, 3*time.Minute)
-	in := load(t, "run_100-500.json", "run_100-10000.json")
+	// Two runs overlaid; the second has enough scales for prediction bands.
+	in := load(t, "run_100-10000.json", "run_100-1600.json")
 	var buf bytes.Buffer
 	if err := Render(&buf, in, Options{Version: "test"}); err != nil {
 		t.Fatal(err)
@@ -94,8 +95,21 @@ func TestReportInBrowser(t *testing.T) {
 	if len(charts) > 0 && !strings.Contains(strings.Join(charts[1].Legend, "|"), "fit") {
 		t.Errorf("total-time chart legend %q has no fitted curve", charts[1].Legend)
 	}
+	// The fitted curves of time and memory have their prediction band, and
+	// the plan's figures at the target their interval, in the legend.
+	for _, k := range []int{1, 2} {
+		if k >= len(charts) {
+			break
+		}
+		legend := strings.Join(charts[k].Legend, "|")
+		for _, w := range []string{"90% prediction band (run 2)", "at target (90% interval ", "interval (run 2)"} {
+			if !strings.Contains(legend, w) {
+				t.Errorf("%s: legend %q lacks %q", charts[k].Caption, legend, w)
+			}
+		}
+	}
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	for _, w := range []string{"Scaling analysis", "Planning", "no prediction band", "Target 10,000 conversations"} {
+	for _, w := range []string{"Scaling analysis", "Planning", "Shaded: the fit's 90% prediction band", "Target 10,000 conversations"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("page text lacks %q", w)
 		}

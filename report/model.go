@@ -66,9 +66,16 @@ type Curve struct {
 	R2       float64   `json:"r2"`
 	Xs       []float64 `json:"xs"`
 	Ys       []Num     `json:"ys"` // null where the model has no value
-	// Band is false: the results file (schema version 1) holds no
-	// prediction band, and the page says so beside the curves.
-	Band bool `json:"band"`
+	// Band says Lo and Hi hold the fit's prediction interval at each of Xs,
+	// at Level (fit.IntervalLevel): where a new measurement at that scale
+	// would fall, from the scatter of the measured points about the fit.
+	// It is false when the interval cannot be had: too few scales, or a
+	// results file whose fit this kura does not reproduce from its points
+	// (written by another version); the page says so.
+	Band  bool    `json:"band"`
+	Level float64 `json:"level,omitempty"`
+	Lo    []Num   `json:"lo,omitempty"`
+	Hi    []Num   `json:"hi,omitempty"`
 }
 
 // Target is what the plan predicts for its target volume.
@@ -76,9 +83,16 @@ type Target struct {
 	Conversations float64 `json:"conversations"`
 	RAMBytes      float64 `json:"ram_bytes"`
 	TimeS         float64 `json:"time_s"`
-	Throughput    float64 `json:"throughput_per_min"`
-	StorageBytes  float64 `json:"storage_bytes"`
-	CostUSD       float64 `json:"cost_usd"` // estimated embedding cost of the target volume
+	// The plan's prediction intervals of RAM and time at Level (0 when the
+	// results have none).
+	Level        float64 `json:"level,omitempty"`
+	RAMLow       float64 `json:"ram_low_bytes,omitempty"`
+	RAMHigh      float64 `json:"ram_high_bytes,omitempty"`
+	TimeLowS     float64 `json:"time_low_s,omitempty"`
+	TimeHighS    float64 `json:"time_high_s,omitempty"`
+	Throughput   float64 `json:"throughput_per_min"`
+	StorageBytes float64 `json:"storage_bytes"`
+	CostUSD      float64 `json:"cost_usd"` // estimated embedding cost of the target volume
 }
 
 // Num is a number that is written to JSON as null when it is not finite.
@@ -149,6 +163,11 @@ func NewRun(file string, res *loadtest.Results) *Run {
 			Throughput:    p.ThroughputAtTarget,
 			StorageBytes:  p.StorageForTargetBytes,
 			CostUSD:       p.CostPer1KUSD * float64(p.TargetConversations) / 1000,
+			Level:         p.IntervalLevel,
+			RAMLow:        p.RAMLowBytes,
+			RAMHigh:       p.RAMHighBytes,
+			TimeLowS:      p.TimeForTargetLowS,
+			TimeHighS:     p.TimeForTargetHighS,
 		}
 	}
 	if len(r.Scales) > 0 && res.Analysis != nil {
@@ -157,9 +176,19 @@ func NewRun(file string, res *loadtest.Results) *Run {
 			hi = math.Max(hi, r.Target.Conversations)
 		}
 		xs := geomSpace(lo, hi, curveSamples)
+		// The fits of a results file keep no points, and a prediction
+		// interval needs them: fit the measured scales again, and use the
+		// refit's interval where it is the file's fit.
+		refit := analysis.Analyze(res.Scales) // the completed scales, as the file's analysis
 		for _, name := range []string{"total_time", "peak_memory", "working_memory", "estimated_cost", "storage"} {
 			if f := res.Analysis.Fit(name); f != nil {
-				r.Curves[name] = sample(name, f, xs, f.Predict)
+				c := sample(name, f, xs, f.Predict)
+				if refit == nil {
+					// fewer than two scales: no fit to band
+				} else if g := refit.Fit(name); sameFit(f, g) {
+					addBand(c, g)
+				}
+				r.Curves[name] = c
 			}
 		}
 	}
@@ -170,6 +199,35 @@ func NewRun(file string, res *loadtest.Results) *Run {
 }
 
 func stageOf(s *measure.Scale, name string) measure.Stage { return s.Stages.Of(name) }
+
+// sameFit reports whether g, fitted again from the measured points, is the
+// fit f read from the results file: the same model and growth exponent,
+// and the same prediction within a part in a million at the points'
+// range (a file from another version of the fitting may differ).
+func sameFit(f, g *fit.Fit) bool {
+	if f == nil || g == nil || f.Model != g.Model || f.Points != g.Points {
+		return false
+	}
+	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(math.Abs(a), math.Abs(b))+1e-12 }
+	return close(f.Exponent, g.Exponent) && close(f.Predict(1000), g.Predict(1000)) && close(f.Predict(100000), g.Predict(100000))
+}
+
+// addBand sets c's prediction band from g, at every sample where it has
+// one; none when it has none at the largest sample.
+func addBand(c *Curve, g *fit.Fit) {
+	lo, hi := make([]Num, len(c.Xs)), make([]Num, len(c.Xs))
+	for i, x := range c.Xs {
+		l, h, ok := g.Interval(x, fit.IntervalLevel)
+		if !ok {
+			l, h = math.NaN(), math.NaN()
+		}
+		lo[i], hi[i] = Num(l), Num(h)
+	}
+	if n := len(c.Xs); n == 0 || math.IsNaN(float64(hi[n-1])) {
+		return
+	}
+	c.Band, c.Level, c.Lo, c.Hi = true, fit.IntervalLevel, lo, hi
+}
 
 // geomSpace returns n geometrically spaced values from lo to hi (inclusive).
 func geomSpace(lo, hi float64, n int) []float64 {

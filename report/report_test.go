@@ -209,3 +209,52 @@ func TestRenderEscapes(t *testing.T) {
 		t.Errorf("the failure text did not survive escaping: %q", got)
 	}
 }
+
+// The fitted curves carry their prediction band, refitted from the
+// measured points: it holds the curve at every sample and widens past the
+// largest scale measured. A file whose fit this kura does not reproduce
+// gets no band.
+func TestCurveBands(t *testing.T) {
+	in := load(t, "run_100-1600.json")
+	r := NewRun(in[0].Path, in[0].Results)
+	for _, name := range []string{"total_time", "peak_memory", "storage"} {
+		c := r.Curves[name]
+		if c == nil || !c.Band || c.Level != 0.9 || len(c.Lo) != len(c.Xs) || len(c.Hi) != len(c.Xs) {
+			t.Fatalf("%s: no band: %+v", name, c)
+		}
+		for i := range c.Xs {
+			if !(c.Lo[i] <= c.Ys[i] && c.Ys[i] <= c.Hi[i]) {
+				t.Errorf("%s at %.0f: %g outside its band %g..%g", name, c.Xs[i], c.Ys[i], c.Lo[i], c.Hi[i])
+			}
+		}
+		// Width at the largest scale measured (1,600) and at the target
+		// (10,000): wider further out.
+		width := func(x float64) float64 {
+			for i := range c.Xs {
+				if c.Xs[i] >= x {
+					return float64(c.Hi[i] - c.Lo[i])
+				}
+			}
+			return 0
+		}
+		if w0, w1 := width(1600), width(10000); !(w1 > w0) {
+			t.Errorf("%s: band %g wide at 1,600 and %g at 10,000: want wider further out", name, w0, w1)
+		}
+	}
+	if tg := r.Target; tg == nil || tg.Level != 0.9 || !(tg.TimeLowS < tg.TimeS && tg.TimeS < tg.TimeHighS) || !(tg.RAMLow < tg.RAMBytes && tg.RAMBytes < tg.RAMHigh) {
+		t.Errorf("target without its intervals: %+v", r.Target)
+	}
+	// A fit that is not what the points give (another version's) has no band.
+	res := *in[0].Results
+	a := *res.Analysis
+	a.Fits = nil
+	for _, f := range res.Analysis.Fits {
+		g := *f
+		g.Exponent += 0.1
+		a.Fits = append(a.Fits, &g)
+	}
+	res.Analysis = &a
+	if c := NewRun("x", &res).Curves["total_time"]; c == nil || c.Band || c.Lo != nil {
+		t.Errorf("a fit not reproduced got a band: %+v", c)
+	}
+}

@@ -8,8 +8,14 @@
   var STAGE_COLORS = { load: "#8c6d31", embed: "#1f77b4", cluster: "#d62728", write: "#2ca02c", total: "#222222" };
   var RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
   var RUN_DASH = [[], [6, 4], [2, 3], [10, 3, 2, 3], [1, 5]];
-  var BAND_NOTE = "The results file holds the fitted model but no prediction band, so the dashed curve is " +
-    "the fit alone: its error grows the further it reaches past the largest scale measured.";
+  var BAND_NOTE = "No prediction band: too few scales to estimate the scatter, or a results file whose fit this " +
+    "kura does not reproduce from its points; the dashed curve is the fit alone, and its error grows the further " +
+    "it reaches past the largest scale measured.";
+  function bandNote(level) {
+    return "Shaded: the fit's " + Math.round(level * 100) + "% prediction band, where a new measurement at that scale " +
+      "would fall given the scatter of the measured points about the fit; it assumes the fit's form holds past the " +
+      "largest scale measured, so the further out, the more it understates the doubt.";
+  }
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -80,7 +86,12 @@
       return;
     }
     var allX = [], allY = [];
-    lines.forEach(function (l) { allX = allX.concat(l.xs); allY = allY.concat(l.ys); });
+    lines.forEach(function (l) {
+      allX = allX.concat(l.xs);
+      // A band's or interval's low side may reach below zero: it does not
+      // decide the y axis (cut off on a log axis).
+      if (l.kind !== "band-lo" && l.kind !== "range-lo") allY = allY.concat(l.ys);
+    });
     var logX = spansDecades(allX);
     var positiveY = allY.every(function (y) { return y == null || y > 0; });
     var logY = positiveY && spansDecades(allY);
@@ -90,13 +101,22 @@
     });
     var data = uPlot.join(tables);
     var series = [{ label: "conversations", value: function (u, v) { return fmtCount(v); } }];
-    lines.forEach(function (l) {
+    var bands = [], ranges = [], hidden = [];
+    lines.forEach(function (l, i) {
+      var idx = i + 1;
+      var band = l.kind === "band-hi" || l.kind === "band-lo", range = l.kind === "range-hi" || l.kind === "range-lo";
       var s = {
-        label: l.label, stroke: l.color, width: l.kind === "fit" ? 1.5 : 2, dash: l.dash || [],
+        label: l.label, stroke: band ? fade(l.color, 0.45) : l.color, width: l.kind === "fit" || band ? 1 : 2, dash: l.dash || [],
         spanGaps: true, value: function (u, v) { return v == null ? "–" : spec.fmt(v); },
-        points: { show: l.kind !== "fit", size: l.kind === "plan" ? 11 : 6, fill: l.kind === "plan" ? "#fff" : l.color, stroke: l.color, width: 2 },
+        points: { show: l.kind !== "fit" && !band, size: l.kind === "plan" ? 11 : range ? 9 : 6, fill: l.kind === "plan" ? "#fff" : l.color, stroke: l.color, width: 2 },
       };
-      if (l.kind === "plan") s.paths = function () { return null; };
+      if (l.kind === "plan" || range) s.paths = function () { return null; };
+      if (range) s.points.fill = l.color;
+      if (l.kind === "band-hi" || l.kind === "range-hi") {
+        // Its low side is the next line: one legend entry for the pair.
+        (band ? bands : ranges).push({ hi: idx, lo: idx + 1, color: l.color });
+        hidden.push(idx + 1);
+      }
       series.push(s);
     });
     var width = Math.max(320, plot.clientWidth || parent.clientWidth || 800);
@@ -109,8 +129,30 @@
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
+      bands: bands.map(function (b) { return { series: [b.hi, b.lo], fill: fade(b.color, 0.14) }; }),
+      hooks: { draw: [function (u) {
+        // A planned figure's interval: a bar from its low to its high end.
+        var ctx = u.ctx;
+        ranges.forEach(function (r) {
+          var x = u.data[0], hi = u.data[r.hi], lo = u.data[r.lo];
+          for (var k = 0; k < x.length; k++) {
+            if (hi[k] == null || lo[k] == null) continue;
+            var px = u.valToPos(x[k], "x", true), y0 = u.valToPos(lo[k], "y", true), y1 = u.valToPos(hi[k], "y", true);
+            ctx.save();
+            ctx.strokeStyle = r.color;
+            ctx.lineWidth = 2 * (window.devicePixelRatio || 1);
+            ctx.beginPath();
+            ctx.moveTo(px, y0);
+            ctx.lineTo(px, y1);
+            ctx.stroke();
+            ctx.restore();
+          }
+        });
+      }] },
     };
     var u = new uPlot(opts, data, plot);
+    var entries = u.root.querySelectorAll(".u-legend .u-series");
+    hidden.forEach(function (idx) { if (entries[idx]) entries[idx].style.display = "none"; });
     u.kura = { id: spec.id, logX: logX, logY: logY, xs: allX.filter(function (x) { return x != null; }) };
     charts.push(u);
     sec.appendChild(table(spec, lines));
@@ -127,7 +169,8 @@
     head.appendChild(el("th", null, spec.unit));
     t.appendChild(head);
     lines.forEach(function (l) {
-      if (l.kind === "fit") return; // the curve is in the note; its samples are not measurements
+      // The curve and its band are in the note; their samples are not measurements.
+      if (l.kind === "fit" || l.kind === "band-hi" || l.kind === "band-lo") return;
       l.xs.forEach(function (x, i) {
         var tr = el("tr");
         tr.appendChild(el("td", null, l.label));
@@ -142,20 +185,42 @@
 
   function runTag(runs, i) { return runs.length > 1 ? " (run " + (i + 1) + ")" : ""; }
 
+  // fade returns a #rrggbb colour with the given opacity.
+  function fade(hex, alpha) {
+    var n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16 & 255) + "," + (n >> 8 & 255) + "," + (n & 255) + "," + alpha + ")";
+  }
+
   function fitLines(runs, metric, label) {
     var out = [];
     runs.forEach(function (r, i) {
       var c = r.curves && r.curves[metric];
       if (!c) return;
-      out.push({ label: label + " (" + c.model + " fit)" + runTag(runs, i), xs: c.xs, ys: c.ys, color: RUN_COLORS[i % RUN_COLORS.length], dash: [5, 4], kind: "fit" });
+      var color = RUN_COLORS[i % RUN_COLORS.length];
+      out.push({ label: label + " (" + c.model + " fit)" + runTag(runs, i), xs: c.xs, ys: c.ys, color: color, dash: [5, 4], kind: "fit" });
+      if (c.band && c.hi && c.lo) {
+        var pct = Math.round(c.level * 100) + "%";
+        out.push({ label: label + " " + pct + " prediction band" + runTag(runs, i), xs: c.xs, ys: c.hi, color: color, kind: "band-hi" });
+        out.push({ label: label + " band low" + runTag(runs, i), xs: c.xs, ys: c.lo, color: color, kind: "band-lo" });
+      }
     });
     return out;
   }
-  function planLines(runs, field, label) {
+  // planLines marks the plan's figure at its target volume; with lo and hi,
+  // the fields of its prediction interval, a bar spans the interval.
+  function planLines(runs, field, label, lo, hi, fmt) {
     var out = [];
     runs.forEach(function (r, i) {
-      if (!r.target || !r.target[field]) return;
-      out.push({ label: label + " at target" + runTag(runs, i), xs: [r.target.conversations], ys: [r.target[field]], color: RUN_COLORS[i % RUN_COLORS.length], kind: "plan" });
+      var t = r.target;
+      if (!t || !t[field]) return;
+      var color = RUN_COLORS[i % RUN_COLORS.length], x = [t.conversations];
+      var iv = lo && t[lo] && t[hi];
+      out.push({ label: label + " at target" + (iv ? " (" + Math.round(t.level * 100) + "% interval " + fmt(t[lo]) + "–" + fmt(t[hi]) + ")" : "") + runTag(runs, i),
+        xs: x, ys: [t[field]], color: color, kind: "plan" });
+      if (iv) {
+        out.push({ label: label + " interval" + runTag(runs, i), xs: x, ys: [t[hi]], color: color, kind: "range-hi" });
+        out.push({ label: label + " interval low" + runTag(runs, i), xs: x, ys: [t[lo]], color: color, kind: "range-lo" });
+      }
     });
     return out;
   }
@@ -172,7 +237,10 @@
       if (c) parts.push((runs.length > 1 ? "run " + (i + 1) + ": " : "") + c.describe);
     });
     if (parts.length === 0) return "No fit (fewer than two scales).";
-    return "Fit: " + parts.join("; ") + ". " + BAND_NOTE;
+    var banded = runs.filter(function (r) { return r.curves && r.curves[metric] && r.curves[metric].band; });
+    var note = banded.length ? bandNote(banded[0].curves[metric].level) : BAND_NOTE;
+    if (banded.length && banded.length < parts.length) note += " Runs without a band: too few scales, or a fit from another version.";
+    return "Fit: " + parts.join("; ") + ". " + note;
   }
 
   function render(container, model) {
@@ -207,8 +275,8 @@
     // 2. Total time with the fit and the plan.
     chart(grid, {
       id: "time", title: "Total time: measured, fitted, planned", unit: "wall time", fmt: fmtSeconds,
-      lines: measured(runs, "total_wall_s", "measured", runColor).concat(fitLines(runs, "total_time", "total time"), planLines(runs, "time_s", "planned time")),
-      what: "Total wall time per scale, the least-squares fit over all scales reaching to the plan's target, and the plan's time at the target (open circle; the plan sums each stage's own model, so it can sit off the total-time curve).",
+      lines: measured(runs, "total_wall_s", "measured", runColor).concat(fitLines(runs, "total_time", "total time"), planLines(runs, "time_s", "planned time", "time_low_s", "time_high_s", fmtSeconds)),
+      what: "Total wall time per scale, the least-squares fit over all scales reaching to the plan's target with its prediction band (shaded), and the plan's time at the target (open circle, with a bar over its prediction interval; the plan sums each stage's own model, so it can sit off the total-time curve).",
       note: fitNote(runs, "total_time"),
     }, charts);
 
@@ -222,8 +290,8 @@
     });
     chart(grid, {
       id: "memory", title: "Peak and working memory", unit: "memory", fmt: fmtBytes,
-      lines: memLines.concat(fitLines(runs, "peak_memory", "peak RSS"), planLines(runs, "ram_bytes", "planned RAM")),
-      what: "Peak resident memory of the pipeline's process per scale, the working memory (peak minus the process's baseline before any work), the baseline itself, the fitted peak-memory curve and the RAM the plan predicts at the target.",
+      lines: memLines.concat(fitLines(runs, "peak_memory", "peak RSS"), planLines(runs, "ram_bytes", "planned RAM", "ram_low_bytes", "ram_high_bytes", fmtBytes)),
+      what: "Peak resident memory of the pipeline's process per scale, the working memory (peak minus the process's baseline before any work), the baseline itself, the fitted peak-memory curve with its prediction band (shaded) and the RAM the plan predicts at the target (open circle, with a bar over its prediction interval).",
       note: fitNote(runs, "peak_memory"),
     }, charts);
 
