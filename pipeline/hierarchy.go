@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/internal/parallel"
 	"github.com/kura-go/kura/llm"
 )
 
@@ -411,27 +412,5 @@ func (h *hierarchy) llmRename(ctx context.Context, made []int, children func(int
 // parallel runs f(0..n-1) concurrently (the client bounds the requests in
 // flight) and returns the first error.
 func (h *hierarchy) parallel(ctx context.Context, n int, f func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := 0; i < n; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := f(ctx, i); err != nil {
-				cancel(err)
-			}
-		}(i)
-	}
-	wg.Wait()
-	return context.Cause(ctx)
+	return parallel.Each(ctx, n, maxLLMCalls, f)
 }

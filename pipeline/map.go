@@ -107,17 +107,11 @@ func levels(cs []conversation.Cluster) ([]int, error) {
 }
 
 func (r *runner) mapStage(ctx context.Context, sc *stageCtx, sumName, metaName, dimName string) error {
-	sums, err := r.readSummaries(sumName)
+	sums, x, d, err := r.readSummaryVectors(sumName)
 	if err != nil {
 		return err
 	}
-	x, n, d, err := r.readVectors()
-	if err != nil {
-		return err
-	}
-	if n != len(sums) {
-		return fmt.Errorf("%d summaries and %d vectors: rerun with the files of one run", len(sums), n)
-	}
+	n := len(sums)
 	all, err := conversation.ReadFile[conversation.Cluster](r.path(metaName), conversation.ReadOptions{})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/internal/parallel"
 	"github.com/kura-go/kura/llm"
 )
 
@@ -220,16 +221,12 @@ func bullets(sums []conversation.ConversationSummary, idx []int) string {
 func llmNames(ctx context.Context, m ChatModel, o NameOptions, sums []conversation.ConversationSummary, gs []group, st *StageStats, onItem func()) ([]named, error) {
 	o = o.withDefaults()
 	out := make([]named, len(gs))
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := range gs {
+	err := parallel.Each(ctx, len(gs), maxLLMCalls, func(ctx context.Context, i int) error {
 		if gs[i].noise {
 			out[i] = noiseName(len(gs[i].members))
 			onItem()
-			continue
+			return nil
 		}
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(i)))
 		pos := sampleInts(gs[i].members, o.MaxExamples, rng)
@@ -245,32 +242,24 @@ func llmNames(ctx context.Context, m ChatModel, o NameOptions, sums []conversati
 		}
 		req := llm.Request{System: nameSystem + "\n\n" + nameInstructions, User: fmt.Sprintf(nameData, bullets(sums, pos), bullets(sums, neg)),
 			SchemaName: "cluster_name", Schema: nameSchema, MaxTokens: 400}
-		wg.Add(1)
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Done()
-			continue
+		var a nameAnswer
+		u, err := m.JSON(ctx, req, &a, a.check)
+		mu.Lock()
+		st.addLLM(u)
+		mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("naming cluster %d of %d: %w", i+1, len(gs), err)
 		}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var a nameAnswer
-			u, err := m.JSON(ctx, req, &a, a.check)
-			mu.Lock()
-			st.addLLM(u)
-			mu.Unlock()
-			if err != nil {
-				cancel(fmt.Errorf("naming cluster %d of %d: %w", i+1, len(gs), err))
-				return
-			}
-			out[i] = a.named()
-			onItem()
-		}(i)
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
+		out[i] = a.named()
+		onItem()
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
+
+// maxLLMCalls bounds the LLM calls a stage starts at once (the client
+// bounds those in flight further).
+const maxLLMCalls = 64

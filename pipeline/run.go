@@ -697,6 +697,22 @@ func (r *runner) readVectors() ([]float32, int, int, error) {
 	return vecfile.Read(r.path(EmbeddingsName), 0)
 }
 
+// readSummaryVectors reads the summaries in sumName and their embeddings,
+// one vector per summary (x is n×d).
+func (r *runner) readSummaryVectors(sumName string) (sums []conversation.ConversationSummary, x []float32, d int, err error) {
+	if sums, err = r.readSummaries(sumName); err != nil {
+		return nil, nil, 0, err
+	}
+	x, n, d, err := vecfile.Read(r.path(EmbeddingsName), 0)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if n != len(sums) {
+		return nil, nil, 0, fmt.Errorf("%d summaries and %d vectors: rerun with the files of one run", len(sums), n)
+	}
+	return sums, x, d, nil
+}
+
 func (r *runner) cluster(ctx context.Context, sc *stageCtx) error {
 	x, n, d, err := r.readVectors()
 	if err != nil {
@@ -748,11 +764,7 @@ func ReadLabels(path string) ([]int, error) {
 }
 
 func (r *runner) name(ctx context.Context, sc *stageCtx, sumName, clName string) error {
-	sums, err := r.readSummaries(sumName)
-	if err != nil {
-		return err
-	}
-	x, n, d, err := r.readVectors()
+	sums, x, d, err := r.readSummaryVectors(sumName)
 	if err != nil {
 		return err
 	}
@@ -760,8 +772,8 @@ func (r *runner) name(ctx context.Context, sc *stageCtx, sumName, clName string)
 	if err != nil {
 		return err
 	}
-	if n != len(sums) || len(labels) != len(sums) {
-		return fmt.Errorf("%d summaries, %d vectors and %d labels: rerun with the files of one run", len(sums), n, len(labels))
+	if len(labels) != len(sums) {
+		return fmt.Errorf("%d summaries and vectors, %d labels: rerun with the files of one run", len(sums), len(labels))
 	}
 	gs := groupsOf(labels, x, d)
 	sc.newBar("name", len(gs))
@@ -790,16 +802,9 @@ func (r *runner) name(ctx context.Context, sc *stageCtx, sumName, clName string)
 }
 
 func (r *runner) hierarchy(ctx context.Context, sc *stageCtx, sumName, clName, metaName string) error {
-	sums, err := r.readSummaries(sumName)
+	sums, x, d, err := r.readSummaryVectors(sumName)
 	if err != nil {
 		return err
-	}
-	x, n, d, err := r.readVectors()
-	if err != nil {
-		return err
-	}
-	if n != len(sums) {
-		return fmt.Errorf("%d summaries and %d vectors: rerun with the files of one run", len(sums), n)
 	}
 	base, err := conversation.ReadFile[conversation.Cluster](r.path(clName), conversation.ReadOptions{})
 	if err != nil {

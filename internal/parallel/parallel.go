@@ -50,3 +50,19 @@ func For(ctx context.Context, n, chunk, workers int, f func(w, lo, hi int)) erro
 	wg.Wait()
 	return ctx.Err()
 }
+
+// Each calls f(ctx, i) for every i in [0, n), at most workers at a time, in
+// order of i as workers become free: for calls that wait (API requests)
+// more than they compute. The first error cancels the ctx the other calls
+// get, no new call starts, and Each returns that error once all running
+// calls have returned; when the parent ctx ends it returns its cause.
+func Each(ctx context.Context, n, workers int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	For(ctx, n, 1, workers, func(_, i, _ int) {
+		if err := f(ctx, i); err != nil {
+			cancel(err)
+		}
+	})
+	return context.Cause(ctx)
+}

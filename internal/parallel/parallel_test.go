@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 )
@@ -43,5 +44,64 @@ func TestForCancelled(t *testing.T) {
 	ran := false
 	if err := For(ctx, 100, 10, 2, func(w, lo, hi int) { ran = true }); err == nil || ran {
 		t.Errorf("cancelled: err %v, ran %v; want an error and no work", err, ran)
+	}
+}
+
+func TestEach(t *testing.T) {
+	boom := errors.New("boom")
+	for _, tt := range []struct {
+		name       string
+		n, workers int
+		failAt     int // -1: none
+		cancelled  bool
+		wantErr    error
+	}{
+		{name: "all", n: 50, workers: 4, failAt: -1},
+		{name: "none", n: 0, workers: 4, failAt: -1},
+		{name: "one worker", n: 7, workers: 1, failAt: -1},
+		{name: "first error stops the rest", n: 1000, workers: 3, failAt: 5, wantErr: boom},
+		{name: "parent cancelled", n: 10, workers: 2, failAt: -1, cancelled: true, wantErr: context.Canceled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			if tt.cancelled {
+				cancel()
+			}
+			defer cancel()
+			var inFlight, most, calls atomic.Int32
+			done := make([]atomic.Bool, tt.n)
+			err := Each(ctx, tt.n, tt.workers, func(ctx context.Context, i int) error {
+				calls.Add(1)
+				now := inFlight.Add(1)
+				defer inFlight.Add(-1)
+				for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+				}
+				if i == tt.failAt {
+					return boom
+				}
+				if tt.failAt >= 0 && i > tt.failAt {
+					<-ctx.Done() // the others see the cancellation
+					return ctx.Err()
+				}
+				done[i].Store(true)
+				return nil
+			})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Each = %v, want %v", err, tt.wantErr)
+			}
+			if int(most.Load()) > max(tt.workers, 1) {
+				t.Errorf("%d calls at once, want at most %d", most.Load(), tt.workers)
+			}
+			if tt.wantErr == nil {
+				for i := range done {
+					if !done[i].Load() {
+						t.Fatalf("call %d not made", i)
+					}
+				}
+			}
+			if tt.failAt >= 0 && int(calls.Load()) > tt.failAt+1+tt.workers {
+				t.Errorf("%d calls made after the error at %d with %d workers", calls.Load(), tt.failAt, tt.workers)
+			}
+		})
 	}
 }
