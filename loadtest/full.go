@@ -76,7 +76,7 @@ func runFullScale(ctx context.Context, tk *Toolkit, job *ScaleJob, res *measure.
 		Data: data, Out: job.ArtifactDir, Summarizer: "extractive", NoCache: true,
 		Embedder: pipeline.EmbedderFactory{ID: map[string]string{"embedder": cfg.Embedder.Kind},
 			Build: func(ctx context.Context, corpus []string) (embed.Embedder, error) {
-				e, err := tk.NewEmbedder(ctx, cfg.Embedder, corpus)
+				e, err := tk.NewEmbedder(ctx, cfg.Embedder, corpusOf(corpus))
 				emb = e
 				return e, err
 			}},

@@ -50,10 +50,9 @@ func testToolkit() *Toolkit {
 		Sample: func(ctx context.Context, n, topics int, seed int64) (*scaledata.Baseline, error) {
 			return scaledata.Synthetic(topics, (n+topics-1)/topics), nil
 		},
-		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
+		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus Corpus) (embed.Embedder, error) {
 			e := hash.New(hash.Options{Dims: 256})
-			e.Fit(corpus)
-			return e, nil
+			return e, e.FitStream(corpus)
 		},
 		Reduce:  NewToolkit().Reduce,
 		Cluster: NewToolkit().Cluster,

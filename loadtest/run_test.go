@@ -398,7 +398,7 @@ func TestRunDimsFromFirstVectors(t *testing.T) {
 		cfg.EmbedChunk = chunk
 		tk := testToolkit()
 		newEmb := tk.NewEmbedder
-		tk.NewEmbedder = func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
+		tk.NewEmbedder = func(ctx context.Context, s backend.Spec, corpus Corpus) (embed.Embedder, error) {
 			e, err := newEmb(ctx, s, corpus)
 			return &lateDims{Embedder: e}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -97,7 +98,7 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 		return runFullScale(ctx, tk, job, res, progress)
 	}
 
-	sr := &scaleRun{ctx: ctx, tk: tk, job: job, progress: progress, res: res}
+	sr := &scaleRun{ctx: ctx, tk: tk, job: job, progress: progress, res: res, truth: prepared.Labels}
 	// The stages, in order, each measured (see measure.Pipeline).
 	stages := []struct {
 		name  string
@@ -142,7 +143,9 @@ func runScaleJob(ctx context.Context, tk *Toolkit, job *ScaleJob, progress func(
 }
 
 // scaleRun is one scale's work in progress: what each stage hands to the
-// next.
+// next. No stage holds the records or their texts: they are read from the
+// scale's file as a stream, and the vectors go to an .npy file, mapped into
+// memory for clustering.
 type scaleRun struct {
 	ctx      context.Context
 	tk       *Toolkit
@@ -150,11 +153,13 @@ type scaleRun struct {
 	progress func(Event)
 	res      *measure.Scale
 
-	in          *input         // load: the records
-	n           int            // load: how many
-	texts       []string       // load: what is embedded (dropped after embed)
+	truth       []int32 // prepare: each record's ground-truth cluster, -1 none
+	recs        string  // load: the records file
+	kind        conversation.TextKind
+	n           int            // load: how many records
+	ids         []string       // load: their chat ids, for the clusters found
 	emb         embed.Embedder // embed
-	x           []float32      // embed: n × dims vectors (dropped once written)
+	npy         string         // embed: the vectors, n × dims float32
 	dims        int            // embed
 	xr          []float32      // reduce: n × dr reduced vectors (dropped once clustered)
 	dr          int            // reduce
@@ -163,29 +168,130 @@ type scaleRun struct {
 	found       []conversation.Cluster
 }
 
-// load reads the records as a pipeline would, and renders their texts.
+// load reads the records as a pipeline would, one at a time, rendering
+// each one's text, and keeps their chat ids.
 func (r *scaleRun) load() error {
-	in, err := readInput(r.job.InputDir)
+	p, kind, err := recordsFile(r.job.InputDir)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
-	r.in, r.n = in, in.len()
-	r.texts = make([]string, r.n)
-	for i := range r.texts {
-		r.texts[i] = in.text(i)
+	r.recs, r.kind = p, kind
+	err = r.eachText(func(t conversation.Text) error {
+		r.ids = append(r.ids, t.ChatID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	r.n = len(r.ids)
+	if r.n != len(r.truth) {
+		return fmt.Errorf("load: %s has %d records, %d were written", r.recs, r.n, len(r.truth))
 	}
 	r.res.Conversations = r.n
-	r.res.Storage.MetadataBytes = in.bytes
+	if r.res.Storage.MetadataBytes, err = fileSize(r.recs); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
 	return nil
 }
 
-// embed embeds the texts in chunks (two in flight, as kura embed does) so
-// that the vectors go straight into one flat matrix. The vector length
-// comes from the first vectors returned: an API model the embedder does
-// not know reports no dimensions before it has answered.
+// recordsFile returns the scale's records file and what it holds.
+func recordsFile(dir string) (string, conversation.TextKind, error) {
+	p := filepath.Join(dir, scaledata.SummariesFile)
+	if _, err := os.Stat(p); err == nil {
+		return p, conversation.SummaryTexts, nil
+	}
+	p = filepath.Join(dir, scaledata.ConversationsFile)
+	_, err := os.Stat(p)
+	return p, conversation.ConversationTexts, err
+}
+
+// eachText reads the records file and hands each record's text to f, in
+// order.
+func (r *scaleRun) eachText(f func(conversation.Text) error) error {
+	tr, err := conversation.OpenTexts(r.ctx, r.recs, r.kind, conversation.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	for {
+		t, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f(t); err != nil {
+			return err
+		}
+	}
+}
+
+// eachChunk reads the texts in chunks of up to size and hands each to f in
+// order; the next chunk is read while f works on the last.
+func (r *scaleRun) eachChunk(size int, f func(lo int, texts []string) error) error {
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	chunks := make(chan []string, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		var buf []string
+		err := r.eachText(func(t conversation.Text) error {
+			buf = append(buf, t.Text)
+			if len(buf) < size {
+				return nil
+			}
+			select {
+			case chunks <- buf:
+				buf = make([]string, 0, size)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if err == nil && len(buf) > 0 {
+			select {
+			case chunks <- buf:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		readErr <- err
+	}()
+	lo := 0
+	for texts := range chunks {
+		if err := f(lo, texts); err != nil {
+			cancel()
+			for range chunks {
+			}
+			<-readErr
+			return err
+		}
+		lo += len(texts)
+	}
+	return <-readErr
+}
+
+// readChunk is how many texts the embed stage reads from the file at a
+// time: many of the embedder's chunks, so that an API embedder's pool
+// rarely drains, and few enough that the texts in memory stay small.
+var readChunk = 16384
+
+// embed embeds the texts as they are read from the file, in chunks (two
+// in flight, as kura embed does), and writes the vectors straight to an
+// .npy file in the results. The vector length comes from the first
+// vectors returned: an API model the embedder does not know reports no
+// dimensions before it has answered. An embedder that fits on the corpus
+// (hash) reads the file once more before.
 func (r *scaleRun) embed() error {
 	cfg, n := &r.job.Config, r.n
-	emb, err := r.tk.NewEmbedder(r.ctx, cfg.Embedder, r.texts)
+	if err := os.MkdirAll(r.job.ArtifactDir, 0o755); err != nil {
+		return fmt.Errorf("embed: %w", err)
+	}
+	emb, err := r.tk.NewEmbedder(r.ctx, cfg.Embedder, func(yield func(string)) error {
+		return r.eachText(func(t conversation.Text) error { yield(t.Text); return nil })
+	})
 	if err != nil {
 		return fmt.Errorf("embedder: %w", err)
 	}
@@ -200,16 +306,48 @@ func (r *scaleRun) embed() error {
 			r.progress(Event{Scale: r.job.Scale, Stage: "embed", Done: int(d), Total: n})
 		}
 	}
-	dims, err := embed.Stream(r.ctx, emb, r.texts, cfg.EmbedChunk, report, func(lo int, vecs [][]float32) error {
-		if r.x == nil {
-			r.x = make([]float32, n*len(vecs[0]))
+	r.npy = filepath.Join(r.job.ArtifactDir, "embeddings.npy")
+	var w *vecfile.Writer
+	defer func() {
+		if w != nil {
+			w.Close()
 		}
-		d := len(vecs[0])
-		for i, v := range vecs {
-			copy(r.x[(lo+i)*d:], v)
+	}()
+	dims := 0
+	err = r.eachChunk(max(readChunk, cfg.EmbedChunk), func(base int, texts []string) error {
+		d, err := embed.Stream(r.ctx, emb, texts, cfg.EmbedChunk, report, func(lo int, vecs [][]float32) error {
+			if w == nil {
+				var err error
+				if w, err = vecfile.Create(r.npy, len(vecs[0])); err != nil {
+					return err
+				}
+			}
+			for i, v := range vecs {
+				if len(v) != w.Cols() {
+					return fmt.Errorf("%s returned a %d-dimensional vector for text %d after %d-dimensional ones", emb.Name(), len(v), base+lo+i+1, w.Cols())
+				}
+				if err := w.Write(v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("texts %d-%d: %w", base+1, base+len(texts), err)
 		}
+		dims = d
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("embed: %w", err)
+	}
+	if w == nil {
+		return fmt.Errorf("embed: no texts")
+	}
+	if w.Rows() != n {
+		return fmt.Errorf("embed: %d vectors for %d records", w.Rows(), n)
+	}
+	err, w = w.Close(), nil
 	if err != nil {
 		return fmt.Errorf("embed: %w", err)
 	}
@@ -221,18 +359,38 @@ func (r *scaleRun) embed() error {
 
 // countTokens counts the tokens locally when the embedder reports none,
 // for the estimated cost (what the API would bill, over-long inputs at its
-// per-input limit), and drops the texts.
+// per-input limit), reading the texts once more (untimed).
 func (r *scaleRun) countTokens() {
-	if ur, ok := r.emb.(embed.UsageReporter); !ok || ur.Usage().Tokens == 0 {
-		r.localTokens, _ = embed.CountTokens(r.texts, embed.OpenAILimits)
+	if ur, ok := r.emb.(embed.UsageReporter); ok && ur.Usage().Tokens > 0 {
+		return
 	}
-	r.texts = nil
+	var total int64
+	err := r.eachChunk(readChunk, func(_ int, texts []string) error {
+		k, _ := embed.CountTokens(texts, embed.OpenAILimits)
+		total += k
+		return nil
+	})
+	if err == nil {
+		r.localTokens = total
+	}
+}
+
+// vectors maps the embeddings file into memory.
+func (r *scaleRun) vectors() (*vecfile.Matrix, error) {
+	m, err := vecfile.Open(r.npy, 0)
+	if err != nil {
+		return nil, err
+	}
+	if m.Rows != r.n || m.Cols != r.dims {
+		m.Close()
+		return nil, fmt.Errorf("%s: %d × %d vectors, want %d × %d", r.npy, m.Rows, m.Cols, r.n, r.dims)
+	}
+	return m, nil
 }
 
 // reduce runs the cluster spec's reduction, as its own stage so that its
-// time and memory are measured and planned apart from the clusterer's. The
-// full vectors are kept for the write stage. It runs only when the spec
-// has a reduction.
+// time and memory are measured and planned apart from the clusterer's. It
+// runs only when the spec has a reduction.
 func (r *scaleRun) reduce() error {
 	rs := r.job.Config.Cluster.ReduceSpec()
 	rs.Progress = func(done, total int) {
@@ -241,7 +399,12 @@ func (r *scaleRun) reduce() error {
 	if r.tk.Reduce == nil {
 		return fmt.Errorf("reduce: this toolkit cannot reduce (%s)", rs)
 	}
-	xr, dr, err := r.tk.Reduce(r.ctx, rs, r.x, r.n, r.dims)
+	m, err := r.vectors()
+	if err != nil {
+		return fmt.Errorf("reduce: %w", err)
+	}
+	defer m.Close()
+	xr, dr, err := r.tk.Reduce(r.ctx, rs, m.Data, r.n, r.dims)
 	if err != nil {
 		return fmt.Errorf("reduce (%s): %w", rs, err)
 	}
@@ -250,14 +413,24 @@ func (r *scaleRun) reduce() error {
 }
 
 // cluster labels the vectors: the reduced ones when the reduce stage ran
-// (the spec then goes without its reduction, already done).
+// (the spec then goes without its reduction, already done), else the
+// embeddings file, mapped.
 func (r *scaleRun) cluster() error {
-	x, d, cs := r.x, r.dims, r.job.Config.Cluster
+	cs := r.job.Config.Cluster
+	var labels []int
+	var err error
 	if r.xr != nil {
-		x, d, cs.Reduce = r.xr, r.dr, reduce.Spec{}
+		cs.Reduce = reduce.Spec{}
+		labels, err = r.tk.Cluster(r.ctx, cs, r.xr, r.n, r.dr)
+		r.xr = nil
+	} else {
+		var m *vecfile.Matrix
+		if m, err = r.vectors(); err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+		labels, err = r.tk.Cluster(r.ctx, cs, m.Data, r.n, r.dims)
+		m.Close()
 	}
-	labels, err := r.tk.Cluster(r.ctx, cs, x, r.n, d)
-	r.xr = nil
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -268,30 +441,96 @@ func (r *scaleRun) cluster() error {
 	return nil
 }
 
-// write writes the results: records and clusters as JSONL and Parquet,
-// vectors as .npy.
+// write writes the results: the records and the clusters found as JSONL
+// and Parquet, the records copied from the scale's file one at a time.
+// The vectors are in the results already (the embed stage wrote them).
 func (r *scaleRun) write() error {
 	dir, st := r.job.ArtifactDir, &r.res.Storage
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	npy := filepath.Join(dir, "embeddings.npy")
-	if err := vecfile.Write(npy, r.x, r.n, r.dims); err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	r.x = nil // the vectors are on disk; the rest of the stage does not need them
 	var err error
-	if st.VectorsNPYBytes, err = fileSize(npy); err != nil {
-		return err
-	}
-	r.found = clustersOf(r.labels, r.in.chatIDs())
-	if st.ResultsJSONLBytes, err = writeResults(dir, ".jsonl", r.in, r.found); err != nil {
+	if st.VectorsNPYBytes, err = fileSize(r.npy); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	if st.ResultsParquetBytes, err = writeResults(dir, ".parquet", r.in, r.found); err != nil {
+	r.found = clustersOf(r.labels, r.ids)
+	if r.kind == conversation.ConversationTexts {
+		err = copyRecords[conversation.Conversation](r.ctx, r.recs, dir, "conversations")
+	} else {
+		err = copyRecords[conversation.ConversationSummary](r.ctx, r.recs, dir, "summaries")
+	}
+	if err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	for _, ext := range []string{".jsonl", ".parquet"} {
+		if err := conversation.WriteFile(filepath.Join(dir, "clusters"+ext), r.found); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	if st.ResultsJSONLBytes, err = sizes(filepath.Join(dir, r.kind.String()+".jsonl"), filepath.Join(dir, "clusters.jsonl")); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if st.ResultsParquetBytes, err = sizes(filepath.Join(dir, r.kind.String()+".parquet"), filepath.Join(dir, "clusters.parquet")); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	return nil
+}
+
+// copyRecords reads the records of src one at a time and writes each to
+// dir/name.jsonl and dir/name.parquet.
+func copyRecords[T conversation.Record](ctx context.Context, src, dir, name string) error {
+	in, err := conversation.Open[T](src, conversation.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var outs []*conversation.FileWriter[T]
+	defer func() {
+		for _, w := range outs {
+			w.Abort()
+		}
+	}()
+	for _, ext := range []string{".jsonl", ".parquet"} {
+		w, err := conversation.Create[T](filepath.Join(dir, name+ext))
+		if err != nil {
+			return err
+		}
+		outs = append(outs, w)
+	}
+	for i := 0; ; i++ {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		rec, err := in.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		for _, w := range outs {
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+	for _, w := range outs {
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sizes(paths ...string) (int64, error) {
+	var total int64
+	for _, p := range paths {
+		n, err := fileSize(p)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // account fills in what is not timed: totals, storage, clusters, API usage
@@ -324,7 +563,11 @@ func (r *scaleRun) account() error {
 		res.API.PricePerMillion = p
 		res.API.EstimatedCostUSD = embed.Cost(float64(res.API.Tokens), p)
 	}
-	q, err := score(r.in.truth, r.labels)
+	truth := make([]int, len(r.truth))
+	for i, g := range r.truth {
+		truth[i] = int(g)
+	}
+	q, err := score(truth, r.labels)
 	if err != nil {
 		return err
 	}
@@ -443,33 +686,6 @@ func clustersOf(labels []int, ids []string) []conversation.Cluster {
 		})
 	}
 	return out
-}
-
-// writeResults writes the records and the clusters found with the given
-// extension and returns the bytes on disk.
-func writeResults(dir, ext string, in *input, found []conversation.Cluster) (int64, error) {
-	var rec string
-	var err error
-	if in.kind == scaledata.KindConversations {
-		rec = filepath.Join(dir, "conversations"+ext)
-		err = conversation.WriteFile(rec, in.conversations)
-	} else {
-		rec = filepath.Join(dir, "summaries"+ext)
-		err = conversation.WriteFile(rec, in.summaries)
-	}
-	if err != nil {
-		return 0, err
-	}
-	cl := filepath.Join(dir, "clusters"+ext)
-	if err := conversation.WriteFile(cl, found); err != nil {
-		return 0, err
-	}
-	a, err := fileSize(rec)
-	if err != nil {
-		return 0, err
-	}
-	b, err := fileSize(cl)
-	return a + b, err
 }
 
 // score compares labels with the ground truth over the records that have

@@ -19,9 +19,10 @@ type Toolkit struct {
 	// Sample returns the built-in corpus of n conversations in topics topics
 	// as a baseline (summaries, with each topic as a ground-truth cluster).
 	Sample func(ctx context.Context, n, topics int, seed int64) (*scaledata.Baseline, error)
-	// NewEmbedder builds the embedder s describes; corpus is the texts about
-	// to be embedded (the hash embedder fits its IDF on it).
-	NewEmbedder func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error)
+	// NewEmbedder builds the embedder s describes; corpus hands over the
+	// texts about to be embedded, read from the scale's file (the hash
+	// embedder fits its IDF on them; others need not call it).
+	NewEmbedder func(ctx context.Context, s backend.Spec, corpus Corpus) (embed.Embedder, error)
 	// Warmup, if set, runs in each worker before its baseline memory is
 	// measured: loading what every scale needs whatever its size (kura's
 	// cl100k_base tokenizer, used for token accounting in every mode), so
@@ -38,14 +39,28 @@ type Toolkit struct {
 	Cluster func(ctx context.Context, s cluster.Spec, x []float32, n, d int) ([]int, error)
 }
 
+// Corpus hands the texts of a scale to yield one at a time, in order (read
+// from a file as it goes), and returns the reading's error.
+type Corpus func(yield func(string)) error
+
+// corpusOf is the Corpus of texts held in memory.
+func corpusOf(texts []string) Corpus {
+	return func(yield func(string)) error {
+		for _, t := range texts {
+			yield(t)
+		}
+		return nil
+	}
+}
+
 // NewToolkit returns the toolkit of the kura binary: the built-in sample
 // corpus, kura's embedders (package embed/backend) and clusterers (package
 // cluster).
 func NewToolkit() *Toolkit {
 	return &Toolkit{
 		Sample: scaledata.Sample,
-		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus []string) (embed.Embedder, error) {
-			e, _, err := backend.Build(ctx, s, corpus)
+		NewEmbedder: func(ctx context.Context, s backend.Spec, corpus Corpus) (embed.Embedder, error) {
+			e, _, err := backend.BuildStream(ctx, s, corpus)
 			return e, err
 		},
 		Reduce: func(ctx context.Context, s reduce.Spec, x []float32, n, d int) ([]float32, int, error) {

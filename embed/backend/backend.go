@@ -247,6 +247,23 @@ func (s Spec) APICost(tokens int64) (usd float64, ok bool) {
 // its IDF weights on it. Build logs the choice (slog, level Info). A
 // canceled ctx stops Build before it loads anything.
 func Build(ctx context.Context, s Spec, corpus []string) (embed.Embedder, Choice, error) {
+	var texts func(yield func(string)) error
+	if len(corpus) > 0 {
+		texts = func(yield func(string)) error {
+			for _, t := range corpus {
+				yield(t)
+			}
+			return nil
+		}
+	}
+	return BuildStream(ctx, s, texts)
+}
+
+// BuildStream is Build with the corpus read as a stream: corpus, when not
+// nil, hands the texts about to be embedded to yield one at a time (read
+// from a file, say), and is called only by an embedder that fits on them
+// (hash); its error is returned.
+func BuildStream(ctx context.Context, s Spec, corpus func(yield func(string)) error) (embed.Embedder, Choice, error) {
 	if err := s.Validate(); err != nil {
 		return nil, Choice{}, err
 	}
@@ -270,10 +287,12 @@ func Build(ctx context.Context, s Spec, corpus []string) (embed.Embedder, Choice
 			return nil, Choice{}, invalidf("--model does not apply to the hash embedder")
 		}
 		h := hash.New(hash.Options{Dims: s.Dims})
-		if len(corpus) > 0 {
+		if corpus != nil {
 			start := time.Now()
-			h.Fit(corpus)
-			slog.Debug("hash embedder fitted", "texts", len(corpus), "elapsed", time.Since(start))
+			if err := h.FitStream(corpus); err != nil {
+				return nil, Choice{}, fmt.Errorf("fitting the hash embedder: %w", err)
+			}
+			slog.Debug("hash embedder fitted", "texts", h.Fitted(), "elapsed", time.Since(start))
 		}
 		e = h
 	case "minilm":

@@ -93,18 +93,37 @@ func (e *Embedder) Fitted() int {
 // Fit learns document frequencies from texts (typically the corpus about to
 // be embedded), replacing any earlier fit.
 func (e *Embedder) Fit(texts []string) {
+	e.FitStream(func(yield func(string)) error {
+		for _, t := range texts {
+			yield(t)
+		}
+		return nil
+	})
+}
+
+// FitStream is Fit over the texts that texts hands to yield, one at a
+// time, so that a corpus larger than memory can be read from a file: it
+// keeps the document frequencies, not the texts. If texts returns an
+// error, the earlier fit is kept and the error returned.
+func (e *Embedder) FitStream(texts func(yield func(string)) error) error {
 	df := make(map[uint64]uint32)
 	seen := make(map[uint64]struct{})
-	for _, t := range texts {
+	docs := 0
+	err := texts(func(t string) {
 		clear(seen)
 		e.features(t, func(h uint64, _ bool) { seen[h] = struct{}{} })
 		for h := range seen {
 			df[h]++
 		}
+		docs++
+	})
+	if err != nil {
+		return err
 	}
 	e.mu.Lock()
-	e.df, e.docs = df, len(texts)
+	e.df, e.docs = df, docs
 	e.mu.Unlock()
+	return nil
 }
 
 // Embed returns one vector per text, spreading large inputs over all cores.

@@ -245,3 +245,31 @@ func BenchmarkEmbed(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(texts))/b.Elapsed().Seconds(), "texts/s")
 }
+
+func TestFitStreamError(t *testing.T) {
+	texts := []string{"bread dough rises in the oven", "python traceback shows the error", "bread flour and water"}
+	e := New(Options{Dims: 64})
+	e.Fit(texts)
+	want, err := e.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := fmt.Errorf("read failed")
+	got := e.FitStream(func(yield func(string)) error {
+		yield("something else entirely")
+		return boom
+	})
+	if got != boom {
+		t.Fatalf("FitStream returned %v, want the corpus's error", got)
+	}
+	if e.Fitted() != len(texts) {
+		t.Errorf("fitted on %d texts after a failed refit, want the earlier %d", e.Fitted(), len(texts))
+	}
+	again, err := e.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(want, again) {
+		t.Error("a failed FitStream changed the vectors")
+	}
+}
