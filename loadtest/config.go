@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/cluster"
+	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/loadtest/analysis"
 )
@@ -96,8 +97,38 @@ type LLMConfig struct {
 
 // goal is what the production planning plans for.
 func (c *Config) goal() analysis.Goal {
-	return analysis.Goal{Conversations: c.TargetConversations, Monthly: c.MonthlyConversations, PriceModel: c.PriceModel,
+	g := analysis.Goal{Conversations: c.TargetConversations, Monthly: c.MonthlyConversations, PriceModel: c.PriceModel,
 		MockLatency: c.Embedder.MockLatency}
+	g.ClusterMinExponent, g.ClusterComplexity = c.clusterComplexity()
+	return g
+}
+
+// clusterComplexity returns the lowest growth exponent of the clustering
+// the scales ran, and why, when its algorithm fixes one: HDBSCAN's exact
+// path on unreduced vectors above 16 dimensions (below, a KD-tree prunes)
+// computes every pair's distance, and K-means with Kura's rule k = n/10
+// compares every point with a number of centroids in proportion to n.
+// pinSearch has made the path the same at every scale.
+func (c *Config) clusterComplexity() (float64, string) {
+	cl := c.Cluster
+	if len(c.Scales) == 0 || cl.Reduces() {
+		return 0, ""
+	}
+	switch cl.Algorithm {
+	case "hdbscan":
+		d := c.Embedder.Dims
+		if d == 0 {
+			d = 1024 // every embedder kura ships has more than 16
+		}
+		if d > 16 && hdbscan.ResolveSearch(cl.HDBSCAN(), c.Scales[0], d) == hdbscan.SearchExact {
+			return 2, "HDBSCAN's exact path computes all n² distances"
+		}
+	case "kmeans":
+		if cl.K == 0 {
+			return 2, "K-means with k = n/" + strconv.Itoa(cl.ItemsPerCluster) + " makes n·k comparisons per pass"
+		}
+	}
+	return 0, ""
 }
 
 // chunkFor is about 500 texts, rounded up to a whole number of request

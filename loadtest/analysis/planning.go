@@ -125,15 +125,16 @@ func (sp stagePlan) interval(n float64) (lo, hi float64, ok bool) {
 	return f.Interval(n, fit.IntervalLevel)
 }
 
-// growthFit fits a stage's wall time over the scales with fit.Growth.
-func growthFit(results []measure.Scale, stage string) *fit.Fit {
+// growthFit fits a stage's wall time over the scales with fit.GrowthAtLeast,
+// held to exponents of at least minExp (0 or 1: free).
+func growthFit(results []measure.Scale, stage string, minExp float64) *fit.Fit {
 	ns := make([]float64, len(results))
 	ys := make([]float64, len(results))
 	for i := range results {
 		ns[i] = float64(results[i].Conversations)
 		ys[i] = results[i].Stages.Of(stage).WallS
 	}
-	g, err := fit.Growth(stage+"_time", "s", ns, ys)
+	g, err := fit.GrowthAtLeast(stage+"_time", "s", ns, ys, minExp)
 	if err != nil {
 		return nil
 	}
@@ -141,7 +142,7 @@ func growthFit(results []measure.Scale, stage string) *fit.Fit {
 }
 
 // planStages decides, for each stage, the model its time is planned with.
-func planStages(results []measure.Scale, a *Analysis) []stagePlan {
+func planStages(results []measure.Scale, a *Analysis, g Goal) []stagePlan {
 	var out []stagePlan
 	for _, stage := range measure.Pipeline {
 		st := stage.Name
@@ -166,12 +167,22 @@ func planStages(results []measure.Scale, a *Analysis) []stagePlan {
 			// The stage's work grows faster than the data (k-NN graph,
 			// UMAP, clustering): it is planned with a growth law (power,
 			// n·log n or fixed cost plus power), never the plain line that
-			// a few noisy points under a fixed cost can favour.
-			if g := growthFit(results, st); g != nil {
-				f = g
+			// a few noisy points under a fixed cost can favour. A stage
+			// whose algorithm is known to be quadratic is held to n² or
+			// more: over small scales its lower-order work flattens the
+			// curve.
+			var floor float64
+			if st == "cluster" {
+				floor = g.ClusterMinExponent
+			}
+			if gf := growthFit(results, st, floor); gf != nil {
+				f = gf
 			}
 			sp.fit, sp.linear, sp.exponent = f, false, f.Exponent
 			sp.model = "fitted " + f.Describe()
+			if floor > 1 {
+				sp.model += fmt.Sprintf(", held to n^%g or more (%s)", floor, g.ClusterComplexity)
+			}
 		}
 		out = append(out, sp)
 	}
@@ -200,6 +211,13 @@ type Goal struct {
 	// MockLatency is the latency the mock embedder simulated per request
 	// (0 = none: the plan then says the API's time is not in it).
 	MockLatency time.Duration
+	// ClusterMinExponent is the lowest growth exponent the clustering's
+	// algorithm allows (2 for HDBSCAN's exact path, which builds and walks
+	// the complete graph of the points, and for K-means with k in
+	// proportion to n), and ClusterComplexity says why in words; 0 when
+	// not known: the exponent is then fitted freely.
+	ClusterMinExponent float64
+	ClusterComplexity  string
 }
 
 // Plan computes the production planning from the results and their
@@ -216,17 +234,44 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 		p.PriceModel = results[len(results)-1].API.PriceModel
 		p.PricePerMillionUSD = results[len(results)-1].API.PricePerMillion
 	}
-	if m, ok := PredictMemory(results, g.Conversations); ok {
-		p.RAMBytes, p.MemoryModel, p.MemoryExponent, p.MemorySlopePer1KBytes = m.Bytes, m.Model, m.Exponent, m.SlopePer1K
-		if m.High > 0 {
-			p.IntervalLevel, p.RAMLowBytes, p.RAMHighBytes = fit.IntervalLevel, m.Low, m.High
-		}
+	p.planMemory(results, g.Conversations)
+	stages := planStages(results, a, g)
+	p.planTime(results, stages, target)
+	if f := a.Fit("storage"); f != nil {
+		p.StorageForTargetBytes = nonNeg(f.Predict(target))
 	}
+	p.planCost(results, g.Monthly)
+	p.planPipelineCost(results, g.Monthly)
+	p.noteExtrapolation(a, g)
+	if note := mockLatencyNote(results, g); note != "" {
+		p.Notes = append(p.Notes, note)
+	}
+	p.noteBusyMachine(a, stages)
+	p.notePoorFits(results, a)
+	return p
+}
 
-	// Time is the sum of the stages' predictions: each stage grows at its
-	// own rate (embedding linearly, clustering faster), and one curve
-	// through their sum would misjudge the mix at other sizes.
-	stages := planStages(results, a)
+// planMemory plans the peak memory at n conversations with PredictMemory,
+// the same prediction as the --memory-limit guard.
+func (p *Planning) planMemory(results []measure.Scale, n int) {
+	m, ok := PredictMemory(results, n)
+	if !ok {
+		return
+	}
+	p.RAMBytes, p.MemoryModel, p.MemoryExponent, p.MemorySlopePer1KBytes = m.Bytes, m.Model, m.Exponent, m.SlopePer1K
+	if m.High > 0 {
+		p.IntervalLevel, p.RAMLowBytes, p.RAMHighBytes = fit.IntervalLevel, m.Low, m.High
+	}
+}
+
+// planTime plans the total time at the target as the sum of the stages'
+// predictions: each stage grows at its own rate (embedding linearly,
+// clustering faster), and one curve through their sum would misjudge the
+// mix at other sizes. The interval is the sum of the stages' intervals.
+func (p *Planning) planTime(results []measure.Scale, stages []stagePlan, target float64) {
+	if len(stages) == 0 {
+		return
+	}
 	timeAt := func(n float64) float64 {
 		var sum float64
 		for _, sp := range stages {
@@ -234,55 +279,56 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 		}
 		return sum
 	}
-	if len(stages) > 0 {
-		p.StageExponents = map[string]float64{}
-		p.StageModels = map[string]string{}
-		p.StageTimesAtTargetS = map[string]float64{}
-		var parts []string
-		measured := false
-		for _, sp := range stages {
-			p.StageModels[sp.name] = sp.model
-			p.StageTimesAtTargetS[sp.name] = sp.at(target)
-			if !sp.linear {
-				p.StageExponents[sp.name] = sp.exponent
-				measured = true
-			}
-			parts = append(parts, sp.name+": "+sp.model)
+	p.StageExponents = map[string]float64{}
+	p.StageModels = map[string]string{}
+	p.StageTimesAtTargetS = map[string]float64{}
+	var parts []string
+	measured := false
+	for _, sp := range stages {
+		p.StageModels[sp.name] = sp.model
+		p.StageTimesAtTargetS[sp.name] = sp.at(target)
+		if !sp.linear {
+			p.StageExponents[sp.name] = sp.exponent
+			measured = true
 		}
-		p.TimeModel = "sum of the stages (" + strings.Join(parts, "; ") + ")"
-		p.TimeFor1KS = timeAt(1000)
-		p.TimeForTargetS = timeAt(target)
-		p.TimePer1KAtTargetS = p.TimeForTargetS / (target / 1000)
-		var lo, hi float64
-		bounded := true
-		for _, sp := range stages {
-			l, h, ok := sp.interval(target)
-			if !ok {
-				bounded = false
-				break
-			}
-			lo, hi = lo+l, hi+h
-		}
-		if bounded {
-			p.IntervalLevel, p.TimeForTargetLowS, p.TimeForTargetHighS = fit.IntervalLevel, lo, hi
-		}
-		// The effective exponent at the target: how the planned time grows
-		// from half the target to the target.
-		if half := timeAt(target / 2); measured && half > 0 && p.TimeForTargetS > 0 {
-			p.TimeExponent = math.Log(p.TimeForTargetS/half) / math.Ln2
-		}
-		if p.TimeForTargetS > 0 {
-			p.ThroughputAtTarget = target / p.TimeForTargetS * 60
-		}
-		if len(distinctScales(results)) < 3 {
-			p.Notes = append(p.Notes, "only two scales: time and memory are planned as linear between them, and no growth exponent is claimed; run three or more scales to measure one")
-		}
+		parts = append(parts, sp.name+": "+sp.model)
 	}
-	if f := a.Fit("storage"); f != nil {
-		p.StorageForTargetBytes = nonNeg(f.Predict(target))
+	p.TimeModel = "sum of the stages (" + strings.Join(parts, "; ") + ")"
+	p.TimeFor1KS = timeAt(1000)
+	p.TimeForTargetS = timeAt(target)
+	p.TimePer1KAtTargetS = p.TimeForTargetS / (target / 1000)
+	if lo, hi, ok := sumIntervals(stages, target); ok {
+		p.IntervalLevel, p.TimeForTargetLowS, p.TimeForTargetHighS = fit.IntervalLevel, lo, hi
 	}
+	// The effective exponent at the target: how the planned time grows
+	// from half the target to the target.
+	if half := timeAt(target / 2); measured && half > 0 && p.TimeForTargetS > 0 {
+		p.TimeExponent = math.Log(p.TimeForTargetS/half) / math.Ln2
+	}
+	if p.TimeForTargetS > 0 {
+		p.ThroughputAtTarget = target / p.TimeForTargetS * 60
+	}
+	if len(distinctScales(results)) < 3 {
+		p.Notes = append(p.Notes, "only two scales: time and memory are planned as linear between them, and no growth exponent is claimed; run three or more scales to measure one")
+	}
+}
 
-	// Cost: tokens are counted exactly, so the cost is arithmetic, not a fit.
+// sumIntervals adds the stages' prediction intervals at n (a cautious
+// union, not a joint interval); ok is false when a stage has none.
+func sumIntervals(stages []stagePlan, n float64) (lo, hi float64, ok bool) {
+	for _, sp := range stages {
+		l, h, ok := sp.interval(n)
+		if !ok {
+			return 0, 0, false
+		}
+		lo, hi = lo+l, hi+h
+	}
+	return lo, hi, true
+}
+
+// planCost prices the tokens: they are counted exactly, so the cost is
+// arithmetic, not a fit.
+func (p *Planning) planCost(results []measure.Scale, monthly int) {
 	var tokens, convs int64
 	var charged float64
 	for _, r := range results {
@@ -290,16 +336,20 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 		convs += int64(r.Conversations)
 		charged += r.API.CostUSD
 	}
-	if convs > 0 {
-		p.TokensPerConversation = float64(tokens) / float64(convs)
-		p.CostPer1KUSD = embed.Cost(p.TokensPerConversation*1000, p.PricePerMillionUSD)
-		p.MonthlyCostUSD = embed.Cost(p.TokensPerConversation*float64(g.Monthly), p.PricePerMillionUSD)
-		if charged > 0 && tokens > 0 {
-			p.MonthlyActualCostUSD = charged / float64(tokens) * p.TokensPerConversation * float64(g.Monthly)
-		}
+	if convs == 0 {
+		return
 	}
-	p.planPipelineCost(results, g.Monthly)
+	p.TokensPerConversation = float64(tokens) / float64(convs)
+	p.CostPer1KUSD = embed.Cost(p.TokensPerConversation*1000, p.PricePerMillionUSD)
+	p.MonthlyCostUSD = embed.Cost(p.TokensPerConversation*float64(monthly), p.PricePerMillionUSD)
+	if charged > 0 && tokens > 0 {
+		p.MonthlyActualCostUSD = charged / float64(tokens) * p.TokensPerConversation * float64(monthly)
+	}
+}
 
+// noteExtrapolation says how far beyond the scales measured the target is,
+// and beyond farExtrapolation which scales to add.
+func (p *Planning) noteExtrapolation(a *Analysis, g Goal) {
 	switch {
 	case p.Extrapolation > farExtrapolation:
 		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.0f× the largest scale measured (%s): beyond %.0f×, a growth law fitted over the small scales can be off by a factor of several (a stage's exponent off by 0.1 changes the time %.0f%% at this distance), whatever the interval says; measure closer with --scales %s",
@@ -307,12 +357,12 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 	case p.Extrapolation > 1:
 		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%d): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, a.LastScale))
 	}
-	if note := mockLatencyNote(results, g); note != "" {
-		p.Notes = append(p.Notes, note)
-	}
-	// A CPU-bound stage whose wall time grows much faster than its CPU time
-	// was slowed by other work on the machine: its wall-time exponent (and
-	// the time planned from it) is inflated.
+}
+
+// noteBusyMachine warns when a CPU-bound stage's wall time grows much
+// faster than its CPU time: other work on the machine slowed it, and its
+// wall-time exponent (and the time planned from it) is inflated.
+func (p *Planning) noteBusyMachine(a *Analysis, stages []stagePlan) {
 	for _, sp := range stages {
 		if sp.linear {
 			continue
@@ -326,13 +376,20 @@ func Plan(results []measure.Scale, a *Analysis, g Goal) *Planning {
 				sp.name, w.Exponent, c.Exponent))
 		}
 	}
-	if f := a.Fit("total_time"); f != nil && f.R2() < 0.9 && len(distinctScales(results)) > 2 {
+}
+
+// notePoorFits says when the total time or the peak memory fits the
+// scales poorly.
+func (p *Planning) notePoorFits(results []measure.Scale, a *Analysis) {
+	if len(distinctScales(results)) <= 2 {
+		return
+	}
+	if f := a.Fit("total_time"); f != nil && f.R2() < 0.9 {
 		p.Notes = append(p.Notes, fmt.Sprintf("total time fits poorly (R²=%.2f): timings are noisy at these scales; rerun or add scales", f.R2()))
 	}
-	if f := a.Fit("peak_memory"); f != nil && f.R2() < 0.9 && len(distinctScales(results)) > 2 {
+	if f := a.Fit("peak_memory"); f != nil && f.R2() < 0.9 {
 		p.Notes = append(p.Notes, fmt.Sprintf("peak memory fits poorly (R²=%.2f)", f.R2()))
 	}
-	return p
 }
 
 // mockLatencyNote warns that a mock run without --mock-latency planned the

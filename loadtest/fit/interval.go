@@ -10,14 +10,19 @@ import (
 // states: 90%, two-sided.
 const IntervalLevel = 0.90
 
+// NoiseFloor is the value below which the noise of a relative fit stops
+// shrinking with the value: 50 ms, under which scheduling and timer jitter
+// of a few milliseconds, not a share of the work, is what varies.
+const NoiseFloor = 0.05
+
 // band is an ordinary least-squares line y = a + b·x in transformed
 // coordinates, with what a prediction interval at a new x needs. The noise
 // of a point is either even (additive: the textbook interval) or a share of
-// its value (relative: a point's standard deviation is σ·y), and σ is
-// estimated from the residuals in that unit.
+// its value (relative: a point's standard deviation is σ·max(y,
+// NoiseFloor)), and σ is estimated from the residuals in that unit.
 type band struct {
 	a, b     float64
-	x, scale []float64 // the points' x, and each one's noise scale (1, or y when relative)
+	x, scale []float64 // the points' x, and each one's noise scale (1, or max(y, NoiseFloor) when relative)
 	relative bool
 	ixx      [3]float64 // (XᵀX)⁻¹ of the basis [1, x]: [0][0], [0][1], [1][1]
 	s2       float64    // σ², Σ (r/scale)² / df
@@ -38,7 +43,7 @@ func newBand(x, y []float64, params int, relative bool) band {
 		sxx += v * v
 		bd.scale[i] = 1
 		if relative {
-			bd.scale[i] = y[i] // > 0: a relative fit keeps only positive values
+			bd.scale[i] = max(y[i], NoiseFloor)
 		}
 		r := (y[i] - a - b*v) / bd.scale[i]
 		sse += r * r
@@ -56,8 +61,8 @@ func newBand(x, y []float64, params int, relative bool) band {
 // square root of the new point's noise variance plus the variance of the
 // fitted line at x0. For even noise that is t·s·sqrt(1 + 1/n + (x0 -
 // mean)²/Sxx), the textbook interval; for relative noise the new point's
-// variance is σ²·ŷ0² and the line's is the sandwich
-// gᵀ(XᵀX)⁻¹·Xᵀ diag(σ²y²) X·(XᵀX)⁻¹g, g = (1, x0), the variance of the
+// variance is σ²·max(ŷ0, NoiseFloor)² and the line's is the sandwich
+// gᵀ(XᵀX)⁻¹·Xᵀ diag(σ²·max(y, NoiseFloor)²) X·(XᵀX)⁻¹g, g = (1, x0), the variance of the
 // least-squares line when each point's noise is in proportion to its value.
 // It is NaN when the fit has no degrees of freedom left to estimate its
 // noise.
@@ -76,7 +81,7 @@ func (bd band) halfWidth(x0, level float64) float64 {
 	}
 	own := 1.0
 	if bd.relative {
-		own = bd.a + bd.b*x0
+		own = max(bd.a+bd.b*x0, NoiseFloor)
 		own *= own
 	}
 	return t * math.Sqrt(bd.s2*(own+line))
@@ -170,7 +175,7 @@ func (f *Fit) offsetPowerInterval(n, level float64) (lo, hi float64) {
 		for i := range z {
 			r := f.ys[i] - a - b*z[i]
 			if f.relative {
-				r /= f.ys[i]
+				r /= max(f.ys[i], NoiseFloor)
 			}
 			sse += r * r
 		}

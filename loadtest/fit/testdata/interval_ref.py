@@ -1,17 +1,19 @@
 # Reference prediction intervals for loadtest/fit (relative noise), numpy + scipy.
+# Run: python3 interval_ref.py (numpy and scipy; /usr/bin/python3 on Debian).
+FLOOR = 0.05  # fit.NoiseFloor: below 50 ms the noise stops shrinking with the time
 import numpy as np, scipy.stats as st
 def band(z, y, params, relative, z0, level=0.90):
     X = np.column_stack([np.ones_like(z), z])
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
     yhat = X @ beta
-    scale = y if relative else np.ones_like(y)
+    scale = np.maximum(y, FLOOR) if relative else np.ones_like(y)
     df = len(y) - params
     s2 = np.sum(((y - yhat) / scale) ** 2) / df
     A = np.linalg.inv(X.T @ X)
     cov = A @ X.T @ np.diag(s2 * scale**2) @ X @ A   # sandwich
     g = np.array([1.0, z0])
     c = g @ beta
-    own = s2 * (c**2 if relative else 1.0)
+    own = s2 * (max(c, FLOOR)**2 if relative else 1.0)
     h = st.t.ppf(0.5 + level / 2, df) * np.sqrt(own + g @ cov @ g)
     return c, h
 def nlogn(n, y, n0):
@@ -24,7 +26,7 @@ def offset(n, y, n0, minE, level=0.90):
         e = k / 100
         X = np.column_stack([np.ones_like(n), n**e])
         beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-        r = (y - X @ beta) / y
+        r = (y - X @ beta) / np.maximum(y, FLOOR)
         cands.append((e, np.sum(r * r)))
     best = min(s for _, s in cands)
     bound = best * (1 + st.f.ppf(level, 1, df) / df)
