@@ -117,7 +117,7 @@ func TestChatStructuredOutputs(t *testing.T) {
 				if err := json.Unmarshal([]byte(out), &v); err != nil {
 					t.Fatalf("%s: content is not JSON: %v\n%s", mode, err, out)
 				}
-				if errs := validate(schema, schema, v, "$"); len(errs) > 0 {
+				if errs := validate(schema, v); len(errs) > 0 {
 					t.Errorf("%s: output does not validate:\n%s\n%s", mode, strings.Join(errs, "\n"), out)
 				}
 				// Every property, in schema order.
@@ -201,7 +201,7 @@ func TestGeneratorEdgeSchemas(t *testing.T) {
 			if strings.Contains(src, "recursion") {
 				continue
 			}
-			if errs := validate(schema, schema, v, "$"); len(errs) > 0 {
+			if errs := validate(schema, v); len(errs) > 0 {
 				t.Errorf("%s (seed %d): %s: %s", src, seed, out, strings.Join(errs, "; "))
 			}
 		}
@@ -334,7 +334,7 @@ func TestChatJSONModeSchemaInPrompt(t *testing.T) {
 	if err := json.Unmarshal([]byte(*r.Choices[0].Message.Content), &v); err != nil {
 		t.Fatal(err)
 	}
-	if errs := validate(schema, schema, v, "$"); len(errs) > 0 {
+	if errs := validate(schema, v); len(errs) > 0 {
 		t.Errorf("does not validate: %v\n%s", errs, *r.Choices[0].Message.Content)
 	}
 	if _, ok := v.(map[string]any)["summary"]; !ok {
