@@ -291,23 +291,12 @@ func (c *Client) JSON(ctx context.Context, r Request, out any, check func() erro
 	var u Usage
 	var counts httpapi.Counts
 	parse := func(data []byte) error {
-		content, pt, ct, err := parseAnswer(data)
+		pt, ct, err := decodeAnswer(data, out, check)
 		u.PromptTokens += pt
 		u.CompletionTokens += ct
 		c.prompt.Add(pt)
 		c.completion.Add(ct)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal([]byte(content), out); err != nil {
-			return &AnswerError{Msg: "answer is not the JSON asked for: " + err.Error()}
-		}
-		if check != nil {
-			if err := check(); err != nil {
-				return &AnswerError{Msg: "answer does not fit the schema: " + err.Error()}
-			}
-		}
-		return nil
+		return err
 	}
 	err = c.caller.Do(ctx, httpapi.Call{Body: body, Limit: maxBody, Parse: parse, Counts: &counts,
 		Malformed: func(msg string) error { return &AnswerError{Msg: msg} }})
@@ -339,6 +328,25 @@ type wireResponse struct {
 	} `json:"usage"`
 }
 
+// decodeAnswer reads a 2xx answer into out (the structured output) and
+// runs check on it; it returns the tokens the server billed, also for an
+// answer that cannot be used.
+func decodeAnswer(data []byte, out any, check func() error) (pt, ct int64, err error) {
+	content, pt, ct, err := parseAnswer(data)
+	if err != nil {
+		return pt, ct, err
+	}
+	if err := json.Unmarshal([]byte(content), out); err != nil {
+		return pt, ct, &AnswerError{Msg: "answer is not the JSON asked for: " + err.Error()}
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return pt, ct, &AnswerError{Msg: "answer does not fit the schema: " + err.Error()}
+		}
+	}
+	return pt, ct, nil
+}
+
 // parseAnswer reads a 2xx answer: its content and the tokens the server
 // billed (also for an answer that cannot be used).
 func parseAnswer(data []byte) (string, int64, int64, error) {
@@ -348,7 +356,8 @@ func parseAnswer(data []byte) (string, int64, int64, error) {
 	}
 	var pt, ct int64
 	if wr.Usage != nil {
-		pt, ct = wr.Usage.PromptTokens, wr.Usage.CompletionTokens
+		// A negative count is no count: it would take cost off the total.
+		pt, ct = max(wr.Usage.PromptTokens, 0), max(wr.Usage.CompletionTokens, 0)
 	}
 	if len(wr.Choices) == 0 {
 		return "", pt, ct, &AnswerError{Msg: "response has no choices"}

@@ -416,7 +416,8 @@ func newAPIError(resp *http.Response, body []byte, hints map[int]string, secrets
 		}
 	}
 	if e.Message == "" {
-		msg := strings.TrimSpace(string(body))
+		// Redacted before it is cut: a key cut in two would not be found.
+		msg := strings.TrimSpace(Redact(string(body), secrets...))
 		if len(msg) > 300 {
 			msg = msg[:300] + "..."
 		}
