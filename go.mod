@@ -3,6 +3,7 @@ module github.com/kura-go/kura
 go 1.26.8
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/chromedp/chromedp v0.23.1
 	github.com/creack/pty v1.1.24
 	github.com/parquet-go/parquet-go v0.32.0

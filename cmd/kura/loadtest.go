@@ -15,6 +15,9 @@ import (
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
+	"github.com/kura-go/kura/embed/minilm"
+	"github.com/kura-go/kura/embed/openai"
+	"github.com/kura-go/kura/internal/httpapi"
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/progress"
@@ -110,7 +113,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.StringVar(&lf.maxRegression, "max-regression", lf.maxRegression, "regression threshold for --compare (time, memory, throughput, cost): a percentage such as 20% (a bare number must be a fraction below 1, e.g. 0.2)")
 	f.IntVar(&lf.cfg.Repeat, "repeat", 1, "run each scale this many times (each in a fresh process) and report the median of each measurement: steadier figures on a busy machine")
 	f.IntVar(&lf.cfg.GOGC, "gogc", 0, "garbage collector target percentage in each scale's process (0 = Go's default or $GOGC; lower trades CPU for memory)")
-	f.BoolVar(&lf.cfg.Quiet, "quiet", false, "no progress display and no per-scale lines on stderr")
+	f.BoolVar(&lf.cfg.Quiet, "quiet", false, "no progress display, no per-scale lines and no INFO log on stderr")
 	f.BoolVar(&lf.cfg.InProcess, "in-process", false, "run scales in this process instead of fresh child processes (less isolated: peak memory includes earlier scales' leftovers)")
 	f.StringVar(&lf.cfg.KeepArtifacts, "keep-artifacts", "", "keep each scale's data and results (JSONL, Parquet, .npy) under this directory")
 	f.StringVar(&lf.htmlReport, "report", "", "also write the results as one self-contained HTML page with charts (with --compare, both runs overlaid); see 'kura report'")
@@ -249,6 +252,9 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		fmt.Fprintln(stderr, human.Wrap(fmt.Sprintf("kura loadtest: embedder %s, clusterer %s, scales %v\n  (embedder %s)", kind, cfg.Cluster.Algorithm, cfg.Scales, why),
 			terminalWidth(os.Stderr)))
 	}
+	if err := checkServers(cmd.Context(), kind, &cfg); err != nil {
+		return err
+	}
 	ver, commit, _ := buildInfo()
 	exe, err := os.Executable()
 	if err != nil && !cfg.InProcess {
@@ -280,6 +286,14 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		cfg.Embedder.OnResponse = mon.ObserveRequest // in-process scales only
 	}
 	res, runErr := r.Run(cmd.Context(), cfg)
+	if res != nil && runErr != nil && len(res.Failures) > 0 {
+		// The failure was printed as it happened and is in the report:
+		// the closing line says so instead of repeating it.
+		f := res.Failures[len(res.Failures)-1]
+		if runErr.Error() == fmt.Sprintf("scale %d: %s", f.Scale, f.Error) {
+			runErr = fmt.Errorf("scale %d failed (%s, printed above); %d of %d scales completed", f.Scale, f.Kind, len(res.Scales), len(cfg.Scales))
+		}
+	}
 	runErr = errors.Join(runErr, lf.mon.export(context.WithoutCancel(cmd.Context()), mon))
 	if res == nil {
 		return runErr
@@ -304,6 +318,37 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		runErr = errors.Join(runErr, cmp.Err())
 	}
 	return runErr
+}
+
+// checkServers finds the local model (--embedder minilm), and connects once to the embedding API (--embedder openai) and
+// the chat API (--llm-base-url) before the first scale: a server that is
+// down or a name that does not resolve fails the run at once, not after
+// every scale's retries.
+func checkServers(ctx context.Context, kind string, cfg *loadtest.Config) error {
+	if kind == "minilm" {
+		// Every scale would fail to load it.
+		if _, err := minilm.FindModel(cfg.Embedder.ModelDir); err != nil {
+			return err
+		}
+	}
+	if kind == "openai" {
+		base := cfg.Embedder.BaseURL
+		if base == "" {
+			base = os.Getenv("OPENAI_BASE_URL")
+		}
+		if base == "" {
+			base = openai.DefaultBaseURL
+		}
+		if err := httpapi.CheckReachable(ctx, base, httpapi.ReachTimeout); err != nil {
+			return fmt.Errorf("embedding API: %w (checked before the first scale: is the server running, is --base-url right?)", err)
+		}
+	}
+	if cfg.LLM != nil && !cfg.LLM.Mock && cfg.LLM.BaseURL != "" {
+		if err := httpapi.CheckReachable(ctx, cfg.LLM.BaseURL, httpapi.ReachTimeout); err != nil {
+			return fmt.Errorf("chat API: %w (checked before the first scale: is the server running, is --llm-base-url right?)", err)
+		}
+	}
+	return nil
 }
 
 // writeHTMLReport writes the run (after the --compare baseline, when there
@@ -419,7 +464,12 @@ func newLoadtestWorkerCmd() *cobra.Command {
 			if !verbose {
 				slog.SetDefault(slog.New(workerLogHandler(cmd.ErrOrStderr(), logFormat)))
 			}
-			return loadtest.RunWorker(cmd.Context(), loadtest.NewToolkit(), cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			// The error goes to the parent in the reply, which prints it:
+			// printing it here too showed each failure twice.
+			if err := loadtest.RunWorker(cmd.Context(), loadtest.NewToolkit(), cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()); err != nil {
+				return &reportedError{err}
+			}
+			return nil
 		},
 	}
 	cmd.PreRun = func(cmd *cobra.Command, args []string) {

@@ -5,10 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // gracePeriod is how long kura waits, after Ctrl-C or SIGTERM, for the
@@ -33,28 +38,49 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes the CLI and maps errors to exit codes: 0 ok, 1 failure, 2 usage error.
+// run executes the CLI and maps errors to exit codes: 0 ok, 1 failure, 2
+// usage error, 130 interrupted (Ctrl-C or SIGTERM).
 func run(ctx context.Context, args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			fmt.Fprintf(os.Stderr, "kura: interrupted: %v\n", err)
-		} else {
-			fmt.Fprintf(os.Stderr, "kura: %v\n", err)
-		}
+	cmd, err := root.ExecuteContextC(ctx)
+	printError(os.Stderr, cmd, err, ctx.Err() != nil)
+	if err != nil && ctx.Err() != nil {
+		return 130
 	}
 	return exitCode(err)
 }
 
-// exitCode maps an error to kura's exit codes: 0 ok, 1 failure, 2 usage error.
+// printError prints err: one line "kura: ERROR", and for a usage error one
+// line of help; nothing for an error already reported (reportedError).
+func printError(w io.Writer, cmd *cobra.Command, err error, interrupted bool) {
+	var re *reportedError
+	switch {
+	case err == nil || errors.As(err, &re):
+		return
+	case interrupted:
+		fmt.Fprintf(w, "kura: interrupted: %v\n", err)
+		return
+	}
+	fmt.Fprintf(w, "kura: %v\n", err)
+	if exitCode(err) == 2 && !strings.Contains(err.Error(), "--help") {
+		path := "kura"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", path)
+	}
+}
+
+// exitCode maps an error to kura's exit codes: 0 ok, 1 failure, 2 usage
+// error. A file or directory named on the command line that does not exist
+// is a usage error too, whichever command opens it.
 func exitCode(err error) int {
 	var ue *usageError
 	switch {
 	case err == nil:
 		return 0
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, fs.ErrNotExist):
 		return 2
 	default:
 		return 1

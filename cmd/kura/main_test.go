@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 )
 
@@ -24,7 +26,11 @@ func TestMain(m *testing.M) {
 			os.Stderr.WriteString("bad " + childEnv + ": " + err.Error() + "\n")
 			os.Exit(3)
 		}
-		os.Exit(run(context.Background(), args))
+		// As main does: Ctrl-C or SIGTERM cancels the command.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, args)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

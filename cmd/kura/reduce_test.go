@@ -54,7 +54,7 @@ func TestReduceCommand(t *testing.T) {
 		{"output over input", []string{"reduce", "--in", goodPath, "--out", goodPath}, 2, "refusing to overwrite the input", 0},
 		{"bad output extension", []string{"reduce", "--in", goodPath, "--out", filepath.Join(dir, "o.csv")}, 2, "o.csv", 0},
 		{"NaN", []string{"reduce", "--in", nanPath, "--out", out}, 1, "nan.npy: reduce: invalid input: row 3, column 2 is NaN", 0},
-		{"missing input", []string{"reduce", "--in", filepath.Join(dir, "none.npy"), "--out", out}, 1, "none.npy", 0},
+		{"missing input", []string{"reduce", "--in", filepath.Join(dir, "none.npy"), "--out", out}, 2, "none.npy", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

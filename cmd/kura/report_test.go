@@ -32,7 +32,7 @@ func TestReportCommand(t *testing.T) {
 	}{
 		{"no -o", []string{"report", in1}, 2, "-o FILE.html is required"},
 		{"no input", []string{"report", "-o", out}, 2, "requires at least 1 arg"},
-		{"missing input", []string{"report", filepath.Join(dir, "nope.json"), "-o", out}, 1, "nope.json"},
+		{"missing input", []string{"report", filepath.Join(dir, "nope.json"), "-o", out}, 2, "nope.json"},
 		{"not results", []string{"report", writeCLIFile(t, dir, "x.json", `{"a":`), "-o", out}, 1, "x.json: not a load test results file"},
 		{"overwrite input", []string{"report", in1, "-o", in1}, 2, "refusing to overwrite the input"},
 	}

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -22,6 +24,14 @@ func (e *usageError) Unwrap() error { return e.err }
 func usageErrorf(format string, a ...any) error {
 	return &usageError{fmt.Errorf(format, a...)}
 }
+
+// reportedError is a failure already reported elsewhere (a load test
+// worker sends its error to the parent, which prints it): exit code 1, and
+// not printed again.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
 
 // commands holds the constructors of the subcommands; each command's file adds
 // itself in an init function, so that commands live in files of their own.
@@ -49,12 +59,17 @@ to tell you what it costs in memory, time, storage and API money at any scale.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return setupLogging(cmd.ErrOrStderr(), g)
+			// A command's --quiet silences the INFO log too (not warnings).
+			quiet, _ := cmd.Flags().GetBool("quiet")
+			return setupLogging(cmd.ErrOrStderr(), g, quiet)
 		},
 	}
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log debug messages to stderr")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if s := suggestFlag(c, err.Error()); s != "" {
+			err = fmt.Errorf("%w; did you mean %s?", err, s)
+		}
 		return &usageError{err}
 	})
 	for _, newCmd := range commands {
@@ -78,6 +93,36 @@ to tell you what it costs in memory, time, storage and API money at any scale.`,
 	return root
 }
 
+// suggestFlag returns the flag of c closest to the unknown one that msg
+// (pflag's "unknown flag: --sclaes") names, as "--scales", when one is
+// within two edits or starts with it; "" otherwise.
+func suggestFlag(c *cobra.Command, msg string) string {
+	name, ok := strings.CutPrefix(msg, "unknown flag: --")
+	if !ok || name == "" {
+		return ""
+	}
+	name, _, _ = strings.Cut(name, "=")
+	best, bestDist := "", 3
+	visit := func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		d := levenshtein.ComputeDistance(name, f.Name)
+		if strings.HasPrefix(f.Name, name) && len(name) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestDist || d == bestDist && best != "" && f.Name < best {
+			best, bestDist = f.Name, d
+		}
+	}
+	c.Flags().VisitAll(visit)
+	c.InheritedFlags().VisitAll(visit)
+	if best == "" {
+		return ""
+	}
+	return "--" + best
+}
+
 // wrapArgs makes every argument-validation failure a usage error.
 func wrapArgs(c *cobra.Command) {
 	if c.Args != nil {
@@ -94,10 +139,13 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-func setupLogging(w io.Writer, g globalFlags) error {
+func setupLogging(w io.Writer, g globalFlags, quiet bool) error {
 	level := slog.LevelInfo
-	if g.verbose {
+	switch {
+	case g.verbose:
 		level = slog.LevelDebug
+	case quiet:
+		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler

@@ -104,7 +104,7 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.IntVar(&f.maxConvTokens, "max-conversation-tokens", 8000, "LLM summaries: conversations are cut to this many tokens")
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the per-stage table as JSON to this file")
 	fl.StringVar(&f.until, "until", "", "stop after this stage: summarise, embed, cluster, name, hierarchy or map")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars and no INFO log")
 
 	fl.StringVar(&f.llmBaseURL, "llm-base-url", "", "OpenAI-compatible API base URL for the LLM stages (none: offline)")
 	fl.StringVar(&f.llmModel, "llm-model", llm.DefaultModel, "chat model")

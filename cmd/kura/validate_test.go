@@ -91,7 +91,7 @@ func TestValidateUsageErrors(t *testing.T) {
 		{[]string{"validate", odd}, 2, "cannot tell the record type of " + odd},
 		{[]string{"validate", "--type", "bogus", odd}, 2, `--type: unknown record type "bogus"`},
 		{[]string{"validate", "--type", "summaries", dir}, 2, "--type applies to files"},
-		{[]string{"validate", filepath.Join(dir, "missing.jsonl")}, 1, "no such file"},
+		{[]string{"validate", filepath.Join(dir, "missing.jsonl")}, 2, "no such file"}, // a named file that does not exist: a usage error
 		{[]string{"validate", t.TempDir()}, 1, "is not a Kura checkpoint directory"},
 	}
 	for _, tc := range tests {
