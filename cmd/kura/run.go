@@ -16,6 +16,7 @@ import (
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/ingest"
 	"github.com/kura-go/kura/internal/outfile"
+	"github.com/kura-go/kura/internal/telemetry"
 	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/pipeline"
 )
@@ -160,49 +161,12 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	if o.Hierarchy.Method == "auto" {
 		o.Hierarchy.Method = ""
 	}
-	if f.llmBaseURL != "" {
-		price, known := llm.PriceOf(f.llmModel)
-		if fl.Changed("llm-price-input") {
-			price.InputPerMillion = f.llmPriceIn
-		}
-		if fl.Changed("llm-price-output") {
-			price.OutputPerMillion = f.llmPriceOut
-		}
-		if !known && !fl.Changed("llm-price-input") && !fl.Changed("llm-price-output") {
-			slog.Warn("no list price known for this chat model; LLM cost shows as 0 (set --llm-price-input and --llm-price-output)", "model", f.llmModel)
-		}
-		c, err := llm.New(llm.Config{
-			BaseURL: f.llmBaseURL, APIKey: os.Getenv(f.llmKeyEnv), Model: f.llmModel, Temperature: f.llmTemperature,
-			Concurrency: f.llmConcurrency, MaxRetries: retriesFlag(f.llmMaxRetries), Price: price,
-		})
-		if err != nil {
-			return usageErrorf("%v", err)
-		}
-		slog.Info("LLM", "model", c.Model(), "endpoint", c.Endpoint(), "price_in", price.InputPerMillion, "price_out", price.OutputPerMillion)
-		o.LLM = c
-	} else {
-		for _, name := range []string{"llm-model", "llm-concurrency", "llm-temperature", "llm-price-input", "llm-price-output"} {
-			if fl.Changed(name) {
-				return usageErrorf("--%s needs --llm-base-url (without it, kura run calls no LLM)", name)
-			}
-		}
+	if o.LLM, err = runLLM(fl, f); err != nil {
+		return err
 	}
-	spec := f.ef.spec()
-	kind, why, err := backend.Choose(spec)
-	if err != nil {
-		return usageErr(err)
+	if o.Embedder, err = runEmbedder(f); err != nil {
+		return err
 	}
-	id := map[string]string{"embedder": kind, "dims": fmt.Sprint(spec.Dims)}
-	switch kind {
-	case "openai", "mock":
-		id["model"] = spec.APIModel()
-	case "minilm":
-		id["model_dir"] = spec.ModelDir
-	}
-	slog.Debug("embedder choice", "kind", kind, "why", why)
-	o.Embedder = pipeline.EmbedderFactory{ID: id, Build: func(ctx context.Context, corpus []string) (embed.Embedder, error) {
-		return f.ef.build(ctx, corpus)
-	}}
 	if err := f.mp.apply(&o); err != nil {
 		return err
 	}
@@ -212,21 +176,7 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	}
 	defer stopMon()
 	if mon != nil {
-		f.ef.s.OnResponse = mon.ObserveRequest
-		build := o.Embedder.Build
-		o.Embedder.Build = func(ctx context.Context, corpus []string) (embed.Embedder, error) {
-			e, err := build(ctx, corpus)
-			if ur, ok := e.(embed.UsageReporter); ok && err == nil {
-				err = mon.WatchUsage(ur)
-			}
-			return e, err
-		}
-		o.OnStage = func(st pipeline.StageStats) {
-			mon.ObserveStage(st.Stage, st.Seconds, st.CPUSeconds, st.PeakRSSBytes, st.Items)
-			if st.Stage == pipeline.StageSummarise && st.Status == "ran" {
-				mon.AddConversations(st.Items)
-			}
-		}
+		watchRun(mon, &o, f)
 	}
 	res, err := pipeline.Run(cmd.Context(), o)
 	if res != nil && len(res.Stages) > 0 {
@@ -245,6 +195,79 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (kura tree %s shows the hierarchy)\n", res.Dir, res.Dir)
 	return nil
+}
+
+// runLLM builds kura run's chat client from the flags: nil without
+// --llm-base-url (and then no LLM flag may be given).
+func runLLM(fl *pflag.FlagSet, f *runFlags) (pipeline.ChatModel, error) {
+	if f.llmBaseURL == "" {
+		for _, name := range []string{"llm-model", "llm-concurrency", "llm-temperature", "llm-price-input", "llm-price-output"} {
+			if fl.Changed(name) {
+				return nil, usageErrorf("--%s needs --llm-base-url (without it, kura run calls no LLM)", name)
+			}
+		}
+		return nil, nil
+	}
+	price, known := llm.PriceOf(f.llmModel)
+	if fl.Changed("llm-price-input") {
+		price.InputPerMillion = f.llmPriceIn
+	}
+	if fl.Changed("llm-price-output") {
+		price.OutputPerMillion = f.llmPriceOut
+	}
+	if !known && !fl.Changed("llm-price-input") && !fl.Changed("llm-price-output") {
+		slog.Warn("no list price known for this chat model; LLM cost shows as 0 (set --llm-price-input and --llm-price-output)", "model", f.llmModel)
+	}
+	c, err := llm.New(llm.Config{
+		BaseURL: f.llmBaseURL, APIKey: os.Getenv(f.llmKeyEnv), Model: f.llmModel, Temperature: f.llmTemperature,
+		Concurrency: f.llmConcurrency, MaxRetries: retriesFlag(f.llmMaxRetries), Price: price,
+	})
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	slog.Info("LLM", "model", c.Model(), "endpoint", c.Endpoint(), "price_in", price.InputPerMillion, "price_out", price.OutputPerMillion)
+	return c, nil
+}
+
+// runEmbedder is the embedder kura run builds once the summaries are known,
+// with the identity its cache of embeddings is keyed on.
+func runEmbedder(f *runFlags) (pipeline.EmbedderFactory, error) {
+	spec := f.ef.spec()
+	kind, why, err := backend.Choose(spec)
+	if err != nil {
+		return pipeline.EmbedderFactory{}, usageErr(err)
+	}
+	id := map[string]string{"embedder": kind, "dims": fmt.Sprint(spec.Dims)}
+	switch kind {
+	case "openai", "mock":
+		id["model"] = spec.APIModel()
+	case "minilm":
+		id["model_dir"] = spec.ModelDir
+	}
+	slog.Debug("embedder choice", "kind", kind, "why", why)
+	return pipeline.EmbedderFactory{ID: id, Build: func(ctx context.Context, corpus []string) (embed.Embedder, error) {
+		return f.ef.build(ctx, corpus)
+	}}, nil
+}
+
+// watchRun reports kura run's requests, API usage and stages to the
+// metrics monitor.
+func watchRun(mon *telemetry.Metrics, o *pipeline.Options, f *runFlags) {
+	f.ef.s.OnResponse = mon.ObserveRequest
+	build := o.Embedder.Build
+	o.Embedder.Build = func(ctx context.Context, corpus []string) (embed.Embedder, error) {
+		e, err := build(ctx, corpus)
+		if ur, ok := e.(embed.UsageReporter); ok && err == nil {
+			err = mon.WatchUsage(ur)
+		}
+		return e, err
+	}
+	o.OnStage = func(st pipeline.StageStats) {
+		mon.ObserveStage(st.Stage, st.Seconds, st.CPUSeconds, st.PeakRSSBytes, st.Items)
+		if st.Stage == pipeline.StageSummarise && st.Status == "ran" {
+			mon.AddConversations(st.Items)
+		}
+	}
 }
 
 func retriesFlag(n int) int {

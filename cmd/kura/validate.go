@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,12 +10,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/ingest"
+	"github.com/kura-go/kura/internal/parallel"
 )
 
 func init() { register(newValidateCmd) }
@@ -187,101 +188,116 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 	if err != nil {
 		return err
 	}
-	out := cmd.OutOrStdout()
-	totals := map[conversation.Kind]int{}
-	var problems, skips []string
-	var warnings []string
-	numProblems, numSkipped, numWarnings := 0, 0, len(dirWarnings)
-	warnings = append(warnings, dirWarnings...)
-	keep := max(f.maxProblems, 1)
-	byDir := map[string][]*conversation.Report{}
-	var dirs []string
-	// Check files concurrently (one per CPU); report in argument order.
-	reports := make([]*conversation.Report, len(targets))
-	errs := make([]error, len(targets))
-	formats := make([]ingest.Format, len(targets))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			slog.Debug("validating", "file", t.path, "type", t.kind.String())
-			opts := conversation.CheckOptions{
-				SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep, CollectRefs: t.dir != "",
-			}
-			if t.export != "" {
-				reports[i], formats[i], errs[i] = ingest.Check(cmd.Context(), t.path, t.export, opts)
-				return
-			}
-			reports[i], errs[i] = conversation.CheckFile(cmd.Context(), t.path, t.kind, opts)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	reports, formats, err := checkTargets(cmd.Context(), targets, f)
+	if err != nil {
 		return err
 	}
-	for i, t := range targets {
-		rep := reports[i]
-		if t.dir != "" {
-			if byDir[t.dir] == nil {
-				dirs = append(dirs, t.dir)
-			}
-			byDir[t.dir] = append(byDir[t.dir], rep)
-		}
-		totals[t.kind] += rep.Records
-		line := fmt.Sprintf("%s: %d %s", t.path, rep.Records, rep.Kind.Label())
-		if isExport(formats[i]) {
-			line += " (" + formats[i].Describe() + ")"
-		}
-		if rep.Skipped > 0 {
-			line += fmt.Sprintf(", %d invalid skipped", rep.Skipped)
-		}
-		if rep.NumProblems > 0 {
-			line += fmt.Sprintf(", %d problem(s)", rep.NumProblems)
-		}
-		fmt.Fprintln(out, line)
-		for _, p := range rep.Problems {
-			problems = append(problems, p.Error())
-		}
-		for _, s := range rep.Skips {
-			skips = append(skips, s.Error())
-		}
-		for _, w := range rep.Warnings {
-			warnings = append(warnings, w.Error())
-		}
-		numProblems += rep.NumProblems
-		numSkipped += rep.Skipped
-		numWarnings += rep.NumWarnings
+	out := cmd.OutOrStdout()
+	t := validateTally{totals: map[conversation.Kind]int{}, byDir: map[string][]*conversation.Report{}}
+	t.warnings, t.numWarnings = dirWarnings, len(dirWarnings)
+	for i, tg := range targets {
+		fmt.Fprintln(out, t.add(tg, reports[i], formats[i]))
 	}
 	var consistency []string
-	for _, d := range dirs {
-		for _, e := range conversation.CrossCheck(byDir[d]) {
+	for _, d := range t.dirs {
+		for _, e := range conversation.CrossCheck(t.byDir[d]) {
 			consistency = append(consistency, e.Error())
 		}
 	}
-	printList(out, "warnings", warnings, numWarnings, f.maxProblems)
+	printList(out, "warnings", t.warnings, t.numWarnings, f.maxProblems)
 	printList(out, "consistency warnings (between the files of a checkpoint)", consistency, len(consistency), f.maxProblems)
-	printList(out, "skipped invalid records", skips, numSkipped, f.maxProblems)
-	printList(out, "problems", problems, numProblems, f.maxProblems)
+	printList(out, "skipped invalid records", t.skips, t.numSkipped, f.maxProblems)
+	printList(out, "problems", t.problems, t.numProblems, f.maxProblems)
+	return t.summary(out)
+}
 
+// checkTargets checks the files concurrently (one per CPU) and returns
+// their reports in argument order; any file that could not be checked fails
+// the whole (the others are still checked, and every such error is given).
+func checkTargets(ctx context.Context, targets []target, f validateFlags) ([]*conversation.Report, []ingest.Format, error) {
+	keep := max(f.maxProblems, 1)
+	reports := make([]*conversation.Report, len(targets))
+	errs := make([]error, len(targets))
+	formats := make([]ingest.Format, len(targets))
+	err := parallel.For(ctx, len(targets), 1, runtime.GOMAXPROCS(0), func(_, i, _ int) {
+		t := targets[i]
+		slog.Debug("validating", "file", t.path, "type", t.kind.String())
+		opts := conversation.CheckOptions{
+			SkipInvalid: f.skipInvalid, MaxProblems: keep, MaxWarnings: keep, CollectRefs: t.dir != "",
+		}
+		if t.export != "" {
+			reports[i], formats[i], errs[i] = ingest.Check(ctx, t.path, t.export, opts)
+			return
+		}
+		reports[i], errs[i] = conversation.CheckFile(ctx, t.path, t.kind, opts)
+	})
+	if err = errors.Join(append(errs, err)...); err != nil {
+		return nil, nil, err
+	}
+	return reports, formats, nil
+}
+
+// validateTally gathers what kura validate reports over its files.
+type validateTally struct {
+	totals                               map[conversation.Kind]int
+	problems, skips, warnings            []string
+	numProblems, numSkipped, numWarnings int
+	byDir                                map[string][]*conversation.Report // checkpoint folder -> its files' reports
+	dirs                                 []string                          // checkpoint folders in argument order
+}
+
+// add counts one file's report and returns the line that describes it.
+func (t *validateTally) add(tg target, rep *conversation.Report, format ingest.Format) string {
+	if tg.dir != "" {
+		if t.byDir[tg.dir] == nil {
+			t.dirs = append(t.dirs, tg.dir)
+		}
+		t.byDir[tg.dir] = append(t.byDir[tg.dir], rep)
+	}
+	t.totals[tg.kind] += rep.Records
+	line := fmt.Sprintf("%s: %d %s", tg.path, rep.Records, rep.Kind.Label())
+	if isExport(format) {
+		line += " (" + format.Describe() + ")"
+	}
+	if rep.Skipped > 0 {
+		line += fmt.Sprintf(", %d invalid skipped", rep.Skipped)
+	}
+	if rep.NumProblems > 0 {
+		line += fmt.Sprintf(", %d problem(s)", rep.NumProblems)
+	}
+	for _, p := range rep.Problems {
+		t.problems = append(t.problems, p.Error())
+	}
+	for _, s := range rep.Skips {
+		t.skips = append(t.skips, s.Error())
+	}
+	for _, w := range rep.Warnings {
+		t.warnings = append(t.warnings, w.Error())
+	}
+	t.numProblems += rep.NumProblems
+	t.numSkipped += rep.Skipped
+	t.numWarnings += rep.NumWarnings
+	return line
+}
+
+// summary prints the closing line and returns an error when problems were found.
+func (t *validateTally) summary(out io.Writer) error {
 	var parts []string
 	for _, k := range conversation.Kinds {
-		if n, ok := totals[k]; ok {
+		if n, ok := t.totals[k]; ok {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k.Label()))
 		}
 	}
 	summary := "total: " + strings.Join(parts, ", ")
-	if numSkipped > 0 {
-		summary += fmt.Sprintf("; %d invalid record(s) skipped", numSkipped)
+	if t.numSkipped > 0 {
+		summary += fmt.Sprintf("; %d invalid record(s) skipped", t.numSkipped)
 	}
-	if numProblems == 0 {
+	if t.numProblems == 0 {
 		fmt.Fprintln(out, summary+"; no problems")
 		return nil
 	}
-	fmt.Fprintf(out, "%s; %d problem(s)\n", summary, numProblems)
-	return fmt.Errorf("%d problem(s) found", numProblems)
+	fmt.Fprintf(out, "%s; %d problem(s)\n", summary, t.numProblems)
+	return fmt.Errorf("%d problem(s) found", t.numProblems)
 }
 
 // printList prints up to max of items (of total) under a heading.
