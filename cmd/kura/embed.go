@@ -233,11 +233,15 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 	// partial receives the vectors done when a run stops part way.
 	partial := strings.TrimSuffix(out, filepath.Ext(out)) + ".partial" + filepath.Ext(out)
 	removeStaleTemps(out)
-	var w *vecfile.Writer
+	var (
+		w       *vecfile.Writer
+		sy      *backgroundSync
+		written int
+	)
 	dims, err := embed.Stream(ctx, e, texts, chunk, progress, func(lo int, vecs [][]float32) error {
 		if w == nil {
 			var err error
-			if w, err = vecfile.Create(tmp, len(vecs[0])); err != nil {
+			if w, sy, err = createVectors(tmp, len(vecs[0])); err != nil {
 				return err
 			}
 		}
@@ -246,8 +250,23 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 				return err
 			}
 		}
+		if written += 4 * len(vecs) * len(vecs[0]); written >= syncEvery {
+			written = 0
+			sy.request()
+		}
 		return nil
 	})
+	if sy != nil {
+		sy.stop()
+	}
+	// closeVectors ends the .npy (its header's row count) and closes the file.
+	closeVectors := func() error {
+		err := w.Close()
+		if cerr := sy.f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
 	if err == nil && w == nil {
 		err = fmt.Errorf("no texts to embed")
 	}
@@ -259,13 +278,13 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		// API calls that made them may have cost money) under a name that
 		// does not claim to be the complete output.
 		rows := w.Rows()
-		if cerr := w.Close(); cerr == nil && rows > 0 && outfile.Move(tmp, partial) == nil {
+		if cerr := closeVectors(); cerr == nil && rows > 0 && outfile.Move(tmp, partial) == nil {
 			return 0, fmt.Errorf("%w; the first %d of %d vectors (texts 1-%d) are kept in %s", err, rows, len(texts), rows, partial)
 		}
 		os.Remove(tmp)
 		return 0, err
 	}
-	if err := w.Close(); err != nil {
+	if err := closeVectors(); err != nil {
 		os.Remove(tmp)
 		return 0, err
 	}
@@ -275,6 +294,70 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 	}
 	os.Remove(partial) // an earlier, interrupted run's
 	return dims, nil
+}
+
+// syncEvery is how many bytes of vectors kura embed writes between two
+// background flushes of the output to disk: the flush at the end (before
+// the rename that publishes --out) is then of the last few MiB only, not of
+// the whole matrix after the last answer.
+const syncEvery = 8 << 20
+
+// createVectors creates the vector file at path for rows of cols values,
+// with a background flusher of it.
+func createVectors(path string, cols int) (*vecfile.Writer, *backgroundSync, error) {
+	format, err := vecfile.FormatOf(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var w *vecfile.Writer
+	if format == vecfile.NPY {
+		w, err = vecfile.NewNPYWriter(f, cols)
+	} else {
+		w, err = vecfile.NewF32Writer(f, cols)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return w, newBackgroundSync(f), nil
+}
+
+// backgroundSync flushes a file being written to disk in its own goroutine
+// when asked, so that writing goes on meanwhile; requests made while a
+// flush runs are merged into the next one.
+type backgroundSync struct {
+	f    *os.File
+	req  chan struct{}
+	done chan struct{}
+}
+
+func newBackgroundSync(f *os.File) *backgroundSync {
+	b := &backgroundSync{f: f, req: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		for range b.req {
+			b.f.Sync() // an error shows again in the final flush, which is checked
+		}
+	}()
+	return b
+}
+
+func (b *backgroundSync) request() {
+	select {
+	case b.req <- struct{}{}:
+	default:
+	}
+}
+
+// stop waits for a flush in progress; the file stays open.
+func (b *backgroundSync) stop() {
+	close(b.req)
+	<-b.done
 }
 
 // removeStaleTemps removes the hidden temporary outputs (.NAME.partial-PID.EXT)

@@ -343,3 +343,65 @@ func TestEmbedCommandExports(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// wideEmbedder returns 4,096-dimensional vectors [i, i, ...] for text "ti",
+// so that a few thousand texts make enough megabytes for embedToFile's
+// background flushes (every syncEvery bytes) to run; it fails from text
+// failFrom on.
+type wideEmbedder struct{ failFrom int }
+
+func (wideEmbedder) Name() string { return "wide" }
+func (wideEmbedder) Dims() int    { return 4096 }
+func (e wideEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, s := range texts {
+		n, _ := strconv.Atoi(strings.TrimPrefix(s, "t"))
+		if n >= e.failFrom {
+			return nil, fmt.Errorf("text %d: %w", n, context.Canceled)
+		}
+		v := make([]float32, 4096)
+		for j := range v {
+			v[j] = float32(n)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// TestEmbedToFileFlushesAsItGoes writes 24 MiB of vectors, three times the
+// background flush interval, completely and with a failure after two
+// flushes: every row is the right one, in order, in --out or the partial
+// file.
+func TestEmbedToFileFlushesAsItGoes(t *testing.T) {
+	const n = 3 * syncEvery / (4 * 4096)
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = "t" + strconv.Itoa(i)
+	}
+	for _, tt := range []struct {
+		name     string
+		failFrom int
+		file     string
+		rows     int
+	}{
+		{"complete", n, "v.npy", n},
+		{"stops after two flushes", 2*n/3 + 100, "v.partial.npy", (2*n/3 + 100) / 50 * 50},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, err := embedToFile(context.Background(), wideEmbedder{tt.failFrom}, texts, filepath.Join(dir, "v.npy"), 50, func(int) {})
+			if (err != nil) != (tt.failFrom < n) {
+				t.Fatalf("error %v", err)
+			}
+			data, rows, d, err := vecfile.Read(filepath.Join(dir, tt.file), 0)
+			if err != nil || rows != tt.rows || d != 4096 {
+				t.Fatalf("%s: %d x %d, %v; want %d x 4096", tt.file, rows, d, err, tt.rows)
+			}
+			for i := 0; i < rows; i++ {
+				if data[i*4096] != float32(i) || data[i*4096+4095] != float32(i) {
+					t.Fatalf("row %d is text %v's", i, data[i*4096])
+				}
+			}
+		})
+	}
+}
