@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -141,4 +142,78 @@ func BenchmarkReadSummariesParquet(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkDecodeVsEncodingJSON decodes the lines of Kura's summaries.jsonl
+// and conversations.jsonl with this package's decoder (package jsonscan's
+// scanner, each field decoded on its own so that errors name it, unknown
+// and duplicate keys seen, keys matched case-sensitively) and with
+// encoding/json into the same structs' plain twins (no validation, no
+// field-level errors, keys matched case-insensitively): what the
+// hand-written scanner has to beat to be kept. MB/s is of JSONL.
+func BenchmarkDecodeVsEncodingJSON(b *testing.B) {
+	type plainMessage struct {
+		CreatedAt string `json:"created_at"`
+		Role      string `json:"role"`
+		Content   string `json:"content"`
+	}
+	type plainConversation struct {
+		ChatID    string         `json:"chat_id"`
+		CreatedAt string         `json:"created_at"`
+		Messages  []plainMessage `json:"messages"`
+		Metadata  map[string]any `json:"metadata"`
+	}
+	type plainSummary struct {
+		Summary         string         `json:"summary"`
+		Request         *string        `json:"request"`
+		Topic           *string        `json:"topic"`
+		Languages       []string       `json:"languages"`
+		Task            *string        `json:"task"`
+		ConcerningScore *int           `json:"concerning_score"`
+		UserFrustration *int           `json:"user_frustration"`
+		AssistantErrors []string       `json:"assistant_errors"`
+		ChatID          string         `json:"chat_id"`
+		Metadata        map[string]any `json:"metadata"`
+		Embedding       []float64      `json:"embedding"`
+	}
+	for _, file := range []string{"summaries.jsonl", "conversations.jsonl"} {
+		data, _ := benchData(b, file)
+		lines := bytes.Split(bytes.TrimSpace(data), []byte{'\n'})
+		b.Run(file+"/jsonscan", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				for _, l := range lines {
+					var err *RecordError
+					if file == "summaries.jsonl" {
+						var s ConversationSummary
+						err = s.decodeJSON(l, nil)
+					} else {
+						var c Conversation
+						err = c.decodeJSON(l, nil)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(file+"/encoding_json", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				for _, l := range lines {
+					var err error
+					if file == "summaries.jsonl" {
+						var s plainSummary
+						err = json.Unmarshal(l, &s)
+					} else {
+						var c plainConversation
+						err = json.Unmarshal(l, &c)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 func TestParseTimeRoundTrip(t *testing.T) {
@@ -182,9 +184,9 @@ func TestDecodeStringMatchesEncodingJSON(t *testing.T) {
 		`"\x"`, `"\u12"`, `"\u12G4"`, `"a\"`, "\"tab\there\"", `"ends\\"`} {
 		var want string
 		werr := json.Unmarshal([]byte(raw), &want)
-		got, gerr := decodeString([]byte(raw))
+		got, gerr := jsonscan.String([]byte(raw))
 		if (werr == nil) != (gerr == nil) || got != want {
-			t.Errorf("decodeString(%s) = %q, %v; encoding/json gives %q, %v", raw, got, gerr, want, werr)
+			t.Errorf("jsonscan.String(%s) = %q, %v; encoding/json gives %q, %v", raw, got, gerr, want, werr)
 		}
 	}
 }
@@ -200,9 +202,9 @@ func FuzzDecodeString(f *testing.F) {
 		}
 		var want string
 		werr := json.Unmarshal(raw, &want)
-		got, gerr := decodeString(raw)
+		got, gerr := jsonscan.String(raw)
 		if werr == nil && (gerr != nil || got != want) {
-			t.Fatalf("decodeString(%s) = %q, %v; encoding/json gives %q", raw, got, gerr, want)
+			t.Fatalf("jsonscan.String(%s) = %q, %v; encoding/json gives %q", raw, got, gerr, want)
 		}
 	})
 }

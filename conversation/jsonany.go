@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 // MaxMetadataDepth is how deeply metadata values may nest: a value directly
@@ -71,23 +73,23 @@ func (d *anyDecoder) errf(format string, a ...any) *RecordError {
 	return d.path.errf(format, a...)
 }
 
-func (d *anyDecoder) syntax(e *syntaxErr) *RecordError {
-	return d.errf("%s", e.describe())
+func (d *anyDecoder) syntax(e *jsonscan.SyntaxError) *RecordError {
+	return d.errf("%s", e.Error())
 }
 
 // decodeMetadataObject decodes raw, which must be a JSON object, into a map
 // and its keys in order.
 func decodeMetadataObject(raw []byte) (map[string]any, []string, *RecordError) {
 	d := anyDecoder{b: raw}
-	i := skipWS(raw, 0)
+	i := jsonscan.SkipWS(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
-		return nil, nil, fieldErr("metadata", "expected object, got %s", kindOf(raw[i:]))
+		return nil, nil, fieldErr("metadata", "expected object, got %s", jsonscan.TypeName(raw[i:]))
 	}
 	m, keys, end, err := d.object(i, -1, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	if serr := trailing(raw, end); serr != nil {
+	if serr := jsonscan.Trailing(raw, end); serr != nil {
 		return nil, nil, d.syntax(serr)
 	}
 	return m, keys, nil
@@ -97,17 +99,17 @@ func decodeMetadataObject(raw []byte) (map[string]any, []string, *RecordError) {
 // returns it with the index just after it.
 func (d *anyDecoder) value(i, depth int) (any, int, *RecordError) {
 	b := d.b
-	i = skipWS(b, i)
+	i = jsonscan.SkipWS(b, i)
 	if i >= len(b) {
-		return nil, 0, d.syntax(&syntaxErr{off: i, truncated: true})
+		return nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Truncated: true})
 	}
 	switch b[i] {
 	case '"':
-		end, serr := skipString(b, i)
+		end, serr := jsonscan.SkipString(b, i)
 		if serr != nil {
 			return nil, 0, d.syntax(serr)
 		}
-		s, err := decodeString(b[i:end])
+		s, err := jsonscan.String(b[i:end])
 		if err != nil {
 			return nil, 0, d.errf("%v", err)
 		}
@@ -118,10 +120,10 @@ func (d *anyDecoder) value(i, depth int) (any, int, *RecordError) {
 	case '[':
 		return d.list(i, depth)
 	case ',', ':', '}', ']':
-		return nil, 0, d.syntax(&syntaxErr{off: i, msg: "expected a value, found " + describeByte(b, i)})
+		return nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Msg: "expected a value, found " + jsonscan.DescribeByte(b, i)})
 	}
 	end := i
-	for end < len(b) && !isSpace(b[end]) && b[end] != ',' && b[end] != '}' && b[end] != ']' && b[end] != ':' {
+	for end < len(b) && !jsonscan.IsSpace(b[end]) && b[end] != ',' && b[end] != '}' && b[end] != ']' && b[end] != ':' {
 		end++
 	}
 	tok := b[i:end]
@@ -133,10 +135,10 @@ func (d *anyDecoder) value(i, depth int) (any, int, *RecordError) {
 	case "null":
 		return nil, end, nil
 	}
-	if isNumber(tok) {
+	if jsonscan.IsNumber(tok) {
 		return json.Number(tok), end, nil
 	}
-	return nil, 0, d.errf("invalid JSON value %s", kindOf(tok))
+	return nil, 0, d.errf("invalid JSON value %s", jsonscan.TypeName(tok))
 }
 
 // tooDeep is the error for an element that would sit below MaxMetadataDepth.
@@ -150,31 +152,31 @@ func (d *anyDecoder) object(i, depth int, top bool) (map[string]any, []string, i
 	b := d.b
 	m := map[string]any{}
 	var keys []string
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return m, keys, i + 1, nil
 	}
 	for {
 		if i >= len(b) {
-			return nil, nil, 0, d.syntax(&syntaxErr{off: i, truncated: true})
+			return nil, nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Truncated: true})
 		}
 		if b[i] != '"' {
-			return nil, nil, 0, d.syntax(&syntaxErr{off: i, msg: "expected a quoted field name, found " + describeByte(b, i)})
+			return nil, nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Msg: "expected a quoted field name, found " + jsonscan.DescribeByte(b, i)})
 		}
-		end, serr := skipString(b, i)
+		end, serr := jsonscan.SkipString(b, i)
 		if serr != nil {
 			return nil, nil, 0, d.syntax(serr)
 		}
-		key, kerr := decodeString(b[i:end])
+		key, kerr := jsonscan.String(b[i:end])
 		if kerr != nil {
-			return nil, nil, 0, d.syntax(&syntaxErr{off: i, msg: kerr.Error()})
+			return nil, nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Msg: kerr.Error()})
 		}
-		i = skipWS(b, end)
+		i = jsonscan.SkipWS(b, end)
 		if i >= len(b) {
-			return nil, nil, 0, d.syntax(&syntaxErr{off: i, truncated: true})
+			return nil, nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Truncated: true})
 		}
 		if b[i] != ':' {
-			return nil, nil, 0, d.syntax(&syntaxErr{off: i, msg: "expected ':' after field name, found " + describeByte(b, i)})
+			return nil, nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Msg: "expected ':' after field name, found " + jsonscan.DescribeByte(b, i)})
 		}
 		d.path.push(pathSeg{key: key, isKey: true})
 		if _, dup := m[key]; dup {
@@ -192,17 +194,17 @@ func (d *anyDecoder) object(i, depth int, top bool) (map[string]any, []string, i
 		if top {
 			keys = append(keys, key)
 		}
-		i = skipWS(b, vend)
+		i = jsonscan.SkipWS(b, vend)
 		if i >= len(b) {
-			return nil, nil, 0, d.syntax(&syntaxErr{off: i, truncated: true})
+			return nil, nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Truncated: true})
 		}
 		switch b[i] {
 		case ',':
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 		case '}':
 			return m, keys, i + 1, nil
 		default:
-			return nil, nil, 0, d.syntax(&syntaxErr{off: i, msg: "expected ',' or '}' after a field, found " + describeByte(b, i)})
+			return nil, nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Msg: "expected ',' or '}' after a field, found " + jsonscan.DescribeByte(b, i)})
 		}
 	}
 }
@@ -211,7 +213,7 @@ func (d *anyDecoder) object(i, depth int, top bool) (map[string]any, []string, i
 func (d *anyDecoder) list(i, depth int) ([]any, int, *RecordError) {
 	b := d.b
 	out := []any{}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return out, i + 1, nil
 	}
@@ -226,17 +228,17 @@ func (d *anyDecoder) list(i, depth int) ([]any, int, *RecordError) {
 		}
 		d.path.pop()
 		out = append(out, v)
-		i = skipWS(b, end)
+		i = jsonscan.SkipWS(b, end)
 		if i >= len(b) {
-			return nil, 0, d.syntax(&syntaxErr{off: i, truncated: true})
+			return nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Truncated: true})
 		}
 		switch b[i] {
 		case ',':
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 		case ']':
 			return out, i + 1, nil
 		default:
-			return nil, 0, d.syntax(&syntaxErr{off: i, msg: "expected ',' or ']' in a list, found " + describeByte(b, i)})
+			return nil, 0, d.syntax(&jsonscan.SyntaxError{Off: i, Msg: "expected ',' or ']' in a list, found " + jsonscan.DescribeByte(b, i)})
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 // This file writes records the way pydantic's model_dump_json does (Kura's
@@ -163,7 +165,7 @@ func appendValue(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, v)
 	case json.Number:
-		if isNumber([]byte(v)) {
+		if jsonscan.IsNumber([]byte(v)) {
 			return append(b, v...)
 		}
 		return appendString(b, string(v))

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 // Python Kura's ParquetCheckpointManager writes a different layout: every
@@ -125,17 +127,17 @@ func fromKuraPQConversation(r *kuraPQConversation) (Conversation, *RecordError) 
 	}
 	raw := []byte(msgs)
 	if len(raw) == 0 || raw[0] != '[' {
-		return c, fieldErr("messages", "expected a JSON list of messages, got %s", kindOf(raw))
+		return c, fieldErr("messages", "expected a JSON list of messages, got %s", jsonscan.TypeName(raw))
 	}
-	elems, serr := scanArray(raw, nil)
+	elems, serr := jsonscan.Array(raw, nil)
 	if serr != nil {
-		return c, fieldErr("messages", "%s", serr.describe())
+		return c, fieldErr("messages", "%s", serr.Error())
 	}
 	c.Messages = make([]Message, len(elems))
 	for i, e := range elems {
 		path := "messages[" + strconv.Itoa(i) + "]"
 		if len(e) == 0 || e[0] != '{' {
-			return c, fieldErr(path, "expected message object, got %s", kindOf(e))
+			return c, fieldErr(path, "expected message object, got %s", jsonscan.TypeName(e))
 		}
 		if err := c.Messages[i].decodeJSON(e, path, nil); err != nil {
 			return c, err

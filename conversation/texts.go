@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 // TextKind is what a file of texts to embed holds.
@@ -283,13 +285,13 @@ func DetectTextKind(ctx context.Context, path string) (TextKind, error) {
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
-		fields, serr := scanObject(b, nil)
+		fields, serr := jsonscan.Object(b, nil)
 		if serr != nil {
 			return 0, fmt.Errorf("%s:%d: not a JSON object", path, line)
 		}
 		kind := TextKind(0)
 		for _, f := range fields {
-			switch f.key {
+			switch f.Key {
 			case "messages":
 				return ConversationTexts, nil
 			case "summary":

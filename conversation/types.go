@@ -32,6 +32,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 // Time is an ISO-8601 timestamp as Kura writes it: Python's isoformat, with or
@@ -279,7 +281,7 @@ func (t *Time) UnmarshalText(b []byte) error {
 
 // UnmarshalJSON reads an ISO-8601 string.
 func (t *Time) UnmarshalJSON(b []byte) error {
-	s, err := decodeString(b)
+	s, err := jsonscan.String(b)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"reflect"
 	"unicode/utf8"
+
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 // RecordError is a problem with one record: the file, the 1-based JSONL line
@@ -201,7 +203,7 @@ func checkValue(p *metaPath, v any, depth int) *RecordError {
 	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return nil
 	case json.Number:
-		if !isNumber([]byte(v)) {
+		if !jsonscan.IsNumber([]byte(v)) {
 			return p.errf("%s, got invalid number %q", metaWant, string(v))
 		}
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/internal/httpapi"
+	"github.com/kura-go/kura/internal/jsonscan"
 )
 
 var _ embed.Embedder = (*Client)(nil)
@@ -353,7 +354,7 @@ func TestBadResponses(t *testing.T) {
 		{
 			name:    "not a number",
 			mutate:  func(r *fakeResponse) { r.Data[0].Embedding = []any{0.5, "x"} },
-			wantErr: "data[0].embedding: value 1: at byte", wantTries: 2,
+			wantErr: "data[0].embedding: value 1: invalid JSON at byte", wantTries: 2,
 		},
 		{
 			name: "requested dimensions ignored by the server",
@@ -627,10 +628,10 @@ func TestReaderVector(t *testing.T) {
 		{"", nil, true},
 	}
 	for _, tt := range tests {
-		r := reader{s: tt.in}
-		got, err := r.vector()
+		s := jsonscan.NewScanner([]byte(tt.in))
+		got, err := parseVector(s)
 		if err == nil {
-			err = r.end()
+			err = s.End()
 		}
 		if (err != nil) != tt.err || (!tt.err && !reflect.DeepEqual(got, tt.want)) {
 			t.Errorf("vector(%q) = %v, %v", tt.in, got, err)
@@ -638,24 +639,21 @@ func TestReaderVector(t *testing.T) {
 	}
 }
 
-// TestReaderSkip: values of no interest are skipped but must be valid JSON.
-func TestReaderSkip(t *testing.T) {
-	valid := []string{`{"a":[1,true,false,null,{"b":"x\"y\u00e9"}],"c":-1.5e3}`, `"s"`, `[]`, `{}`, `0`}
-	invalid := []string{`{"a":1,}`, `{"a" 1}`, `[1,,2]`, `tru`, `"abc`, "\"a\x01b\"", `{"a":01}`, `[1}`, strings.Repeat("[", 100) + strings.Repeat("]", 100)}
+// TestSkipValid: values of no interest are skipped but must be valid JSON.
+func TestSkipValid(t *testing.T) {
+	valid := []string{`{"a":[1,true,false,null,{"b":"x\"y\u00e9"}],"c":-1.5e3}`, `"s"`, `[]`, `{}`, `0`,
+		strings.Repeat("[", 100) + strings.Repeat("]", 100)} // deep nesting is checked without recursion
+	invalid := []string{`{"a":1,}`, `{"a" 1}`, `[1,,2]`, `tru`, `"abc`, "\"a\x01b\"", `{"a":01}`, `[1}`}
 	for _, s := range valid {
-		r := reader{s: s}
-		if err := r.skip(0); err != nil || r.end() != nil {
-			t.Errorf("skip(%q): %v", s, err)
+		sc := jsonscan.NewScanner([]byte(s))
+		if _, err := skipValid(sc); err != nil || sc.End() != nil {
+			t.Errorf("skipValid(%q): %v", s, err)
 		}
 	}
 	for _, s := range invalid {
-		r := reader{s: s}
-		err := r.skip(0)
-		if err == nil {
-			err = r.end()
-		}
-		if err == nil {
-			t.Errorf("skip(%q): no error", s)
+		sc := jsonscan.NewScanner([]byte(s))
+		if _, err := skipValid(sc); err == nil && sc.End() == nil {
+			t.Errorf("skipValid(%q): no error", s)
 		}
 	}
 }
@@ -672,7 +670,7 @@ func TestParseResponseShapes(t *testing.T) {
 		{`{"data":[{"index":0,"embedding":[1,0]},{"index":1,"embedding":[0,1]}],"usage":null}`, "", 0},
 		{`{"error":{"message":"overloaded"}}`, `error in a 2xx response: {"message":"overloaded"}`, 0},
 		{`{"data":null}`, `no "data" array`, 0},
-		{`{"data":[{"index":0,"embedding":[1,0]},{"index":1,"embedding":[0,1]}]} x`, "unexpected data after the response object", 0},
+		{`{"data":[{"index":0,"embedding":[1,0]},{"index":1,"embedding":[0,1]}]} x`, "after the end of the value", 0},
 		{`{"data":[{"index":0.5,"embedding":[1,0]},{"index":1,"embedding":[0,1]}]}`, "data[0].index: 0.5 is not an integer", 0},
 		{`{"data":[{"index":0},{"index":1,"embedding":[0,1]}]}`, "data[0] (index 0): no embedding", 0},
 		{`<html>502 Bad Gateway</html>`, "not the JSON of an embeddings response", 0},
