@@ -157,14 +157,8 @@ func (lf *loadtestFlags) llmConfig(fl *pflag.FlagSet, cfg *loadtest.Config) erro
 	if mock && lf.llmBaseURL != "" {
 		return usageErrorf("--mock answers the LLM with an in-process mock; drop it to use --llm-base-url")
 	}
-	price, known := llm.PriceOf(lf.llmModel)
-	if fl.Changed("llm-price-input") {
-		price.InputPerMillion = lf.llmPriceIn
-	}
-	if fl.Changed("llm-price-output") {
-		price.OutputPerMillion = lf.llmPriceOut
-	}
-	if !known && !fl.Changed("llm-price-input") && !fl.Changed("llm-price-output") {
+	price, known := chatPrice(fl, lf.llmModel, lf.llmPriceIn, lf.llmPriceOut)
+	if !known {
 		return usageErrorf("--llm-model %s: no list price known; give --llm-price-input and --llm-price-output", lf.llmModel)
 	}
 	cfg.LLM = &loadtest.LLMConfig{Mock: mock, BaseURL: lf.llmBaseURL, Model: lf.llmModel, Concurrency: lf.llmConcurrency,

@@ -208,14 +208,8 @@ func runLLM(fl *pflag.FlagSet, f *runFlags) (pipeline.ChatModel, error) {
 		}
 		return nil, nil
 	}
-	price, known := llm.PriceOf(f.llmModel)
-	if fl.Changed("llm-price-input") {
-		price.InputPerMillion = f.llmPriceIn
-	}
-	if fl.Changed("llm-price-output") {
-		price.OutputPerMillion = f.llmPriceOut
-	}
-	if !known && !fl.Changed("llm-price-input") && !fl.Changed("llm-price-output") {
+	price, known := chatPrice(fl, f.llmModel, f.llmPriceIn, f.llmPriceOut)
+	if !known {
 		slog.Warn("no list price known for this chat model; LLM cost shows as 0 (set --llm-price-input and --llm-price-output)", "model", f.llmModel)
 	}
 	c, err := llm.New(llm.Config{
@@ -227,6 +221,20 @@ func runLLM(fl *pflag.FlagSet, f *runFlags) (pipeline.ChatModel, error) {
 	}
 	slog.Info("LLM", "model", c.Model(), "endpoint", c.Endpoint(), "price_in", price.InputPerMillion, "price_out", price.OutputPerMillion)
 	return c, nil
+}
+
+// chatPrice is the chat model's list price with --llm-price-input and
+// --llm-price-output (given as in and out) over it; known is false when
+// the model has no list price and neither flag was given.
+func chatPrice(fl *pflag.FlagSet, model string, in, out float64) (p llm.Price, known bool) {
+	p, known = llm.PriceOf(model)
+	if fl.Changed("llm-price-input") {
+		p.InputPerMillion = in
+	}
+	if fl.Changed("llm-price-output") {
+		p.OutputPerMillion = out
+	}
+	return p, known || fl.Changed("llm-price-input") || fl.Changed("llm-price-output")
 }
 
 // runEmbedder is the embedder kura run builds once the summaries are known,
