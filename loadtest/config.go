@@ -30,9 +30,10 @@ type Config struct {
 
 	// Embedder is the embedder each worker builds (with its prices).
 	Embedder backend.Spec `json:"embedder"`
-	// EmbedChunk is how many texts are handed to the embedder per call; 0
-	// means about 500, a multiple of batch size × concurrency, so that every
-	// wave of requests is full.
+	// EmbedChunk bounds the texts whose vectors embed.Stream holds at once:
+	// an API embedder (or the mock) gets one request's texts per call with
+	// its requests kept in flight across calls; a local one gets this many
+	// per call. 0 means about 500, a multiple of batch size × concurrency.
 	EmbedChunk int `json:"embed_chunk"`
 	// PriceModel prices the tokens for the estimated cost; "" means the
 	// embedder's API model when it has a price (openai:M, mock:M), else
