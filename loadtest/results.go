@@ -140,6 +140,12 @@ func LoadResults(path string) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DecodeResults(path, b)
+}
+
+// DecodeResults reads the contents of a results file named name (for
+// errors): what LoadResults, --compare and kura report read.
+func DecodeResults(name string, b []byte) (*Results, error) {
 	var r Results
 	if err := json.Unmarshal(b, &r); err != nil {
 		// Go's type errors name the field (Results.scales.total_wall_s);
@@ -147,12 +153,12 @@ func LoadResults(path string) (*Results, error) {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			line, col := lineCol(b, se.Offset)
-			return nil, fmt.Errorf("%s: not a load test results file (line %d, column %d): %w", path, line, col, err)
+			return nil, fmt.Errorf("%s: not a load test results file (line %d, column %d): %w", name, line, col, err)
 		}
-		return nil, fmt.Errorf("%s: not a load test results file: %w", path, err)
+		return nil, fmt.Errorf("%s: not a load test results file: %w", name, err)
 	}
 	if r.SchemaVersion < 1 || r.SchemaVersion > SchemaVersion {
-		return nil, fmt.Errorf("%s: schema_version %d; this kura reads version %d", path, r.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("%s: schema_version %d; this kura reads version %d", name, r.SchemaVersion, SchemaVersion)
 	}
 	return &r, nil
 }

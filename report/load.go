@@ -1,8 +1,6 @@
 package report
 
 import (
-	"encoding/json"
-	"fmt"
 
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/loadtest"
@@ -25,14 +23,7 @@ func Load(paths []string) ([]Input, error) {
 // Decode reads the contents of a results file named name, with the same
 // checks as loadtest.LoadResults (for callers that open files themselves).
 func Decode(name string, data []byte) (*loadtest.Results, error) {
-	var r loadtest.Results
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: not a load test results file: %w", name, err)
-	}
-	if r.SchemaVersion < 1 || r.SchemaVersion > loadtest.SchemaVersion {
-		return nil, fmt.Errorf("%s: schema_version %d; this kura reads version %d", name, r.SchemaVersion, loadtest.SchemaVersion)
-	}
-	return &r, nil
+	return loadtest.DecodeResults(name, data)
 }
 
 // Runs builds the chart model of decoded results (for pages that draw the
