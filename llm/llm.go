@@ -115,6 +115,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives retry details at debug level. Default slog.Default().
 	Logger *slog.Logger
+	// OnResponse, when set, is called after each request attempt with the
+	// HTTP status (0 when no answer came) and the time from sending to a
+	// parsed answer (e.g. for a latency histogram).
+	OnResponse func(status int, elapsed time.Duration)
 }
 
 // Client is a chat completions client, safe for concurrent use.
@@ -170,7 +174,7 @@ func New(cfg Config) (*Client, error) {
 		URL: endpoint, Client: hc, Header: http.Header{}, Secrets: []string{cfg.APIKey}, Retry: retry,
 		Sem:    make(chan struct{}, cfg.Concurrency),
 		Hints:  map[int]string{http.StatusUnauthorized: "check the API key", http.StatusNotFound: "check --llm-base-url and --llm-model"},
-		Counts: &cl.counts, Logger: cfg.Logger,
+		Counts: &cl.counts, Logger: cfg.Logger, OnResponse: cfg.OnResponse,
 	}
 	if cfg.APIKey != "" {
 		if azure {

@@ -51,6 +51,11 @@ type Runner struct {
 	// OnScale, when set, receives each scale's results as it finishes
 	// (e.g. for monitoring).
 	OnScale func(*measure.Scale)
+	// OnResponse, when set, is called after each embedding API request
+	// attempt of every scale, in a worker process or in this one, with the
+	// HTTP status (0 when no answer came) and the time it took (e.g. for a
+	// latency histogram).
+	OnResponse func(status int, elapsed time.Duration)
 }
 
 // ErrTooFewScales is returned (wrapped, with the results) when the memory
@@ -320,6 +325,9 @@ func (r *Runner) runScale(ctx context.Context, cfg *Config, scale, idx, count in
 	var sr *measure.Scale
 	if cfg.InProcess {
 		job.Isolation = "in-process"
+		if r.OnResponse != nil {
+			job.Config.Embedder.OnResponse = r.OnResponse
+		}
 		sr, err = runScaleJob(ctx, r.Toolkit, job, r.showEvent)
 	} else {
 		sr, err = r.runWorker(ctx, job)
@@ -360,7 +368,7 @@ func (r *Runner) runWorker(ctx context.Context, job *ScaleJob) (*measure.Scale, 
 	relay := &relayStderr{}
 	relayDone := make(chan struct{})
 	go func() {
-		relay.run(errPipe, r.showEvent, r.Log)
+		relay.run(errPipe, r.showEvent, r.OnResponse, r.Log)
 		close(relayDone)
 	}()
 	<-relayDone

@@ -9,17 +9,30 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kura-go/kura/loadtest/measure"
 )
 
 // The worker protocol: the parent starts `kura loadtest-worker`, writes one
 // ScaleJob as JSON on its stdin, reads progress lines (progressPrefix + an
-// Event as JSON) and logs from its stderr, and one workerReply as JSON from
-// its stdout.
+// Event as JSON), API responses (responsePrefix + an apiResponse as JSON)
+// and logs from its stderr, and one workerReply as JSON from its stdout.
 
 // progressPrefix starts a progress line on a worker's stderr.
 const progressPrefix = "\x1ekura-progress "
+
+// responsePrefix starts the line of one embedding API request attempt on a
+// worker's stderr, so that the parent's metrics see the worker's requests
+// as they happen (Runner.OnResponse).
+const responsePrefix = "\x1ekura-api "
+
+// apiResponse is one API request attempt: its HTTP status (0 when no
+// answer came) and its time from sending to a parsed answer.
+type apiResponse struct {
+	Status  int     `json:"status"`
+	Seconds float64 `json:"s"`
+}
 
 // workerReply is what a worker writes on stdout.
 type workerReply struct {
@@ -45,6 +58,14 @@ func RunWorker(ctx context.Context, tk *Toolkit, stdin io.Reader, stdout, stderr
 		defer mu.Unlock()
 		fmt.Fprintf(stderr, "%s%s\n", progressPrefix, b)
 	}
+	// Every API request attempt goes to the parent (a line each, read only
+	// when the parent's metrics want it).
+	job.Config.Embedder.OnResponse = func(status int, elapsed time.Duration) {
+		b, _ := json.Marshal(apiResponse{Status: status, Seconds: elapsed.Seconds()})
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "%s%s\n", responsePrefix, b)
+	}
 	res, err := runScaleJob(ctx, tk, &job, progress)
 	reply := workerReply{Result: res}
 	if err != nil {
@@ -67,12 +88,12 @@ type relayStderr struct {
 // truncated (the rest of the line is read and dropped).
 const maxLogLine = 64 << 10
 
-func (r *relayStderr) run(rd io.Reader, progress func(Event), log io.Writer) {
+func (r *relayStderr) run(rd io.Reader, progress func(Event), onResponse func(int, time.Duration), log io.Writer) {
 	br := bufio.NewReaderSize(rd, maxLogLine)
 	for {
 		line, err := readLine(br)
 		if line != "" || err == nil {
-			r.handle(line, progress, log)
+			r.handle(line, progress, onResponse, log)
 		}
 		if err != nil {
 			break
@@ -99,11 +120,18 @@ func readLine(br *bufio.Reader) (string, error) {
 	return line, err
 }
 
-func (r *relayStderr) handle(line string, progress func(Event), log io.Writer) {
+func (r *relayStderr) handle(line string, progress func(Event), onResponse func(int, time.Duration), log io.Writer) {
 	if rest, ok := strings.CutPrefix(line, progressPrefix); ok {
 		var e Event
 		if json.Unmarshal([]byte(rest), &e) == nil && progress != nil {
 			progress(e)
+		}
+		return
+	}
+	if rest, ok := strings.CutPrefix(line, responsePrefix); ok {
+		var a apiResponse
+		if json.Unmarshal([]byte(rest), &a) == nil && onResponse != nil {
+			onResponse(a.Status, time.Duration(a.Seconds*float64(time.Second)))
 		}
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // countingReader counts the bytes read through it.
@@ -46,7 +47,7 @@ func TestRelayStderrDrainsLongLines(t *testing.T) {
 				if e.Scale == 7 && e.Done == 5 {
 					events++
 				}
-			}, &log)
+			}, nil, &log)
 			if cr.n != len(tt.input) {
 				t.Errorf("read %d of %d bytes: stderr not drained", cr.n, len(tt.input))
 			}
@@ -63,5 +64,25 @@ func TestRelayStderrDrainsLongLines(t *testing.T) {
 				t.Errorf("%d progress events, want %d", events, tt.wantEvent)
 			}
 		})
+	}
+}
+
+// A worker's API response lines reach the parent's OnResponse, not its log.
+func TestRelayStderrResponses(t *testing.T) {
+	in := responsePrefix + `{"status":200,"s":0.25}` + "\n" + "log line\n" + responsePrefix + `{"status":429,"s":0.001}` + "\n" +
+		responsePrefix + "not json\n"
+	type obs struct {
+		status int
+		d      time.Duration
+	}
+	var got []obs
+	var log bytes.Buffer
+	(&relayStderr{}).run(strings.NewReader(in), nil, func(status int, d time.Duration) { got = append(got, obs{status, d}) }, &log)
+	want := []obs{{200, 250 * time.Millisecond}, {429, time.Millisecond}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("responses %v, want %v", got, want)
+	}
+	if log.String() != "log line\n" {
+		t.Errorf("log %q", log.String())
 	}
 }

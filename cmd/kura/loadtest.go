@@ -277,7 +277,7 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 	defer stopMon()
 	if mon != nil {
 		r.OnScale = mon.ObserveScale
-		cfg.Embedder.OnResponse = mon.ObserveRequest // in-process scales only
+		r.OnResponse = mon.ObserveRequest // worker processes pass theirs back
 	}
 	res, runErr := r.Run(cmd.Context(), cfg)
 	if res != nil && runErr != nil && len(res.Failures) > 0 {

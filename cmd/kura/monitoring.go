@@ -26,7 +26,7 @@ func (f *monitorFlags) addServe(fs *pflag.FlagSet) {
 
 // addExport adds --push and --metrics-file.
 func (f *monitorFlags) addExport(fs *pflag.FlagSet) {
-	fs.StringVar(&f.push, "push", "", "push the final metrics to this Prometheus Pushgateway URL (e.g. http://pushgateway:9091) under job kura_loadtest")
+	fs.StringVar(&f.push, "push", "", "push the final metrics to this Prometheus Pushgateway URL (e.g. http://pushgateway:9091) under job kura_<command> (kura_loadtest, kura_run)")
 	fs.StringVar(&f.file, "metrics-file", "", "write the final metrics to this file in Prometheus text format (node_exporter textfile collector, CI artifacts)")
 }
 

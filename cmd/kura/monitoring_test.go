@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/mockapi"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -99,5 +101,115 @@ func TestMetricsAddrBusy(t *testing.T) {
 	}
 	if _, serr := os.Stat(in + ".npy"); serr == nil {
 		t.Error("embedded despite the failed metrics server")
+	}
+}
+
+// histogramCount returns the sample count of a histogram family, summed
+// over its series.
+func histogramCount(fam *dto.MetricFamily) uint64 {
+	var n uint64
+	for _, m := range fam.GetMetric() {
+		n += m.GetHistogram().GetSampleCount()
+	}
+	return n
+}
+
+// The API latency histogram counts the requests of load-test scales run in
+// worker processes (they pass each request back to the parent), as many
+// as the embedding API on 127.0.0.1 answered.
+func TestLoadtestWorkerLatencyMetrics(t *testing.T) {
+	url, requests := countingAPI(t)
+	t.Setenv("OPENAI_API_KEY", "sk-test-not-a-key")
+	dir := t.TempDir()
+	prom := filepath.Join(dir, "kura.prom")
+	out, stderr, err, code := execCLI(t, "loadtest", "--quiet", "--embedder", "openai", "--base-url", url, "--dims", "64",
+		"--batch-size", "10", "--sample-size", "40", "--sample-topics", "2", "--clusterer", "kmeans", "--k", "2",
+		"--out", dir, "--scales", "20,40", "--metrics-file", prom).all()
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, out, stderr)
+	}
+	f, err := os.Open(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fam := fams["kura_api_request_duration_seconds"]
+	if fam == nil {
+		t.Fatalf("no kura_api_request_duration_seconds in --metrics-file")
+	}
+	// 20 and 40 texts in batches of 10: 6 requests, all answered.
+	if got, sent := histogramCount(fam), requests.Load(); got != uint64(sent) || sent != 6 {
+		t.Errorf("latency histogram counts %d requests; the API answered %d (want 6)", got, sent)
+	}
+	for _, m := range fam.GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "code" && l.GetValue() != "200" {
+				t.Errorf("a request with code %s", l.GetValue())
+			}
+		}
+	}
+}
+
+// kura run exports its chat model's calls, requests, tokens and cost and a
+// latency histogram of its requests (--metrics-file, and --push to a
+// stand-in Pushgateway on 127.0.0.1), matching what the mock API counted.
+func TestRunLLMMetrics(t *testing.T) {
+	srv := mockapi.New(mockapi.Config{})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	var pushPath atomic.Value
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		pushPath.Store(r.Method + " " + r.URL.Path)
+	}))
+	defer gw.Close()
+	dir := t.TempDir()
+	if _, errText, code := execCLI(t, "sample", "--out", filepath.Join(dir, "s"), "--conversations", "40", "--topics", "3").text(); code != 0 {
+		t.Fatal(errText)
+	}
+	prom := filepath.Join(dir, "run.prom")
+	_, errText, code := execCLI(t, "run", "--data", filepath.Join(dir, "s", "conversations.jsonl"), "--out", filepath.Join(dir, "run"),
+		"--llm-base-url", ts.URL+"/v1", "--no-map", "--no-cache", "--naming", "keywords", "--hierarchy", "agglomerative", "-q",
+		"--metrics-file", prom, "--push", gw.URL, "--metrics-addr", "127.0.0.1:0").text()
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errText)
+	}
+	if pushPath.Load() != "PUT /metrics/job/kura_run" {
+		t.Errorf("push: %v", pushPath.Load())
+	}
+	f, err := os.Open(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := func(name string) float64 {
+		fam := fams[name]
+		if fam == nil || len(fam.GetMetric()) != 1 {
+			t.Errorf("no %s", name)
+			return -1
+		}
+		return fam.GetMetric()[0].GetCounter().GetValue()
+	}
+	st := srv.Stats()
+	if n := int64(st.ByEndpoint.ChatCompletions); n < 40 || counter("kura_llm_requests_total") != float64(n) || counter("kura_llm_calls_total") != float64(n) {
+		t.Errorf("llm requests %g, calls %g; the mock answered %d chat completions (want at least 40, one per summary)",
+			counter("kura_llm_requests_total"), counter("kura_llm_calls_total"), n)
+	}
+	if fam := fams["kura_llm_request_duration_seconds"]; fam == nil || histogramCount(fam) != uint64(st.ByEndpoint.ChatCompletions) {
+		t.Errorf("llm latency histogram %v, want %d requests", fam, st.ByEndpoint.ChatCompletions)
+	}
+	if counter("kura_llm_prompt_tokens_total") <= 0 || counter("kura_llm_completion_tokens_total") <= 0 || counter("kura_llm_cost_usd_total") <= 0 {
+		t.Errorf("tokens %g + %g, cost %g: want all above 0", counter("kura_llm_prompt_tokens_total"),
+			counter("kura_llm_completion_tokens_total"), counter("kura_llm_cost_usd_total"))
 	}
 }

@@ -118,6 +118,8 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 
 	f.ef.addFlags(fl)
 	f.mon.addServe(fl)
+	f.mon.addExport(fl)
+	f.mon.pushJob = "kura_run"
 	// Offline by default: auto would pick OpenAI when --base-url is given.
 	f.ef.s.Kind = "hash"
 	fl.Lookup("embedder").DefValue = "hash"
@@ -161,7 +163,12 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	if o.Hierarchy.Method == "auto" {
 		o.Hierarchy.Method = ""
 	}
-	if o.LLM, err = runLLM(fl, f); err != nil {
+	mon, stopMon, err := f.mon.start(cmd.Context(), "run", cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer stopMon()
+	if o.LLM, err = runLLM(fl, f, mon); err != nil {
 		return err
 	}
 	if o.Embedder, err = runEmbedder(f); err != nil {
@@ -170,15 +177,13 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	if err := f.mp.apply(&o); err != nil {
 		return err
 	}
-	mon, stopMon, err := f.mon.start(cmd.Context(), "run", cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	defer stopMon()
 	if mon != nil {
 		watchRun(mon, &o, f)
 	}
 	res, err := pipeline.Run(cmd.Context(), o)
+	// The final metrics (--metrics-file, --push) are written whatever
+	// happened, as the load test's are.
+	err = errors.Join(err, f.mon.export(context.WithoutCancel(cmd.Context()), mon))
 	if res != nil && len(res.Stages) > 0 {
 		printStages(cmd.OutOrStdout(), res)
 		if f.statsJSON != "" {
@@ -198,8 +203,9 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 }
 
 // runLLM builds kura run's chat client from the flags: nil without
-// --llm-base-url (and then no LLM flag may be given).
-func runLLM(fl *pflag.FlagSet, f *runFlags) (pipeline.ChatModel, error) {
+// --llm-base-url (and then no LLM flag may be given). Its requests and
+// usage are reported to mon (nil: no monitoring).
+func runLLM(fl *pflag.FlagSet, f *runFlags, mon *telemetry.Metrics) (pipeline.ChatModel, error) {
 	if f.llmBaseURL == "" {
 		for _, name := range []string{"llm-model", "llm-concurrency", "llm-temperature", "llm-price-input", "llm-price-output"} {
 			if fl.Changed(name) {
@@ -212,12 +218,19 @@ func runLLM(fl *pflag.FlagSet, f *runFlags) (pipeline.ChatModel, error) {
 	if !known {
 		slog.Warn("no list price known for this chat model; LLM cost shows as 0 (set --llm-price-input and --llm-price-output)", "model", f.llmModel)
 	}
-	c, err := llm.New(llm.Config{
+	lc := llm.Config{
 		BaseURL: f.llmBaseURL, APIKey: os.Getenv(f.llmKeyEnv), Model: f.llmModel, Temperature: f.llmTemperature,
 		Concurrency: f.llmConcurrency, MaxRetries: retriesFlag(f.llmMaxRetries), Price: price,
-	})
+	}
+	if mon != nil {
+		lc.OnResponse = mon.ObserveLLMRequest
+	}
+	c, err := llm.New(lc)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
+	}
+	if err := mon.WatchLLM(c); err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
 	slog.Info("LLM", "model", c.Model(), "endpoint", c.Endpoint(), "price_in", price.InputPerMillion, "price_out", price.OutputPerMillion)
 	return c, nil

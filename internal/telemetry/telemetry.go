@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/loadtest/measure"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,11 +40,12 @@ type Metrics struct {
 
 	stageSeconds, stageCPU, stagePeakRSS, stageItems *prometheus.GaugeVec
 	conversations                                    prometheus.Counter
-	apiLatency                                       *prometheus.HistogramVec
+	apiLatency, llmLatency                           *prometheus.HistogramVec
 	scale                                            map[string]*prometheus.GaugeVec // by measure.Metric name
 
-	mu    sync.Mutex
-	usage prometheus.Collector // the watched embedder's, or nil
+	mu       sync.Mutex
+	usage    prometheus.Collector // the watched embedder's, or nil
+	llmUsage prometheus.Collector // the watched chat model client's, or nil
 }
 
 // New returns the metrics of the named command (a constant label
@@ -68,9 +70,13 @@ func New(command string) *Metrics {
 			Help:        "Embedding API request latency, from sending to a parsed answer, by HTTP status (\"error\": no answer).",
 			ConstLabels: prometheus.Labels{"command": command},
 			Buckets:     []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}}, []string{"code"}),
+		llmLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "llm_request_duration_seconds",
+			Help:        "Chat model (LLM) request latency, from sending to a parsed answer, by HTTP status (\"error\": no answer).",
+			ConstLabels: prometheus.Labels{"command": command},
+			Buckets:     []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}}, []string{"code"}),
 		scale: map[string]*prometheus.GaugeVec{},
 	}
-	reg.MustRegister(m.stageSeconds, m.stageCPU, m.stagePeakRSS, m.stageItems, m.conversations, m.apiLatency)
+	reg.MustRegister(m.stageSeconds, m.stageCPU, m.stagePeakRSS, m.stageItems, m.conversations, m.apiLatency, m.llmLatency)
 	for _, mt := range measure.Metrics {
 		g := f("loadtest_"+ScaleMetricName(&mt), mt.Label+" ("+mt.Unit+"), per load-test scale.", "scale")
 		m.scale[mt.Name] = g
@@ -135,6 +141,19 @@ func (m *Metrics) ObserveRequest(status int, d time.Duration) {
 	m.apiLatency.WithLabelValues(code).Observe(d.Seconds())
 }
 
+// ObserveLLMRequest records one chat model request: its HTTP status (0
+// when no answer came) and how long it took.
+func (m *Metrics) ObserveLLMRequest(status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	code := "error"
+	if status > 0 {
+		code = strconv.Itoa(status)
+	}
+	m.llmLatency.WithLabelValues(code).Observe(d.Seconds())
+}
+
 // ObserveScale sets the per-scale gauges from one scale's results: one
 // series per metric of measure.Metrics the scale measured.
 func (m *Metrics) ObserveScale(s *measure.Scale) {
@@ -176,6 +195,59 @@ func (m *Metrics) WatchUsage(u UsageReporter) error {
 	}
 	m.usage = c
 	return nil
+}
+
+// LLMUsageReporter is what WatchLLM reads: a chat model client that
+// accounts for what it spends.
+type LLMUsageReporter interface{ Usage() llm.Usage }
+
+// WatchLLM exports a chat model client's running totals (calls, requests,
+// retries, 429 answers, errors, prompt and completion tokens, cost), read
+// at each scrape. A later call replaces the client watched.
+func (m *Metrics) WatchLLM(u LLMUsageReporter) error {
+	if m == nil || u == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.llmUsage != nil {
+		m.reg.Unregister(m.llmUsage)
+	}
+	c := llmCollector{u}
+	if err := m.reg.Register(c); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	m.llmUsage = c
+	return nil
+}
+
+type llmCollector struct{ u LLMUsageReporter }
+
+var llmDescs = []struct {
+	d *prometheus.Desc
+	v func(*llm.Usage) float64
+}{
+	{prometheus.NewDesc("kura_llm_calls_total", "Chat model calls that returned a usable answer.", nil, nil), func(u *llm.Usage) float64 { return float64(u.Calls) }},
+	{prometheus.NewDesc("kura_llm_requests_total", "Chat model HTTP requests sent, retries included.", nil, nil), func(u *llm.Usage) float64 { return float64(u.Requests) }},
+	{prometheus.NewDesc("kura_llm_retries_total", "Chat model requests that repeated a failed one.", nil, nil), func(u *llm.Usage) float64 { return float64(u.Retries) }},
+	{prometheus.NewDesc("kura_llm_rate_limited_total", "Chat model answers with status 429.", nil, nil), func(u *llm.Usage) float64 { return float64(u.RateLimited) }},
+	{prometheus.NewDesc("kura_llm_errors_total", "Failed chat model attempts other than 429.", nil, nil), func(u *llm.Usage) float64 { return float64(u.Errors) }},
+	{prometheus.NewDesc("kura_llm_prompt_tokens_total", "Prompt tokens the chat model server reported.", nil, nil), func(u *llm.Usage) float64 { return float64(u.PromptTokens) }},
+	{prometheus.NewDesc("kura_llm_completion_tokens_total", "Completion tokens the chat model server reported.", nil, nil), func(u *llm.Usage) float64 { return float64(u.CompletionTokens) }},
+	{prometheus.NewDesc("kura_llm_cost_usd_total", "Chat model cost in US dollars at the configured prices.", nil, nil), func(u *llm.Usage) float64 { return u.CostUSD }},
+}
+
+func (c llmCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range llmDescs {
+		ch <- d.d
+	}
+}
+
+func (c llmCollector) Collect(ch chan<- prometheus.Metric) {
+	u := c.u.Usage()
+	for _, d := range llmDescs {
+		ch <- prometheus.MustNewConstMetric(d.d, prometheus.CounterValue, d.v(&u))
+	}
 }
 
 type usageCollector struct{ u UsageReporter }
