@@ -1,4 +1,6 @@
-// Package parallel runs loops over index ranges on several goroutines.
+// Package parallel runs loops over index ranges on several goroutines: For
+// for compute loops split into chunks, Each for calls that wait (API
+// requests), bounded, the first error cancelling the rest.
 package parallel
 
 import (
