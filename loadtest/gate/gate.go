@@ -6,8 +6,8 @@
 // The gate is noise-aware, so that an identical rerun does not fail it:
 //   - Time is judged stage by stage on what the machine's load does not
 //     change. A stage that kept the CPU busy (CPU time at least
-//     CPUBoundShare of its wall time, in either run) is judged by its CPU
-//     time, which waiting for a busy CPU does not lengthen; a stage that
+//     CPUBoundShare of its wall time times the CPU share its run's local
+//     stages got, in either run) is judged by its CPU time, which waiting for a busy CPU does not lengthen; a stage that
 //     mostly waited (on an API: embedding requests, mock latency) is judged
 //     by its wall time. Where the CPU time was not measured, wall time.
 //   - The threshold for time and throughput grows by the noise expected of
@@ -59,11 +59,13 @@ type Change struct {
 	NotCompared string `json:"not_compared,omitempty"`
 }
 
-// CPUBoundShare is the share of its wall time a stage must have spent on
-// the CPU (in either run) to be judged by its CPU time. An embedding stage
-// waiting on an API uses a few percent; a CPU-bound stage on a machine
-// shared by ten busy processes still gets about a fifth of a core.
-const CPUBoundShare = 0.1
+// CPUBoundShare is the fraction of its run's CPU share (cpuShare) a stage
+// must have used (CPU time over wall time, in either run) to be judged by
+// its CPU time. On a quiet machine a stage that computes uses about a
+// whole CPU and an embedding stage waiting on an API a few percent; on a
+// machine with thirty busy processes on two cores every computing stage
+// gets about 7% of a CPU, and a stage waiting on an API still far less.
+const CPUBoundShare = 0.25
 
 // TimeFloorS is the change of judged time, in seconds, under which a
 // scale's time and throughput never fail the gate. Identical reruns of
@@ -250,13 +252,35 @@ func noise(t float64, r int, spreads ...float64) float64 {
 }
 
 // cpuBound reports whether the gate judges the named stage by its CPU
-// time: it ran in both runs, with CPU time measured in both, and kept the
-// CPU busy for CPUBoundShare of its wall time in either.
+// time: it ran in both runs, with CPU time measured in both, and in either
+// run used the CPU for at least CPUBoundShare of the share its run's local
+// stages got (see cpuShare).
 func cpuBound(o, n *measure.Scale, name string) bool {
 	so, oOK := o.Stages.Lookup(name)
 	sn, nOK := n.Stages.Lookup(name)
 	return oOK && nOK && so.CPUS > 0 && sn.CPUS > 0 &&
-		(so.CPUS >= CPUBoundShare*so.WallS || sn.CPUS >= CPUBoundShare*sn.WallS)
+		(so.CPUS >= CPUBoundShare*cpuShare(o)*so.WallS || sn.CPUS >= CPUBoundShare*cpuShare(n)*sn.WallS)
+}
+
+// cpuShare is the share of a CPU a run's process got while it only
+// computed: the highest CPU time / wall time of its local stages (load,
+// reduce, cluster, write: no API calls), at most 1; 1 when none was
+// measured. On a quiet machine it is 1; with ten busy processes per core,
+// about 0.1, and a stage waiting on an API uses far less than that.
+func cpuShare(s *measure.Scale) float64 {
+	share := 0.0
+	for _, st := range s.Stages {
+		switch st.Name {
+		case measure.Load, measure.Reduce, measure.Cluster, measure.Write:
+			if st.WallS > 0 {
+				share = max(share, st.CPUS/st.WallS)
+			}
+		}
+	}
+	if share <= 0 {
+		return 1
+	}
+	return min(share, 1)
 }
 
 // judgedSpread is the relative spread over the --repeat runs of run s

@@ -163,6 +163,16 @@ func TestCompareNoise(t *testing.T) {
 		// cluster stage unchanged: (1+1) -> (2+1) judged seconds.
 		{name: "waiting stage twice as slow", old: staged(1, 0.01, 1, 1), cur: staged(2, 0.01, 1, 1),
 			wantRegs: []string{"time@1000", "throughput@1000"}, wantBasis: "cpu+wall"},
+		// A machine with thirty busy processes on two cores: every stage
+		// gets 5% of a CPU, wall times double, CPU times stay: judged by
+		// CPU (a share of 5% is not "waiting" when the cluster stage's is
+		// 5% too).
+		{name: "heavily loaded machine", old: staged(10, 0.5, 10, 0.5), cur: staged(20, 0.5, 20, 0.52), wantBasis: "cpu",
+			wantNote: "wall time 100.0% worse"},
+		// Loaded too, and the API twice as slow: the embed stage's 0.5% of
+		// a CPU is waiting beside the cluster stage's 5%.
+		{name: "heavily loaded, API twice as slow", old: staged(10, 0.05, 10, 0.5), cur: staged(20, 0.05, 10, 0.5), wantBasis: "cpu+wall",
+			wantRegs: []string{"time@1000", "throughput@1000"}},
 		{name: "no CPU time measured: wall", old: staged(1, 0, 2, 0), cur: staged(1.5, 0, 3, 0),
 			wantRegs: []string{"time@1000", "throughput@1000"}, wantBasis: "wall"},
 		// Repeats spread 35% (0.95 .. 1.3 around 1.0), over the 11.5%
