@@ -1,17 +1,23 @@
-// Package jsonscan is kura's one hand-written JSON scanner: it splits a JSON
-// value held in memory into its parts without decoding them (an object
-// into its fields, an array into its elements, as sub-slices of the input,
-// no copying), so that each part can be decoded on its own, straight into
-// its Go type, with an error that names it. Package conversation decodes
-// Kura's records with it (errors name the field; unknown and duplicate keys
-// are seen; keys match case-sensitively as pydantic does) and package
-// embed/openai reads embeddings responses with it (vectors parsed straight
-// into float32s). docs/PERFORMANCE.md has the benchmark against
-// encoding/json that justifies it.
+// Package jsonscan is kura's hand-written JSON scanner for values held in
+// memory. It splits a value into its parts without decoding them (Object:
+// an object into its fields; Array: an array into its elements; sub-slices
+// of the input, no copying), or walks it in one pass with a Scanner whose
+// callbacks consume each member (Raw, Number, Null, nested Object or
+// Array), so that each part is decoded on its own, straight into its Go
+// type, with an error that names it.
 //
-// The scanner checks the structure (brackets, commas, colons, strings);
-// scalars are only delimited here and checked when decoded (IsNumber,
-// String).
+// Package conversation decodes Kura's records with it (errors name the
+// field; unknown and duplicate keys are seen; keys match case-sensitively,
+// as pydantic does) and package embed/openai reads embeddings responses
+// with it (vectors parsed straight into float32s). Against encoding/json:
+// BenchmarkParse (embed/openai) and BenchmarkDecodeVsEncodingJSON
+// (conversation); figures in docs/PERFORMANCE.md.
+//
+// The scanner checks structure (brackets, commas, colons, strings) as it
+// descends; scalars are only delimited and are checked when decoded
+// (Scanner.Number, IsNumber, String). A stream that does not fit in memory
+// (a JSON array of exported conversations) is split into elements by
+// package ingest, whose elements are then decoded whole.
 package jsonscan
 
 import (
@@ -81,9 +87,9 @@ func SkipString(b []byte, i int) (int, *SyntaxError) {
 	return 0, &SyntaxError{Off: len(b), Truncated: true}
 }
 
-// SkipValue returns the index just after the JSON value starting at b[i].
+// skipValue returns the index just after the JSON value starting at b[i].
 // Scalars are only delimited here; their contents are checked when decoded.
-func SkipValue(b []byte, i int) (int, *SyntaxError) {
+func skipValue(b []byte, i int) (int, *SyntaxError) {
 	if i >= len(b) {
 		return 0, &SyntaxError{Off: i, Truncated: true}
 	}
@@ -234,10 +240,10 @@ func (s *Scanner) Array(elem func(k int) error) error {
 	}
 }
 
-// Raw consumes the next value and returns it undecoded (see SkipValue).
+// Raw consumes the next value and returns it undecoded (see skipValue).
 func (s *Scanner) Raw() ([]byte, error) {
 	start := SkipWS(s.b, s.i)
-	end, err := SkipValue(s.b, start)
+	end, err := skipValue(s.b, start)
 	if err != nil {
 		return nil, err
 	}
@@ -304,11 +310,11 @@ func (s *Scanner) Number() ([]byte, error) {
 // End checks that nothing but white space follows.
 func (s *Scanner) End() error { return nilIfNone(Trailing(s.b, s.i)) }
 
-// EachField calls fn with each field of the JSON object b, in order: its
+// eachField calls fn with each field of the JSON object b, in order: its
 // decoded key and its raw value (a sub-slice of b). Nothing but white space
 // may follow the object. The error is a *SyntaxError, or the first error fn
 // returns, which stops the scan.
-func EachField(b []byte, fn func(key string, val []byte) error) error {
+func eachField(b []byte, fn func(key string, val []byte) error) error {
 	s := Scanner{b: b}
 	err := s.Object(func(key string) error {
 		v, err := s.Raw()
@@ -323,10 +329,10 @@ func EachField(b []byte, fn func(key string, val []byte) error) error {
 	return s.End()
 }
 
-// EachElem calls fn with each element of the JSON array b, in order, as a
+// eachElem calls fn with each element of the JSON array b, in order, as a
 // raw value (a sub-slice of b). Nothing but white space may follow the
 // array. The error is a *SyntaxError, or the first error fn returns.
-func EachElem(b []byte, fn func(k int, val []byte) error) error {
+func eachElem(b []byte, fn func(k int, val []byte) error) error {
 	s := Scanner{b: b}
 	err := s.Array(func(k int) error {
 		v, err := s.Raw()
@@ -349,9 +355,9 @@ func nilIfNone(e *SyntaxError) error {
 	return e
 }
 
-// Object appends the fields of the JSON object b to dst (see EachField).
+// Object appends the fields of the JSON object b to dst (see eachField).
 func Object(b []byte, dst []Field) ([]Field, *SyntaxError) {
-	err := EachField(b, func(key string, val []byte) error {
+	err := eachField(b, func(key string, val []byte) error {
 		dst = append(dst, Field{Key: key, Val: val})
 		return nil
 	})
@@ -361,9 +367,9 @@ func Object(b []byte, dst []Field) ([]Field, *SyntaxError) {
 	return dst, nil
 }
 
-// Array appends the elements of the JSON array b to dst (see EachElem).
+// Array appends the elements of the JSON array b to dst (see eachElem).
 func Array(b []byte, dst [][]byte) ([][]byte, *SyntaxError) {
-	err := EachElem(b, func(_ int, val []byte) error {
+	err := eachElem(b, func(_ int, val []byte) error {
 		dst = append(dst, val)
 		return nil
 	})

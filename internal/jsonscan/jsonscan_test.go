@@ -26,7 +26,7 @@ func TestEachField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []Field
-		err := EachField([]byte(tt.in), func(key string, val []byte) error {
+		err := eachField([]byte(tt.in), func(key string, val []byte) error {
 			got = append(got, Field{key, val})
 			return nil
 		})
@@ -46,7 +46,7 @@ func TestEachField(t *testing.T) {
 	// An error from the callback stops the scan and is returned as is.
 	stop := errors.New("stop")
 	n := 0
-	if err := EachField([]byte(`{"a":1,"b":2}`), func(string, []byte) error { n++; return stop }); err != stop || n != 1 {
+	if err := eachField([]byte(`{"a":1,"b":2}`), func(string, []byte) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("callback error: %v after %d fields", err, n)
 	}
 }
@@ -65,7 +65,7 @@ func TestEachElem(t *testing.T) {
 		{`{}`, nil, "expected '['"},
 	} {
 		var got []string
-		err := EachElem([]byte(tt.in), func(_ int, v []byte) error { got = append(got, string(v)); return nil })
+		err := eachElem([]byte(tt.in), func(_ int, v []byte) error { got = append(got, string(v)); return nil })
 		if (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("%q: error %v, want %q", tt.in, err, tt.err)
 		}
