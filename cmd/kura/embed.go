@@ -51,8 +51,10 @@ time), or plain text with one text per line (.txt). A summary is embedded as its
 request, task, topic, languages, assistant errors; never chat_id or metadata);
 a conversation as its messages, "role: content" per line.
 
-The closing line (stdout) gives the count, time, throughput, requests,
-retries, tokens and cost; --stats-json writes the same as JSON.
+Progress goes to stderr: one line redrawn in place on a terminal, else a
+line every 5 s. The closing line (stdout) gives the count, time,
+throughput, requests, retries, tokens and cost; --stats-json writes the
+same as JSON.
 
 --out appears only once every text is embedded. If embedding stops part way
 (an API error, Ctrl-C), the exit status is 1 and the vectors of the first
