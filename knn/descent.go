@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 
+	"github.com/kura-go/kura/internal/f32"
 	"github.com/kura-go/kura/internal/parallel"
 )
 
@@ -66,12 +67,13 @@ func (s *space) descent(ctx context.Context, g *Graph, workers int, p Params) er
 			return err
 		}
 		for _, tr := range forest {
-			if _, err := j.run(ctx, len(tr.tasks)-1, func(task int, emit func(a, b int32, sc float32)) {
+			if _, err := j.run(ctx, len(tr.tasks)-1, func(sc *scratch, task int, emit func(a, b int32, sc float32)) {
 				for l := tr.tasks[task]; l < tr.tasks[task+1]; l++ {
 					leaf := tr.perm[tr.leaves[l]:tr.leaves[l+1]]
+					sc.pack(s, leaf)
 					for x, a := range leaf {
-						for _, b := range leaf[x+1:] {
-							emit(a, b, s.score(int(a), int(b)))
+						for c, v := range sc.scoresAfter(s, leaf, x) {
+							emit(a, leaf[x+1+c], v)
 						}
 					}
 				}
@@ -90,16 +92,25 @@ func (s *space) descent(ctx context.Context, g *Graph, workers int, p Params) er
 			return err
 		}
 		tasks := (s.n + joinTaskPoints - 1) / joinTaskPoints
-		changed, err := j.run(ctx, tasks, func(task int, emit func(a, b int32, sc float32)) {
+		changed, err := j.run(ctx, tasks, func(sc *scratch, task int, emit func(a, b int32, sc float32)) {
 			for i := task * joinTaskPoints; i < min(s.n, (task+1)*joinTaskPoints); i++ {
 				nw, old := c.list(c.newIdx, c.newLen, i), c.list(c.oldIdx, c.oldLen, i)
+				if len(nw) == 0 {
+					continue
+				}
+				// Both lists packed one after the other: row x of the new
+				// list against the rows after it covers the later new
+				// candidates and every old one.
+				sc.ids = append(append(sc.ids[:0], nw...), old...)
+				sc.pack(s, sc.ids)
 				for x, a := range nw {
-					for _, b := range nw[x+1:] {
-						emit(a, b, s.score(int(a), int(b)))
+					scores := sc.scoresAfter(s, sc.ids, x)
+					for c, b := range nw[x+1:] {
+						emit(a, b, scores[c])
 					}
-					for _, b := range old {
+					for c, b := range old {
 						if a != b {
-							emit(a, b, s.score(int(a), int(b)))
+							emit(a, b, scores[len(nw)-1-x+c])
 						}
 					}
 				}
@@ -131,6 +142,7 @@ type joiner struct {
 	s       *space
 	h       *heaps
 	workers int
+	scratch []scratch  // per worker
 	buckets [][]update // [task in round][partition]
 	part    int        // points per partition
 	changed []int      // per partition
@@ -139,6 +151,7 @@ type joiner struct {
 func newJoiner(s *space, h *heaps, workers int) *joiner {
 	return &joiner{
 		s: s, h: h, workers: workers,
+		scratch: make([]scratch, workers),
 		buckets: make([][]update, roundTasks*ownerParts),
 		part:    (s.n + ownerParts - 1) / ownerParts,
 		changed: make([]int, ownerParts),
@@ -146,19 +159,19 @@ func newJoiner(s *space, h *heaps, workers int) *joiner {
 }
 
 // run runs tasks 0..tasks-1 and returns the number of heap entries changed.
-func (j *joiner) run(ctx context.Context, tasks int, gen func(task int, emit func(a, b int32, sc float32))) (int, error) {
+func (j *joiner) run(ctx context.Context, tasks int, gen func(sc *scratch, task int, emit func(a, b int32, sc float32))) (int, error) {
 	h := j.h
 	k := h.k
 	total := 0
 	for r0 := 0; r0 < tasks; r0 += roundTasks {
 		r1 := min(tasks, r0+roundTasks)
-		err := parallel.For(ctx, r1-r0, 1, j.workers, func(_, lo, hi int) {
+		err := parallel.For(ctx, r1-r0, 1, j.workers, func(w, lo, hi int) {
 			for t := lo; t < hi; t++ {
 				b := j.buckets[t*ownerParts : (t+1)*ownerParts]
 				for i := range b {
 					b[i] = b[i][:0]
 				}
-				gen(r0+t, func(x, y int32, sc float32) {
+				gen(&j.scratch[w], r0+t, func(x, y int32, sc float32) {
 					if x == y {
 						return
 					}
@@ -198,6 +211,49 @@ func (j *joiner) run(ctx context.Context, tasks int, gen func(task int, emit fun
 		}
 	}
 	return total, nil
+}
+
+// scratch is a worker's space for scoring a list of points against itself
+// with the multi-row kernels: the rows packed contiguously.
+type scratch struct {
+	ids    []int32
+	rows   []float32
+	scores []float32
+}
+
+// pack copies the rows of ids into sc.rows.
+func (sc *scratch) pack(s *space, ids []int32) {
+	d := s.d
+	if cap(sc.rows) < len(ids)*d {
+		sc.rows = make([]float32, len(ids)*d)
+	}
+	sc.rows = sc.rows[:len(ids)*d]
+	for r, i := range ids {
+		copy(sc.rows[r*d:(r+1)*d], s.row(int(i)))
+	}
+	if cap(sc.scores) < len(ids) {
+		sc.scores = make([]float32, len(ids))
+	}
+}
+
+// scoresAfter returns the scores of ids[x] (packed) against ids[x+1:],
+// exactly space.score's values.
+func (sc *scratch) scoresAfter(s *space, ids []int32, x int) []float32 {
+	d := s.d
+	out := sc.scores[:len(ids)-x-1]
+	if len(out) == 0 {
+		return out
+	}
+	q, rest := sc.rows[x*d:(x+1)*d], sc.rows[(x+1)*d:len(ids)*d]
+	if s.metric == Euclidean {
+		f32.SqDists(out, q, rest)
+		return out
+	}
+	f32.Dots(out, q, rest)
+	for c := range out {
+		out[c] = s.cosine(out[c], int(ids[x]), int(ids[x+1+c]))
+	}
+	return out
 }
 
 // fillRandom gives points whose heap is not full (their leaves were
@@ -255,22 +311,30 @@ func (c *candidates) add(idx, ln []int32, i int, j int32) {
 	o := i * c.cap
 	l := int(ln[i])
 	list := idx[o : o+c.cap]
+	pj := c.prio(int32(i), j)
+	// ranks reports whether (pa, a) ranks before (pb, b).
+	ranks := func(pa uint64, a int32, pb uint64, b int32) bool {
+		return pa < pb || (pa == pb && a < b)
+	}
+	if l == c.cap {
+		// Full: j must rank before the root (then it cannot be the root,
+		// and a copy of j elsewhere in the list is found below).
+		root := list[0]
+		if !ranks(pj, j, c.prio(int32(i), root), root) {
+			return
+		}
+	}
 	for _, v := range list[:l] {
 		if v == j {
 			return
 		}
-	}
-	pj := c.prio(int32(i), j)
-	less := func(a, b int32) bool { // a ranks before b
-		pa, pb := c.prio(int32(i), a), c.prio(int32(i), b)
-		return pa < pb || (pa == pb && a < b)
 	}
 	if l < c.cap {
 		// Sift up.
 		p := l
 		for p > 0 {
 			q := (p - 1) / 2
-			if !less(list[q], j) {
+			if !ranks(c.prio(int32(i), list[q]), list[q], pj, j) {
 				break
 			}
 			list[p] = list[q]
@@ -280,20 +344,19 @@ func (c *candidates) add(idx, ln []int32, i int, j int32) {
 		ln[i]++
 		return
 	}
-	root := list[0]
-	if pr := c.prio(int32(i), root); !(pj < pr || (pj == pr && j < root)) {
-		return
-	}
 	p := 0
 	for {
 		q := 2*p + 1
 		if q >= c.cap {
 			break
 		}
-		if q+1 < c.cap && less(list[q], list[q+1]) {
-			q++
+		pq := c.prio(int32(i), list[q])
+		if q+1 < c.cap {
+			if pr := c.prio(int32(i), list[q+1]); ranks(pq, list[q], pr, list[q+1]) {
+				q, pq = q+1, pr
+			}
 		}
-		if !less(j, list[q]) {
+		if !ranks(pj, j, pq, list[q]) {
 			break
 		}
 		list[p] = list[q]

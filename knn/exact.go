@@ -63,14 +63,16 @@ func (s *space) exact(ctx context.Context, g *Graph, workers int) error {
 	return nil
 }
 
-// finish sorts every heap and writes it into g as distances.
+// finish sorts every heap and hands its arrays to g, the scores turned
+// into distances in place (no second n×K copy).
 func (s *space) finish(g *Graph, h *heaps) {
 	k := g.K
 	for i := range s.n {
 		h.sortRow(i)
-		for c := range k {
-			g.Index[i*k+c] = h.idx[i*k+c]
-			g.Dist[i*k+c] = s.distance(h.score[i*k+c])
+		for e := i * k; e < (i+1)*k; e++ {
+			h.score[e] = s.distance(h.score[e])
 		}
 	}
+	g.Index, g.Dist = h.idx, h.score
+	h.idx, h.score, h.isNew = nil, nil, nil
 }

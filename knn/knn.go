@@ -131,8 +131,9 @@ func Build(ctx context.Context, x []float32, n, d int, p Params) (*Graph, error)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	g := &Graph{N: n, K: k, Index: make([]int32, n*k), Dist: make([]float32, n*k)}
+	g := &Graph{N: n, K: k}
 	if k == 0 {
+		g.Index, g.Dist = []int32{}, []float32{}
 		return g, nil
 	}
 	exactBelow := p.ExactBelow

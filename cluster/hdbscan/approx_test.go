@@ -14,6 +14,7 @@ import (
 	"github.com/kura-go/kura/cluster/quality"
 	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/sample"
+	"github.com/kura-go/kura/vecfile"
 )
 
 // TestApproximateFixtures runs the approximate path (forced, so the k-NN
@@ -298,6 +299,42 @@ func TestGraphPrimOrder(t *testing.T) {
 					t.Fatalf("alpha %g: edge %d is %v with the order, %v without", alpha, i, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// TestApproximateReadOnlyMapping clusters vectors memory-mapped read-only
+// from a .npy file (as kura does at scale): the approximate path, Euclidean
+// or cosine, must never write into its input (a write would fault), and
+// gives the labels it gives on a copy in memory.
+func TestApproximateReadOnlyMapping(t *testing.T) {
+	const n, d = 3000, 24
+	x, _ := blobs(8, n, d, 6)
+	path := filepath.Join(t.TempDir(), "x.npy")
+	if err := vecfile.Write(path, x, n, d); err != nil {
+		t.Fatal(err)
+	}
+	m, err := vecfile.Open(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if !m.Mapped() {
+		t.Skip("vecfile cannot memory-map here")
+	}
+	for _, metric := range []string{"euclidean", "cosine"} {
+		p := DefaultParams()
+		p.Metric, p.Search = metric, SearchApproximate
+		got, err := Cluster(context.Background(), m.Data, n, d, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Cluster(context.Background(), slices.Clone(x), n, d, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Labels, want.Labels) {
+			t.Errorf("%s: labels from the mapping differ from those of a copy", metric)
 		}
 	}
 }
