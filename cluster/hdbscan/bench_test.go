@@ -51,9 +51,11 @@ func blobs(seed uint64, n, d, k int) ([]float32, []int) {
 // parameters). peak-MB is the process's peak RSS (VmHWM, reset before each
 // size where the kernel allows it), data and test binary included.
 func BenchmarkCluster(b *testing.B) {
-	// 100,000 × 384 runs the approximate path (auto); 1,000,000 × 5 the
-	// low-dimensional exact one.
-	for _, c := range []struct{ n, d int }{{2000, 384}, {10000, 384}, {20000, 5}, {100000, 5}, {100000, 384}, {1000000, 5}} {
+	// 100,000 × 384 runs the approximate path (auto, NN-descent);
+	// 1,000,000 × 5 the graph path on the KD-tree's exact k-NN graph;
+	// 1,000,000 × 32 (vectors projected to tens of dimensions) the
+	// approximate path at a million points.
+	for _, c := range []struct{ n, d int }{{2000, 384}, {10000, 384}, {20000, 5}, {100000, 5}, {100000, 384}, {1000000, 5}, {1000000, 32}} {
 		b.Run(fmt.Sprintf("n=%d/d=%d", c.n, c.d), func(b *testing.B) {
 			if testing.Short() && (c.n*c.d > 1_000_000 || c.n > 50_000) {
 				b.Skip("large size skipped in -short mode")
