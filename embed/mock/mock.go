@@ -14,11 +14,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/internal/parallel"
 )
 
 // Options configures the mock embedder. Zero fields take the defaults.
@@ -91,45 +91,39 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	}
 	batches := embed.Split(texts, e.o.BatchSize, embed.OpenAILimits)
 	out := make([][]float32, len(texts))
-	sem := e.sem
-	var wg sync.WaitGroup
-	var failed atomic.Bool
-	for _, b := range batches {
+	// The embedder's semaphore bounds the requests in flight across all
+	// calls; Each bounds this call's goroutines the same.
+	err := parallel.Each(ctx, len(batches), cap(e.sem), func(ctx context.Context, i int) error {
+		b := batches[i]
 		select {
-		case sem <- struct{}{}:
+		case e.sem <- struct{}{}:
 		case <-ctx.Done():
-			wg.Wait()
-			return nil, ctx.Err()
+			return context.Cause(ctx)
 		}
-		wg.Add(1)
-		go func(b embed.Batch) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if e.o.Latency > 0 {
-				t := time.NewTimer(e.o.Latency)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					failed.Store(true)
-					return
-				}
+		defer func() { <-e.sem }()
+		if e.o.Latency > 0 {
+			t := time.NewTimer(e.o.Latency)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return context.Cause(ctx)
 			}
-			// Vectors are made from the text as sent, i.e. after truncation,
-			// as the API would see it.
-			for j, s := range b.Texts {
-				out[b.Offset+j] = Vector(s, e.o.Dims, e.o.Seed)
-			}
-			e.requests.Add(1)
-			e.inputs.Add(int64(len(b.Texts)))
-			e.tokens.Add(int64(b.Tokens))
-			e.truncated.Add(int64(b.Truncated))
-			embed.ReportProgress(ctx, len(b.Texts))
-		}(b)
-	}
-	wg.Wait()
-	if failed.Load() || ctx.Err() != nil {
-		return nil, fmt.Errorf("mock embedder: %w", context.Cause(ctx))
+		}
+		// Vectors are made from the text as sent, i.e. after truncation,
+		// as the API would see it.
+		for j, s := range b.Texts {
+			out[b.Offset+j] = Vector(s, e.o.Dims, e.o.Seed)
+		}
+		e.requests.Add(1)
+		e.inputs.Add(int64(len(b.Texts)))
+		e.tokens.Add(int64(b.Tokens))
+		e.truncated.Add(int64(b.Truncated))
+		embed.ReportProgress(ctx, len(b.Texts))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mock embedder: %w", err)
 	}
 	return out, nil
 }
