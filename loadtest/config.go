@@ -41,6 +41,11 @@ type Config struct {
 	PriceModel string `json:"price_model"`
 
 	Cluster cluster.Spec `json:"cluster"`
+	// AutoReduce lets the run add a PCA to AutoReduceDims dimensions
+	// before clustering at every scale when the largest volume it measures
+	// or plans for reaches AutoReduceFrom conversations (see autoReduce):
+	// on when no reduction was asked for (--reduce not given).
+	AutoReduce bool `json:"auto_reduce,omitempty"`
 
 	// Pipeline is what each scale runs: "" (embed-cluster, the default:
 	// load, embed, cluster, write) or PipelineFull (Kura's whole pipeline
@@ -152,6 +157,7 @@ func DefaultConfig() Config {
 		Repeat:               1,
 		Embedder:             backend.DefaultSpec(),
 		Cluster:              cluster.Spec{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
+		AutoReduce:           true,
 		TargetConversations:  10000,
 		MonthlyConversations: 50000,
 		OutDir:               ".",

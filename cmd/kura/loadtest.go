@@ -101,6 +101,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.IntVar(&lf.cfg.Cluster.K, "k", 0, "K-means clusters (0 = ceil(n / items-per-cluster), Kura's rule)")
 	f.IntVar(&lf.cfg.Cluster.ItemsPerCluster, "items-per-cluster", lf.cfg.Cluster.ItemsPerCluster, "K-means: conversations per cluster when --k is 0")
 	lf.reduce.add(f)
+	f.Lookup("reduce").Usage += fmt.Sprintf("; not given: PCA to %d dimensions at every scale when the run measures or plans %s conversations or more, else none", loadtest.AutoReduceDims, human.Thousands(loadtest.AutoReduceFrom))
 	f.StringVar(&lf.cfg.PriceModel, "price-model", "", "model whose price estimates the API cost of the tokens, so mock and offline runs still plan money\n(default: the embedder's API model, else "+embed.DefaultPriceModel+")")
 	f.DurationVar(&lf.cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
 	f.DurationVar(&lf.cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
@@ -189,6 +190,9 @@ func (lf *loadtestFlags) config(fl *pflag.FlagSet) (cfg loadtest.Config, thresho
 	if err := lf.reduce.apply(&cfg.Cluster); err != nil {
 		return cfg, 0, nil, err
 	}
+	// A reduction asked for (--reduce, none included) turns the automatic
+	// one off.
+	cfg.AutoReduce = !fl.Changed("reduce")
 	cfg.Embedder = lf.ef.spec()
 	// The workers read the price file; a bad one is found now, once, not
 	// by every scale.
