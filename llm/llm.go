@@ -146,8 +146,6 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
 	}
-	cfg.MaxRetries, cfg.MaxMalformedRetries, cfg.Timeout, cfg.MinBackoff, cfg.MaxBackoff =
-		retry.MaxRetries, retry.MaxMalformedRetries, retry.Timeout, retry.MinBackoff, retry.MaxBackoff
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

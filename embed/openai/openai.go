@@ -163,8 +163,6 @@ func New(c Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openai: %w", err)
 	}
-	c.MaxRetries, c.MaxMalformedRetries, c.Timeout, c.MinBackoff, c.MaxBackoff =
-		retry.MaxRetries, retry.MaxMalformedRetries, retry.Timeout, retry.MinBackoff, retry.MaxBackoff
 	if c.Limits == (embed.Limits{}) {
 		c.Limits = embed.OpenAILimits
 	}

@@ -154,13 +154,7 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 				parallel.For(context.Background(), w, 1, w, func(_, i, _ int) { packPart(i) })
 			}
 			parallel.For(context.Background(), m, chunk, w, func(_, i0, i1 int) {
-				var sa []float32
-				if transA {
-					sa = a[i0:]
-				} else {
-					sa = a[i0*lda:]
-				}
-				g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, true, load, c[i0*ldc:], ldc)
+				g.serial(transA, i1-i0, n, k, alpha, rowsFrom(a, transA, i0, lda), lda, packB, true, load, c[i0*ldc:], ldc)
 			})
 			return
 		}
@@ -179,19 +173,22 @@ func gemmWith(im *impl, workers int, transA bool, m, n, k int, alpha float32, a 
 		case t0 == t1:
 		case splitM:
 			i0, i1 := t0*g.mr, min(m, t1*g.mr)
-			var sa []float32
-			if transA {
-				sa = a[i0:]
-			} else {
-				sa = a[i0*lda:]
-			}
-			g.serial(transA, i1-i0, n, k, alpha, sa, lda, packB, packed, load, c[i0*ldc:], ldc)
+			g.serial(transA, i1-i0, n, k, alpha, rowsFrom(a, transA, i0, lda), lda, packB, packed, load, c[i0*ldc:], ldc)
 		default:
 			j0, j1 := t0*g.nr, min(n, t1*g.nr)
 			sub := func(dst []float32, jb, p0, nb, kb int) []float32 { return packB(dst, j0+jb, p0, nb, kb) }
 			g.serial(transA, m, j1-j0, k, alpha, a, lda, sub, packed, load, c[j0:], ldc)
 		}
 	})
+}
+
+// rowsFrom returns op(A) from its row i0 on: A's row i0 on, or (transA,
+// A stored k×m) A from its column i0 on.
+func rowsFrom(a []float32, transA bool, i0, lda int) []float32 {
+	if transA {
+		return a[i0:]
+	}
+	return a[i0*lda:]
 }
 
 // maxSharedB caps the packed copy of B that workers share (in floats, 32 MiB);
