@@ -108,7 +108,7 @@ func BenchmarkReadSummariesParquet(b *testing.B) {
 		recs = append(recs, s)
 	}
 	var buf bytes.Buffer
-	w := NewParquetWriter[ConversationSummary](&buf)
+	w := newParquetWriter[ConversationSummary](&buf)
 	for _, s := range recs {
 		if err := w.Write(s); err != nil {
 			b.Fatal(err)

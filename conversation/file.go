@@ -224,7 +224,7 @@ func Create[T Record](path string) (*FileWriter[T], error) {
 	fw := &FileWriter[T]{path: path, tmp: tmp}
 	if FormatOf(path) == Parquet {
 		fw.bw = bufio.NewWriterSize(tmp, 1<<20)
-		pw := NewParquetWriter[T](fw.bw)
+		pw := newParquetWriter[T](fw.bw)
 		fw.write, fw.end = pw.Write, func() error {
 			if err := pw.Close(); err != nil {
 				return err

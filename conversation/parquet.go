@@ -170,7 +170,7 @@ const parquetRowsPerBatch = 256
 const parquetRowGroupBytes = 64 << 20
 
 // ParquetReader streams records of type T from a Parquet file written by
-// ParquetWriter (or any file with the same column names and types). Like
+// Create or WriteFile (or any file with the same column names and types). Like
 // Reader, it validates every record and reports problems with the 1-based
 // row number; after a *RecordError, Next continues with the next row.
 type ParquetReader[T Record] struct {
@@ -339,22 +339,22 @@ func (r *ParquetReader[T]) Next() (T, error) {
 // Close releases the reader.
 func (r *ParquetReader[T]) Close() error { return r.close() }
 
-// ParquetWriter writes records of type T as Parquet, in row groups of about
+// parquetWriter writes records of type T as Parquet, in row groups of about
 // 64 MiB so that memory stays bounded. Pages are Snappy-compressed, as
 // pyarrow (and so Python Kura) writes them by default: zstd makes files
 // about 20% smaller, but its encoder holds some 15 MB, which the load tester
 // would then report as the pipeline's own memory.
-type ParquetWriter[T Record] struct {
+type parquetWriter[T Record] struct {
 	write func(*T) error
 	close func() error
 	n     int
 	err   error
 }
 
-// NewParquetWriter returns a Parquet writer to w. Close must be called to
+// newParquetWriter returns a Parquet writer to w. Close must be called to
 // write the file footer.
-func NewParquetWriter[T Record](w io.Writer) *ParquetWriter[T] {
-	pw := &ParquetWriter[T]{}
+func newParquetWriter[T Record](w io.Writer) *parquetWriter[T] {
+	pw := &parquetWriter[T]{}
 	var zero T
 	var fn any
 	switch any(zero).(type) {
@@ -455,7 +455,7 @@ func rowSink[R any, T Record](w io.Writer, conv func(*T) R, size func(*R) int) (
 
 // Write validates rec and adds it to the file. An invalid record is not
 // written; the error is a *RecordError with Line set to its 1-based row.
-func (w *ParquetWriter[T]) Write(rec T) error {
+func (w *parquetWriter[T]) Write(rec T) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -473,7 +473,7 @@ func (w *ParquetWriter[T]) Write(rec T) error {
 
 // Close writes the remaining rows and the file footer (it does not close the
 // underlying writer).
-func (w *ParquetWriter[T]) Close() error {
+func (w *parquetWriter[T]) Close() error {
 	if w.err != nil {
 		return w.err
 	}

@@ -221,17 +221,6 @@ func (r *TextReader) Close() error {
 	return err
 }
 
-// ReadTexts reads every text of path (see OpenTexts), stopping at the first
-// error, with the texts read before it.
-func ReadTexts(ctx context.Context, path string, kind TextKind, opts ReadOptions) ([]string, error) {
-	r, err := OpenTexts(ctx, path, kind, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return r.All()
-}
-
 // All reads the remaining texts, stopping at the first error, with the
 // texts read before it.
 func (r *TextReader) All() ([]string, error) {

@@ -191,11 +191,11 @@ func TestTextReadersObserveCancel(t *testing.T) {
 	dir := t.TempDir()
 	for name, read := range map[string]func(context.Context, string) error{
 		"in.txt": func(ctx context.Context, p string) error {
-			_, err := ReadTexts(ctx, p, PlainTexts, ReadOptions{})
+			_, err := readTexts(ctx, p, PlainTexts, ReadOptions{})
 			return err
 		},
 		"in.jsonl": func(ctx context.Context, p string) error {
-			_, err := ReadTexts(ctx, p, SummaryTexts, ReadOptions{})
+			_, err := readTexts(ctx, p, SummaryTexts, ReadOptions{})
 			return err
 		},
 		"detect.jsonl": func(ctx context.Context, p string) error { _, err := DetectTextKind(ctx, p); return err },
@@ -229,4 +229,15 @@ func TestTextReadersObserveCancel(t *testing.T) {
 		}
 		close(stop)
 	}
+}
+
+// readTexts reads every text of path (see OpenTexts), stopping at the first
+// error, with the texts read before it.
+func readTexts(ctx context.Context, path string, kind TextKind, opts ReadOptions) ([]string, error) {
+	r, err := OpenTexts(ctx, path, kind, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.All()
 }

@@ -38,11 +38,11 @@ func (e *RecordError) Error() string {
 	return s + e.Msg
 }
 
-// Roles are the message roles Kura accepts.
-var Roles = []string{"user", "assistant", "system", "tool"}
+// roles are the message roles Kura accepts.
+var roles = []string{"user", "assistant", "system", "tool"}
 
 func validRole(r string) bool {
-	for _, x := range Roles {
+	for _, x := range roles {
 		if r == x {
 			return true
 		}
