@@ -1,7 +1,6 @@
 package report
 
 import (
-
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/loadtest"
 )
