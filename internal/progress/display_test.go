@@ -56,7 +56,7 @@ func TestDisplayStatus(t *testing.T) {
 }
 
 // Off a terminal the display prints whole lines, one when work starts
-// (then one every PlainEvery) and one when it finishes, and the --delay
+// (then one every plainEvery) and one when it finishes, and the --delay
 // countdown ends with ctx.
 func TestDisplayPlain(t *testing.T) {
 	var b bytes.Buffer
@@ -92,22 +92,22 @@ func TestDisplayPlain(t *testing.T) {
 	nilDisplay.End()
 }
 
-// Off a terminal a line comes at least every PlainEvery while work runs,
+// Off a terminal a line comes at least every plainEvery while work runs,
 // with no updates, so that a CI log shows the run is alive. The test waits
-// for one tick (PlainEvery) rather than timing anything.
+// for one tick (plainEvery) rather than timing anything.
 func TestDisplayPlainTicks(t *testing.T) {
 	if testing.Short() {
-		t.Skip("waits PlainEvery")
+		t.Skip("waits plainEvery")
 	}
 	w := &syncBuffer{}
 	d := NewDisplay(w, false, nil)
 	d.Begin("[1/1] 100", "scale", 0)
-	deadline := time.Now().Add(PlainEvery + 5*time.Second)
+	deadline := time.Now().Add(plainEvery + 5*time.Second)
 	for strings.Count(w.String(), "\n") < 2 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	d.End()
 	if n := strings.Count(w.String(), "\n"); n < 2 {
-		t.Errorf("%d lines within PlainEvery+5s, want a line at the start and one from the clock: %q", n, w.String())
+		t.Errorf("%d lines within plainEvery+5s, want a line at the start and one from the clock: %q", n, w.String())
 	}
 }

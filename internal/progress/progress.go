@@ -14,9 +14,9 @@ import (
 	"github.com/kura-go/kura/internal/human"
 )
 
-// PlainEvery is how often a display that is not on a terminal prints a
+// plainEvery is how often a display that is not on a terminal prints a
 // line while work runs, so that a CI log shows the run is alive.
-const PlainEvery = 5 * time.Second
+const plainEvery = 5 * time.Second
 
 // Redraw bounds: a terminal line is redrawn at most every minRedraw on
 // updates, and every tickTTY by the clock so that times move in long
@@ -29,7 +29,7 @@ const (
 // Display shows the progress of a piece of work. On a terminal it is one
 // line redrawn in place, never longer than the terminal is wide (one column
 // to spare, so that no terminal wraps it); else it is a whole line when the
-// work starts, every PlainEvery while it runs, and when it finishes. A nil
+// work starts, every 5 s while it runs, and when it finishes. A nil
 // *Display shows nothing, so callers need no checks. It is safe for
 // concurrent use.
 type Display struct {
@@ -53,7 +53,7 @@ type Display struct {
 
 // NewDisplay returns a display on w: redrawn in place when tty is true
 // (width gives the terminal's width; nil = 80), whole lines (at least one
-// every PlainEvery while work runs) when it is false. It redraws by the
+// every 5 s while work runs) when it is false. It redraws by the
 // clock between updates, until End or Finish.
 func NewDisplay(w io.Writer, tty bool, width func() int) *Display {
 	if width == nil {
@@ -95,7 +95,7 @@ func (d *Display) Begin(head, clock string, total int64) {
 }
 
 // tick redraws the display while work runs: twice a second on a terminal,
-// so that the clocks move during long stages, else every PlainEvery.
+// so that the clocks move during long stages, else every plainEvery.
 func (d *Display) tick() {
 	d.stopTicking()
 	if !d.ticks || d.quiet {
@@ -103,7 +103,7 @@ func (d *Display) tick() {
 	}
 	stop := make(chan struct{})
 	d.stop = stop
-	every := PlainEvery
+	every := plainEvery
 	if d.tty {
 		every = tickTTY
 	}
@@ -168,8 +168,8 @@ func (d *Display) update(now time.Time) {
 	d.draw(now)
 }
 
-// Count returns how many units are done.
-func (d *Display) Count() int64 {
+// count returns how many units are done.
+func (d *Display) count() int64 {
 	if d == nil {
 		return 0
 	}

@@ -17,8 +17,8 @@ func TestBar(t *testing.T) {
 	}
 	wg.Wait()
 	b.Finish()
-	if b.Count() != 10 {
-		t.Errorf("Done() = %d, want 10", b.Count())
+	if b.count() != 10 {
+		t.Errorf("Done() = %d, want 10", b.count())
 	}
 	out := buf.String()
 	if !strings.Contains(out, "\rembed ") || !strings.Contains(out, "10/10 100%") || !strings.HasSuffix(out, "\n") {
@@ -34,13 +34,13 @@ func TestDisabledAndNil(t *testing.T) {
 	if buf.Len() != 0 {
 		t.Errorf("disabled bar wrote %q", buf.String())
 	}
-	if b.Count() != 5 {
-		t.Errorf("disabled bar counted %d, want 5", b.Count())
+	if b.count() != 5 {
+		t.Errorf("disabled bar counted %d, want 5", b.count())
 	}
 	var nilBar *Bar
 	nilBar.Add(1)
 	nilBar.Finish()
-	if nilBar.Count() != 0 {
+	if nilBar.count() != 0 {
 		t.Error("nil bar counted work")
 	}
 }
