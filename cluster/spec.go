@@ -54,6 +54,14 @@ type Spec struct {
 	Reduce reduce.Spec `json:"reduce,omitzero"`
 }
 
+// DefaultSpec is HDBSCAN with the Python Kura library's settings
+// (min_cluster_size 10), and for K-means Kura's k = ceil(n/10), one
+// k-means++ start of at most 300 Lloyd iterations; seed 42.
+func DefaultSpec() Spec {
+	return Spec{Algorithm: "hdbscan", MinClusterSize: hdbscan.DefaultParams().MinClusterSize,
+		ItemsPerCluster: 10, NInit: 1, MaxIter: 300, Tol: 1e-4, Seed: 42}
+}
+
 // ErrInvalid is matched (errors.Is) by the errors of a wrong Spec: the
 // caller's to fix.
 var ErrInvalid = errors.New("invalid clusterer settings")

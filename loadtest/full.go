@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/llm"
@@ -80,7 +79,7 @@ func runFullScale(ctx context.Context, tk *Toolkit, job *ScaleJob, res *measure.
 				emb = e
 				return e, err
 			}},
-		Cluster:   clusterOptions(cfg.Cluster),
+		Cluster:   cfg.Cluster,
 		Hierarchy: pipeline.HierarchyOptions{MaxTopClusters: 10, Branching: 4, MaxLevels: 8},
 		Name:      pipeline.NameOptions{Seed: uint64(cfg.Seed)},
 		Logger:    slog.Default(),
@@ -210,18 +209,6 @@ func mockStats(ctx context.Context, base string) (*measure.MockServerStats, erro
 	}
 	return &measure.MockServerStats{ChatCompletions: st.ByEndpoint.ChatCompletions, PromptTokens: st.PromptTokens,
 		CompletionTokens: st.CompletionTokens}, nil
-}
-
-// clusterOptions maps the load test's clusterer to the pipeline's.
-func clusterOptions(s cluster.Spec) pipeline.ClusterOptions {
-	o := pipeline.DefaultClusterOptions()
-	o.Algorithm = s.Algorithm
-	o.HDBSCAN = s.HDBSCAN()
-	o.KMeans.K, o.KMeans.Seed = s.K, uint64(s.Seed)
-	if s.ItemsPerCluster > 0 {
-		o.ItemsPerCluster = s.ItemsPerCluster
-	}
-	return o
 }
 
 // writeConversationsOf writes dir/conversations.jsonl with one one-turn

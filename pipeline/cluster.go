@@ -8,81 +8,31 @@ import (
 	"math"
 	"slices"
 
-	"github.com/kura-go/kura/cluster/hdbscan"
-	"github.com/kura-go/kura/cluster/kmeans"
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/internal/f32"
 )
 
-// ClusterOptions choose the base clustering.
-type ClusterOptions struct {
-	// Algorithm is "hdbscan" (default) or "kmeans".
-	Algorithm string
-	// HDBSCAN are HDBSCAN's parameters (Kura's defaults: min cluster size 10).
-	HDBSCAN hdbscan.Params
-	// KMeans are K-means' parameters; K 0 means ceil(n/ItemsPerCluster).
-	KMeans kmeans.Params
-	// ItemsPerCluster is Kura's rule for K (default 10).
-	ItemsPerCluster int
+// clusterParams are the cluster stage's parameters for the manifest: the
+// whole spec, so that any change reruns the stage.
+func clusterParams(s cluster.Spec) map[string]string {
+	return map[string]string{"cluster": fmt.Sprintf("%+v", s)}
 }
 
-// DefaultClusterOptions are HDBSCAN with the Python library's defaults.
-func DefaultClusterOptions() ClusterOptions {
-	return ClusterOptions{Algorithm: "hdbscan", HDBSCAN: hdbscan.DefaultParams(),
-		KMeans: kmeans.Params{NInit: 1, MaxIter: 300, Tol: 1e-4, Seed: 42}, ItemsPerCluster: 10}
-}
-
-func (o ClusterOptions) params() map[string]string {
-	switch o.Algorithm {
-	case "kmeans":
-		return map[string]string{"algorithm": "kmeans", "kmeans": fmt.Sprintf("%+v", o.KMeans), "items_per_cluster": itoa(o.ItemsPerCluster)}
-	default:
-		return map[string]string{"algorithm": "hdbscan", "hdbscan": fmt.Sprintf("%+v", o.HDBSCAN)}
-	}
-}
-
-// Validate checks the options before any work.
-func (o ClusterOptions) Validate() error {
-	switch o.Algorithm {
-	case "hdbscan", "":
-		return o.HDBSCAN.Validate()
-	case "kmeans":
-		if o.KMeans.K < 0 || o.KMeans.K == 0 && o.ItemsPerCluster < 1 {
-			return fmt.Errorf("K-means needs k >= 1 or items per cluster >= 1")
-		}
-		return nil
-	}
-	return fmt.Errorf("cluster algorithm must be hdbscan or kmeans, not %q", o.Algorithm)
-}
-
-// ClusterVectors assigns each of the n rows of x (n×d) a cluster label,
-// -1 for HDBSCAN noise.
-func ClusterVectors(ctx context.Context, x []float32, n, d int, o ClusterOptions) ([]int, error) {
-	if n == 0 {
+// clusterVectors assigns each of the n rows of x (n×d) a cluster label,
+// -1 for HDBSCAN noise, through cluster.Run.
+func clusterVectors(ctx context.Context, x []float32, n, d int, s cluster.Spec) ([]int, error) {
+	switch {
+	case n == 0:
 		return nil, nil
+	case n == 1 && s.Algorithm == "hdbscan":
+		return []int{-1}, nil // one conversation is no cluster
 	}
-	switch o.Algorithm {
-	case "kmeans":
-		p := o.KMeans
-		if p.K == 0 {
-			p.K = kmeans.KForItems(n, o.ItemsPerCluster)
-		}
-		p.K = min(p.K, n)
-		res, err := kmeans.Cluster(ctx, x, n, d, p)
-		if err != nil {
-			return nil, err
-		}
-		return res.Labels, nil
-	default:
-		if n < 2 {
-			return []int{-1}, nil
-		}
-		res, err := hdbscan.Cluster(ctx, x, n, d, o.HDBSCAN)
-		if err != nil {
-			return nil, err
-		}
-		return res.Labels, nil
+	res, err := cluster.Run(ctx, s, x, n, d)
+	if err != nil {
+		return nil, err
 	}
+	return res.Labels, nil
 }
 
 // NoiseSlug marks the group of conversations HDBSCAN left as noise: it is

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/ingest"
@@ -86,7 +87,7 @@ type Options struct {
 	Embedder EmbedderFactory
 	// Cluster, Name, Hierarchy and Map configure those stages. Name.Method
 	// and Hierarchy.Method "" mean llm when LLM is set, else offline.
-	Cluster   ClusterOptions
+	Cluster   cluster.Spec
 	Name      NameOptions
 	Hierarchy HierarchyOptions
 	Map       MapOptions
@@ -245,7 +246,7 @@ func (r *runner) setup() error {
 		return usagef("the map stage is skipped, so the run cannot stop after it")
 	}
 	if o.Cluster.Algorithm == "" {
-		o.Cluster = DefaultClusterOptions()
+		o.Cluster = cluster.DefaultSpec()
 	}
 	if err := o.Cluster.Validate(); err != nil {
 		return usageError{err}
@@ -505,7 +506,7 @@ func (r *runner) stages() []stage {
 
 	// Cluster.
 	stages = append(stages, stage{
-		name: StageCluster, params: o.Cluster.params(),
+		name: StageCluster, params: clusterParams(o.Cluster),
 		inputs: []string{r.path(EmbeddingsName)}, outputs: []string{LabelsName},
 		run: func(ctx context.Context, sc *stageCtx) error { return r.cluster(ctx, sc) },
 	})
@@ -718,7 +719,7 @@ func (r *runner) cluster(ctx context.Context, sc *stageCtx) error {
 	if err != nil {
 		return err
 	}
-	labels, err := ClusterVectors(ctx, x, n, d, r.o.Cluster)
+	labels, err := clusterVectors(ctx, x, n, d, r.o.Cluster)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/cluster/quality"
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
@@ -259,8 +260,8 @@ func TestLLMPathsAgainstMockAPI(t *testing.T) {
 	srv, cl := newMockLLM(t, mockapi.Config{Seed: 5})
 	out := t.TempDir()
 	// K-means fixes the number of base clusters, whatever the mock writes.
-	co := DefaultClusterOptions()
-	co.Algorithm, co.KMeans.K = "kmeans", 12
+	co := cluster.DefaultSpec()
+	co.Algorithm, co.K = "kmeans", 12
 	cache := filepath.Join(t.TempDir(), "cache")
 	opts := Options{Data: conv, Out: out, LLM: cl, Embedder: hashEmbedder(512), CacheDir: cache,
 		Cluster: co, Hierarchy: HierarchyOptions{MaxTopClusters: 4, Branching: 2}}
@@ -550,9 +551,9 @@ func TestRerunRecomputesAffectedStages(t *testing.T) {
 	if r := stageOf(t, res, StageHierarchy).Reason; !strings.Contains(r, "max_top_clusters 5 -> 3") {
 		t.Errorf("reason %q does not name the change", r)
 	}
-	opts.Cluster = DefaultClusterOptions()
+	opts.Cluster = cluster.DefaultSpec()
 	opts.Cluster.Algorithm = "kmeans"
-	opts.Cluster.KMeans.K = 6
+	opts.Cluster.K = 6
 	expect("--algorithm kmeans", run(), StageCluster, StageName, StageHierarchy, StageMap)
 	opts.Map.UMAP = DefaultMapParams()
 	opts.Map.UMAP.MinDist = 0.2
@@ -653,8 +654,8 @@ func TestLLMRunThroughFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	co := DefaultClusterOptions()
-	co.Algorithm, co.KMeans.K = "kmeans", 8
+	co := cluster.DefaultSpec()
+	co.Algorithm, co.K = "kmeans", 8
 	res, err := Run(context.Background(), Options{Data: conv, Out: t.TempDir(), LLM: cl, Embedder: hashEmbedder(128),
 		Cluster: co, Hierarchy: HierarchyOptions{MaxTopClusters: 3}, Map: MapOptions{Skip: true}})
 	if err != nil {

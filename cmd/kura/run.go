@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/ingest"
@@ -37,13 +38,13 @@ type runFlags struct {
 
 	ef  embedderFlags
 	mon monitorFlags
-	co  pipeline.ClusterOptions
+	co  cluster.Spec
 	ho  pipeline.HierarchyOptions
 	mp  mapFlags
 }
 
 func newRunCmd() *cobra.Command {
-	f := runFlags{co: pipeline.DefaultClusterOptions()}
+	f := runFlags{co: cluster.DefaultSpec()}
 	cmd := &cobra.Command{
 		Use:   "run --data DIR [--out DIR]",
 		Short: "Run Kura's pipeline: summaries, clusters, names, hierarchy, map (offline by default)",
@@ -125,13 +126,8 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.Lookup("embedder").DefValue = "hash"
 	fl.Lookup("embedder").Usage = "embedding backend: hash, minilm, mock, openai or auto\n(auto: openai if --base-url is given, else minilm if installed, else hash)"
 
-	fl.StringVar(&f.co.Algorithm, "algorithm", "hdbscan", "base clustering: hdbscan or kmeans")
-	fl.IntVar(&f.co.HDBSCAN.MinClusterSize, "min-cluster-size", f.co.HDBSCAN.MinClusterSize, "HDBSCAN min_cluster_size")
-	fl.IntVar(&f.co.HDBSCAN.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min_cluster_size)")
-	fl.StringVar(&f.co.HDBSCAN.Metric, "metric", "euclidean", "HDBSCAN metric: euclidean or cosine")
-	fl.IntVar(&f.co.KMeans.K, "k", 0, "K-means: number of clusters (0: ceil(N / items-per-cluster))")
-	fl.IntVar(&f.co.ItemsPerCluster, "items-per-cluster", 10, "K-means: Kura's k = ceil(N / items-per-cluster)")
-	fl.Uint64Var(&f.co.KMeans.Seed, "seed", 42, "random seed (K-means, example sampling, map)")
+	addClusterSpecFlags(fl, &f.co) // the base clustering, with kura cluster's flags
+	fl.Lookup("seed").Usage = "random seed (K-means, HDBSCAN's approximate neighbour search, example sampling, map)"
 	f.mp.addFlags(fl)
 	return cmd
 }
@@ -153,7 +149,7 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 		Data: f.data, Out: f.out, Format: f.format, Summarizer: f.summarizer,
 		MaxConversationTokens: f.maxConvTokens, CacheDir: f.cacheDir, NoCache: f.noCache,
 		Cluster: f.co, Hierarchy: f.ho,
-		Name:     pipeline.NameOptions{Method: f.naming, Seed: f.co.KMeans.Seed},
+		Name:     pipeline.NameOptions{Method: f.naming, Seed: uint64(f.co.Seed)},
 		Progress: cmd.ErrOrStderr(), ProgressBars: !f.quiet && stderrIsTerminal(),
 	}
 	o.Hierarchy.Method = f.hierarchy
@@ -364,7 +360,7 @@ func (m *mapFlags) apply(o *pipeline.Options) error {
 		return nil
 	}
 	p := pipeline.DefaultMapParams()
-	p.NNeighbors, p.MinDist, p.Seed = m.nNeighbors, m.minDist, o.Cluster.KMeans.Seed
+	p.NNeighbors, p.MinDist, p.Seed = m.nNeighbors, m.minDist, uint64(o.Cluster.Seed)
 	if err := p.Validate(); err != nil {
 		return usageErrorf("--n-neighbors/--min-dist: %v", err)
 	}
