@@ -18,18 +18,30 @@ import (
 // one line each, each shortened to width when it is above 0 (the
 // baseline's description first, then the middle of the longest part).
 func writeHeader(w io.Writer, r *loadtest.Results, width int) {
-	line := "Load test"
-	if !r.StartedAt.IsZero() {
-		line += " " + r.StartedAt.UTC().Format("2006-01-02 15:04 UTC")
-		if r.FinishedAt.After(r.StartedAt) {
-			line += ", " + human.Duration(r.FinishedAt.Sub(r.StartedAt).Seconds())
-		}
-	}
+	// The first line's parts, most important first: the scales, then when
+	// and how long. What does not fit is left out whole, not cut.
+	var parts []string
 	if n := len(r.Scales); n > 0 {
 		first, last := r.Scales[0].Conversations, r.Scales[n-1].Conversations
-		line += fmt.Sprintf(": %s..%s conversations, %d scale%s", human.Thousands(first), human.Thousands(last), n, plural(n))
+		span := human.Thousands(first)
+		if last != first {
+			span += ".." + human.Thousands(last)
+		}
+		parts = append(parts, fmt.Sprintf(": %s conversations, %d scale%s", span, n, plural(n)))
 	}
-	fmt.Fprintln(w, fitLine(line, "", width))
+	if !r.StartedAt.IsZero() {
+		parts = append(parts, ", "+r.StartedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		if r.FinishedAt.After(r.StartedAt) {
+			parts = append(parts, ", "+human.Duration(r.FinishedAt.Sub(r.StartedAt).Seconds()))
+		}
+	}
+	for k := len(parts); k >= 0; k-- {
+		line := "Load test" + strings.Join(parts[:k], "")
+		if width <= 0 || len(line) <= width || k == 0 {
+			fmt.Fprintln(w, fitLine(line, "", width))
+			break
+		}
+	}
 	if len(r.Scales) > 0 {
 		s := r.Scales[0]
 		head := fmt.Sprintf("Embedder %s (%d dims), clusterer ", s.Embedder, s.Dims)
@@ -37,7 +49,11 @@ func writeHeader(w io.Writer, r *loadtest.Results, width int) {
 		if s.Isolation != "process" && s.Isolation != "" {
 			tail = ", " + s.Isolation
 		}
-		fmt.Fprintln(w, fitLine(head, s.Clusterer+tail, width))
+		name := s.Clusterer
+		if width > 0 && len(head)+len(name)+len(tail) > width {
+			name = withoutParams(name) // "pca:32 + hdbscan": the parameters are in the JSON
+		}
+		fmt.Fprintln(w, fitLine(head, name+tail, width))
 	}
 	b := r.Baseline
 	head := fmt.Sprintf("Baseline: %s %s, %d clusters, from ", human.Thousands(b.Records), b.Kind, b.Clusters)
@@ -51,6 +67,25 @@ func writeHeader(w io.Writer, r *loadtest.Results, width int) {
 	}
 	fmt.Fprintln(w, fitLine(head, src, width))
 	fmt.Fprintln(w)
+}
+
+// withoutParams drops the parenthesised parameters of a clusterer's
+// name: "pca:32 + hdbscan(min_cluster_size=10,min_samples=10)" becomes
+// "pca:32 + hdbscan".
+func withoutParams(name string) string {
+	var b strings.Builder
+	depth := 0
+	for _, c := range name {
+		switch {
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // fitLine returns head+tail, with the middle of tail (else of the whole
