@@ -381,3 +381,34 @@ func TestSuggestScales(t *testing.T) {
 		}
 	}
 }
+
+// A stage whose noisy times fall as the data grow (a fit through them goes
+// to 0 at the target) is planned at no less than it took at the largest
+// scale: more data is never less work.
+func TestPlanNeverBelowTheLargestScale(t *testing.T) {
+	var rs []measure.Scale
+	for i, n := range []int{100, 250, 500, 1000, 2000} {
+		var s measure.Scale
+		s.Conversations = n
+		reduceS := []float64{0.060, 0.058, 0.052, 0.045, 0.030}[i] // falling: scheduler noise
+		s.Stages = measure.Stages{
+			{Name: measure.Embed, WallS: 0.1 + 0.0003*float64(n), CPUS: 0.1 + 0.0003*float64(n)},
+			{Name: measure.Reduce, WallS: reduceS, CPUS: reduceS},
+			{Name: measure.Cluster, WallS: 0.05, CPUS: 0.05},
+		}
+		for _, st := range s.Stages {
+			s.TotalWallS += st.WallS
+			s.TotalCPUS += st.CPUS
+		}
+		rs = append(rs, s)
+	}
+	p := Plan(rs, Analyze(rs), Goal{Conversations: 100000, Monthly: 1000})
+	if p == nil {
+		t.Fatal("no planning")
+	}
+	for stage, atLeast := range map[string]float64{"reduce": 0.030, "cluster": 0.05, "embed": 0.1 + 0.0003*2000} {
+		if got := p.StageTimesAtTargetS[stage]; got < atLeast {
+			t.Errorf("%s planned at %.4f s for 100,000; it took %.4f s at 2,000", stage, got, atLeast)
+		}
+	}
+}

@@ -98,16 +98,24 @@ type stagePlan struct {
 	linear   bool // use the fit's line, not its chosen model
 	exponent float64
 	model    string
+	// lastN and lastS are the largest scale and the stage's time there: a
+	// stage is never planned to take less time on more data than it took
+	// there (a noisy fit through sub-50 ms times can go to 0).
+	lastN, lastS float64
 }
 
 func (sp stagePlan) at(n float64) float64 {
 	if sp.fit == nil {
 		return 0
 	}
+	v := sp.fit.Predict(n)
 	if sp.linear {
-		return nonNeg(sp.fit.Intercept + sp.fit.Slope*n)
+		v = sp.fit.Intercept + sp.fit.Slope*n
 	}
-	return nonNeg(sp.fit.Predict(n))
+	if n >= sp.lastN && v < sp.lastS {
+		v = sp.lastS
+	}
+	return nonNeg(v)
 }
 
 // interval is the stage's prediction interval at n (see fit.Interval); a
@@ -151,10 +159,14 @@ func planStages(results []measure.Scale, a *Analysis, g Goal) []stagePlan {
 			continue
 		}
 		var longest float64
-		for i := range results {
-			longest = max(longest, results[i].Stages.Of(st).WallS)
-		}
 		sp := stagePlan{name: st, fit: f, linear: true}
+		for i := range results {
+			w := results[i].Stages.Of(st).WallS
+			longest = max(longest, w)
+			if n := float64(results[i].Conversations); n >= sp.lastN {
+				sp.lastN, sp.lastS = n, w
+			}
+		}
 		line := fmt.Sprintf("%s + %s per 1,000", human.Seconds(f.Intercept), human.Seconds(f.Slope*1000))
 		switch {
 		case stage.Linear:
