@@ -4,19 +4,34 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/internal/f32"
 )
 
-// clusterParams are the cluster stage's parameters for the manifest: the
-// whole spec, so that any change reruns the stage.
+// clusterParams are the cluster stage's parameters for the manifest: every
+// field of the spec under its JSON name, so that any change reruns the
+// stage and the run says which ("k 0 -> 6").
 func clusterParams(s cluster.Spec) map[string]string {
-	return map[string]string{"cluster": fmt.Sprintf("%+v", s)}
+	b, err := json.Marshal(s)
+	var fields map[string]json.RawMessage
+	if err == nil {
+		err = json.Unmarshal(b, &fields)
+	}
+	if err != nil { // not a plain value (a NaN): still a key that changes with it
+		return map[string]string{"cluster": fmt.Sprintf("%+v", s)}
+	}
+	out := make(map[string]string, len(fields))
+	for k, v := range fields {
+		out[k] = strings.Trim(string(v), `"`)
+	}
+	return out
 }
 
 // clusterVectors assigns each of the n rows of x (n×d) a cluster label,

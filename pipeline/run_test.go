@@ -383,7 +383,9 @@ func TestResumeAfterInterruptedSummaries(t *testing.T) {
 	if len(done) < 50 || len(done) >= 120 {
 		t.Fatalf("%d summaries kept from the interrupted run, want 50..119", len(done))
 	}
-	before := srv.Stats().ByEndpoint.ChatCompletions
+	// A request the interrupted run had sent may reach the server after Run
+	// returned: count from when the server's total has settled.
+	before := settledChatCompletions(srv)
 	opts.LLM = cl
 	res, err := Run(context.Background(), opts)
 	if err != nil {
@@ -668,4 +670,20 @@ func TestLLMRunThroughFaults(t *testing.T) {
 	if tot.InputTokens != st.PromptTokens || tot.OutputTokens != st.CompletionTokens {
 		t.Errorf("tokens %d/%d, server %d/%d", tot.InputTokens, tot.OutputTokens, st.PromptTokens, st.CompletionTokens)
 	}
+}
+
+// settledChatCompletions returns the mock server's count of chat requests
+// once two readings 100 ms apart agree (at most 5 s): requests of a
+// cancelled run can still be arriving.
+func settledChatCompletions(srv *mockapi.Server) int64 {
+	last := srv.Stats().ByEndpoint.ChatCompletions
+	for range 50 {
+		time.Sleep(100 * time.Millisecond)
+		n := srv.Stats().ByEndpoint.ChatCompletions
+		if n == last {
+			return n
+		}
+		last = n
+	}
+	return last
 }

@@ -427,9 +427,13 @@ func TestDimsChangeBetweenResponses(t *testing.T) {
 	if err == nil || !want.MatchString(err.Error()) {
 		t.Errorf("error %v", err)
 	}
-	// The third batch may already be on its way when the second fails.
-	if c.Dims() != 8 || srv.Requests < 2 || srv.Requests > 3 {
-		t.Errorf("Dims %d after the first response, %d requests; want 8 and 2 or 3", c.Dims(), srv.Requests)
+	// The third batch may already be on its way when the second fails (its
+	// handler may still be running: read the count under the lock).
+	srv.mu.Lock()
+	requests := srv.Requests
+	srv.mu.Unlock()
+	if c.Dims() != 8 || requests < 2 || requests > 3 {
+		t.Errorf("Dims %d after the first response, %d requests; want 8 and 2 or 3", c.Dims(), requests)
 	}
 }
 
