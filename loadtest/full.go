@@ -34,14 +34,14 @@ func runFullScale(ctx context.Context, tk *Toolkit, job *ScaleJob, res *measure.
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	res.Conversations = in.len()
+	res.Conversations = in.Len()
 	res.Storage.MetadataBytes = in.bytes
 	data := job.InputDir
-	if in.kind == scaledata.KindSummaries {
+	if in.Kind == scaledata.KindSummaries {
 		// The summarise stage needs conversations: make each summary a
 		// one-turn conversation (its request, answered by its summary).
 		data = filepath.Join(filepath.Dir(job.InputDir), "conversations")
-		if err := writeConversationsOf(data, in.summaries); err != nil {
+		if err := writeConversationsOf(data, in.Summaries); err != nil {
 			return nil, fmt.Errorf("preparing conversations: %w", err)
 		}
 		res.Notes = append(res.Notes, "the baseline holds summaries: the summarise stage summarised one-turn conversations made of each summary's request and summary text (real conversations are longer, so its input tokens are a lower bound)")

@@ -28,11 +28,7 @@ func estimatePaid(cfg *Config, base *scaledata.Baseline) *PaidEstimate {
 	n := min(base.Len(), 2000)
 	var sum int64
 	for i := 0; i < n; i++ {
-		if base.Kind == scaledata.KindConversations {
-			sum += int64(tokens.Count(base.Conversations[i].Text()))
-		} else {
-			sum += int64(tokens.Count(base.Summaries[i].Text()))
-		}
+		sum += int64(tokens.Count(base.Text(i)))
 	}
 	e := &PaidEstimate{Model: cfg.Embedder.APIModel()}
 	for _, s := range cfg.Scales {

@@ -585,57 +585,21 @@ func fileSize(p string) (int64, error) {
 
 // input is a scale's dataset as read back by the worker.
 type input struct {
-	kind          string
-	summaries     []conversation.ConversationSummary
-	conversations []conversation.Conversation
-	truth         []int // ground-truth cluster per record, -1 none
-	bytes         int64 // size of the records file
-}
-
-func (in *input) len() int {
-	if in.kind == scaledata.KindConversations {
-		return len(in.conversations)
-	}
-	return len(in.summaries)
-}
-
-func (in *input) text(i int) string {
-	if in.kind == scaledata.KindConversations {
-		return in.conversations[i].Text()
-	}
-	return in.summaries[i].Text()
-}
-
-func (in *input) chatIDs() []string {
-	ids := make([]string, in.len())
-	for i := range ids {
-		if in.kind == scaledata.KindConversations {
-			ids[i] = in.conversations[i].ChatID
-		} else {
-			ids[i] = in.summaries[i].ChatID
-		}
-	}
-	return ids
+	*scaledata.Dataset
+	truth []int // ground-truth cluster per record, -1 none
+	bytes int64 // size of the records file
 }
 
 func readInput(dir string) (*input, error) {
-	in := &input{kind: scaledata.KindSummaries}
-	p := filepath.Join(dir, scaledata.SummariesFile)
-	var err error
-	if _, serr := os.Stat(p); serr == nil {
-		in.summaries, err = conversation.ReadFile[conversation.ConversationSummary](p, conversation.ReadOptions{})
-	} else {
-		in.kind = scaledata.KindConversations
-		p = filepath.Join(dir, scaledata.ConversationsFile)
-		in.conversations, err = conversation.ReadFile[conversation.Conversation](p, conversation.ReadOptions{})
-	}
+	d, p, err := scaledata.ReadCheckpoint(dir)
 	if err != nil {
 		return nil, err
 	}
+	in := &input{Dataset: d}
 	if in.bytes, err = fileSize(p); err != nil {
 		return nil, err
 	}
-	in.truth = make([]int, in.len())
+	in.truth = make([]int, in.Len())
 	for i := range in.truth {
 		in.truth[i] = -1
 	}
@@ -653,8 +617,8 @@ func readInput(dir string) (*input, error) {
 			of[id] = g
 		}
 	}
-	for i, id := range in.chatIDs() {
-		if g, ok := of[id]; ok {
+	for i := range in.truth {
+		if g, ok := of[in.ChatID(i)]; ok {
 			in.truth[i] = g
 		}
 	}

@@ -28,22 +28,16 @@ const (
 // Baseline is the data a load test scales from: summaries or conversations
 // and, when known, the clusters they belong to (the ground truth).
 type Baseline struct {
-	Source        string
-	Kind          string
-	Summaries     []conversation.ConversationSummary // when Kind == KindSummaries
-	Conversations []conversation.Conversation        // when Kind == KindConversations
-	Clusters      []conversation.Cluster             // ground truth; may be empty
+	Source string
+	Kind   string
+	Records
+	Clusters []conversation.Cluster // ground truth; may be empty
 	// Labels[i] is record i's index in Clusters, or -1 when it has none.
 	Labels []int
 }
 
 // Len is the number of records.
-func (b *Baseline) Len() int {
-	if b.Kind == KindConversations {
-		return len(b.Conversations)
-	}
-	return len(b.Summaries)
-}
+func (b *Baseline) Len() int { return lookupKind(b.Kind).len(&b.Records) }
 
 // Info summarises the baseline for the results.
 func (b *Baseline) Info() Info {
@@ -56,20 +50,10 @@ func (b *Baseline) Info() Info {
 	return in
 }
 
-func (b *Baseline) chatID(i int) string {
-	if b.Kind == KindConversations {
-		return b.Conversations[i].ChatID
-	}
-	return b.Summaries[i].ChatID
-}
+func (b *Baseline) chatID(i int) string { return lookupKind(b.Kind).chatID(&b.Records, i) }
 
-// text is what gets embedded for record i.
-func (b *Baseline) text(i int) string {
-	if b.Kind == KindConversations {
-		return b.Conversations[i].Text()
-	}
-	return b.Summaries[i].Text()
-}
+// Text is what gets embedded for record i.
+func (b *Baseline) Text(i int) string { return lookupKind(b.Kind).text(&b.Records, i) }
 
 // Load reads the baseline named by data (a checkpoint directory, or a
 // comma-separated list of files named summaries*, conversations* and
@@ -226,9 +210,8 @@ type Info struct {
 // Dataset is the data of one scale: a subsample of the baseline, or the
 // baseline plus generated records that keep its cluster structure.
 type Dataset struct {
-	Kind          string
-	Summaries     []conversation.ConversationSummary
-	Conversations []conversation.Conversation
+	Kind string
+	Records
 	// Clusters is the ground truth of the dataset: the baseline's clusters
 	// with the chat ids present at this scale (generated records included).
 	Clusters []conversation.Cluster
@@ -243,32 +226,22 @@ type Dataset struct {
 }
 
 // Len is the number of records.
-func (d *Dataset) Len() int {
-	if d.Kind == KindConversations {
-		return len(d.Conversations)
-	}
-	return len(d.Summaries)
-}
+func (d *Dataset) Len() int { return lookupKind(d.Kind).len(&d.Records) }
 
 // Text is what gets embedded for record i.
-func (d *Dataset) Text(i int) string {
-	if d.Kind == KindConversations {
-		return d.Conversations[i].Text()
-	}
-	return d.Summaries[i].Text()
-}
+func (d *Dataset) Text(i int) string { return lookupKind(d.Kind).text(&d.Records, i) }
+
+// ChatID is record i's chat id.
+func (d *Dataset) ChatID(i int) string { return lookupKind(d.Kind).chatID(&d.Records, i) }
 
 // Build returns n records made from the baseline, deterministically
 // for seed, in memory; see Generate, which makes the same records one at a
 // time.
 func Build(ctx context.Context, b *Baseline, n int, seed int64) (*Dataset, error) {
 	d := &Dataset{Kind: b.Kind}
+	k := lookupKind(b.Kind)
 	st, clusters, err := Generate(ctx, b, n, seed, func(r Record) error {
-		if r.Conversation != nil {
-			d.Conversations = append(d.Conversations, *r.Conversation)
-		} else {
-			d.Summaries = append(d.Summaries, *r.Summary)
-		}
+		k.add(&d.Records, r)
 		return nil
 	})
 	if err != nil {
@@ -349,7 +322,7 @@ func Generate(ctx context.Context, b *Baseline, n int, seed int64, emit func(Rec
 		if label >= 0 {
 			members[label] = append(members[label], b.chatID(i))
 		}
-		fp := fingerprintOf(b.text(i))
+		fp := fingerprintOf(b.Text(i))
 		if _, dup := g.seen[fp]; dup {
 			// The baseline repeats a text: keep the record (its chat id and
 			// cluster) but rewrite it as a distinct variant.
@@ -360,12 +333,8 @@ func Generate(ctx context.Context, b *Baseline, n int, seed int64, emit func(Rec
 			continue
 		}
 		g.seen[fp] = struct{}{}
-		r := Record{Label: label}
-		if b.Kind == KindConversations {
-			r.Conversation = &b.Conversations[i]
-		} else {
-			r.Summary = &b.Summaries[i]
-		}
+		r := lookupKind(b.Kind).record(&b.Records, i)
+		r.Label = label
 		if err := emit(r); err != nil {
 			return g.st, nil, err
 		}
@@ -571,24 +540,7 @@ func (g *generator) has(fp fingerprint) bool {
 // make returns one record recombined from base and donors of its stratum,
 // and its embedded text. numbered > 0 adds the fallback clause.
 func (g *generator) make(base int, pool []int, id string, numbered int) (Record, string) {
-	b, rng := g.b, g.rng
-	donor := func() int { return pool[rng.IntN(len(pool))] }
-	if b.Kind == KindConversations {
-		c := recombineConversation(&b.Conversations[base], b, donor, rng)
-		c.ChatID = id
-		c.Metadata = withSource(c.Metadata, b.chatID(base))
-		if numbered > 0 && len(c.Messages) > 0 {
-			c.Messages[0].Content = strings.TrimSpace(c.Messages[0].Content) + " " + closing(numbered)
-		}
-		return Record{Conversation: &c}, c.Text()
-	}
-	s := recombineSummary(&b.Summaries[base], b, donor, rng)
-	s.ChatID = id
-	s.Metadata = withSource(s.Metadata, b.chatID(base))
-	if numbered > 0 {
-		s.Summary = strings.TrimSpace(s.Summary) + " " + closing(numbered)
-	}
-	return Record{Summary: &s}, s.Text()
+	return lookupKind(g.b.Kind).make(g, base, pool, id, numbered)
 }
 
 func closing(k int) string {

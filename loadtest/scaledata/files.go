@@ -24,13 +24,8 @@ func (d *Dataset) WriteCheckpoint(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var err error
-	if d.Kind == KindConversations {
-		err = conversation.WriteFile(filepath.Join(dir, ConversationsFile), d.Conversations)
-	} else {
-		err = conversation.WriteFile(filepath.Join(dir, SummariesFile), d.Summaries)
-	}
-	if err != nil {
+	k := lookupKind(d.Kind)
+	if err := k.writeFile(filepath.Join(dir, k.file()), &d.Records); err != nil {
 		return err
 	}
 	return conversation.WriteFile(filepath.Join(dir, ClustersFile), d.Clusters)
@@ -58,23 +53,10 @@ func Write(ctx context.Context, b *Baseline, n int, seed int64, dir string) (*Wr
 		return nil, err
 	}
 	w := &Written{Kind: b.Kind, Labels: make([]int32, 0, n)}
-	var emit func(Record) error
-	var closeFn func() error
-	var abort func()
-	if b.Kind == KindConversations {
-		fw, err := conversation.Create[conversation.Conversation](filepath.Join(dir, ConversationsFile))
-		if err != nil {
-			return nil, err
-		}
-		emit = func(r Record) error { return fw.Write(*r.Conversation) }
-		closeFn, abort = fw.Close, fw.Abort
-	} else {
-		fw, err := conversation.Create[conversation.ConversationSummary](filepath.Join(dir, SummariesFile))
-		if err != nil {
-			return nil, err
-		}
-		emit = func(r Record) error { return fw.Write(*r.Summary) }
-		closeFn, abort = fw.Close, fw.Abort
+	k := lookupKind(b.Kind)
+	emit, closeFn, abort, err := k.create(filepath.Join(dir, k.file()))
+	if err != nil {
+		return nil, err
 	}
 	// The ground truth maps the baseline's cluster indices to those of
 	// the clusters written (clusters without records at this scale are
@@ -130,15 +112,10 @@ func (b *Baseline) RecordBytes() float64 {
 	if n == 0 {
 		return 0
 	}
+	k := lookupKind(b.Kind)
 	var total int
 	for i := 0; i < n; i++ {
-		var v any
-		if b.Kind == KindConversations {
-			v = &b.Conversations[i]
-		} else {
-			v = &b.Summaries[i]
-		}
-		if j, err := json.Marshal(v); err == nil {
+		if j, err := json.Marshal(k.value(&b.Records, i)); err == nil {
 			total += len(j)
 		}
 	}

@@ -20,7 +20,7 @@ func Sample(ctx context.Context, n, topics int, seed int64) (*Baseline, error) {
 		return nil, err
 	}
 	ts := g.Topics()
-	b := &Baseline{Kind: KindSummaries, Summaries: make([]conversation.ConversationSummary, 0, n), Labels: make([]int, 0, n)}
+	b := &Baseline{Kind: KindSummaries, Records: Records{Summaries: make([]conversation.ConversationSummary, 0, n)}, Labels: make([]int, 0, n)}
 	b.Clusters = make([]conversation.Cluster, len(ts))
 	for t, tp := range ts {
 		b.Clusters[t] = conversation.Cluster{ID: g.ClusterID(t), Name: tp.Name, Description: tp.Description, Slug: tp.Slug}
