@@ -406,6 +406,9 @@ func TestPlanNeverBelowTheLargestScale(t *testing.T) {
 	if p == nil {
 		t.Fatal("no planning")
 	}
+	if p.TimeForTargetHighS > 0 && (p.TimeForTargetS < p.TimeForTargetLowS || p.TimeForTargetS > p.TimeForTargetHighS) {
+		t.Errorf("planned time %.4f s outside its interval [%.4f, %.4f]", p.TimeForTargetS, p.TimeForTargetLowS, p.TimeForTargetHighS)
+	}
 	for stage, atLeast := range map[string]float64{"reduce": 0.030, "cluster": 0.05, "embed": 0.1 + 0.0003*2000} {
 		if got := p.StageTimesAtTargetS[stage]; got < atLeast {
 			t.Errorf("%s planned at %.4f s for 100,000; it took %.4f s at 2,000", stage, got, atLeast)

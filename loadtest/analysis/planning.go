@@ -130,7 +130,11 @@ func (sp stagePlan) interval(n float64) (lo, hi float64, ok bool) {
 		g.Model = "linear"
 		f = &g
 	}
-	return f.Interval(n, fit.IntervalLevel)
+	lo, hi, ok = f.Interval(n, fit.IntervalLevel)
+	if ok && n >= sp.lastN { // the floor of at, so that the interval holds the figure
+		lo, hi = max(lo, sp.lastS), max(hi, sp.lastS)
+	}
+	return lo, hi, ok
 }
 
 // growthFit fits a stage's wall time over the scales with fit.GrowthAtLeast,
