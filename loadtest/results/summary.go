@@ -250,6 +250,21 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 		for _, note := range p.Notes {
 			line("Note", "%s", note)
 		}
+		// The other volumes' own notes (how far beyond the scales they
+		// are, which scales to add), where they say something the
+		// target's do not.
+		said := map[string]bool{}
+		for _, note := range p.Notes {
+			said[note] = true
+		}
+		for _, q := range r.Plans {
+			for _, note := range q.Notes {
+				if !said[note] {
+					said[note] = true
+					line("Note", "for %s: %s", human.Thousands(q.TargetConversations), note)
+				}
+			}
+		}
 	}
 	if lo, hi, ok := last.WallRange(); ok {
 		spread := fmt.Sprintf("time %s (%s-%s)", human.Duration(last.TotalWallS), human.Duration(lo), human.Duration(hi))

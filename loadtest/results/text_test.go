@@ -113,3 +113,31 @@ func TestVerdictOf(t *testing.T) {
 		}
 	}
 }
+
+// A --plan-for volume far beyond the scales gets its own warning in the
+// summary, not only in the JSON: the target's note ("2.5×") must not be
+// the only one a reader sees when they also planned for 10,000,000.
+func TestSummaryShowsOtherVolumesNotes(t *testing.T) {
+	r, err := loadtest.LoadResults(filepath.Join("testdata", "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Planning == nil {
+		t.Fatal("fixture without planning")
+	}
+	far := *r.Planning
+	far.TargetConversations = 10000000
+	far.Notes = append([]string{"the target is 5000× the largest scale measured (2,000): measure closer"}, r.Planning.Notes...)
+	r.Plans = append(r.Plans, &far)
+	var out bytes.Buffer
+	WriteReport(&out, r, Options{Width: 80})
+	text := strings.Join(strings.Fields(out.String()), " ")
+	if !strings.Contains(text, "Note for 10,000,000: the target is 5000× the largest scale measured") {
+		t.Errorf("the far volume's note is missing:\n%s", out.String())
+	}
+	for _, note := range r.Planning.Notes { // the target's notes once, not again under the other volume
+		if n := strings.Count(text, strings.Join(strings.Fields(note), " ")); n != 1 {
+			t.Errorf("note %q printed %d times", note, n)
+		}
+	}
+}
