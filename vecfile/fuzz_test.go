@@ -14,7 +14,7 @@ import (
 // memory bounded by the input, whatever the header claims (a header may
 // promise 2^40 rows).
 func FuzzNPYReader(f *testing.F) {
-	for _, h := range []Header{{DType: Float32, Rows: 3, Cols: 2}, {DType: Float64, Rows: 1, Cols: 4}, {DType: Float32, Rows: 1 << 40, Cols: 1 << 20}} {
+	for _, h := range []Header{{DType: Float32, Rows: 3, Cols: 2}, {DType: Float64, Rows: 1, Cols: 4}, {DType: Float16, Rows: 2, Cols: 6}, {DType: Float32, Rows: 1 << 40, Cols: 1 << 20}} {
 		b, err := EncodeNPYHeader(h)
 		if err != nil {
 			f.Fatal(err)

@@ -18,6 +18,8 @@ type Matrix struct {
 	Data []float32
 	Rows int
 	Cols int
+	// DType is the element type stored in the file (Data is float32 whatever it is).
+	DType DType
 
 	mapping []byte // the whole mapped file, nil when read into memory
 }
@@ -45,9 +47,10 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // Open opens a float32 .npy or .f32 file (dims as for Read) and
 // memory-maps its data, so that even a file larger than memory can be used.
 // It falls back to reading the data into memory when mapping is not
-// possible: a float64 .npy (converted to float32), an empty matrix, a
-// big-endian machine, a data offset not aligned to 4 bytes, or a platform
-// or file system without mmap.
+// possible: a float16 or float64 .npy (converted to float32, so a float16
+// file takes twice its size in memory), an empty matrix, a big-endian
+// machine, a data offset not aligned to 4 bytes, or a platform or file
+// system without mmap.
 func Open(path string, dims int) (*Matrix, error) {
 	if _, err := FormatOf(path); err != nil {
 		return nil, err
@@ -65,7 +68,7 @@ func Open(path string, dims int) (*Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Matrix{Rows: r.rows, Cols: r.h.Cols}
+	m := &Matrix{Rows: r.rows, Cols: r.h.Cols, DType: r.h.DType}
 	n := r.rows * r.h.Cols
 	if r.h.DType == Float32 && littleEndian && n > 0 && r.offset%4 == 0 {
 		if b, err := mmapFile(f, st.Size()); err == nil {

@@ -1,12 +1,17 @@
 // Package vecfile reads and writes matrices of embedding vectors on disk, in
-// numpy's .npy format (float32 '<f4' or float64 '<f8', C order, 2-D; files
-// that Python users open with np.load) and as raw little-endian float32
-// (.f32, whose row width is given separately).
+// numpy's .npy format (float32 '<f4', float16 '<f2' or float64 '<f8', C
+// order, 2-D; files that Python users open with np.load) and as raw
+// little-endian float32 (.f32, whose row width is given separately).
+//
+// Vectors are float32 in memory whatever the file holds: float16 and
+// float64 rows are converted as they are read. Writing float16 (WriteAs,
+// CreateAs) halves the storage of float32 at 11 significant bits.
 //
 // Read and Write handle whole matrices in memory. For large files, Writer
 // streams rows to disk and patches the .npy row count at Close, Reader streams
 // rows in chunks, and Open memory-maps a float32 file so that it can be used
-// without being read into the heap.
+// without being read into the heap (a float16 file is read into float32
+// memory instead: twice its size on the heap).
 package vecfile
 
 import (
@@ -21,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/kura-go/kura/internal/outfile"
+	"github.com/x448/float16"
 )
 
 // Format is a vector file format.
@@ -61,6 +67,12 @@ const chunk = 1 << 16
 // .npy or .f32, chosen by the extension. The file is written beside path
 // and moved into place only when complete (internal/outfile).
 func Write(path string, data []float32, rows, cols int) error {
+	return WriteAs(path, data, rows, cols, Float32)
+}
+
+// WriteAs is Write storing the values as dt: Float32, or Float16 (.npy
+// only; see Writer.Write for values beyond its range, which leave no file).
+func WriteAs(path string, data []float32, rows, cols int, dt DType) error {
 	if err := checkShape(data, rows, cols); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -71,6 +83,9 @@ func Write(path string, data []float32, rows, cols int) error {
 	if cols <= 0 {
 		return fmt.Errorf("%s: vectors need at least 1 dimension, not %d", path, cols)
 	}
+	if err := checkStorable(format, dt); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	o, err := outfile.Create(path)
 	if err != nil {
 		return err
@@ -78,7 +93,7 @@ func Write(path string, data []float32, rows, cols int) error {
 	defer o.Abort()
 	var w *Writer
 	if format == NPY {
-		w, err = NewNPYWriter(o, cols)
+		w, err = NewNPYWriterAs(o, cols, dt)
 	} else {
 		w, err = NewF32Writer(o, cols)
 	}
@@ -127,6 +142,17 @@ func WriteFloat64(path string, data []float64, rows, cols int) error {
 	return f.Commit()
 }
 
+// checkStorable says whether vectors can be written as dt in format.
+func checkStorable(format Format, dt DType) error {
+	switch {
+	case dt != Float32 && dt != Float16:
+		return fmt.Errorf("vectors are written as float32 or float16, not %v", dt)
+	case format == F32 && dt != Float32:
+		return fmt.Errorf("raw .f32 files hold float32 only; write %v vectors as .npy", dt)
+	}
+	return nil
+}
+
 func checkShape(data []float32, rows, cols int) error {
 	if rows < 0 || cols < 0 {
 		return fmt.Errorf("negative shape %d x %d", rows, cols)
@@ -140,8 +166,8 @@ func checkShape(data []float32, rows, cols int) error {
 	return nil
 }
 
-// Read reads a whole matrix from a .npy file (float32 or float64, the latter
-// converted to float32) or a .f32 file, whose row width dims must then be
+// Read reads a whole matrix from a .npy file (float32, float16 or float64,
+// the latter two converted to float32) or a .f32 file, whose row width dims must then be
 // given (> 0). For .npy, dims may be 0; if it is not, it must match the file.
 func Read(path string, dims int) (data []float32, rows, cols int, err error) {
 	if _, err := FormatOf(path); err != nil {
@@ -250,8 +276,8 @@ func (r *Reader) Rows() int { return r.rows }
 // DType returns the element type stored in the file.
 func (r *Reader) DType() DType { return r.h.DType }
 
-// ReadRows reads up to len(dst)/Cols() rows into dst (converting float64 to
-// float32) and returns how many it read. At the end of the data it returns
+// ReadRows reads up to len(dst)/Cols() rows into dst (converting float16
+// and float64 to float32) and returns how many it read. At the end of the data it returns
 // 0, io.EOF. A file that ends inside a row, or before the row count its
 // header promises, gives an error saying so.
 func (r *Reader) ReadRows(dst []float32) (int, error) {
@@ -320,19 +346,25 @@ func decode(dst []float32, b []byte, t DType) {
 		for i := range dst {
 			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
 		}
+	case Float16:
+		for i := range dst {
+			dst[i] = float16.Frombits(binary.LittleEndian.Uint16(b[2*i:])).Float32()
+		}
 	}
 }
 
-// Writer streams float32 rows to a .npy or .f32 file. For .npy it writes a
-// header with a row count of 0 first and rewrites it at Close; numpy's growth
-// padding keeps the header the same length whatever the count, so the result
-// is byte for byte what np.save writes.
+// Writer streams float32 rows to a .npy or .f32 file, stored as float32 or,
+// in a .npy, as float16. For .npy it writes a header with a row count of 0
+// first and rewrites it at Close; numpy's growth padding keeps the header
+// the same length whatever the count, so the result is byte for byte what
+// np.save writes (for float16, what np.save writes for a.astype('<f2')).
 type Writer struct {
 	f      io.Writer
 	seeker io.WriteSeeker // nil for .f32
 	closer io.Closer      // the file opened by Create, nil otherwise
 	path   string
 	bw     *bufio.Writer
+	dtype  DType
 	cols   int
 	rows   int
 	buf    []byte
@@ -345,6 +377,11 @@ type Writer struct {
 // itself as it goes (for a temporary or a file resumed by name); Write
 // writes a whole matrix atomically.
 func Create(path string, cols int) (*Writer, error) {
+	return CreateAs(path, cols, Float32)
+}
+
+// CreateAs is Create storing the values as dt: Float32, or Float16 (.npy only).
+func CreateAs(path string, cols int, dt DType) (*Writer, error) {
 	format, err := FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -352,13 +389,16 @@ func Create(path string, cols int) (*Writer, error) {
 	if cols <= 0 {
 		return nil, fmt.Errorf("%s: vectors need at least 1 dimension, not %d", path, cols)
 	}
+	if err := checkStorable(format, dt); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
 	var w *Writer
 	if format == NPY {
-		w, err = NewNPYWriter(f, cols)
+		w, err = NewNPYWriterAs(f, cols, dt)
 	} else {
 		w, err = NewF32Writer(f, cols)
 	}
@@ -374,11 +414,19 @@ func Create(path string, cols int) (*Writer, error) {
 // NewNPYWriter writes a float32 .npy stream to ws, which must be positioned
 // at its start; Close seeks back to patch the row count but does not close ws.
 func NewNPYWriter(ws io.WriteSeeker, cols int) (*Writer, error) {
+	return NewNPYWriterAs(ws, cols, Float32)
+}
+
+// NewNPYWriterAs is NewNPYWriter storing the values as dt (Float32 or Float16).
+func NewNPYWriterAs(ws io.WriteSeeker, cols int, dt DType) (*Writer, error) {
 	if cols <= 0 {
 		return nil, fmt.Errorf("vectors need at least 1 dimension, not %d", cols)
 	}
-	w := &Writer{f: ws, seeker: ws, cols: cols, bw: bufio.NewWriterSize(ws, chunk)}
-	hdr, err := EncodeNPYHeader(Header{DType: Float32, Rows: 0, Cols: cols})
+	if err := checkStorable(NPY, dt); err != nil {
+		return nil, err
+	}
+	w := &Writer{f: ws, seeker: ws, dtype: dt, cols: cols, bw: bufio.NewWriterSize(ws, chunk)}
+	hdr, err := EncodeNPYHeader(Header{DType: dt, Rows: 0, Cols: cols})
 	if err != nil {
 		return nil, err
 	}
@@ -393,11 +441,20 @@ func NewF32Writer(w io.Writer, cols int) (*Writer, error) {
 	if cols <= 0 {
 		return nil, fmt.Errorf("vectors need at least 1 dimension, not %d", cols)
 	}
-	return &Writer{f: w, cols: cols, bw: bufio.NewWriterSize(w, chunk)}, nil
+	return &Writer{f: w, dtype: Float32, cols: cols, bw: bufio.NewWriterSize(w, chunk)}, nil
 }
 
 // Write appends rows, given row-major; len(rows) must be a multiple of the
 // number of columns.
+//
+// Stored as float16, each value is rounded to the nearest half (ties to
+// even, as numpy's astype('<f2')); NaN and ±Inf stay NaN and ±Inf. A finite
+// value that would round beyond float16's largest, ±65504 (|v| ≥ 65520,
+// which numpy turns into ±Inf), is an error naming the row and dimension
+// rather than a silent infinity or a clipped value: none of the rows
+// given is written, the rows written before stay valid and the Writer can
+// go on. Embedding vectors are far inside the range (unit-length ones
+// lie in [-1, 1]).
 func (w *Writer) Write(rows []float32) error {
 	if w.err != nil {
 		return w.err
@@ -408,16 +465,27 @@ func (w *Writer) Write(rows []float32) error {
 	if len(rows)%w.cols != 0 {
 		return w.fail(fmt.Errorf("%d values are not a whole number of %d-dimension rows", len(rows), w.cols))
 	}
+	if w.dtype == Float16 {
+		for i, v := range rows {
+			if overflowsHalf(v) {
+				err := fmt.Errorf("value %g in row %d, dimension %d, is beyond float16's range (±65504): store these vectors as float32",
+					v, w.rows+i/w.cols+1, i%w.cols+1)
+				if w.path != "" {
+					err = fmt.Errorf("%s: %w", w.path, err)
+				}
+				return err
+			}
+		}
+	}
 	nrows := len(rows) / w.cols
+	size := w.dtype.Size()
 	for len(rows) > 0 {
-		n := min(len(rows), chunk/4)
-		if cap(w.buf) < 4*n {
-			w.buf = make([]byte, 4*n)
+		n := min(len(rows), chunk/size)
+		if cap(w.buf) < size*n {
+			w.buf = make([]byte, size*n)
 		}
-		b := w.buf[:4*n]
-		for i, v := range rows[:n] {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-		}
+		b := w.buf[:size*n]
+		encode(b, rows[:n], w.dtype)
 		if _, err := w.bw.Write(b); err != nil {
 			return w.fail(err)
 		}
@@ -426,6 +494,28 @@ func (w *Writer) Write(rows []float32) error {
 	w.rows += nrows
 	return nil
 }
+
+// encode writes src as little-endian dtype t into b.
+func encode(b []byte, src []float32, t DType) {
+	switch t {
+	case Float32:
+		for i, v := range src {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+	case Float16:
+		for i, v := range src {
+			binary.LittleEndian.PutUint16(b[2*i:], float16.Fromfloat32(v).Bits())
+		}
+	}
+}
+
+// overflowsHalf reports whether the finite v rounds to an infinite float16.
+func overflowsHalf(v float32) bool {
+	return float16.Fromfloat32(v).IsInf(0) && !math.IsInf(float64(v), 0)
+}
+
+// DType returns the element type the Writer stores.
+func (w *Writer) DType() DType { return w.dtype }
 
 // WriteRow appends one row of exactly Cols values.
 func (w *Writer) WriteRow(row []float32) error {
@@ -481,7 +571,7 @@ func (w *Writer) Close() error {
 }
 
 func (w *Writer) patchHeader() error {
-	hdr, err := EncodeNPYHeader(Header{DType: Float32, Rows: w.rows, Cols: w.cols})
+	hdr, err := EncodeNPYHeader(Header{DType: w.dtype, Rows: w.rows, Cols: w.cols})
 	if err != nil {
 		return err
 	}

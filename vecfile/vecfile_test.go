@@ -225,7 +225,7 @@ func TestHeaderLength(t *testing.T) {
 	// The growth padding makes every 2-D header 128 bytes, whatever the row
 	// count, so a streaming writer can patch it in place.
 	for _, h := range []Header{
-		{Float32, 0, 1}, {Float32, 9, 384}, {Float64, 1_000_000, 1536},
+		{Float32, 0, 1}, {Float32, 9, 384}, {Float64, 1_000_000, 1536}, {Float16, 100_000, 1024},
 		{Float32, 1 << 50, 3}, {Float64, 12345, 123456789},
 	} {
 		b, err := EncodeNPYHeader(h)
@@ -262,6 +262,8 @@ func npyWithHeader(dict string, version byte, data []byte) []byte {
 func TestNPYHeaderVariants(t *testing.T) {
 	eight := make([]byte, 8*4)
 	binary.LittleEndian.PutUint32(eight[4:], math.Float32bits(2.5))
+	halves := make([]byte, 16*2)
+	binary.LittleEndian.PutUint16(halves[2:], 0x4100) // 2.5 as float16
 	for _, c := range []struct {
 		name    string
 		file    []byte
@@ -276,7 +278,10 @@ func TestNPYHeaderVariants(t *testing.T) {
 		{"fortran", npyWithHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (4, 2), }", 1, eight), 0, 0, "Fortran-order"},
 		{"big-endian", npyWithHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (4, 2), }", 1, eight), 0, 0, "big-endian"},
 		{"int64", npyWithHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", 1, eight), 0, 0, `unsupported dtype "<i8"`},
-		{"float16", npyWithHeader("{'descr': '<f2', 'fortran_order': False, 'shape': (4, 4), }", 1, eight), 0, 0, `unsupported dtype "<f2"`},
+		{"float16", npyWithHeader("{'descr': '<f2', 'fortran_order': False, 'shape': (4, 4), }", 1, halves), 4, 4, ""},
+		{"big-endian float16", npyWithHeader("{'descr': '>f2', 'fortran_order': False, 'shape': (4, 4), }", 1, halves), 0, 0, `unsupported dtype ">f2": big-endian; save a little-endian array (a.astype('<f2'))`},
+		{"bfloat16-like", npyWithHeader("{'descr': '<V2', 'fortran_order': False, 'shape': (4, 4), }", 1, halves), 0, 0, `unsupported dtype "<V2": want float32 ('<f4'), float16 ('<f2') or float64 ('<f8')`},
+		{"truncated float16", npyWithHeader("{'descr': '<f2', 'fortran_order': False, 'shape': (4, 4), }", 1, halves[:31]), 0, 0, "truncated: header says 4 x 4 float16 (32 data bytes) but the file has 31 bytes"},
 		{"structured", npyWithHeader("{'descr': [('x', '<f4'), ('y', '<f4')], 'fortran_order': False, 'shape': (4,), }", 1, eight), 0, 0, "structured dtype"},
 		{"1-D", npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (8,), }", 1, eight), 0, 0, "1-D array of shape (8,)"},
 		{"3-D", npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }", 1, eight), 0, 0, "3-D array of shape (2, 2, 2)"},
