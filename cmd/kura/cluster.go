@@ -34,7 +34,7 @@ func newClusterCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster --in VECTORS --out LABELS",
 		Short: "Cluster vectors (.npy or .f32) with HDBSCAN or K-means",
-		Long: `cluster reads vectors from a .npy file (float32 or float64, 2-D) or a raw
+		Long: `cluster reads vectors from a .npy file (float32, float16 or float64, 2-D) or a raw
 little-endian float32 file (.f32, with --dims), clusters them, and writes one
 label per line (-1 = noise). A one-line summary goes to stderr.`,
 		Example: `  # HDBSCAN with Kura's defaults (min_cluster_size 10)
@@ -54,7 +54,7 @@ label per line (-1 = noise). A one-line summary goes to stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCluster(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.in, "in", "", "vectors: .npy (float32/float64) or .f32 (raw float32, needs --dims)")
+	fl.StringVar(&f.in, "in", "", "vectors: .npy (float32/float16/float64) or .f32 (raw float32, needs --dims)")
 	fl.StringVar(&f.out, "out", "", "labels output, one integer per line (-1 = noise); - for stdout")
 	fl.IntVar(&f.dims, "dims", 0, "vector dimension for .f32 input")
 	fl.StringVar(&f.probs, "probabilities", "", "HDBSCAN membership probabilities output (one per line)")

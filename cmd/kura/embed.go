@@ -19,6 +19,7 @@ import (
 	"github.com/kura-go/kura/embed/openai"
 	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/ingest"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/pidtemp"
 	"github.com/kura-go/kura/internal/progress"
@@ -31,6 +32,7 @@ func init() { register(newEmbedCmd) }
 type embedCmdFlags struct {
 	in, out, kind, statsJSON string
 	inputFormat              string
+	vectorDType              string
 	chunk                    int
 	ef                       embedderFlags
 	mon                      monitorFlags
@@ -42,7 +44,11 @@ func newEmbedCmd() *cobra.Command {
 		Use:   "embed --in FILE --out VECTORS.npy",
 		Short: "Embed summaries, conversations or lines of text into a .npy matrix",
 		Long: `embed turns texts into vectors, one row per record, in input order, and writes
-them as a float32 .npy matrix (or raw .f32).
+them as a float32 .npy matrix (or raw .f32). --vector-dtype float16 stores the
+.npy as float16 ('<f2') instead: half the bytes, 11 significant bits (values
+rounded to the nearest half, ties to even; a value beyond ±65504 stops the run
+with an error naming the text and dimension). Every kura command that reads
+vectors reads both.
 
 Input: Kura summaries or conversations as JSONL or Parquet, conversations
 exported as a JSON array (Kura's conversations.json, a Claude.ai or a ChatGPT
@@ -71,13 +77,17 @@ before the extension (v.partial.npy), which the error names.`,
   kura embed --in summaries.jsonl --out v.npy --embedder openai --base-url http://127.0.0.1:8089/v1
 
   # No API calls at all: deterministic vectors, API-equivalent accounting
-  kura embed --in texts.txt --out v.npy --mock --stats-json stats.json`,
+  kura embed --in texts.txt --out v.npy --mock --stats-json stats.json
+
+  # Half the storage
+  kura embed --in summaries.jsonl --out vectors.npy --embedder hash --vector-dtype float16`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runEmbed(cmd, &f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.in, "in", "", "input: summaries or conversations (.jsonl, .parquet), or text lines (.txt)")
-	fl.StringVar(&f.out, "out", "", "output vectors: .npy (float32) or .f32 (raw little-endian float32)")
+	fl.StringVar(&f.out, "out", "", "output vectors: .npy (float32, or float16 with --vector-dtype) or .f32 (raw little-endian float32)")
+	fl.StringVar(&f.vectorDType, "vector-dtype", "float32", "element type stored in --out: float32, or float16 (.npy only; half the size)")
 	fl.StringVar(&f.kind, "kind", "auto", "input records: auto, summaries, conversations or text (auto: from the file name, else the first record)")
 	fl.StringVar(&f.inputFormat, "input-format", "auto", "format of conversations: auto (told by content), kura, kura-json, claude or chatgpt")
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the run's statistics to this JSON file")
@@ -94,6 +104,8 @@ type embedStats struct {
 	Kind           string      `json:"kind"`
 	Embedder       string      `json:"embedder"`
 	Dims           int         `json:"dims"`
+	VectorDType    string      `json:"vector_dtype"` // float32 or float16, as stored in Output
+	VectorBytes    int64       `json:"vector_bytes"` // Output's size on disk
 	Texts          int         `json:"texts"`
 	Seconds        float64     `json:"seconds"`
 	TextsPerSecond float64     `json:"texts_per_second"`
@@ -111,8 +123,16 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	if f.in == "" || f.out == "" {
 		return usageErrorf("--in and --out are required")
 	}
-	if _, err := vecfile.FormatOf(f.out); err != nil {
+	outFormat, err := vecfile.FormatOf(f.out)
+	if err != nil {
 		return usageErrorf("--out: %v", err)
+	}
+	dtype, err := vecfile.ParseDType(f.vectorDType)
+	if err != nil {
+		return usageErrorf("--vector-dtype: %v", err)
+	}
+	if dtype != vecfile.Float32 && outFormat != vecfile.NPY {
+		return usageErrorf("--vector-dtype %v needs a .npy --out: raw .f32 files hold float32 only", dtype)
 	}
 	if f.chunk < 1 {
 		return usageErrorf("--chunk must be at least 1, not %d", f.chunk)
@@ -165,7 +185,7 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	bar := progress.NewDisplay(cmd.ErrOrStderr(), stderrIsTerminal(), func() int { return terminalWidth(os.Stderr) })
 	bar.Begin("embed", "", int64(len(texts)))
 	start := time.Now()
-	dims, err := embedToFile(ctx, e, texts, f.out, f.chunk, func(n int) { bar.Add(int64(n)); mon.AddConversations(n) })
+	dims, err := embedToFile(ctx, e, texts, f.out, dtype, f.chunk, func(n int) { bar.Add(int64(n)); mon.AddConversations(n) })
 	bar.Finish()
 	if err != nil {
 		return err
@@ -174,9 +194,12 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	mon.ObserveStage("embed", elapsed.Seconds(), -1, -1, len(texts))
 
 	st := embedStats{
-		Input: f.in, Output: f.out, Kind: kind, Embedder: e.Name(), Dims: dims, Texts: len(texts),
+		Input: f.in, Output: f.out, Kind: kind, Embedder: e.Name(), Dims: dims, VectorDType: dtype.String(), Texts: len(texts),
 		Seconds: elapsed.Seconds(), TextsPerSecond: float64(len(texts)) / elapsed.Seconds(),
 		SetupSeconds: setup.Seconds(),
+	}
+	if fi, err := os.Stat(f.out); err == nil {
+		st.VectorBytes = fi.Size()
 	}
 	if ur, ok := e.(embed.UsageReporter); ok {
 		st.Usage = ur.Usage()
@@ -218,6 +241,9 @@ func closingLine(st *embedStats) string {
 		fmt.Fprintf(&b, " (with %s via the API: %d tokens, $%.4f)", st.APIModel, st.APITokens, *st.APICostUSD)
 	}
 	fmt.Fprintf(&b, " -> %s", st.Output)
+	if st.VectorDType != "" && st.VectorDType != vecfile.Float32.String() {
+		fmt.Fprintf(&b, " (%s, %s)", st.VectorDType, human.Bytes(float64(st.VectorBytes)))
+	}
 	return b.String()
 }
 
@@ -229,8 +255,9 @@ func closingLine(st *embedStats) string {
 // complete run removes it. The pipelining (an API embedder's requests kept
 // in flight while the vectors already answered are written, at most about
 // chunk texts' vectors held) is embed.Stream's, shared with kura loadtest.
-// progress is told of texts done. It returns the vector length.
-func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, chunk int, progress func(int)) (int, error) {
+// progress is told of texts done. The values are stored as dtype (float32,
+// or float16 for a .npy). It returns the vector length.
+func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, dtype vecfile.DType, chunk int, progress func(int)) (int, error) {
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(strings.TrimSuffix(out, filepath.Ext(out)))+fmt.Sprintf(".partial-%d", os.Getpid())+filepath.Ext(out))
 	// partial receives the vectors done when a run stops part way.
 	partial := strings.TrimSuffix(out, filepath.Ext(out)) + ".partial" + filepath.Ext(out)
@@ -243,16 +270,16 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 	dims, err := embed.Stream(ctx, e, texts, chunk, progress, func(lo int, vecs [][]float32) error {
 		if w == nil {
 			var err error
-			if w, sy, err = createVectors(tmp, len(vecs[0])); err != nil {
+			if w, sy, err = createVectors(tmp, len(vecs[0]), dtype); err != nil {
 				return err
 			}
 		}
-		for _, v := range vecs {
+		for i, v := range vecs {
 			if err := w.WriteRow(v); err != nil {
-				return err
+				return fmt.Errorf("text %d: %w", lo+i+1, err)
 			}
 		}
-		if written += 4 * len(vecs) * len(vecs[0]); written >= syncEvery {
+		if written += dtype.Size() * len(vecs) * len(vecs[0]); written >= syncEvery {
 			written = 0
 			sy.request()
 		}
@@ -304,9 +331,9 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 // the whole matrix after the last answer.
 const syncEvery = 8 << 20
 
-// createVectors creates the vector file at path for rows of cols values,
-// with a background flusher of it.
-func createVectors(path string, cols int) (*vecfile.Writer, *backgroundSync, error) {
+// createVectors creates the vector file at path for rows of cols values
+// stored as dtype, with a background flusher of it.
+func createVectors(path string, cols int, dtype vecfile.DType) (*vecfile.Writer, *backgroundSync, error) {
 	format, err := vecfile.FormatOf(path)
 	if err != nil {
 		return nil, nil, err
@@ -317,7 +344,7 @@ func createVectors(path string, cols int) (*vecfile.Writer, *backgroundSync, err
 	}
 	var w *vecfile.Writer
 	if format == vecfile.NPY {
-		w, err = vecfile.NewNPYWriter(f, cols)
+		w, err = vecfile.NewNPYWriterAs(f, cols, dtype)
 	} else {
 		w, err = vecfile.NewF32Writer(f, cols)
 	}

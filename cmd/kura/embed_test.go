@@ -176,6 +176,8 @@ func TestEmbedCommandErrors(t *testing.T) {
 		{"--in", ok, "--out", out, "--mock", "--price-per-million", "-2"},
 		{"--in", ok, "--out", out, "--mock", "--kind", "clusters"},
 		{"--in", ok, "--out", out, "--embedder", "openai", "--base-url", "localhost:1234"},
+		{"--in", ok, "--out", out, "--mock", "--vector-dtype", "float64"},
+		{"--in", ok, "--out", filepath.Join(dir, "v.f32"), "--mock", "--vector-dtype", "float16"},
 	}
 	for _, args := range usage {
 		if code := run(context.Background(), append([]string{"embed"}, args...)); code != 2 {
@@ -255,7 +257,7 @@ func TestEmbedToFilePartial(t *testing.T) {
 				// A stale partial file of an earlier run goes once a run completes.
 				os.WriteFile(partial, []byte("stale"), 0o644)
 			}
-			_, err := embedToFile(context.Background(), failingEmbedder{tt.failFrom}, texts, out, 2, func(int) {})
+			_, err := embedToFile(context.Background(), failingEmbedder{tt.failFrom}, texts, out, vecfile.Float32, 2, func(int) {})
 			want := []string{"v.npy"}
 			switch {
 			case tt.failFrom > len(texts):
@@ -389,7 +391,7 @@ func TestEmbedToFileFlushesAsItGoes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			_, err := embedToFile(context.Background(), wideEmbedder{tt.failFrom}, texts, filepath.Join(dir, "v.npy"), 50, func(int) {})
+			_, err := embedToFile(context.Background(), wideEmbedder{tt.failFrom}, texts, filepath.Join(dir, "v.npy"), vecfile.Float32, 50, func(int) {})
 			if (err != nil) != (tt.failFrom < n) {
 				t.Fatalf("error %v", err)
 			}
@@ -403,5 +405,120 @@ func TestEmbedToFileFlushesAsItGoes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEmbedCommandFloat16: --vector-dtype float16 writes numpy's '<f2' with
+// the float32 run's values rounded to halves (the same bytes as vecfile's
+// float16 writer makes of them), half the data bytes, and says so in the
+// closing line and --stats-json.
+func TestEmbedCommandFloat16(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "texts.txt")
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf("text number %d about topic %d", i, i%3))
+	}
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	type run struct {
+		out, stats, stdout string
+		st                 embedStats
+		size               int64
+	}
+	runs := map[string]*run{}
+	for _, dt := range []string{"float32", "float16"} {
+		r := &run{out: filepath.Join(dir, "v"+dt[len(dt)-2:]+".npy"), stats: filepath.Join(dir, dt+".json")}
+		var err error
+		r.stdout, err = execCLI(t, "embed", "--in", in, "--out", r.out, "--mock", "--dims", "64", "--vector-dtype", dt, "--stats-json", r.stats).outErr()
+		if err != nil {
+			t.Fatalf("%s: %v", dt, err)
+		}
+		b, _ := os.ReadFile(r.stats)
+		if err := json.Unmarshal(b, &r.st); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(r.out)
+		r.size = fi.Size()
+		runs[dt] = r
+	}
+	f32, f16 := runs["float32"], runs["float16"]
+	for _, c := range []struct {
+		name      string
+		r         *run
+		dtype     string
+		dataBytes int64
+	}{{"float32", f32, "float32", 40 * 64 * 4}, {"float16", f16, "float16", 40 * 64 * 2}} {
+		if c.r.size != 128+c.dataBytes || c.r.st.VectorBytes != c.r.size || c.r.st.VectorDType != c.dtype {
+			t.Errorf("%s: file %d bytes (want %d), stats say %d bytes of %q", c.name, c.r.size, 128+c.dataBytes, c.r.st.VectorBytes, c.r.st.VectorDType)
+		}
+		m, err := vecfile.Open(c.r.out, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.DType.String() != c.dtype || m.Rows != 40 {
+			t.Errorf("%s: file holds %d rows of %v", c.name, m.Rows, m.DType)
+		}
+		m.Close()
+	}
+	if strings.Contains(f32.stdout, "(float") || !strings.Contains(f16.stdout, "-> "+f16.out+" (float16, ") {
+		t.Errorf("closing lines:\n%s\n%s", f32.stdout, f16.stdout)
+	}
+	x, _, _, err := vecfile.Read(f32.out, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "want.npy")
+	if err := vecfile.WriteAs(want, x, 40, 64, vecfile.Float16); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(want)
+	b, _ := os.ReadFile(f16.out)
+	if !reflect.DeepEqual(a, b) {
+		t.Error("the float16 file is not the float32 run's vectors rounded to halves")
+	}
+}
+
+// hugeEmbedder embeds "tN" as (N, -N), and as (N, 1e5), beyond float16's
+// range, for N >= from.
+type hugeEmbedder struct{ from int }
+
+func (hugeEmbedder) Name() string { return "huge" }
+func (hugeEmbedder) Dims() int    { return 2 }
+func (e hugeEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, s := range texts {
+		n, _ := strconv.Atoi(strings.TrimPrefix(s, "t"))
+		out[i] = []float32{float32(n), -float32(n)}
+		if n >= e.from {
+			out[i][1] = 1e5
+		}
+	}
+	return out, nil
+}
+
+// TestEmbedToFileFloat16Range: a vector that float16 cannot hold stops the
+// run with an error naming the text and the dimension; the vectors before
+// it are kept in the .partial file, as for any other failure.
+func TestEmbedToFileFloat16Range(t *testing.T) {
+	var texts []string
+	for i := range 8 {
+		texts = append(texts, "t"+strconv.Itoa(i))
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "v.npy")
+	partial := filepath.Join(dir, "v.partial.npy")
+	_, err := embedToFile(context.Background(), hugeEmbedder{5}, texts, out, vecfile.Float16, 2, func(int) {})
+	for _, want := range []string{"text 6: ", "value 100000 in row 6, dimension 2, is beyond float16's range", "the first 5 of 8 vectors", partial} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want it to say %q", err, want)
+		}
+	}
+	checkRows(t, partial, 5)
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("--out written despite the error: %v", err)
+	}
+	// float32 holds the same vectors.
+	if _, err := embedToFile(context.Background(), hugeEmbedder{5}, texts, out, vecfile.Float32, 2, func(int) {}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -26,10 +26,11 @@ func newReduceCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reduce --in VECTORS --out REDUCED",
 		Short: "Reduce vectors to a few dimensions with UMAP or PCA",
-		Long: `reduce reads vectors from a .npy file (float32 or float64, 2-D) or a raw
+		Long: `reduce reads vectors from a .npy file (float32, float16 or float64, 2-D) or a raw
 little-endian float32 file (.f32, with --dims) and writes their UMAP embedding
 or their principal-component scores as a float32 .npy (or .f32) matrix, one
-row per input row. The input file is memory-mapped, not copied.
+row per input row. A float32 input file is memory-mapped, not copied; a
+float16 one is read into memory as float32 (twice the file's size).
 
 UMAP follows umap-learn (n_neighbors 15, min_dist 0.1, spectral
 initialisation, 500 epochs up to 10,000 rows, else 200) on an approximate
@@ -47,7 +48,7 @@ k-nearest-neighbour graph; the result is the same for a seed whatever
 		RunE: func(cmd *cobra.Command, args []string) error { return runReduce(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.in, "in", "", "vectors: .npy (float32/float64) or .f32 (raw float32, needs --dims)")
+	fl.StringVar(&f.in, "in", "", "vectors: .npy (float32/float16/float64) or .f32 (raw float32, needs --dims)")
 	fl.StringVar(&f.out, "out", "", "output vectors: .npy or .f32 (float32)")
 	fl.IntVar(&f.dims, "dims", 0, "vector dimension for .f32 input")
 	fl.StringVar(&f.method, "method", reduce.MethodUMAP, "umap or pca")
