@@ -134,12 +134,14 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	// Term-frequency maps are reused per worker.
 	workers := runtime.GOMAXPROCS(0)
 	tfs := make([]map[uint64]feature, workers)
+	accs := make([][]float64, workers)
 	err := parallel.For(ctx, len(texts), 64, workers, func(w, lo, hi int) {
 		if tfs[w] == nil {
 			tfs[w] = make(map[uint64]feature)
+			accs[w] = make([]float64, e.o.Dims)
 		}
 		for i := lo; i < hi; i++ {
-			out[i] = e.vector(texts[i], tfs[w])
+			out[i] = e.vector(texts[i], tfs[w], accs[w])
 		}
 		embed.ReportProgress(ctx, hi-lo)
 	})
@@ -156,7 +158,7 @@ type feature struct {
 }
 
 // vector embeds one text; tf is scratch space. Callers hold e.mu.RLock.
-func (e *Embedder) vector(text string, tf map[uint64]feature) []float32 {
+func (e *Embedder) vector(text string, tf map[uint64]feature, acc []float64) []float32 {
 	clear(tf)
 	e.features(text, func(h uint64, bigram bool) {
 		f := tf[h]
@@ -168,7 +170,7 @@ func (e *Embedder) vector(text string, tf map[uint64]feature) []float32 {
 	if len(tf) == 0 {
 		return v
 	}
-	acc := make([]float64, e.o.Dims)
+	clear(acc)
 	for h, f := range tf {
 		w := 1 + math.Log(float64(f.count))
 		if e.docs > 0 {
