@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -102,13 +103,7 @@ func TestSplit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bs := Split(tt.texts, tt.batchSize, tt.lim)
-			var lazy []Batch
-			for b := range Batches(tt.texts, tt.batchSize, tt.lim) {
-				lazy = append(lazy, b)
-			}
-			if !reflect.DeepEqual(lazy, bs) {
-				t.Errorf("Batches and Split differ:\n%+v\n%+v", lazy, bs)
-			}
+			checkBatchesMatchSplit(t, tt.texts, tt.batchSize, tt.lim, bs)
 			var sizes []int
 			next, trunc := 0, 0
 			for _, b := range bs {
@@ -139,6 +134,93 @@ func TestSplit(t *testing.T) {
 				t.Errorf("truncated %d, want %d", trunc, tt.wantTrunc)
 			}
 		})
+	}
+}
+
+// checkBatchesMatchSplit checks that Batches cuts and truncates texts as
+// Split (which counts every text) did, and that every batch's TokenCount
+// is Split's count.
+func checkBatchesMatchSplit(t *testing.T, texts []string, batchSize int, lim Limits, want []Batch) {
+	t.Helper()
+	var lazy []Batch
+	for b := range Batches(texts, batchSize, lim) {
+		if b.Tokens < -1 {
+			t.Errorf("batch at %d: Tokens %d", b.Offset, b.Tokens)
+		}
+		if b.TokenCount() < 0 {
+			t.Errorf("batch at %d: TokenCount %d", b.Offset, b.TokenCount())
+		}
+		b.Tokens = b.TokenCount()
+		lazy = append(lazy, b)
+	}
+	if !reflect.DeepEqual(lazy, want) {
+		t.Errorf("Batches and Split differ:\n%+v\n%+v", lazy, want)
+	}
+}
+
+// TestBatchesCountOnlyWhenNeeded checks that Batches leaves texts whose
+// bytes prove them within the limits uncounted, and counts where the bytes
+// do not: texts of more bytes than MaxInputTokens (truncated or not), and
+// batches whose bytes pass MaxRequestTokens (cut where the tokens say).
+func TestBatchesCountOnlyWhenNeeded(t *testing.T) {
+	short := []string{"hello world", "a cat sat on the mat", "lorem ipsum dolor"}
+	// 800 tokens of 5 bytes each: 4,000 bytes.
+	wide := strings.Repeat(" word", 800)
+	tests := []struct {
+		name      string
+		texts     []string
+		batchSize int
+		lim       Limits
+		wantTok   []int // Tokens of each batch as Batches yields it
+	}{
+		{"short texts, API limits: nothing counted", short, 2, OpenAILimits, []int{-1, -1}},
+		{"no token limits", short, 0, Limits{}, []int{-1}},
+		{"bytes over the input limit, tokens not", []string{"x", wide}, 50, Limits{MaxInputTokens: 1000}, []int{-1}},
+		{"bytes over the input limit, tokens too: truncated", []string{"x", wide}, 50, Limits{MaxInputTokens: 100}, []int{-1}},
+		{"bytes over the request limit, tokens not: one batch", []string{wide, wide}, 50, Limits{MaxRequestTokens: 2000}, []int{1600}},
+		{"tokens over the request limit: cut", []string{wide, wide, "x"}, 50, Limits{MaxRequestTokens: 1000}, []int{800, -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []int
+			for b := range Batches(tt.texts, tt.batchSize, tt.lim) {
+				got = append(got, b.Tokens)
+			}
+			if !equalInts(got, tt.wantTok) {
+				t.Errorf("Tokens %v, want %v", got, tt.wantTok)
+			}
+			checkBatchesMatchSplit(t, tt.texts, tt.batchSize, tt.lim, Split(tt.texts, tt.batchSize, tt.lim))
+		})
+	}
+}
+
+// TestBatchesMatchSplitOnMixedTexts compares lazy and exact batching on
+// texts of many lengths and token densities under tight limits, where the
+// byte bounds sometimes decide and sometimes do not.
+func TestBatchesMatchSplitOnMixedTexts(t *testing.T) {
+	var texts []string
+	for i := 0; i < 400; i++ {
+		switch i % 4 {
+		case 0:
+			texts = append(texts, strings.Repeat(" word", i%53+1)) // 5 bytes a token
+		case 1:
+			texts = append(texts, strings.Repeat("x", i%97+1)) // several bytes a token
+		case 2:
+			texts = append(texts, strings.Repeat("é ", i%31+1)) // multi-byte
+		default:
+			texts = append(texts, fmt.Sprintf("text %d: %s", i, strings.Repeat("lorem ipsum ", i%17)))
+		}
+	}
+	for _, lim := range []Limits{
+		OpenAILimits,
+		{MaxRequestTokens: 300},
+		{MaxRequestTokens: 300, MaxInputTokens: 40},
+		{MaxInputs: 7, MaxRequestTokens: 1000, MaxInputTokens: 60},
+		{MaxInputTokens: 10},
+	} {
+		for _, size := range []int{0, 5, 50} {
+			checkBatchesMatchSplit(t, texts, size, lim, Split(texts, size, lim))
+		}
 	}
 }
 

@@ -389,7 +389,7 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 		return nil, fmt.Errorf("openai: %s: %w", call.Where, err)
 	}
 	if tokens <= 0 { // the server reported no usage: count locally
-		tokens = int64(b.Tokens)
+		tokens = int64(b.TokenCount())
 	}
 	c.inputs.Add(int64(n))
 	c.tokens.Add(tokens)
