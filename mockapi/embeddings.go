@@ -39,13 +39,27 @@ type embeddingsRequest struct {
 	s      *Server
 	model  string
 	texts  []string
-	tokens []int // per input
-	total  int
+	tokens []int // per input; -1 while not counted
+	total  int   // tokens of the inputs counted so far
 	dims   int
 	base64 bool
 }
 
-func (r *embeddingsRequest) cost() int { return r.total }
+// cost is the request's tokens, for the rate limiter: every input counted.
+func (r *embeddingsRequest) cost() int {
+	r.countAll()
+	return r.total
+}
+
+// countAll counts the inputs not counted yet.
+func (r *embeddingsRequest) countAll() {
+	for i, n := range r.tokens {
+		if n < 0 {
+			r.tokens[i] = r.s.count(r.texts[i])
+			r.total += r.tokens[i]
+		}
+	}
+}
 
 func (s *Server) embeddings(body []byte) (apiRequest, *requestError) {
 	var raw struct {
@@ -78,9 +92,15 @@ func (s *Server) embeddings(body []byte) (apiRequest, *requestError) {
 	if err := r.parseInput(raw.Input); err != nil {
 		return nil, err
 	}
+	// The limits are checked before the answer's latency starts; counting
+	// inputs that cannot break them waits for the answer, inside the
+	// latency (answer). A token is at least one byte, so a text of at most
+	// maxInputTokens bytes is within the input limit, and texts of at most
+	// maxRequestTokens bytes in all within the request's.
+	bound := 0
 	for i, t := range r.texts {
 		n := r.tokens[i]
-		if n < 0 {
+		if n < 0 && len(t) > maxInputTokens {
 			n = s.count(t)
 			r.tokens[i] = n
 		}
@@ -91,10 +111,17 @@ func (s *Server) embeddings(body []byte) (apiRequest, *requestError) {
 			}
 			return nil, badRequest(param, "This model's maximum context length is %d tokens, however you requested %d tokens (%d in your prompt; 0 for the completion) in input %d. Please reduce your prompt.", maxInputTokens, n, n, i)
 		}
-		r.total += n
+		if n >= 0 {
+			r.total += n
+			bound += n
+		} else {
+			bound += len(t)
+		}
 	}
-	if r.total > maxRequestTokens {
-		return nil, badRequest("input", "Requested %d tokens, max %d tokens per request.", r.total, maxRequestTokens)
+	if bound > maxRequestTokens {
+		if r.countAll(); r.total > maxRequestTokens {
+			return nil, badRequest("input", "Requested %d tokens, max %d tokens per request.", r.total, maxRequestTokens)
+		}
 	}
 	// Vector length: the request's dimensions, else Config.Dims, else the model's.
 	native, known := nativeDims[r.model]
@@ -210,6 +237,7 @@ func tokenIDs(b []byte) ([]int, string) {
 }
 
 func (r *embeddingsRequest) answer(ctx context.Context, bad bool, kind int) ([]byte, usage, error) {
+	r.countAll()
 	vecs, err := r.s.vectors(ctx, r.texts, r.dims)
 	if err != nil {
 		return nil, usage{}, err

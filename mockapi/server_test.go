@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,6 +243,8 @@ func TestEmbeddingsBadRequests(t *testing.T) {
 		{"bad encoding", `{"model":"text-embedding-3-small","input":"a","encoding_format":"int8"}`, "encoding_format"},
 		{"input too long", `{"model":"text-embedding-3-small","input":[` + ids(8193) + `]}`, "input"},
 		{"request too long", `{"model":"text-embedding-3-small","input":` + big.String() + `}`, "input"},
+		{"string input too long", `{"model":"text-embedding-3-small","input":["a","` + strings.Repeat(" a", 8193) + `"]}`, "input[1]"},
+		{"strings too long together", `{"model":"text-embedding-3-small","input":["` + strings.Repeat(strings.Repeat(" a", 8000)+`","`, 38) + `a"]}`, "input"},
 		{"negative token", `{"model":"text-embedding-3-small","input":[1,-2]}`, "input"},
 		{"token out of vocabulary", `{"model":"text-embedding-3-small","input":[[1],[200000]]}`, "input[1]"},
 		{"dimensions zero", `{"model":"text-embedding-3-small","input":"a","dimensions":0}`, "dimensions"},
@@ -262,6 +265,54 @@ func TestEmbeddingsBadRequests(t *testing.T) {
 	}
 	if st := s.Stats(); st.BadRequests != int64(len(tests)) || st.OK != 0 || st.Requests != int64(len(tests)) {
 		t.Errorf("stats %+v, want %d bad requests", st, len(tests))
+	}
+}
+
+// TestEmbeddingsCountLate checks that the limits are checked before the
+// answer but texts that cannot break them are counted only while answering
+// (inside the latency), and that the usage answered is the exact count
+// either way.
+func TestEmbeddingsCountLate(t *testing.T) {
+	var counted atomic.Int64
+	s := New(Config{CountTokens: func(t string) int { counted.Add(1); return tokens.Count(t) }})
+	long := strings.Repeat("x", 9000)  // over 8,192 bytes, under 8,192 tokens
+	wide := strings.Repeat(" a", 4100) // 8,200 bytes, 4,100 tokens
+	var many []string
+	for range 40 {
+		many = append(many, wide) // 328,000 bytes, 164,000 tokens
+	}
+	tests := []struct {
+		name          string
+		texts         []string
+		countedBefore int64 // texts counted before the answer
+	}{
+		{"short texts", []string{"hello world", "a cat", "lorem ipsum"}, 0},
+		{"a text of more bytes than the input limit", []string{"hello", long}, 1},
+		{"more bytes in all than the request limit", many, 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			counted.Store(0)
+			body := fmt.Sprintf(`{"model":"text-embedding-3-small","input":%s,"dimensions":8}`, mustMarshal(tt.texts))
+			req, rerr := s.embeddings([]byte(body))
+			if rerr != nil {
+				t.Fatalf("refused: %s", rerr.msg)
+			}
+			if got := counted.Load(); got != tt.countedBefore {
+				t.Errorf("%d texts counted before the answer, want %d", got, tt.countedBefore)
+			}
+			_, u, err := req.answer(context.Background(), false, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			for _, text := range tt.texts {
+				want += tokens.Count(text)
+			}
+			if u.prompt != want || counted.Load() != int64(len(tt.texts)) {
+				t.Errorf("usage %d tokens after counting %d texts; want %d and %d", u.prompt, counted.Load(), want, len(tt.texts))
+			}
+		})
 	}
 }
 
