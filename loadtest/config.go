@@ -12,6 +12,7 @@ import (
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/loadtest/analysis"
+	"github.com/kura-go/kura/vecfile"
 )
 
 // defaultScales are the guide's test scales.
@@ -39,6 +40,12 @@ type Config struct {
 	// embedder's API model when it has a price (openai:M, mock:M), else
 	// embed.DefaultPriceModel.
 	PriceModel string `json:"price_model"`
+
+	// VectorDType is how each scale's embeddings.npy stores the vectors:
+	// "float32" (the default) or "float16" (half the bytes; read back into
+	// float32 memory by the reduce and cluster stages instead of mapped).
+	// Files written before the option leave it out: float32.
+	VectorDType string `json:"vector_dtype,omitempty"`
 
 	Cluster cluster.Spec `json:"cluster"`
 	// AutoReduce lets the run add a PCA to AutoReduceDims dimensions
@@ -101,6 +108,15 @@ type LLMConfig struct {
 	Concurrency           int     `json:"concurrency"`
 }
 
+// vectorDType returns the element type of the embeddings files: float32
+// when VectorDType is "" (files written before the option).
+func (c *Config) vectorDType() (vecfile.DType, error) {
+	if c.VectorDType == "" {
+		return vecfile.Float32, nil
+	}
+	return vecfile.ParseDType(c.VectorDType)
+}
+
 // goal is what the production planning plans for.
 func (c *Config) goal() analysis.Goal {
 	g := analysis.Goal{Conversations: c.TargetConversations, Monthly: c.MonthlyConversations, PriceModel: c.PriceModel,
@@ -156,6 +172,7 @@ func DefaultConfig() Config {
 		Seed:                 42,
 		Repeat:               1,
 		Embedder:             backend.DefaultSpec(),
+		VectorDType:          vecfile.Float32.String(),
 		Cluster:              cluster.Spec{Algorithm: "hdbscan", MinClusterSize: 10, ItemsPerCluster: 10, Seed: 42},
 		AutoReduce:           true,
 		TargetConversations:  10000,
@@ -183,6 +200,14 @@ func (c *Config) Validate() error {
 		seen[s] = true
 	}
 	sort.Ints(c.Scales)
+	dt, err := c.vectorDType()
+	if err != nil {
+		return err
+	}
+	c.VectorDType = dt.String()
+	if c.Pipeline == PipelineFull && dt != vecfile.Float32 {
+		return fmt.Errorf("vector dtype %v: the full pipeline writes kura run's float32 embeddings.npy; float16 is for the embed-cluster pipeline", dt)
+	}
 	switch c.Pipeline {
 	case "", PipelineEmbedCluster:
 		c.Pipeline = "" // the default, recorded as before

@@ -276,7 +276,8 @@ func fullStorage(dir string, res *measure.Scale) error {
 		return fmt.Errorf("%s: %w", npy, err)
 	}
 	res.Dims = h.Cols
-	res.Storage.EmbeddingBytes = int64(h.Rows) * int64(h.Cols) * 4
+	res.Storage.EmbeddingBytes = int64(h.Rows) * int64(h.Cols) * int64(h.DType.Size())
+	res.Storage.VectorDType = h.DType.String()
 	res.Storage.TotalBytes = res.Storage.ResultsJSONLBytes + res.Storage.VectorsNPYBytes
 	return nil
 }

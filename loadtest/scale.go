@@ -159,7 +159,8 @@ type scaleRun struct {
 	n           int            // load: how many records
 	ids         []string       // load: their chat ids, for the clusters found
 	emb         embed.Embedder // embed
-	npy         string         // embed: the vectors, n × dims float32
+	npy         string         // embed: the vectors, n × dims, stored as dtype
+	dtype       vecfile.DType  // embed: float32 or float16 (Config.VectorDType)
 	dims        int            // embed
 	xr          []float32      // reduce: n × dr reduced vectors (dropped once clustered)
 	dr          int            // reduce
@@ -306,6 +307,9 @@ func (r *scaleRun) embed() error {
 			r.progress(Event{Scale: r.job.Scale, Stage: "embed", Done: int(d), Total: n})
 		}
 	}
+	if r.dtype, err = cfg.vectorDType(); err != nil {
+		return fmt.Errorf("embed: %w", err)
+	}
 	r.npy = filepath.Join(r.job.ArtifactDir, "embeddings.npy")
 	var w *vecfile.Writer
 	defer func() {
@@ -318,7 +322,7 @@ func (r *scaleRun) embed() error {
 		d, err := embed.Stream(r.ctx, emb, texts, cfg.EmbedChunk, report, func(lo int, vecs [][]float32) error {
 			if w == nil {
 				var err error
-				if w, err = vecfile.Create(r.npy, len(vecs[0])); err != nil {
+				if w, err = vecfile.CreateAs(r.npy, len(vecs[0]), r.dtype); err != nil {
 					return err
 				}
 			}
@@ -327,7 +331,7 @@ func (r *scaleRun) embed() error {
 					return fmt.Errorf("%s returned a %d-dimensional vector for text %d after %d-dimensional ones", emb.Name(), len(v), base+lo+i+1, w.Cols())
 				}
 				if err := w.Write(v); err != nil {
-					return err
+					return fmt.Errorf("text %d: %w", base+lo+i+1, err)
 				}
 			}
 			return nil
@@ -375,7 +379,8 @@ func (r *scaleRun) countTokens() {
 	}
 }
 
-// vectors maps the embeddings file into memory.
+// vectors maps the embeddings file into memory; a float16 file is read
+// into float32 memory instead (vecfile.Open).
 func (r *scaleRun) vectors() (*vecfile.Matrix, error) {
 	m, err := vecfile.Open(r.npy, 0)
 	if err != nil {
@@ -537,7 +542,8 @@ func sizes(paths ...string) (int64, error) {
 // and the estimated cost, and the quality against the ground truth.
 func (r *scaleRun) account() error {
 	res, cfg := r.res, &r.job.Config
-	res.Storage.EmbeddingBytes = int64(r.n) * int64(r.dims) * 4
+	res.Storage.EmbeddingBytes = int64(r.n) * int64(r.dims) * int64(r.dtype.Size())
+	res.Storage.VectorDType = r.dtype.String()
 	res.Storage.TotalBytes = res.Storage.ResultsJSONLBytes + res.Storage.VectorsNPYBytes
 	res.SumStages()
 	for _, l := range r.labels {

@@ -96,6 +96,7 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.IntVar(&lf.cfg.SampleTopics, "sample-topics", lf.cfg.SampleTopics, "topics (ground-truth clusters) in the built-in baseline")
 	f.Int64Var(&lf.cfg.Seed, "seed", lf.cfg.Seed, "seed for the scaled data, K-means and HDBSCAN's approximate neighbour search")
 	f.StringVar(&lf.cfg.Cluster.Algorithm, "clusterer", lf.cfg.Cluster.Algorithm, "clustering algorithm: hdbscan or kmeans")
+	f.StringVar(&lf.cfg.VectorDType, "vector-dtype", lf.cfg.VectorDType, "how each scale's embeddings.npy stores the vectors: float32, or float16 (half the storage; the reduce and cluster\nstages then read it into float32 memory instead of mapping it)")
 	f.IntVar(&lf.cfg.Cluster.MinClusterSize, "min-cluster-size", lf.cfg.Cluster.MinClusterSize, "HDBSCAN min_cluster_size")
 	f.IntVar(&lf.cfg.Cluster.MinSamples, "min-samples", 0, "HDBSCAN min_samples (0 = min-cluster-size)")
 	f.IntVar(&lf.cfg.Cluster.K, "k", 0, "K-means clusters (0 = ceil(n / items-per-cluster), Kura's rule)")

@@ -117,6 +117,10 @@ func Compare(old, cur *loadtest.Results, threshold float64) *Comparison {
 			c.Notes = append(c.Notes, fmt.Sprintf("scale %d: compared across different setups (%s, %s vs %s, %s)",
 				n.Conversations, o.Embedder, o.Clusterer, n.Embedder, n.Clusterer))
 		}
+		if od, nd := o.Storage.DType(), n.Storage.DType(); od != nd {
+			c.Notes = append(c.Notes, fmt.Sprintf("scale %d: vectors stored as %s before, %s now: storage and the memory of the stages that read them differ by design",
+				n.Conversations, od, nd))
+		}
 		for _, ch := range c.compareScale(o, n) {
 			if ch.NotCompared == "" {
 				compared++

@@ -279,3 +279,29 @@ func rel(got, want float64) float64 {
 	}
 	return math.Abs(got-want) / math.Abs(want)
 }
+
+// TestCompareVectorDType: runs whose vectors were stored differently are
+// still compared, with a note saying so; a file written before the option
+// (no dtype recorded) counts as float32.
+func TestCompareVectorDType(t *testing.T) {
+	with := func(dt string) *loadtest.Results {
+		s := staged(1, 1, 1, 1)
+		s.Storage.VectorDType = dt
+		return one(s)
+	}
+	for _, c := range []struct {
+		old, cur string
+		want     string // a note containing it; "" for no note about dtypes
+	}{
+		{"float32", "float16", "scale 1000: vectors stored as float32 before, float16 now"},
+		{"", "float16", "vectors stored as float32 before, float16 now"},
+		{"float16", "float32", "vectors stored as float16 before, float32 now"},
+		{"", "float32", ""},
+		{"float16", "float16", ""},
+	} {
+		notes := strings.Join(Compare(with(c.old), with(c.cur), 0.2).Notes, "\n")
+		if c.want == "" && strings.Contains(notes, "vectors stored") || c.want != "" && !strings.Contains(notes, c.want) {
+			t.Errorf("%q -> %q: notes %q, want %q", c.old, c.cur, notes, c.want)
+		}
+	}
+}

@@ -149,7 +149,7 @@ type MockServerStats struct {
 // Storage is what the results take: estimates as in the guide and real sizes
 // of files written.
 type Storage struct {
-	EmbeddingBytes      int64 `json:"embedding_bytes"`       // n × dims × 4
+	EmbeddingBytes      int64 `json:"embedding_bytes"`       // n × dims × 4 (float32) or × 2 (float16)
 	MetadataBytes       int64 `json:"metadata_bytes"`        // the records as JSON, without embeddings
 	ResultsJSONLBytes   int64 `json:"results_jsonl_bytes"`   // records + clusters written as JSONL
 	ResultsParquetBytes int64 `json:"results_parquet_bytes"` // the same as Parquet
@@ -157,6 +157,17 @@ type Storage struct {
 	// TotalBytes is what a Kura-style checkpoint takes: JSONL results plus
 	// the .npy vectors (the Storage column of the table).
 	TotalBytes int64 `json:"total_bytes"`
+	// VectorDType is how the .npy stores the vectors: float32 or float16
+	// (--vector-dtype). Files written before the option leave it out: float32.
+	VectorDType string `json:"vector_dtype,omitempty"`
+}
+
+// DType returns VectorDType, float32 when it is not recorded.
+func (s *Storage) DType() string {
+	if s.VectorDType == "" {
+		return "float32"
+	}
+	return s.VectorDType
 }
 
 // APIUsage is what the embedder spent.

@@ -65,10 +65,10 @@ func writeMarkdownDetails(w io.Writer, r *loadtest.Results) {
 	writeAnalysis(&b, r.Analysis)
 	if r.Planning != nil {
 		fmt.Fprintln(&b)
-		writePlanning(&b, r.Planning, r.Analysis)
+		writePlanning(&b, r.Planning, r.Analysis, vectorDType(r))
 		for _, q := range r.Plans {
 			fmt.Fprintln(&b)
-			writePlanning(&b, q, r.Analysis)
+			writePlanning(&b, q, r.Analysis, vectorDType(r))
 		}
 	}
 	fmt.Fprintln(w)

@@ -109,8 +109,8 @@ func TestWritePlanning(t *testing.T) {
 	a := analysis.Analyze(rs)
 	p := analysis.Plan(rs, a, analysis.Goal{Conversations: 10000, Monthly: 50000})
 	var out strings.Builder
-	writePlanning(&out, p, a)
-	for _, w := range []string{"exact arithmetic, not a fit: 50.0 tokens per conversation", "(peak memory: linear", "cluster ", "fitted "} {
+	writePlanning(&out, p, a, "float16")
+	for _, w := range []string{"(vectors as float16)", "exact arithmetic, not a fit: 50.0 tokens per conversation", "(peak memory: linear", "cluster ", "fitted "} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("report lacks %q:\n%s", w, out.String())
 		}

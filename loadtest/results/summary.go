@@ -221,9 +221,9 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 	if v := verdictOf(r, "total_cpu"); v != "" {
 		line("CPU", "%s", v)
 	}
-	line("Storage", "%s/conversation on disk (vectors %s, records %s)",
+	line("Storage", "%s/conversation (%s vectors %s, records %s)",
 		perConversation(last.Storage.TotalBytes, last.Conversations),
-		perConversation(last.Storage.EmbeddingBytes, last.Conversations),
+		last.Storage.DType(), perConversation(last.Storage.EmbeddingBytes, last.Conversations),
 		perConversation(last.Storage.MetadataBytes, last.Conversations))
 	cost := last.API.EstimatedCostUSD / n * 1000
 	monthly := ""

@@ -64,7 +64,7 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 		}
 		if r.Planning != nil {
 			fmt.Fprintln(&tail)
-			writePlanning(&tail, r.Planning, r.Analysis)
+			writePlanning(&tail, r.Planning, r.Analysis, vectorDType(r))
 		}
 	} else if r.Analysis != nil {
 		fmt.Fprintln(&tail, "--details: the scaling analysis, the fits and each planned figure's model.")
@@ -76,6 +76,17 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 	}
 	io.WriteString(w, table)
 	io.WriteString(w, human.Wrap(tail.String(), width))
+}
+
+// vectorDType is how the run stored its vectors: float32 or float16.
+func vectorDType(r *loadtest.Results) string {
+	if len(r.Scales) > 0 {
+		return r.Scales[len(r.Scales)-1].Storage.DType()
+	}
+	if r.Config.VectorDType != "" {
+		return r.Config.VectorDType
+	}
+	return "float32"
 }
 
 func costSource(a measure.APIUsage) string {
@@ -114,7 +125,7 @@ func writeAnalysis(w io.Writer, a *analysis.Analysis) {
 
 // writePlanning writes the production planning, each figure with the model
 // it comes from.
-func writePlanning(w io.Writer, p *analysis.Planning, a *analysis.Analysis) {
+func writePlanning(w io.Writer, p *analysis.Planning, a *analysis.Analysis, dtype string) {
 	fmt.Fprintf(w, "Production planning (from %d..%d conversations)\n", a.FirstScale, a.LastScale)
 	fmt.Fprintf(w, "  For %s conversations, need ~%s RAM\n", human.Thousands(p.TargetConversations), human.Bytes(p.RAMBytes))
 	if p.MemoryModel != "" {
@@ -136,7 +147,7 @@ func writePlanning(w io.Writer, p *analysis.Planning, a *analysis.Analysis) {
 			fmt.Fprintf(w, "    %-8s ~%-8s %s\n", st, human.Duration(p.StageTimesAtTargetS[st]), m)
 		}
 	}
-	fmt.Fprintf(w, "  Storage for %s conversations: ~%s\n", human.Thousands(p.TargetConversations), human.Bytes(p.StorageForTargetBytes))
+	fmt.Fprintf(w, "  Storage for %s conversations: ~%s (vectors as %s)\n", human.Thousands(p.TargetConversations), human.Bytes(p.StorageForTargetBytes), dtype)
 	fmt.Fprintf(w, "  Monthly embedding cost (%s conversations at %s prices): ~$%.2f ($%.4f per 1K)\n",
 		human.Thousands(p.MonthlyConversations), p.PriceModel, p.MonthlyCostUSD, p.CostPer1KUSD)
 	fmt.Fprintf(w, "    (exact arithmetic, not a fit: %.1f tokens per conversation, the mean over all scales, × %s × $%g per 1M tokens)\n",
