@@ -39,8 +39,9 @@
 // Memory is O(n·K): the heaps (9 bytes per entry), two candidate lists of
 // MaxCandidates int32 per point, the leaves of the trees being joined
 // (8 bytes per point per tree, one tree per worker at a time) and the
-// buffered proposals of one round of 64 tasks. Nothing is n×n, and the
-// data is read in place, never copied.
+// buffered proposals of one round: 16 tasks of 16 points (local join) or
+// of about 64 points (leaves), so at most ~1,000 points' proposals,
+// whatever n. Nothing is n×n, and the data is read in place, never copied.
 //
 // # Determinism and parallelism
 //
