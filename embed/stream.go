@@ -3,6 +3,8 @@ package embed
 import (
 	"context"
 	"fmt"
+	"math"
+	"sync"
 	"sync/atomic"
 )
 
@@ -46,7 +48,100 @@ const poolDepth = 4
 // On the first error the calls still running are cancelled and awaited, and
 // nothing after the failed piece reaches sink.
 func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress func(done int), sink func(lo int, vecs [][]float32) error) (dims int, err error) {
-	piece, depth := streamShape(e, len(texts), chunk)
+	return StreamFeed(ctx, e, FeedOf(texts), chunk, progress, sink)
+}
+
+// Feed is texts that arrive while the first of them are embedded: a reader
+// adds them as it reads them (Add) and closes the feed at the end of its
+// input, with the error that ended it if any (Close). It is safe for
+// concurrent use.
+type Feed struct {
+	mu     sync.Mutex
+	texts  []string
+	closed bool
+	err    error
+	more   chan struct{} // closed, and replaced, when texts come or the feed closes
+}
+
+// NewFeed returns an open feed with no texts yet.
+func NewFeed() *Feed { return &Feed{more: make(chan struct{})} }
+
+// FeedOf returns a closed feed of texts.
+func FeedOf(texts []string) *Feed {
+	f := &Feed{texts: texts, closed: true, more: make(chan struct{})}
+	close(f.more)
+	return f
+}
+
+// Add appends texts to the feed. Adding to a closed feed panics.
+func (f *Feed) Add(texts ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		panic("embed: Add to a closed Feed")
+	}
+	f.texts = append(f.texts, texts...)
+	close(f.more)
+	f.more = make(chan struct{})
+}
+
+// Close ends the feed: err nil when the input ended normally, else what
+// stopped reading it. Later calls do nothing.
+func (f *Feed) Close(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.closed {
+		f.closed, f.err = true, err
+		close(f.more)
+	}
+}
+
+// Texts returns the texts added so far, whether the feed is closed, and the
+// error it was closed with. The slice must not be modified.
+func (f *Feed) Texts() (texts []string, closed bool, err error) {
+	texts, closed, err, _ = f.state()
+	return texts, closed, err
+}
+
+// state is Texts and a channel closed when that changes.
+func (f *Feed) state() ([]string, bool, error, <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.texts[:len(f.texts):len(f.texts)], f.closed, f.err, f.more
+}
+
+// StreamFeed is Stream on texts that may still be arriving. A Pooled
+// embedder starts on the texts as they come, one request's worth at a time,
+// but until the feed is closed without error it starts no more than one
+// request per request allowed in flight: an input found bad part way (the
+// feed closed with an error) costs at most that one round of requests, and
+// the error is returned as it is (after the vectors of any piece already
+// answered and before it were given to sink). Other embedders wait for the
+// whole input.
+func StreamFeed(ctx context.Context, e Embedder, in *Feed, chunk int, progress func(done int), sink func(lo int, vecs [][]float32) error) (dims int, err error) {
+	texts, closed, ferr, more := in.state()
+	wave := 0
+	if p, ok := e.(Pooled); ok {
+		if batch, conc := p.RequestShape(); batch > 0 && conc > 0 {
+			wave = conc
+		}
+	}
+	for wave == 0 && !closed { // a local embedder: the whole input first
+		select {
+		case <-more:
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
+		texts, closed, ferr, more = in.state()
+	}
+	if ferr != nil {
+		return 0, ferr
+	}
+	n := len(texts)
+	if !closed {
+		n = -1
+	}
+	piece, depth := streamShape(e, n, chunk)
 	if progress == nil {
 		progress = func(int) {}
 	}
@@ -60,15 +155,17 @@ func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress
 	// pending holds the pieces started and not yet handed to sink, in input
 	// order; each channel receives its piece's result once.
 	var pending []chan result
-	next := 0
+	next, started := 0, 0
 	launch := func() {
 		lo, hi := next, min(next+piece, len(texts))
 		next = hi
+		started++
+		batch := texts[lo:hi]
 		ch := make(chan result, 1)
 		go func() {
 			var reported atomic.Int64
 			cctx := WithProgress(ctx, func(n int) { reported.Add(int64(n)); progress(n) })
-			v, err := e.Embed(cctx, texts[lo:hi])
+			v, err := e.Embed(cctx, batch)
 			if err == nil && len(v) != hi-lo {
 				err = fmt.Errorf("%s returned %d vectors for %d texts", e.Name(), len(v), hi-lo)
 			}
@@ -90,11 +187,41 @@ func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress
 			<-ch
 		}
 	}()
-	for next < len(texts) && len(pending) < depth {
-		launch()
+	// fill starts pieces while the pool has room: whole pieces of the texts
+	// come so far, the last one short once the feed is closed, and before
+	// that no more than a wave of them.
+	fill := func() {
+		for len(pending) < depth && next < len(texts) &&
+			(closed || started < wave && next+piece <= len(texts)) {
+			launch()
+		}
 	}
-	for len(pending) > 0 {
-		r := <-pending[0]
+	fill()
+	for len(pending) > 0 || !closed {
+		var head chan result
+		if len(pending) > 0 {
+			head = pending[0]
+		}
+		var arrived, done <-chan struct{}
+		if !closed {
+			arrived = more
+		}
+		if head == nil {
+			done = ctx.Done() // else the head piece's error tells
+		}
+		var r result
+		select {
+		case r = <-head:
+		case <-done:
+			return 0, context.Cause(ctx)
+		case <-arrived:
+			texts, closed, ferr, more = in.state()
+			if ferr != nil {
+				return 0, ferr
+			}
+			fill()
+			continue
+		}
 		pending[0] = nil
 		pending = pending[1:]
 		if r.err != nil {
@@ -102,9 +229,7 @@ func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress
 		}
 		// The head piece is done: the next one starts before its vectors
 		// are checked and written, so the pool stays full meanwhile.
-		if next < len(texts) {
-			launch()
-		}
+		fill()
 		for i, v := range r.vecs {
 			if dims == 0 {
 				if len(v) == 0 || len(v) > MaxDims {
@@ -124,11 +249,14 @@ func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress
 }
 
 // streamShape returns the texts per Embed call and the most calls started
-// and not yet written, for n texts and a memory bound of chunk texts (see
-// Stream).
+// and not yet written, for n texts (-1: not known yet) and a memory bound of
+// chunk texts (see Stream).
 func streamShape(e Embedder, n, chunk int) (piece, depth int) {
 	if chunk < 1 {
 		chunk = n
+		if n < 0 {
+			chunk = math.MaxInt
+		}
 	}
 	chunk = max(chunk, 1)
 	if p, ok := e.(Pooled); ok {

@@ -336,3 +336,127 @@ func TestStreamPoolFailure(t *testing.T) {
 		t.Errorf("sink got texts up to %d, want the 8 before the failed piece", written)
 	}
 }
+
+// TestStreamFeedWaveBeforeClose checks StreamFeed on texts still arriving:
+// a Pooled embedder starts on whole requests of the texts come so far, but
+// no more than one per request in flight until the feed is closed; then it
+// goes on, the short last piece included, and sink gets every vector in
+// order.
+func TestStreamFeedWaveBeforeClose(t *testing.T) {
+	g := &gatedPool{batch: 3, conc: 2, release: map[int]chan struct{}{}, released: map[int]bool{}}
+	stop := make(chan struct{})
+	go g.drive(stop)
+	defer close(stop)
+	all := texts(20)
+	feed := NewFeed()
+	feed.Add(all[:10]...) // three whole requests' worth
+	firstWave := make(chan struct{})
+	var got []float32
+	type outcome struct {
+		dims int
+		err  error
+	}
+	res := make(chan outcome, 1)
+	go func() {
+		dims, err := StreamFeed(context.Background(), g, feed, 1000, nil, func(lo int, vecs [][]float32) error {
+			g.mu.Lock()
+			started := append([]int(nil), g.started...)
+			g.mu.Unlock()
+			if lo < 6 && len(started) > 2 {
+				t.Errorf("while the feed is open, calls started at %v, want at most 2 (one per request in flight)", started)
+			}
+			for _, v := range vecs {
+				got = append(got, v[0])
+			}
+			if lo == 3 {
+				close(firstWave)
+			}
+			return nil
+		})
+		res <- outcome{dims, err}
+	}()
+	<-firstWave
+	feed.Add(all[10:]...)
+	feed.Close(nil)
+	o := <-res
+	if o.err != nil || o.dims != 1 || len(got) != len(all) {
+		t.Fatalf("dims %d, %d vectors, err %v", o.dims, len(got), o.err)
+	}
+	for i, v := range got {
+		if int(v) != i {
+			t.Fatalf("vector %d is text %v's", i, v)
+		}
+	}
+	if txt, closed, err := feed.Texts(); len(txt) != 20 || !closed || err != nil {
+		t.Errorf("feed holds %d texts, closed %v, err %v", len(txt), closed, err)
+	}
+}
+
+// TestStreamFeedReadError checks that a feed closed with an error (bad
+// input found part way) ends StreamFeed with that error, after at most one
+// request per request in flight, and leaves no call running.
+func TestStreamFeedReadError(t *testing.T) {
+	bad := errors.New("input.jsonl:8: bad record")
+	for _, when := range []string{"before", "during the first wave"} {
+		t.Run(when, func(t *testing.T) {
+			g := &gatedPool{batch: 3, conc: 2, release: map[int]chan struct{}{}, released: map[int]bool{}}
+			stop := make(chan struct{})
+			go g.drive(stop)
+			defer close(stop)
+			feed := NewFeed()
+			feed.Add(texts(7)...)
+			if when == "before" {
+				feed.Close(bad)
+			}
+			_, err := StreamFeed(context.Background(), g, feed, 1000, nil, func(lo int, vecs [][]float32) error {
+				feed.Close(bad)
+				return nil
+			})
+			if !errors.Is(err, bad) {
+				t.Fatalf("error %v, want the feed's", err)
+			}
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if want := map[string]int{"before": 0, "during the first wave": 2}[when]; len(g.started) > want {
+				t.Errorf("calls started at %v, want at most %d", g.started, want)
+			}
+		})
+	}
+}
+
+// TestStreamFeedLocalWaitsForAll checks that an embedder that is not Pooled
+// gets its pieces from the whole input: with chunk 0, one call of every
+// text, though they came in two parts.
+func TestStreamFeedLocalWaitsForAll(t *testing.T) {
+	e := &fakeEmbedder{dims: 3}
+	all := texts(9)
+	feed := NewFeed()
+	feed.Add(all[:4]...)
+	go func() {
+		feed.Add(all[4:]...)
+		feed.Close(nil)
+	}()
+	var sizes []int
+	if _, err := StreamFeed(context.Background(), e, feed, 0, nil, func(lo int, vecs [][]float32) error {
+		sizes = append(sizes, len(vecs))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(sizes) != "[9]" || e.calls != 1 {
+		t.Errorf("pieces %v in %d calls, want [9] in 1", sizes, e.calls)
+	}
+}
+
+// TestStreamFeedCanceledWhileWaiting checks that StreamFeed waiting for
+// texts returns when its context ends.
+func TestStreamFeedCanceledWhileWaiting(t *testing.T) {
+	for _, e := range []Embedder{&fakeEmbedder{dims: 3}, &gatedPool{batch: 3, conc: 2}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		feed := NewFeed()
+		go cancel()
+		if _, err := StreamFeed(ctx, e, feed, 10, nil, func(int, [][]float32) error { return nil }); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: error %v, want context.Canceled", e.Name(), err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/embed/openai"
 	"github.com/kura-go/kura/embed/tokens"
@@ -61,6 +63,11 @@ Progress goes to stderr: one line redrawn in place on a terminal, else a
 line every 5 s. The closing line (stdout) gives the count, time,
 throughput, requests, retries, tokens and cost; --stats-json writes the
 same as JSON.
+
+Through an API (--embedder openai) the first requests go out while the rest
+of the input is read; an input found bad part way (a record that cannot be
+read) stops the run after at most one request per --concurrency, with the
+file and line. Other embedders read the whole input first.
 
 --out appears only once every text is embedded. If embedding stops part way
 (an API error, Ctrl-C), the exit status is 1 and the vectors of the first
@@ -150,18 +157,46 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	if err != nil {
 		return usageErrorf("--input-format: %v", err)
 	}
-	// The tokenizer (tens of milliseconds to build) loads on another core
-	// while the input is read.
+	// An API embedder starts on the first texts while the rest of the input
+	// is read (embed.StreamFeed: at most one request per request in flight
+	// before the whole input has been read and found good). Other embedders
+	// read it all first: hash fits on it, and local models take chunks.
+	var (
+		kind     string
+		feed     *embed.Feed
+		corpus   []string // all the texts, for the hash embedder to fit its IDF on
+		readDone = make(chan struct{})
+	)
 	tokenizer := make(chan error, 1)
-	go func() { tokenizer <- tokens.Init() }()
-	kind, texts, err := readEmbedInput(ctx, f.in, f.kind, inFormat)
-	if err != nil {
-		return err
+	if apiEmbedder(f.ef.spec()) {
+		// The API client counts tokens only for the texts that need it
+		// (embed.Batches), and loads the tokenizer then.
+		tokenizer <- nil
+		rctx, stopReading := context.WithCancel(ctx)
+		defer stopReading()
+		var r *conversation.TextReader
+		if kind, r, err = openEmbedInput(rctx, f.in, f.kind, inFormat); err != nil {
+			return err
+		}
+		feed = embed.NewFeed()
+		go func() {
+			defer close(readDone)
+			feedTexts(r, f.in, kind, feed)
+		}()
+	} else {
+		// The tokenizer (tens of milliseconds to build) loads on another
+		// core while the input is read.
+		go func() { tokenizer <- tokens.Init() }()
+		if kind, corpus, err = readEmbedInput(ctx, f.in, f.kind, inFormat); err != nil {
+			return err
+		}
+		if len(corpus) == 0 {
+			return fmt.Errorf("%s: no records to embed", f.in)
+		}
+		slog.Debug("input read", "file", f.in, "kind", kind, "texts", len(corpus))
+		feed = embed.FeedOf(corpus)
+		close(readDone)
 	}
-	if len(texts) == 0 {
-		return fmt.Errorf("%s: no records to embed", f.in)
-	}
-	slog.Debug("input read", "file", f.in, "kind", kind, "texts", len(texts))
 
 	mon, stopMon, err := f.mon.start(ctx, "embed", cmd.ErrOrStderr())
 	if err != nil {
@@ -172,7 +207,7 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 		f.ef.s.OnResponse = mon.ObserveRequest
 	}
 	setupStart := time.Now()
-	e, err := f.ef.build(ctx, texts) // the hash embedder fits its IDF here; minilm loads its model
+	e, err := f.ef.build(ctx, corpus) // the hash embedder fits its IDF here; minilm loads its model
 	if err != nil {
 		return err
 	}
@@ -187,13 +222,25 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 	}
 	mon.ObserveStage("setup", setup.Seconds(), -1, -1, 0) // CPU and peak memory not measured here
 	bar := progress.NewDisplay(cmd.ErrOrStderr(), stderrIsTerminal(), func() int { return terminalWidth(os.Stderr) })
-	bar.Begin("embed", "", int64(len(texts)))
+	total, complete, _ := feed.Texts()
+	if complete {
+		bar.Begin("embed", "", int64(len(total)))
+	} else {
+		bar.Begin("embed", "", 0) // the count is shown once the input is read
+		go func() {
+			<-readDone
+			if all, _, err := feed.Texts(); err == nil {
+				bar.SetTotal(int64(len(all)))
+			}
+		}()
+	}
 	start := time.Now()
-	dims, err := embedToFile(ctx, e, texts, f.out, dtype, f.chunk, func(n int) { bar.Add(int64(n)); mon.AddConversations(n) })
+	dims, err := embedToFile(ctx, e, feed, f.out, dtype, f.chunk, func(n int) { bar.Add(int64(n)); mon.AddConversations(n) })
 	bar.Finish()
 	if err != nil {
 		return err
 	}
+	texts, _, _ := feed.Texts()
 	elapsed := time.Since(start)
 	mon.ObserveStage("embed", elapsed.Seconds(), -1, -1, len(texts))
 
@@ -261,7 +308,7 @@ func closingLine(st *embedStats) string {
 // chunk texts' vectors held) is embed.Stream's, shared with kura loadtest.
 // progress is told of texts done. The values are stored as dtype (float32,
 // or float16 for a .npy). It returns the vector length.
-func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out string, dtype vecfile.DType, chunk int, progress func(int)) (int, error) {
+func embedToFile(ctx context.Context, e embed.Embedder, feed *embed.Feed, out string, dtype vecfile.DType, chunk int, progress func(int)) (int, error) {
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(strings.TrimSuffix(out, filepath.Ext(out)))+fmt.Sprintf(".partial-%d", os.Getpid())+filepath.Ext(out))
 	// partial receives the vectors done when a run stops part way.
 	partial := strings.TrimSuffix(out, filepath.Ext(out)) + ".partial" + filepath.Ext(out)
@@ -271,7 +318,7 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		sy      *backgroundSync
 		written int
 	)
-	dims, err := embed.Stream(ctx, e, texts, chunk, progress, func(lo int, vecs [][]float32) error {
+	dims, err := embed.StreamFeed(ctx, e, feed, chunk, progress, func(lo int, vecs [][]float32) error {
 		if w == nil {
 			var err error
 			if w, sy, err = createVectors(tmp, len(vecs[0]), dtype); err != nil {
@@ -312,7 +359,11 @@ func embedToFile(ctx context.Context, e embed.Embedder, texts []string, out stri
 		// does not claim to be the complete output.
 		rows := w.Rows()
 		if cerr := closeVectors(); cerr == nil && rows > 0 && outfile.Move(tmp, partial) == nil {
-			return 0, fmt.Errorf("%w; the first %d of %d vectors (texts 1-%d) are kept in %s", err, rows, len(texts), rows, partial)
+			of := "" // the count of texts, when the input was read to its end
+			if texts, complete, ferr := feed.Texts(); complete && ferr == nil {
+				of = fmt.Sprintf(" of %d", len(texts))
+			}
+			return 0, fmt.Errorf("%w; the first %d%s vectors (texts 1-%d) are kept in %s", err, rows, of, rows, partial)
 		}
 		os.Remove(tmp)
 		return 0, err
@@ -421,11 +472,62 @@ func globEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }
 
+// apiEmbedder reports whether the embedder spec chooses is the API client
+// (false when the spec is wrong: building the embedder says how).
+func apiEmbedder(s backend.Spec) bool {
+	kind, _, err := backend.Choose(s)
+	return err == nil && kind == "openai"
+}
+
+// feedTexts reads the texts of r into feed as they come, a few at a time,
+// and closes it: with r's error, or when r held no text an error saying so.
+func feedTexts(r *conversation.TextReader, path, kind string, feed *embed.Feed) {
+	defer r.Close()
+	const group = 32 // texts handed over at once
+	buf := make([]string, 0, group)
+	n := 0
+	for {
+		t, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			feed.Add(buf...)
+			feed.Close(err)
+			return
+		}
+		n++
+		if buf = append(buf, t.Text); len(buf) == group {
+			feed.Add(buf...)
+			buf = buf[:0]
+		}
+	}
+	feed.Add(buf...)
+	if n == 0 {
+		feed.Close(fmt.Errorf("%s: no records to embed", path))
+		return
+	}
+	slog.Debug("input read", "file", path, "kind", kind, "texts", n)
+	feed.Close(nil)
+}
+
 // readEmbedInput reads the texts to embed and says what they were.
 // Summaries and text lines, and conversations in Kura's files, are read by
 // conversation.TextReader; conversations in other formats (the JSON arrays
 // of exports) through package ingest, into the same reader.
 func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.Format) (string, []string, error) {
+	kind, r, err := openEmbedInput(ctx, path, kindFlag, inFormat)
+	if err != nil {
+		return "", nil, err
+	}
+	defer r.Close()
+	texts, err := r.All()
+	return kind, texts, err
+}
+
+// openEmbedInput opens the input and says what it holds (see
+// readEmbedInput).
+func openEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.Format) (string, *conversation.TextReader, error) {
 	var kind conversation.TextKind
 	switch k := strings.ToLower(strings.TrimSpace(kindFlag)); {
 	case k == "auto" && inFormat != ingest.Auto:
@@ -454,9 +556,7 @@ func readEmbedInput(ctx context.Context, path, kindFlag string, inFormat ingest.
 			return "", nil, err
 		}
 	}
-	defer r.Close()
-	texts, err := r.All()
-	return kind.String(), texts, err
+	return kind.String(), r, nil
 }
 
 // detectEmbedKind infers the input kind from the file name (.txt,

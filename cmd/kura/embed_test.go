@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/mock"
 	"github.com/kura-go/kura/internal/refdata"
 	"github.com/kura-go/kura/mockapi"
@@ -149,6 +150,53 @@ func TestEmbedCommandAgainstMockAPI(t *testing.T) {
 	}
 }
 
+// TestEmbedCommandAPIReadsWhileEmbedding checks kura embed through an API
+// while the input is still being read: an input that turns out bad part
+// way fails naming the file and line (exit status 1, no output) after at
+// most one request per request in flight; an empty one fails before any.
+func TestEmbedCommandAPIReadsWhileEmbedding(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, url, err := mockapi.Start(ctx, "127.0.0.1:0", mockapi.Config{Dims: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var lines []string
+	for i := range 100_000 {
+		lines = append(lines, fmt.Sprintf("text %d", i))
+	}
+	lines[90_000] = "" // line 90,001: blank, read well after the first answers
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o644)
+	empty := filepath.Join(dir, "empty.txt")
+	os.WriteFile(empty, nil, 0o644)
+	out := filepath.Join(dir, "v.npy")
+	t.Setenv("OPENAI_API_KEY", "")
+	for _, tt := range []struct{ in, want string }{
+		{bad, bad + ":90001: blank line"},
+		{empty, empty + ": no records to embed"},
+	} {
+		args := []string{"embed", "--in", tt.in, "--out", out, "--embedder", "openai", "--base-url", url, "--batch-size", "10", "--concurrency", "3"}
+		_, err := execCLI(t, args...).outErr()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.in, err, tt.want)
+		}
+		if code := run(context.Background(), args); code != 1 {
+			t.Errorf("%s: exit status %d, want 1", tt.in, code)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: output written: %v", tt.in, err)
+		}
+	}
+	// Two runs on the bad input, of one round of 3 requests at most each;
+	// none on the empty one. (A request the client gave up on may reach
+	// the server late, but never adds to this count.)
+	if n := srv.Stats().Requests; n > 2*3 {
+		t.Errorf("%d requests sent before the inputs were found bad, want at most 6", n)
+	}
+}
+
 func TestEmbedCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	txt := filepath.Join(dir, "t.txt")
@@ -257,7 +305,7 @@ func TestEmbedToFilePartial(t *testing.T) {
 				// A stale partial file of an earlier run goes once a run completes.
 				os.WriteFile(partial, []byte("stale"), 0o644)
 			}
-			_, err := embedToFile(context.Background(), failingEmbedder{tt.failFrom}, texts, out, vecfile.Float32, 2, func(int) {})
+			_, err := embedToFile(context.Background(), failingEmbedder{tt.failFrom}, embed.FeedOf(texts), out, vecfile.Float32, 2, func(int) {})
 			want := []string{"v.npy"}
 			switch {
 			case tt.failFrom > len(texts):
@@ -391,7 +439,7 @@ func TestEmbedToFileFlushesAsItGoes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			_, err := embedToFile(context.Background(), wideEmbedder{tt.failFrom}, texts, filepath.Join(dir, "v.npy"), vecfile.Float32, 50, func(int) {})
+			_, err := embedToFile(context.Background(), wideEmbedder{tt.failFrom}, embed.FeedOf(texts), filepath.Join(dir, "v.npy"), vecfile.Float32, 50, func(int) {})
 			if (err != nil) != (tt.failFrom < n) {
 				t.Fatalf("error %v", err)
 			}
@@ -507,7 +555,7 @@ func TestEmbedToFileFloat16Range(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "v.npy")
 	partial := filepath.Join(dir, "v.partial.npy")
-	_, err := embedToFile(context.Background(), hugeEmbedder{5}, texts, out, vecfile.Float16, 2, func(int) {})
+	_, err := embedToFile(context.Background(), hugeEmbedder{5}, embed.FeedOf(texts), out, vecfile.Float16, 2, func(int) {})
 	for _, want := range []string{"text 6: ", "value 100000 in row 6, dimension 2, is beyond float16's range", "the first 5 of 8 vectors", partial} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("error %v, want it to say %q", err, want)
@@ -518,7 +566,7 @@ func TestEmbedToFileFloat16Range(t *testing.T) {
 		t.Errorf("--out written despite the error: %v", err)
 	}
 	// float32 holds the same vectors.
-	if _, err := embedToFile(context.Background(), hugeEmbedder{5}, texts, out, vecfile.Float32, 2, func(int) {}); err != nil {
+	if _, err := embedToFile(context.Background(), hugeEmbedder{5}, embed.FeedOf(texts), out, vecfile.Float32, 2, func(int) {}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -74,6 +74,15 @@ func TestDisplayPlain(t *testing.T) {
 	if lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "embed 3 |") {
 		t.Errorf("plain output of a count %q", b.String())
 	}
+	// A count learnt after the work began (texts still being read).
+	b.Reset()
+	d.Begin("embed", "", 0)
+	d.Add(3)
+	d.SetTotal(10)
+	d.Finish()
+	if lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "embed 3/10 30%") {
+		t.Errorf("plain output of a count learnt late %q", b.String())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	b.Reset()
@@ -89,6 +98,7 @@ func TestDisplayPlain(t *testing.T) {
 	}
 	nilDisplay.Begin("x", "", 0)
 	nilDisplay.Stage("s", 1, 2)
+	nilDisplay.SetTotal(5)
 	nilDisplay.End()
 }
 

@@ -148,6 +148,18 @@ func (d *Display) Stage(stage string, done, total int64) {
 	d.update(now)
 }
 
+// SetTotal sets the count of units to do, when it becomes known after
+// Begin.
+func (d *Display) SetTotal(total int64) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tot = total
+	d.update(time.Now())
+}
+
 // Add records n more units done.
 func (d *Display) Add(n int64) {
 	if d == nil {
