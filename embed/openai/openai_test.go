@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"reflect"
@@ -662,6 +663,35 @@ func TestSkipValid(t *testing.T) {
 	}
 }
 
+// TestParseBase64 checks base64 embeddings decoded into the vector's
+// memory against encoding/base64 and binary.LittleEndian, with "/" escaped
+// as "\/" (as some JSON encoders write it) and not.
+func TestParseBase64(t *testing.T) {
+	c, _ := New(Config{BaseURL: "http://127.0.0.1:1/v1"})
+	vecs := [][]float32{{1, 0.99999994, -2.5e-7, 3}, {float32(math.SmallestNonzeroFloat32), -0, 1e38, -1}}
+	for _, escape := range []bool{false, true} {
+		var items []string
+		for i, v := range vecs {
+			b64 := b64Vector(v)
+			if escape {
+				b64 = strings.ReplaceAll(b64, "/", `\/`)
+			}
+			items = append(items, fmt.Sprintf(`{"index":%d,"embedding":"%s"}`, i, b64))
+		}
+		body := `{"data":[` + strings.Join(items, ",") + `]}`
+		if escape && !strings.Contains(body, `\/`) {
+			t.Fatalf("no escaped slash in %s", body)
+		}
+		got, _, err := c.parse([]byte(body), 2)
+		if err != nil {
+			t.Fatalf("escape %v: %v", escape, err)
+		}
+		if !reflect.DeepEqual(got, vecs) {
+			t.Errorf("escape %v: got %v, want %v", escape, got, vecs)
+		}
+	}
+}
+
 func TestParseResponseShapes(t *testing.T) {
 	c, _ := New(Config{BaseURL: "http://127.0.0.1:1/v1"})
 	tests := []struct {
@@ -678,6 +708,11 @@ func TestParseResponseShapes(t *testing.T) {
 		{`{"data":[{"index":0.5,"embedding":[1,0]},{"index":1,"embedding":[0,1]}]}`, "data[0].index: 0.5 is not an integer", 0},
 		{`{"data":[{"index":0},{"index":1,"embedding":[0,1]}]}`, "data[0] (index 0): no embedding", 0},
 		{`<html>502 Bad Gateway</html>`, "not the JSON of an embeddings response", 0},
+		// base64 (little-endian float32s), "/" escaped or not.
+		{`{"data":[{"index":0,"embedding":"AACAPwAAAAA="},{"index":1,"embedding":"AAAAAAAAgD8="}]}`, "", 0},
+		{`{"data":[{"index":0,"embedding":"AACAPwAAAAA"},{"index":1,"embedding":"AAAAAAAAgD8="}]}`, "base64 embedding: illegal base64 data", 0},
+		{`{"data":[{"index":0,"embedding":"AACAPwAAAA=="},{"index":1,"embedding":"AAAAAAAAgD8="}]}`, "7 bytes is not a whole number of float32 values", 0},
+		{`{"data":[{"index":0,"embedding":"AACAPwAA\u0041AA="},{"index":1,"embedding":"AAAAAAAAgD8="}]}`, "", 0},
 	}
 	for _, tt := range tests {
 		vs, tok, err := c.parse([]byte(tt.body), 2)

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -224,22 +225,16 @@ func parseVector(s *jsonscan.Scanner) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		b64, err := jsonscan.String(raw)
-		if err != nil {
-			return nil, err
+		b64 := raw[1 : len(raw)-1] // s.Raw checked the quotes
+		if bytes.IndexByte(b64, '\\') >= 0 {
+			// Escaped characters (some encoders write "/" as "\/"): unquote.
+			str, err := jsonscan.String(raw)
+			if err != nil {
+				return nil, err
+			}
+			b64 = []byte(str)
 		}
-		b, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			return nil, fmt.Errorf("base64 embedding: %w", err)
-		}
-		if len(b)%4 != 0 {
-			return nil, fmt.Errorf("base64 embedding of %d bytes is not a whole number of float32 values", len(b))
-		}
-		v := make([]float32, len(b)/4)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		return v, nil
+		return base64Floats(b64)
 	case '[':
 		v := make([]float32, 0, 1536)
 		err := s.Array(func(k int) error {
@@ -260,4 +255,31 @@ func parseVector(s *jsonscan.Scanner) ([]float32, error) {
 	}
 	raw, _ := s.Raw()
 	return nil, fmt.Errorf("embedding is neither an array of numbers nor a base64 string but %s", jsonscan.TypeName(raw))
+}
+
+// littleEndian reports whether float32s are stored least significant byte
+// first, as the API's base64 embeddings are.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// base64Floats decodes a base64 embedding (little-endian float32 values)
+// straight into the vector's memory: no decoded copy, no second pass on
+// little-endian machines.
+func base64Floats(b64 []byte) ([]float32, error) {
+	n := base64.StdEncoding.DecodedLen(len(b64)) // at least the bytes decoded
+	v := make([]float32, (n+3)/4)
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
+	k, err := base64.StdEncoding.Decode(dst, b64)
+	if err != nil {
+		return nil, fmt.Errorf("base64 embedding: %w", err)
+	}
+	if k%4 != 0 {
+		return nil, fmt.Errorf("base64 embedding of %d bytes is not a whole number of float32 values", k)
+	}
+	v = v[:k/4]
+	if !littleEndian {
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(dst[4*i:]))
+		}
+	}
+	return v, nil
 }

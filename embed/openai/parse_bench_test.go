@@ -2,6 +2,8 @@ package openai
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kura-go/kura/embed/mock"
@@ -31,6 +33,25 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			if _, _, err := c.parse(body, 50); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("jsonscan_base64", func(b *testing.B) {
+		// The same vectors as base64, which the client asks for.
+		var items []string
+		for i := range 50 {
+			items = append(items, fmt.Sprintf(`{"object":"embedding","index":%d,"embedding":"%s"}`, i, b64Vector(mock.Vector(string(rune('a'+i%26))+"text", 1536, 0))))
+		}
+		body := []byte(`{"object":"list","data":[` + strings.Join(items, ",") + `],"model":"text-embedding-3-small","usage":{"prompt_tokens":500,"total_tokens":500}}`)
+		c, err := New(Config{BaseURL: "http://127.0.0.1:1/v1"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
 		for b.Loop() {
 			if _, _, err := c.parse(body, 50); err != nil {
 				b.Fatal(err)
