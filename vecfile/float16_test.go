@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/x448/float16"
 )
 
 // TestFloat16AgainstNumpy checks the float16 conversion both ways against
@@ -74,8 +76,10 @@ func TestFloat16AgainstNumpy(t *testing.T) {
 			if m.Mapped() {
 				t.Error("a float16 file was mapped; its rows must be widened to float32")
 			}
-			data, dt = m.Data, m.DType
-			m.Close()
+			data, dt = append([]float32(nil), m.Data...), m.DType // Data is not ours after Close
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
 		} else {
 			r, err := NewNPYReader(bytes.NewReader(want), ref)
 			if err != nil {
@@ -302,5 +306,24 @@ func BenchmarkWriteNPYFloat16(b *testing.B) {
 		if err := WriteAs(p, data, rows, cols, Float16); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOverflowBoundary: the cheap range test agrees with the conversion on
+// every float32 from 65,000 to 70,000 and their negatives, on ±Inf, NaN
+// and the largest float32.
+func TestOverflowBoundary(t *testing.T) {
+	check := func(v float32) {
+		want := float16.Fromfloat32(v).IsInf(0) && !math.IsInf(float64(v), 0)
+		if got := overflowsHalf(v); got != want {
+			t.Fatalf("overflowsHalf(%g) = %v, the conversion says %v", v, got, want)
+		}
+	}
+	for b := math.Float32bits(65000); b <= math.Float32bits(70000); b++ {
+		check(math.Float32frombits(b))
+		check(-math.Float32frombits(b))
+	}
+	for _, v := range []float64{math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat32, -math.MaxFloat32, 0} {
+		check(float32(v))
 	}
 }

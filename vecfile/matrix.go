@@ -21,14 +21,15 @@ type Matrix struct {
 	// DType is the element type stored in the file (Data is float32 whatever it is).
 	DType DType
 
-	mapping []byte // the whole mapped file, nil when read into memory
+	mapping []byte // the whole mapped file, or the anonymous mapping the rows were converted into; nil on the heap
+	anon    bool   // mapping is anonymous memory, not the file
 }
 
 // Row returns row i (a view into Data).
 func (m *Matrix) Row(i int) []float32 { return m.Data[i*m.Cols : (i+1)*m.Cols] }
 
 // Mapped reports whether Data is a memory mapping of the file.
-func (m *Matrix) Mapped() bool { return m.mapping != nil }
+func (m *Matrix) Mapped() bool { return m.mapping != nil && !m.anon }
 
 // Close releases the mapping, if any. It is safe to call more than once.
 func (m *Matrix) Close() error {
@@ -37,7 +38,7 @@ func (m *Matrix) Close() error {
 		return nil
 	}
 	b := m.mapping
-	m.mapping, m.Data = nil, nil
+	m.mapping, m.Data, m.anon = nil, nil, false
 	return munmap(b)
 }
 
@@ -50,7 +51,11 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // possible: a float16 or float64 .npy (converted to float32, so a float16
 // file takes twice its size in memory), an empty matrix, a big-endian
 // machine, a data offset not aligned to 4 bytes, or a platform or file
-// system without mmap.
+// system without mmap. Where it can, it converts into anonymous memory
+// mapped for the purpose rather than onto the Go heap: Close gives it back
+// to the system at once, and the garbage collector, which paces itself by
+// the live heap, does not let the caller's garbage grow by the matrix's
+// size before collecting.
 func Open(path string, dims int) (*Matrix, error) {
 	if _, err := FormatOf(path); err != nil {
 		return nil, err
@@ -78,12 +83,19 @@ func Open(path string, dims int) (*Matrix, error) {
 		}
 		// Fall through to reading.
 	}
-	m.Data = make([]float32, n)
+	if b, err := mmapAnon(4 * n); err == nil && n > 0 {
+		m.mapping, m.anon = b, true
+		m.Data = unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
+	} else {
+		m.Data = make([]float32, n)
+	}
 	got, err := r.ReadRows(m.Data)
 	if err != nil && !errors.Is(err, io.EOF) {
+		m.Close()
 		return nil, err
 	}
 	if got != r.rows {
+		m.Close()
 		return nil, fmt.Errorf("%s: read %d of %d rows", path, got, r.rows)
 	}
 	return m, nil

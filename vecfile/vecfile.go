@@ -509,9 +509,12 @@ func encode(b []byte, src []float32, t DType) {
 	}
 }
 
-// overflowsHalf reports whether the finite v rounds to an infinite float16.
+// overflowsHalf reports whether the finite v rounds to an infinite float16:
+// |v| ≥ 65520, halfway between the largest half (65504, an odd significand)
+// and 65536, which ties to even round up (TestFloat16Range checks both sides).
 func overflowsHalf(v float32) bool {
-	return float16.Fromfloat32(v).IsInf(0) && !math.IsInf(float64(v), 0)
+	a := math.Abs(float64(v))
+	return a >= 65520 && a <= math.MaxFloat32
 }
 
 // DType returns the element type the Writer stores.
