@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"sort"
+
+	"github.com/x448/float16"
 )
 
 // maxHeader bounds the JSON header (the format's reference reader uses 100 MB).
@@ -43,7 +45,7 @@ func (t *Tensor) Float32() ([]float32, error) {
 		}
 	case "F16":
 		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(t.data[2*i:]))
+			out[i] = float16.Frombits(binary.LittleEndian.Uint16(t.data[2*i:])).Float32()
 		}
 	case "BF16":
 		for i := range out {
@@ -53,28 +55,6 @@ func (t *Tensor) Float32() ([]float32, error) {
 		return nil, fmt.Errorf("safetensors: tensor %s: dtype %s cannot be read as float32", t.Name, t.DType)
 	}
 	return out, nil
-}
-
-// halfToFloat converts an IEEE 754 binary16 value to float32.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // Inf or NaN
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	case exp == 0:
-		if frac == 0 {
-			return math.Float32frombits(sign)
-		}
-		// Subnormal: value = frac · 2^-24.
-		v := float32(frac) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
 // File is a parsed safetensors file held in memory.

@@ -15,16 +15,18 @@ func build(header string, data []byte) []byte {
 }
 
 func TestParse(t *testing.T) {
-	data := make([]byte, 0, 24)
+	data := make([]byte, 0, 28)
 	for _, v := range []float32{1, -2.5, 3} {
 		data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
 	}
 	data = binary.LittleEndian.AppendUint16(data, 0x3c00) // F16 1.0
 	data = binary.LittleEndian.AppendUint16(data, 0xc000) // F16 -2.0
+	data = binary.LittleEndian.AppendUint16(data, 0x0001) // F16 2^-24, the smallest subnormal
+	data = binary.LittleEndian.AppendUint16(data, 0xfc00) // F16 -Inf
 	data = binary.LittleEndian.AppendUint16(data, 0x3f80) // BF16 1.0
 	data = append(data, 0, 0)                             // padding, unused
 	hdr := `{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},` +
-		`"h":{"dtype":"F16","shape":[2],"data_offsets":[12,16]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[16,18]}}`
+		`"h":{"dtype":"F16","shape":[4],"data_offsets":[12,20]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[20,22]}}`
 	f, err := Parse(build(hdr, data))
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +37,7 @@ func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		want []float32
-	}{{"a", []float32{1, -2.5, 3}}, {"h", []float32{1, -2}}, {"b", []float32{1}}} {
+	}{{"a", []float32{1, -2.5, 3}}, {"h", []float32{1, -2, 0x1p-24, float32(math.Inf(-1))}}, {"b", []float32{1}}} {
 		got, err := f.Tensor(tc.name).Float32()
 		if err != nil {
 			t.Fatal(err)
