@@ -415,3 +415,72 @@ func TestPlanNeverBelowTheLargestScale(t *testing.T) {
 		}
 	}
 }
+
+func TestStagesPlannedFromCPUTime(t *testing.T) {
+	ns := []int{100, 250, 500, 1000, 2000}
+	// Clustering does 1e-4 s of CPU work per conversation plus 2e-7 s per
+	// pair; its wall time is that over a parallelism that a busy machine
+	// varied from 1.2 to 1.8. The embedding waits for an API: 0.5 ms of
+	// wall time per conversation, a tenth of it CPU.
+	par := []float64{1.2, 1.5, 1.3, 1.8, 1.4}
+	var rs []measure.Scale
+	for i, n := range ns {
+		x := float64(n)
+		r := measuretest.Staged(n, 0.00002*x, 0.0005*x, 0, 0.0001*x, 20<<20, 20<<20+int64(n)*16<<10, int64(n)*50)
+		for j := range r.Stages {
+			switch r.Stages[j].Name {
+			case measure.Cluster:
+				r.Stages[j].CPUS = 1e-4*x + 2e-7*x*x
+				r.Stages[j].WallS = r.Stages[j].CPUS / par[i]
+			case measure.Embed:
+				r.Stages[j].CPUS = r.Stages[j].WallS / 10
+			}
+		}
+		rs = append(rs, r)
+	}
+	g := Goal{Conversations: 10000, Monthly: 50000, ClusterMinExponent: 2, ClusterComplexity: "all n² distances"}
+	p := Plan(rs, Analyze(rs), g)
+	// CPU 1e-4·1e4 + 2e-7·1e8 = 21 s over the most parallelism measured.
+	if want := 21 / 1.8; rel(p.StageTimesAtTargetS["cluster"], want) > 1e-6 {
+		t.Errorf("cluster planned %v s, want %v (%s)", p.StageTimesAtTargetS["cluster"], want, p.StageModels["cluster"])
+	}
+	if m := p.StageModels["cluster"]; !strings.Contains(m, "of CPU time, ÷ 1.80") || !strings.Contains(m, "n²") {
+		t.Errorf("cluster model %q does not say it is the CPU time's quadratic over the parallelism", m)
+	}
+	// The waiting stage is planned from its wall time: 5 s at 10,000.
+	if e := p.StageTimesAtTargetS["embed"]; rel(e, 5) > 1e-6 {
+		t.Errorf("embed planned %v s, want 5 (%s)", e, p.StageModels["embed"])
+	}
+	if m := p.StageModels["embed"]; !strings.Contains(m, "of wall time") {
+		t.Errorf("embed model %q, want it planned from its wall time", m)
+	}
+}
+
+func TestCPUPlanned(t *testing.T) {
+	stage := func(wall, cpu float64) measure.Scale {
+		return measure.Scale{Conversations: 1, Stages: measure.Stages{{Name: measure.Cluster, WallS: wall, CPUS: cpu}}}
+	}
+	tests := []struct {
+		name    string
+		rs      []measure.Scale
+		wantOK  bool
+		wantPar float64
+	}{
+		{"the most parallelism among stages of 50 ms or more", []measure.Scale{stage(0.01, 0.03), stage(0.1, 0.15), stage(0.2, 0.36), stage(0.4, 0.6)}, true, 1.8},
+		{"all short: the largest scale's", []measure.Scale{stage(0.01, 0.012), stage(0.02, 0.03)}, true, 1.5},
+		{"never below 1", []measure.Scale{stage(0.1, 0.09), stage(0.2, 0.17)}, true, 1},
+		{"waiting at the largest scale", []measure.Scale{stage(0.1, 0.15), stage(1, 0.2)}, false, 0},
+		{"not measured", []measure.Scale{stage(0, 0), stage(1, 1)}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range tt.rs {
+				tt.rs[i].Conversations = 100 * (i + 1)
+			}
+			par, ok := cpuPlanned(tt.rs, measure.Cluster)
+			if ok != tt.wantOK || (ok && rel(par, tt.wantPar) > 1e-9) {
+				t.Errorf("cpuPlanned = %v, %v; want %v, %v", par, ok, tt.wantPar, tt.wantOK)
+			}
+		})
+	}
+}

@@ -42,6 +42,11 @@ type Fit struct {
 	NLogNC  float64 `json:"nlogn_c,omitempty"`
 	NLogNA  float64 `json:"nlogn_a,omitempty"`
 	NLogNR2 float64 `json:"nlogn_r2,omitempty"`
+	// Quad* is y = A·n + B·n², fitted only by Quadratic (for stages whose
+	// work is known to be a linear part plus a quadratic one).
+	QuadA  float64 `json:"quad_a,omitempty"`
+	QuadB  float64 `json:"quad_b,omitempty"`
+	QuadR2 float64 `json:"quad_r2,omitempty"`
 	// Exponent is the growth exponent of the chosen model (1 for a line;
 	// for n·log n, its local exponent 1 + 1/ln n at the largest scale).
 	Exponent float64 `json:"exponent"`
@@ -63,6 +68,8 @@ func (f *Fit) Predict(n float64) float64 {
 		return f.OffsetC + f.OffsetD*math.Pow(n, f.OffsetE)
 	case "nlogn":
 		return f.NLogNC + f.NLogNA*n*math.Log(n)
+	case "quadratic":
+		return f.QuadA*n + f.QuadB*n*n
 	}
 	return f.PowerA * math.Pow(n, f.PowerB)
 }
@@ -76,6 +83,8 @@ func (f *Fit) R2() float64 {
 		return f.OffsetR2
 	case "nlogn":
 		return f.NLogNR2
+	case "quadratic":
+		return f.QuadR2
 	}
 	return f.PowerR2
 }
@@ -92,6 +101,9 @@ func (f *Fit) Describe() string {
 	case "nlogn":
 		return fmt.Sprintf("%s + %s·n·ln n (R²=%.3f; power law n^%.2f R²=%.3f)",
 			g4(f.NLogNC), g4(f.NLogNA), f.NLogNR2, f.PowerB, f.PowerR2)
+	case "quadratic":
+		return fmt.Sprintf("%s·n + %s·n² (R²=%.3f; power law n^%.2f R²=%.3f)",
+			g4(f.QuadA), g4(f.QuadB), f.QuadR2, f.PowerB, f.PowerR2)
 	}
 	return fmt.Sprintf("power law %s·n^%.2f (R²=%.3f; linear R²=%.3f)", g4(f.PowerA), f.PowerB, f.PowerR2, f.LinearR2)
 }
@@ -133,6 +145,63 @@ func Growth(metric, unit string, n, y []float64) (*Fit, error) {
 // low. With minExp above 1 the offset power law is fitted from three scales.
 func GrowthAtLeast(metric, unit string, n, y []float64, minExp float64) (*Fit, error) {
 	return fitModels(metric, unit, n, y, true, max(minExp, 1))
+}
+
+// Quadratic fits y = A·n + B·n² (A, B >= 0) by least squares in y: the
+// cost of a stage that does O(n) work besides O(n²) work, such as HDBSCAN's
+// exact path (condensing, labelling and I/O beside the n² distances of the
+// core distances and the spanning tree). Over small scales the linear part
+// is a large share, so a power law fitted there grows more slowly than n²
+// and plans low, while n² alone, or a fixed cost plus n², charges the
+// linear part quadratically and plans high; this form keeps each part at
+// its own rate. A negative coefficient (noise) is set to 0 and the other
+// refitted alone. Exponent is 2, the growth the quadratic part reaches.
+// It needs two scales with different sizes.
+func Quadratic(metric, unit string, n, y []float64) (*Fit, error) {
+	var xs, ys []float64
+	for i := range n {
+		if n[i] > 0 && !math.IsNaN(y[i]) && !math.IsInf(y[i], 0) {
+			xs = append(xs, n[i])
+			ys = append(ys, y[i])
+		}
+	}
+	if len(xs) < 2 || distinct(xs) < 2 {
+		return nil, fmt.Errorf("fit %s: need at least two scales with different sizes, have %d", metric, distinct(xs))
+	}
+	f := &Fit{Metric: metric, Unit: unit, Points: len(xs), Model: "quadratic", Exponent: 2, xs: xs, ys: ys, relative: true, minExp: 2}
+	f.Intercept, f.Slope = leastSquares(xs, ys)
+	f.LinearR2 = rSquared(ys, func(i int) float64 { return f.Intercept + f.Slope*xs[i] })
+	var s11, s12, s22, b1, b2 float64 // normal equations of the basis [n, n²]
+	for i, x := range xs {
+		s11 += x * x
+		s12 += x * x * x
+		s22 += x * x * x * x
+		b1 += x * ys[i]
+		b2 += x * x * ys[i]
+	}
+	det := s11*s22 - s12*s12
+	a, b := (b1*s22-b2*s12)/det, (s11*b2-s12*b1)/det
+	switch {
+	case !(det > 0) || b < 0:
+		a, b = b1/s11, 0
+	case a < 0:
+		a, b = 0, b2/s22
+	}
+	f.QuadA, f.QuadB = a, b
+	f.QuadR2 = rSquared(ys, func(i int) float64 { return a*xs[i] + b*xs[i]*xs[i] })
+	var lx, ly []float64
+	for i := range xs {
+		if ys[i] > 0 {
+			lx = append(lx, math.Log(xs[i]))
+			ly = append(ly, math.Log(ys[i]))
+		}
+	}
+	if len(lx) >= 2 && distinct(lx) >= 2 {
+		la, pb := leastSquares(lx, ly)
+		f.PowerA, f.PowerB = math.Exp(la), pb
+		f.PowerR2 = rSquared(ys, func(i int) float64 { return f.PowerA * math.Pow(xs[i], pb) })
+	}
+	return f, nil
 }
 
 func fitModels(metric, unit string, n, y []float64, growth bool, minExp float64) (*Fit, error) {

@@ -102,3 +102,58 @@ func BenchmarkScaling(b *testing.B) {
 		}
 	}
 }
+
+func TestQuadraticKeepsEachPartAtItsRate(t *testing.T) {
+	ns := []float64{100, 250, 500, 1000, 2000}
+	at := func(a, b float64) []float64 {
+		ys := make([]float64, len(ns))
+		for i, n := range ns {
+			ys[i] = a*n + b*n*n
+		}
+		return ys
+	}
+	tests := []struct {
+		name   string
+		ys     []float64
+		wantA  float64
+		wantB  float64
+		at10k  float64
+		within float64 // relative, of the value at 10,000
+	}{
+		// A linear part that is most of the time at 2,000 (HDBSCAN's exact
+		// path over the default scales): the power law through these
+		// points grows as n^1.6, n² alone plans 10,000 at 25× the 2,000
+		// time; the form gives 1e-4·1e4 + 2e-8·1e8 = 3 s.
+		{"linear plus quadratic", at(1e-4, 2e-8), 1e-4, 2e-8, 3, 1e-9},
+		{"quadratic only", at(0, 5e-8), 0, 5e-8, 5, 1e-9},
+		// Concave data (noise) cannot make a quadratic stage plan below
+		// the line through the origin: the quadratic part is dropped.
+		{"concave", []float64{0.02, 0.045, 0.08, 0.15, 0.28}, -1, 0, -1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Quadratic("cluster_time", "s", ns, tt.ys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Model != "quadratic" || f.Exponent != 2 {
+				t.Fatalf("model %s exponent %v, want quadratic, 2", f.Model, f.Exponent)
+			}
+			if f.QuadA < 0 || f.QuadB < 0 {
+				t.Fatalf("negative coefficients %v, %v", f.QuadA, f.QuadB)
+			}
+			if tt.wantA >= 0 && (rel(f.QuadA, tt.wantA) > 1e-6 && f.QuadA > 1e-15 || rel(f.QuadB, tt.wantB) > 1e-6 && f.QuadB > 1e-20) {
+				t.Errorf("A, B = %g, %g, want %g, %g", f.QuadA, f.QuadB, tt.wantA, tt.wantB)
+			}
+			if tt.at10k > 0 && rel(f.Predict(1e4), tt.at10k) > tt.within+1e-9 {
+				t.Errorf("at 10,000: %v, want %v", f.Predict(1e4), tt.at10k)
+			}
+			if tt.wantA < 0 && f.QuadB != 0 {
+				t.Errorf("concave data kept a quadratic part %g", f.QuadB)
+			}
+			if lo, hi, ok := f.Interval(1e4, IntervalLevel); !ok || lo > f.Predict(1e4) || hi < f.Predict(1e4) {
+				t.Errorf("interval [%v, %v] (ok %v) does not hold the prediction %v", lo, hi, ok, f.Predict(1e4))
+			}
+		})
+	}
+}

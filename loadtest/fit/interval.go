@@ -130,6 +130,17 @@ func (f *Fit) Interval(n, level float64) (lo, hi float64, ok bool) {
 		h := newBand(z, f.ys, 2, f.relative).halfWidth(n*math.Log(n), level)
 		c := f.Predict(n)
 		lo, hi = c-h, c+h
+	case "quadratic":
+		// y/n = A + B·n is a line: its band, scaled back by n. The time per
+		// conversation is noisiest at the smallest scales, so the band is
+		// wide there and honest about it.
+		per := make([]float64, len(f.xs))
+		for i, x := range f.xs {
+			per[i] = f.ys[i] / x
+		}
+		h := newBand(f.xs, per, 2, false).halfWidth(n, level) * n
+		c := f.Predict(n)
+		lo, hi = c-h, c+h
 	case "offset_power":
 		lo, hi = f.offsetPowerInterval(n, level)
 	default:
