@@ -1,6 +1,9 @@
 package f32
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // The element-wise kernels of a transformer encoder: GELU after a bias add,
 // the softmax of attention scores and LayerNorm after a residual add. They
@@ -147,7 +150,9 @@ const (
 	phiRange = 8
 )
 
-var phiTable = buildPhiTable()
+// phiTable is built on first use (a few milliseconds), not at start-up:
+// only the transformer runs GELU, and every kura command would pay for it.
+var phiTable = sync.OnceValue(buildPhiTable)
 
 func buildPhiTable() []float32 {
 	erf := buildErfTable()
@@ -169,7 +174,7 @@ func buildPhiTable() []float32 {
 // version several times slower. x·phiSteps is exact (a power of two), and so
 // is its fractional part, so indexing loses no precision.
 func geluErf(v []float32) {
-	tab := phiTable
+	tab := phiTable()
 	const lo, hi = -phiRange * phiSteps, phiRange * phiSteps
 	for i, x := range v {
 		s := x * phiSteps
