@@ -382,9 +382,11 @@ func embedToFile(ctx context.Context, e embed.Embedder, feed *embed.Feed, out st
 
 // syncEvery is how many bytes of vectors kura embed writes between two
 // background flushes of the output to disk: the flush at the end (before
-// the rename that publishes --out) is then of the last few MiB only, not of
-// the whole matrix after the last answer.
-const syncEvery = 8 << 20
+// the rename that publishes --out) is then of the last MiB or so only, not
+// of the whole matrix after the last answer. (At 8 MiB the end of a 5,000 ×
+// 1,536 run waited ~20 ms for flushes, at 1 MiB ~15 ms, most of it the
+// rename replacing an earlier output; docs/PERFORMANCE.md.)
+const syncEvery = 1 << 20
 
 // createVectors creates the vector file at path for rows of cols values
 // stored as dtype, with a background flusher of it.

@@ -418,12 +418,11 @@ func (e wideEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, e
 	return out, nil
 }
 
-// TestEmbedToFileFlushesAsItGoes writes 24 MiB of vectors, three times the
-// background flush interval, completely and with a failure after two
-// flushes: every row is the right one, in order, in --out or the partial
-// file.
+// TestEmbedToFileFlushesAsItGoes writes six times the background flush
+// interval of vectors, completely and with a failure after three flushes:
+// every row is the right one, in order, in --out or the partial file.
 func TestEmbedToFileFlushesAsItGoes(t *testing.T) {
-	const n = 3 * syncEvery / (4 * 4096)
+	const n = 6 * syncEvery / (4 * 4096)
 	texts := make([]string, n)
 	for i := range texts {
 		texts[i] = "t" + strconv.Itoa(i)
@@ -435,7 +434,7 @@ func TestEmbedToFileFlushesAsItGoes(t *testing.T) {
 		rows     int
 	}{
 		{"complete", n, "v.npy", n},
-		{"stops after two flushes", 2*n/3 + 100, "v.partial.npy", (2*n/3 + 100) / 50 * 50},
+		{"stops after three flushes", 5*n/6 + 10, "v.partial.npy", (5*n/6 + 10) / 50 * 50},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
