@@ -94,3 +94,18 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEmbeddingsParse measures what an embeddings request costs
+// before its latency starts (reading the JSON, checking the limits): a
+// batch of 50 summary-sized texts, as kura embed sends.
+func BenchmarkEmbeddingsParse(b *testing.B) {
+	s := New(Config{})
+	body := embeddingsBody(50, 1536, 0)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, rerr := s.embeddings(body); rerr != nil {
+			b.Fatal(rerr.msg)
+		}
+	}
+}

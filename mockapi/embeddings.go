@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/kura-go/kura/embed/mock"
@@ -166,12 +167,25 @@ func (r *embeddingsRequest) parseInput(in json.RawMessage) *requestError {
 		}
 		return badRequest(fmt.Sprintf("input[%d]", i), "Invalid 'input[%d]': %s.", i, why)
 	}
-	var one string
-	if json.Unmarshal(in, &one) == nil {
-		if one == "" {
-			return invalid(-1, "empty string")
+	if in[0] == '"' {
+		var one string
+		if json.Unmarshal(in, &one) == nil {
+			if one == "" {
+				return invalid(-1, "empty string")
+			}
+			r.texts, r.tokens = []string{one}, []int{-1}
+			return nil
 		}
-		r.texts, r.tokens = []string{one}, []int{-1}
+	}
+	// An array of non-empty strings, as clients send, in one pass; anything
+	// else (token ids, null or empty elements, mistakes) element by element
+	// below, which says what is wrong where.
+	var strs []string
+	if in[0] == '[' && json.Unmarshal(in, &strs) == nil && len(strs) > 0 && len(strs) <= maxInputs && !slices.Contains(strs, "") {
+		r.texts, r.tokens = strs, make([]int, len(strs))
+		for i := range r.tokens {
+			r.tokens[i] = -1
+		}
 		return nil
 	}
 	var elems []json.RawMessage
