@@ -43,7 +43,8 @@ type Config struct {
 
 	// VectorDType is how each scale's embeddings.npy stores the vectors:
 	// "float32" (the default) or "float16" (half the bytes; read back into
-	// float32 memory by the reduce and cluster stages instead of mapped).
+	// float32 memory by the reduce and cluster stages instead of mapped; in
+	// the full pipeline, kura run's --vector-dtype).
 	// Files written before the option leave it out: float32.
 	VectorDType string `json:"vector_dtype,omitempty"`
 
@@ -205,9 +206,6 @@ func (c *Config) Validate() error {
 		return err
 	}
 	c.VectorDType = dt.String()
-	if c.Pipeline == PipelineFull && dt != vecfile.Float32 {
-		return fmt.Errorf("vector dtype %v: the full pipeline writes kura run's float32 embeddings.npy; float16 is for the embed-cluster pipeline", dt)
-	}
 	switch c.Pipeline {
 	case "", PipelineEmbedCluster:
 		c.Pipeline = "" // the default, recorded as before

@@ -70,9 +70,14 @@ func runFullScale(ctx context.Context, tk *Toolkit, job *ScaleJob, res *measure.
 		}
 	}
 
+	dtype, err := cfg.vectorDType()
+	if err != nil {
+		return nil, err
+	}
 	var emb embed.Embedder
 	o := pipeline.Options{
-		Data: data, Out: job.ArtifactDir, Summarizer: "extractive", NoCache: true,
+		VectorDType: dtype,
+		Data:        data, Out: job.ArtifactDir, Summarizer: "extractive", NoCache: true,
 		Embedder: pipeline.EmbedderFactory{ID: map[string]string{"embedder": cfg.Embedder.Kind},
 			Build: func(ctx context.Context, corpus []string) (embed.Embedder, error) {
 				e, err := tk.NewEmbedder(ctx, cfg.Embedder, corpusOf(corpus))

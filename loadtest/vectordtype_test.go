@@ -104,7 +104,7 @@ func TestVectorDTypeConfig(t *testing.T) {
 		{"float64", "float64", "", "", `unknown vector dtype "float64": want float32 or float16`},
 		{"typo", "fp16", "", "", `unknown vector dtype "fp16"`},
 		{"full pipeline float32", "float32", PipelineFull, "float32", ""},
-		{"full pipeline float16", "float16", PipelineFull, "", "the full pipeline writes kura run's float32 embeddings.npy"},
+		{"full pipeline float16", "float16", PipelineFull, "float16", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := testConfig(t)
@@ -119,5 +119,25 @@ func TestVectorDTypeConfig(t *testing.T) {
 				t.Errorf("vector dtype %q, want %q", cfg.VectorDType, c.want)
 			}
 		})
+	}
+}
+
+// TestFullPipelineFloat16: --pipeline full passes the dtype to kura run's
+// pipeline; each scale records float16 storage, half the embedding bytes.
+func TestFullPipelineFloat16(t *testing.T) {
+	cfg := fullConfig(t, nil)
+	cfg.VectorDType = "float16"
+	res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: testToolkit()}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Scales) != 2 {
+		t.Fatalf("%d scales", len(res.Scales))
+	}
+	for _, s := range res.Scales {
+		st := s.Storage
+		if st.VectorDType != "float16" || st.EmbeddingBytes != int64(s.Conversations*s.Dims*2) || st.VectorsNPYBytes != 128+st.EmbeddingBytes {
+			t.Errorf("scale %d (%d × %d): storage %+v", s.Scale, s.Conversations, s.Dims, st)
+		}
 	}
 }

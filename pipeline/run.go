@@ -85,6 +85,11 @@ type Options struct {
 	NoCache bool
 	// Embedder builds the embedder.
 	Embedder EmbedderFactory
+	// VectorDType is how embeddings.npy stores the vectors: 0 or
+	// vecfile.Float32, or vecfile.Float16 (half the bytes; the stages that
+	// read the vectors widen them to float32 in memory). A change of it
+	// reruns the embed stage, and the stages after it.
+	VectorDType vecfile.DType
 	// Cluster, Name, Hierarchy and Map configure those stages. Name.Method
 	// and Hierarchy.Method "" mean llm when LLM is set, else offline.
 	Cluster   cluster.Spec
@@ -232,6 +237,11 @@ func (r *runner) setup() error {
 		r.ext = ".parquet"
 	default:
 		return usagef("format must be jsonl or parquet, not %q", o.Format)
+	}
+	switch o.VectorDType {
+	case 0, vecfile.Float32, vecfile.Float16:
+	default:
+		return usagef("vectors are stored as float32 or float16, not %v", o.VectorDType)
 	}
 	if o.Data == "" || o.Out == "" {
 		return usagef("both the data and the output directory are needed")
@@ -498,8 +508,14 @@ func (r *runner) stages() []stage {
 	}}
 
 	// Embed.
+	embedParams := map[string]string{"text": "embed.SummaryText/1"}
+	if o.VectorDType != 0 && o.VectorDType != vecfile.Float32 {
+		// Only when not float32, so that the fingerprints of runs made
+		// before the option still match.
+		embedParams["vector_dtype"] = o.VectorDType.String()
+	}
 	stages = append(stages, stage{
-		name: StageEmbed, params: mergeParams(o.Embedder.ID, map[string]string{"text": "embed.SummaryText/1"}),
+		name: StageEmbed, params: mergeParams(o.Embedder.ID, embedParams),
 		inputs: []string{r.path(sumName)}, outputs: []string{EmbeddingsName},
 		run: func(ctx context.Context, sc *stageCtx) error { return r.embed(ctx, sc, sumName) },
 	})
@@ -691,7 +707,11 @@ func (r *runner) embed(ctx context.Context, sc *stageCtx, sumName string) error 
 		flat = append(flat, v...)
 	}
 	sc.st.Items = len(vecs)
-	return vecfile.Write(r.path(EmbeddingsName), flat, len(vecs), d)
+	dt := r.o.VectorDType
+	if dt == 0 {
+		dt = vecfile.Float32
+	}
+	return vecfile.WriteAs(r.path(EmbeddingsName), flat, len(vecs), d, dt)
 }
 
 func (r *runner) readVectors() ([]float32, int, int, error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/kura-go/kura/sample"
+	"github.com/kura-go/kura/vecfile"
 )
 
 func hashEmbedder(dims int) EmbedderFactory {
@@ -562,6 +563,26 @@ func TestRerunRecomputesAffectedStages(t *testing.T) {
 	expect("--min-dist", run(), StageMap)
 	opts.Embedder = hashEmbedder(512)
 	expect("--dims", run(), StageEmbed, StageCluster, StageName, StageHierarchy, StageMap)
+	// float16 storage reruns the embed stage and everything that reads
+	// the vectors; float32 named explicitly is what a run without the
+	// option did.
+	opts.VectorDType = vecfile.Float32
+	expect("--vector-dtype float32", run())
+	opts.VectorDType = vecfile.Float16
+	res = run()
+	expect("--vector-dtype float16", res, StageEmbed, StageCluster, StageName, StageHierarchy, StageMap)
+	if r := stageOf(t, res, StageEmbed).Reason; !strings.Contains(r, "vector_dtype (none) -> float16") {
+		t.Errorf("reason %q does not name the change", r)
+	}
+	m, err := vecfile.Open(filepath.Join(out, EmbeddingsName), 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.DType != vecfile.Float16 || m.Rows != 200 {
+		t.Errorf("embeddings.npy holds %d rows of %v, want 200 of float16", m.Rows, m.DType)
+	}
+	m.Close()
+	expect("float16 unchanged", run())
 	// An edited output is recomputed, with what depends on it.
 	if err := os.WriteFile(filepath.Join(out, "clusters.jsonl"), []byte{}, 0o644); err != nil {
 		t.Fatal(err)
@@ -586,6 +607,7 @@ func TestOptionErrors(t *testing.T) {
 		{"llm names without llm", Options{Data: conv, Out: t.TempDir(), Name: NameOptions{Method: "llm"}, Embedder: hashEmbedder(8)}},
 		{"out is data", Options{Data: filepath.Dir(conv), Out: filepath.Dir(conv), Embedder: hashEmbedder(8)}},
 		{"unknown stage", Options{Data: conv, Out: t.TempDir(), Until: "bake", Embedder: hashEmbedder(8)}},
+		{"float64 vectors", Options{Data: conv, Out: t.TempDir(), VectorDType: vecfile.Float64, Embedder: hashEmbedder(8)}},
 	} {
 		if _, err := Run(context.Background(), tc.o); !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: err %v, want a usage error", tc.name, err)

@@ -125,7 +125,6 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		{"loadtest", "--reduce", "umap", "--reduce-neighbors", "1"},
 		{"loadtest", "--reduce", "pca", "--reduce-dims", "-1"},
 		{"loadtest", "--vector-dtype", "float64"},
-		{"loadtest", "--vector-dtype", "float16", "--pipeline", "full"}, // kura run's checkpoint is float32
 	} {
 		if _, _, err, code := execCLI(t, args...).all(); code != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, code, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/kura-go/kura/internal/telemetry"
 	"github.com/kura-go/kura/llm"
 	"github.com/kura-go/kura/pipeline"
+	"github.com/kura-go/kura/vecfile"
 )
 
 func init() { register(newRunCmd) }
@@ -27,7 +28,7 @@ func init() { register(newRunCmd) }
 type runFlags struct {
 	data, out, format, summarizer, naming, hierarchy string
 	cacheDir, statsJSON, until                       string
-	inputFormat                                      string
+	inputFormat, vectorDType                         string
 	noCache, quiet, skipInvalid                      bool
 	maxConvTokens                                    int
 
@@ -106,6 +107,7 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 	fl.IntVar(&f.maxConvTokens, "max-conversation-tokens", 8000, "LLM summaries: conversations are cut to this many tokens")
 	fl.StringVar(&f.statsJSON, "stats-json", "", "also write the per-stage table as JSON to this file")
 	fl.StringVar(&f.until, "until", "", "stop after this stage: summarise, embed, cluster, name, hierarchy or map")
+	fl.StringVar(&f.vectorDType, "vector-dtype", "float32", "how embeddings.npy stores the vectors: float32, or float16 (half the size; read back into float32 memory)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bars and no INFO log")
 
 	fl.StringVar(&f.llmBaseURL, "llm-base-url", "", "OpenAI-compatible API base URL for the LLM stages (none: offline)")
@@ -144,8 +146,12 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return usageErrorf("--input-format: %v", err)
 	}
+	dtype, err := vecfile.ParseDType(f.vectorDType)
+	if err != nil {
+		return usageErrorf("--vector-dtype: %v", err)
+	}
 	o := pipeline.Options{
-		InputFormat: inFormat, SkipInvalid: f.skipInvalid, Until: f.until,
+		InputFormat: inFormat, SkipInvalid: f.skipInvalid, Until: f.until, VectorDType: dtype,
 		Data: f.data, Out: f.out, Format: f.format, Summarizer: f.summarizer,
 		MaxConversationTokens: f.maxConvTokens, CacheDir: f.cacheDir, NoCache: f.noCache,
 		Cluster: f.co, Hierarchy: f.ho,

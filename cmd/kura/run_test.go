@@ -15,6 +15,7 @@ import (
 	"github.com/kura-go/kura/internal/refdata"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/kura-go/kura/pipeline"
+	"github.com/kura-go/kura/vecfile"
 )
 
 // kura run on Kura's MT-Bench checkpoint, offline; kura validate accepts
@@ -103,6 +104,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"run", "--data", dir, "--llm-model", "gpt-4o"}, "needs --llm-base-url"},
 		{[]string{"run", "--data", dir, "--format", "csv"}, "jsonl or parquet"},
 		{[]string{"run", "--data", dir, "--input-format", "xml"}, "unknown input format"},
+		{[]string{"run", "--data", dir, "--vector-dtype", "bf16"}, `--vector-dtype: unknown vector dtype "bf16"`},
 		{[]string{"tree"}, "accepts 1 arg"},
 		{[]string{"tree", "--depth", "-1", dir}, "--depth"},
 	} {
@@ -186,5 +188,30 @@ func TestRunKilledDuringSummariesResumes(t *testing.T) {
 		if k, ok := kept[s.ChatID]; ok && k != s.Summary {
 			t.Errorf("%s: the summary of the killed run was replaced", s.ChatID)
 		}
+	}
+}
+
+// kura run --vector-dtype float16 writes a float16 embeddings.npy that the
+// later stages read, and the checkpoint validates.
+func TestRunFloat16Vectors(t *testing.T) {
+	dir := t.TempDir()
+	if _, errText, code := execCLI(t, "sample", "--out", filepath.Join(dir, "s"), "--conversations", "80", "--topics", "4").text(); code != 0 {
+		t.Fatal(errText)
+	}
+	out := filepath.Join(dir, "run")
+	if _, errText, code := execCLI(t, "run", "--data", filepath.Join(dir, "s", "conversations.jsonl"), "--out", out,
+		"--embedder", "hash", "--dims", "64", "--vector-dtype", "float16", "--quiet").text(); code != 0 {
+		t.Fatalf("exit %d: %s", code, errText)
+	}
+	m, err := vecfile.Open(filepath.Join(out, "embeddings.npy"), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.DType != vecfile.Float16 || m.Rows != 80 {
+		t.Errorf("embeddings.npy: %d rows of %v, want 80 of float16", m.Rows, m.DType)
+	}
+	m.Close()
+	if _, errText, code := execCLI(t, "validate", out).text(); code != 0 {
+		t.Fatalf("validate: exit %d: %s", code, errText)
 	}
 }
