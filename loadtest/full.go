@@ -76,8 +76,7 @@ func runFullScale(ctx context.Context, tk *Toolkit, job *ScaleJob, res *measure.
 	}
 	var emb embed.Embedder
 	o := pipeline.Options{
-		VectorDType: dtype,
-		Data:        data, Out: job.ArtifactDir, Summarizer: "extractive", NoCache: true,
+		Data: data, Out: job.ArtifactDir, Summarizer: "extractive", NoCache: true, VectorDType: dtype,
 		Embedder: pipeline.EmbedderFactory{ID: map[string]string{"embedder": cfg.Embedder.Kind},
 			Build: func(ctx context.Context, corpus []string) (embed.Embedder, error) {
 				e, err := tk.NewEmbedder(ctx, cfg.Embedder, corpusOf(corpus))
