@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -306,6 +307,13 @@ func (c *Caller) attempt(ctx context.Context, body []byte, call Call) error {
 		}
 	}
 	release()
+	if c.Sem != nil {
+		// A request waiting for the slot just freed was made ready to run
+		// on this thread: let it go out now rather than after this answer
+		// is parsed (about a millisecond), which would add to every
+		// request's round trip when all of them are busy.
+		runtime.Gosched()
+	}
 	if !ok {
 		return newAPIError(resp, data, c.Hints, c.Secrets)
 	}
