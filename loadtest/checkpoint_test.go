@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kura-go/kura/cluster"
+	"github.com/kura-go/kura/internal/schemacheck"
 )
 
 // While a scale runs, the scales completed before it are already saved
@@ -49,7 +50,7 @@ func TestRunCheckpointsEachCompletedScale(t *testing.T) {
 	if atKill == nil {
 		t.Fatal("no results saved when the second scale was running")
 	}
-	if err := ValidateJSON(atKill); err != nil {
+	if err := schemacheck.Validate(SchemaJSON, SchemaID, atKill); err != nil {
 		t.Errorf("checkpoint JSON: %v", err)
 	}
 	if !bytes.Contains(atKill, []byte(`"incomplete": true`)) {

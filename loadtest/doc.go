@@ -9,7 +9,8 @@
 // Config is the run's settings, recorded in the results and sent to each
 // worker as JSON on its stdin (ScaleJob); Results is the results document,
 // versioned by SchemaVersion and described by schema.json and
-// docs/loadtest-schema.md (EncodeJSON, LoadResults, ValidateJSON).
+// docs/loadtest-schema.md (EncodeJSON, LoadResults; SchemaID names the
+// schema for a validator, as internal/schemacheck in the tests).
 // Presenting the results is package report's; comparing two runs is package
 // gate's.
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
+	"github.com/kura-go/kura/internal/schemacheck"
 	"github.com/kura-go/kura/loadtest/measure"
 )
 
@@ -47,7 +48,7 @@ func runAndWrite(t *testing.T, ctx context.Context, r *Runner, cfg Config) (*Res
 	if werr := os.WriteFile(jp, doc, 0o644); werr != nil {
 		t.Fatal(werr)
 	}
-	if verr := ValidateJSON(doc); verr != nil {
+	if verr := schemacheck.Validate(SchemaJSON, SchemaID, doc); verr != nil {
 		t.Errorf("written JSON does not match its schema: %v", verr)
 	}
 	back, lerr := LoadResults(jp)
@@ -279,7 +280,7 @@ func TestSchemaValidatorRejects(t *testing.T) {
 		if doc == good.String() {
 			t.Fatalf("%q not in the document", tt.from)
 		}
-		err := ValidateJSON([]byte(doc))
+		err := schemacheck.Validate(SchemaJSON, SchemaID, []byte(doc))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s -> %s: error %v, want %q", tt.from, tt.to, err, tt.want)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kura-go/kura/internal/schemacheck"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/measure"
 	"github.com/kura-go/kura/loadtest/results"
@@ -36,7 +37,7 @@ func TestLoadtestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := loadtest.ValidateJSON(doc); err != nil {
+	if err := schemacheck.Validate(loadtest.SchemaJSON, loadtest.SchemaID, doc); err != nil {
 		t.Error(err)
 	}
 	res, err := loadtest.LoadResults(jsons[0])
@@ -269,7 +270,7 @@ func TestLoadtestStdoutFormats(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %v\n%s", code, err, out)
 	}
-	if err := loadtest.ValidateJSON([]byte(out)); err != nil {
+	if err := schemacheck.Validate(loadtest.SchemaJSON, loadtest.SchemaID, []byte(out)); err != nil {
 		t.Errorf("stdout is not the results JSON: %v\n%s", err, out)
 	}
 	if entries, _ := os.ReadDir("."); len(entries) != 0 {

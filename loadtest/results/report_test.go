@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kura-go/kura/internal/schemacheck"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/analysis"
 	"github.com/kura-go/kura/loadtest/measure"
@@ -206,7 +207,7 @@ func TestRepeatFixtureSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := loadtest.ValidateJSON(doc); err != nil {
+	if err := schemacheck.Validate(loadtest.SchemaJSON, loadtest.SchemaID, doc); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(doc, []byte(`"spread"`)) || !bytes.Contains(doc, []byte(`"repeat_peak_rss_bytes"`)) {
