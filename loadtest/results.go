@@ -47,6 +47,19 @@ type Results struct {
 	Plans []*analysis.Planning `json:"plans,omitempty"`
 }
 
+// VectorDType is how the run stored its vectors, float32 or float16: as the
+// last completed scale recorded it, else as configured (float32 when the
+// file predates the option).
+func (r *Results) VectorDType() string {
+	if len(r.Scales) > 0 {
+		return r.Scales[len(r.Scales)-1].Storage.DType()
+	}
+	if r.Config.VectorDType != "" {
+		return r.Config.VectorDType
+	}
+	return "float32"
+}
+
 // Environment describes the machine and the kura build that ran the test.
 type Environment struct {
 	KuraVersion   string `json:"kura_version"`

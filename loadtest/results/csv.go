@@ -18,10 +18,13 @@ var textColumns = map[string]func(*measure.Scale) string{
 	"clusterer":   func(s *measure.Scale) string { return s.Clusterer },
 	"isolation":   func(s *measure.Scale) string { return s.Isolation },
 	"price_model": func(s *measure.Scale) string { return s.API.PriceModel },
+	// vector_dtype is how the .npy of vectors_npy_bytes stores the vectors.
+	"vector_dtype": func(s *measure.Scale) string { return s.Storage.DType() },
 }
 
 // csvHeader lists the CSV columns, one row per scale (failed and skipped
-// scales too, with their status and empty measurements). Each is a metric's
+// scales too, with their status, the run's vector_dtype and empty
+// measurements). Each is a metric's
 // CSV column (see measure.Metrics) or one of textColumns.
 var csvHeader = []string{
 	"scale", "status", "conversations", "generated", "embedder", "dims", "clusterer", "isolation",
@@ -32,7 +35,7 @@ var csvHeader = []string{
 	"reduce_wall_s", "reduce_cpu_s", "reduce_peak_rss_bytes",
 	"cluster_wall_s", "cluster_cpu_s", "cluster_peak_rss_bytes",
 	"write_wall_s", "write_cpu_s", "write_peak_rss_bytes",
-	"embedding_bytes", "metadata_bytes", "results_jsonl_bytes", "results_parquet_bytes", "vectors_npy_bytes", "storage_total_bytes",
+	"embedding_bytes", "metadata_bytes", "results_jsonl_bytes", "results_parquet_bytes", "vectors_npy_bytes", "vector_dtype", "storage_total_bytes",
 	"api_requests", "api_retries", "api_rate_limited", "api_errors", "tokens", "cost_usd", "estimated_cost_usd", "price_model",
 	"clusters", "noise", "ari", "nmi", "spillover",
 	// The run's configuration and times, the same on every row, so that
@@ -109,6 +112,8 @@ func writeCSV(w io.Writer, r *loadtest.Results) error {
 		for k, col := range csvHeader {
 			if f, ok := runColumns[col]; ok {
 				row[k] = f(r)
+			} else if col == "vector_dtype" {
+				row[k] = r.VectorDType()
 			}
 		}
 		return row

@@ -65,10 +65,10 @@ func writeMarkdownDetails(w io.Writer, r *loadtest.Results) {
 	writeAnalysis(&b, r.Analysis)
 	if r.Planning != nil {
 		fmt.Fprintln(&b)
-		writePlanning(&b, r.Planning, r.Analysis, vectorDType(r))
+		writePlanning(&b, r.Planning, r.Analysis, r.VectorDType())
 		for _, q := range r.Plans {
 			fmt.Fprintln(&b)
-			writePlanning(&b, q, r.Analysis, vectorDType(r))
+			writePlanning(&b, q, r.Analysis, r.VectorDType())
 		}
 	}
 	fmt.Fprintln(w)

@@ -72,6 +72,25 @@ func TestCSVColumns(t *testing.T) {
 		rows[1][col["started_at"]] != "2026-12-05T19:00:00Z" || rows[3][col["seed"]] != "7" || rows[2][col["repeat"]] != "3" {
 		t.Errorf("rows %v", rows[1:])
 	}
+	// The dtype of the .npy behind vectors_npy_bytes: as the scale recorded
+	// it, float32 when not recorded (files before --vector-dtype), and the
+	// run's for scales that did not complete.
+	if got := rows[1][col["vector_dtype"]]; got != "float32" {
+		t.Errorf("vector_dtype of a scale recording none = %q, want float32", got)
+	}
+	r.Scales[0].Storage.VectorDType, r.Config.VectorDType = "float16", "float16"
+	b.Reset()
+	if err := writeCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err = csv.NewReader(&b).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range rows[1:] {
+		if got := row[col["vector_dtype"]]; got != "float16" {
+			t.Errorf("row %d (%s): vector_dtype %q, want float16", i+1, row[col["status"]], got)
+		}
+	}
 }
 
 func TestProbeDir(t *testing.T) {

@@ -64,7 +64,7 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 		}
 		if r.Planning != nil {
 			fmt.Fprintln(&tail)
-			writePlanning(&tail, r.Planning, r.Analysis, vectorDType(r))
+			writePlanning(&tail, r.Planning, r.Analysis, r.VectorDType())
 		}
 	} else if r.Analysis != nil {
 		fmt.Fprintln(&tail, "--details: the scaling analysis, the fits and each planned figure's model.")
@@ -76,17 +76,6 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 	}
 	io.WriteString(w, table)
 	io.WriteString(w, human.Wrap(tail.String(), width))
-}
-
-// vectorDType is how the run stored its vectors: float32 or float16.
-func vectorDType(r *loadtest.Results) string {
-	if len(r.Scales) > 0 {
-		return r.Scales[len(r.Scales)-1].Storage.DType()
-	}
-	if r.Config.VectorDType != "" {
-		return r.Config.VectorDType
-	}
-	return "float32"
 }
 
 func costSource(a measure.APIUsage) string {
