@@ -193,7 +193,7 @@ func NewRun(file string, res *loadtest.Results) *Run {
 		}
 	}
 	r.Analysis = analysisText(res.Analysis)
-	r.Planning = planningText(res.Planning)
+	r.Planning = planningText(res.Planning, res.VectorDType())
 	r.Problems = problems(res)
 	return r
 }
@@ -328,7 +328,9 @@ func analysisText(a *analysis.Analysis) []string {
 	return out
 }
 
-func planningText(p *analysis.Planning) []string {
+// planningText is the plan in sentences; dtype is how the run stored its
+// vectors (float32 or float16), which the storage figure depends on.
+func planningText(p *analysis.Planning, dtype string) []string {
 	if p == nil {
 		return []string{"Fewer than two scales completed: no plan."}
 	}
@@ -338,7 +340,7 @@ func planningText(p *analysis.Planning) []string {
 		fmt.Sprintf("Time: %s for the target, %s per 1,000 conversations there (%s for the first 1,000); %s.",
 			Seconds(p.TimeForTargetS), Seconds(p.TimePer1KAtTargetS), Seconds(p.TimeFor1KS), p.TimeModel),
 		fmt.Sprintf("Throughput at the target: %s conversations per minute.", Count(p.ThroughputAtTarget)),
-		fmt.Sprintf("Storage for the target: %s.", Bytes(p.StorageForTargetBytes)),
+		fmt.Sprintf("Storage for the target: %s (vectors as %s .npy).", Bytes(p.StorageForTargetBytes), dtype),
 		fmt.Sprintf("Embedding cost at %s ($%.4g per million tokens, %.4g tokens per conversation): %s per 1,000 conversations, %s a month for %s conversations.",
 			nonEmpty(p.PriceModel, "no price model"), p.PricePerMillionUSD, p.TokensPerConversation, USD(p.CostPer1KUSD), USD(p.MonthlyCostUSD), Count(float64(p.MonthlyConversations))),
 	}

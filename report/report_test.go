@@ -105,6 +105,27 @@ func TestNewRunSeries(t *testing.T) {
 	if len(r.Analysis) < 3 || len(r.Planning) < 5 {
 		t.Errorf("analysis %d lines, planning %d lines: too few", len(r.Analysis), len(r.Planning))
 	}
+	// The storage line names how the vectors were stored: float32 for a
+	// file written before --vector-dtype, else what the scales recorded.
+	if !hasLine(r.Planning, "Storage for the target: ", " (vectors as float32 .npy).") {
+		t.Errorf("planning %q: no storage line naming float32", r.Planning)
+	}
+	for i := range res.Scales {
+		res.Scales[i].Storage.VectorDType = "float16"
+	}
+	if r := NewRun(in[0].Path, res); !hasLine(r.Planning, "Storage for the target: ", " (vectors as float16 .npy).") {
+		t.Errorf("planning %q: no storage line naming float16", r.Planning)
+	}
+}
+
+// hasLine reports whether a line of lines starts with prefix and ends with suffix.
+func hasLine(lines []string, prefix, suffix string) bool {
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) && strings.HasSuffix(l, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestNewRunOneScale(t *testing.T) {
