@@ -26,6 +26,7 @@ import (
 	"github.com/kura-go/kura/loadtest/gate"
 	"github.com/kura-go/kura/loadtest/results"
 	"github.com/kura-go/kura/report"
+	"github.com/kura-go/kura/vecfile"
 )
 
 func init() {
@@ -202,6 +203,11 @@ func (lf *loadtestFlags) config(fl *pflag.FlagSet) (cfg loadtest.Config, thresho
 	}
 	if err := lf.llmConfig(fl, &cfg); err != nil {
 		return cfg, 0, nil, err
+	}
+	// Read as kura embed and kura run read it: Validate takes "" for
+	// float32 (results files written before the option), a flag does not.
+	if _, err := vecfile.ParseDType(cfg.VectorDType); err != nil {
+		return cfg, 0, nil, usageErrorf("--vector-dtype: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, 0, nil, usageErrorf("%v", err)

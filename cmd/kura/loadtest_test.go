@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,6 +130,17 @@ func TestLoadtestUsageErrors(t *testing.T) {
 	} {
 		if _, _, err, code := execCLI(t, args...).all(); code != 2 {
 			t.Errorf("%v: exit %d (%v), want 2", args, code, err)
+		}
+	}
+}
+
+// --vector-dtype is read as kura embed and kura run read it: an empty or
+// unknown value is a usage error naming the flag, before anything runs.
+func TestLoadtestVectorDTypeErrors(t *testing.T) {
+	for _, v := range []string{"", " ", "float8", "float64"} {
+		_, _, err, code := execCLI(t, "loadtest", "--quiet", "--out", "-", "--scales", "100,200", "--vector-dtype", v).all()
+		if code != 2 || err == nil || !strings.Contains(err.Error(), "--vector-dtype: unknown vector dtype "+strconv.Quote(v)) {
+			t.Errorf("--vector-dtype %q: exit %d, error %v; want exit 2 naming --vector-dtype", v, code, err)
 		}
 	}
 }
