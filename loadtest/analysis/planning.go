@@ -483,11 +483,28 @@ func (p *Planning) planCost(results []measure.Scale, monthly int) {
 func (p *Planning) noteExtrapolation(a *Analysis, g Goal) {
 	switch {
 	case p.Extrapolation > farExtrapolation:
-		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.0f× the largest scale measured (%s): beyond %.0f×, a growth law fitted over the small scales can be off by a factor of several (a stage's exponent off by 0.1 changes the time %.0f%% at this distance), whatever the interval says; measure closer with --scales %s",
-			p.Extrapolation, human.Thousands(a.LastScale), farExtrapolation, (math.Pow(p.Extrapolation, 0.1)-1)*100, suggestScales(a.LastScale, g.Conversations)))
+		p.Notes = append(p.Notes, farNote(p.Extrapolation, a.LastScale, g.Conversations))
 	case p.Extrapolation > 1:
 		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%d): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, a.LastScale))
 	}
+}
+
+// farNote is the note of a plan for target conversations, ratio× the
+// largest scale measured (last), beyond farExtrapolation.
+func farNote(ratio float64, last, target int) string {
+	return fmt.Sprintf("the target is %.0f× the largest scale measured (%s): beyond %.0f×, a growth law fitted over the small scales can be off by a factor of several (a stage's exponent off by 0.1 changes the time %.0f%% at this distance), whatever the interval says; measure closer with --scales %s",
+		ratio, human.Thousands(last), farExtrapolation, (math.Pow(ratio, 0.1)-1)*100, suggestScales(last, target))
+}
+
+// FarExtrapolation tells whether note is p's warning that its target is
+// more than 5× the largest scale of a, and if so the scales it suggests
+// adding: a reader told once what that warning means needs only those for
+// another volume.
+func (p *Planning) FarExtrapolation(a *Analysis, note string) (scales string, ok bool) {
+	if a == nil || p.Extrapolation <= farExtrapolation || note != farNote(p.Extrapolation, a.LastScale, p.TargetConversations) {
+		return "", false
+	}
+	return suggestScales(a.LastScale, p.TargetConversations), true
 }
 
 // noteBusyMachine warns when a CPU-bound stage's wall time grows much

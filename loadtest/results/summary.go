@@ -243,12 +243,17 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 		}
 		for _, q := range r.Plans {
 			line("", "for %s: ~%s RAM, ~%s, ~%s on disk", human.Thousands(q.TargetConversations), human.Bytes(q.RAMBytes), human.Duration(q.TimeForTargetS), human.Bytes(q.StorageForTargetBytes))
-			if iv := planInterval(q); iv != "" {
+			if iv := planIntervalShort(q); iv != "" {
 				line("", "  %s", iv)
 			}
 		}
+		// explained: a warning that a target is far beyond the scales has
+		// been given in full; another volume's then only names its scales.
+		explained := false
 		for _, note := range p.Notes {
 			line("Note", "%s", note)
+			_, far := p.FarExtrapolation(r.Analysis, note)
+			explained = explained || far
 		}
 		// The other volumes' own notes (how far beyond the scales they
 		// are, which scales to add), where they say something the
@@ -259,10 +264,18 @@ func writeSummary(w io.Writer, r *loadtest.Results, md bool) {
 		}
 		for _, q := range r.Plans {
 			for _, note := range q.Notes {
-				if !said[note] {
-					said[note] = true
-					line("Note", "for %s: %s", human.Thousands(q.TargetConversations), note)
+				if said[note] {
+					continue
 				}
+				said[note] = true
+				if scales, far := q.FarExtrapolation(r.Analysis, note); far && explained {
+					line("Note", "for %s (%.0f× the largest scale) likewise: measure closer with --scales %s",
+						human.Thousands(q.TargetConversations), q.Extrapolation, scales)
+					continue
+				} else if far {
+					explained = true
+				}
+				line("Note", "for %s: %s", human.Thousands(q.TargetConversations), note)
 			}
 		}
 	}
@@ -323,6 +336,12 @@ func bottleneck(last *measure.Scale, r *loadtest.Results) string {
 
 // planInterval gives the prediction intervals of the planned RAM and time,
 // when the planning has them.
+// planIntervalShort is planInterval for a line under the target's, which
+// has said what the interval is: "90%: RAM 52.8 GiB-108.6 GiB, time ...".
+func planIntervalShort(p *analysis.Planning) string {
+	return strings.Replace(planInterval(p), " prediction interval:", ":", 1)
+}
+
 func planInterval(p *analysis.Planning) string {
 	var parts []string
 	if p.RAMHighBytes > 0 {

@@ -3,11 +3,13 @@ package results
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest"
 	"github.com/kura-go/kura/loadtest/analysis"
 )
@@ -139,5 +141,50 @@ func TestSummaryShowsOtherVolumesNotes(t *testing.T) {
 		if n := strings.Count(text, strings.Join(strings.Fields(note), " ")); n != 1 {
 			t.Errorf("note %q printed %d times", note, n)
 		}
+	}
+}
+
+// With several volumes far beyond the scales, the warning of what that
+// means is given once in full; each other volume's note names only its
+// distance and the scales to add, so that the summary stays about a
+// screen; and a volume's interval line fits 80 columns.
+func TestSummaryFarVolumesWarnedOnce(t *testing.T) {
+	r, err := loadtest.LoadResults(filepath.Join("testdata", "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func(n int) *analysis.Planning {
+		g := analysis.Goal{Conversations: n, Monthly: 50000, PriceModel: "text-embedding-3-small"}
+		return analysis.Plan(r.Scales, r.Analysis, g)
+	}
+	r.Planning = plan(100000)
+	r.Plans = []*analysis.Planning{plan(10000000), plan(1000000)}
+	var out bytes.Buffer
+	writeSummary(&out, r, false)
+	lines := strings.Split(strings.TrimRight(human.Wrap(out.String(), 80), "\n"), "\n")
+	text := strings.Join(strings.Fields(out.String()), " ")
+	if n := strings.Count(text, "a growth law fitted over the small scales can be off"); n != 1 {
+		t.Errorf("the far-extrapolation warning is given %d times, want once:\n%s", n, out.String())
+	}
+	for _, q := range r.Plans {
+		scales, ok := q.FarExtrapolation(r.Analysis, q.Notes[0])
+		want := fmt.Sprintf("Note for %s (%.0f× the largest scale) likewise: measure closer with --scales %s",
+			human.Thousands(q.TargetConversations), q.Extrapolation, scales)
+		if !ok || !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q (far %v):\n%s", want, ok, out.String())
+		}
+	}
+	r.Plans[0].TimeForTargetLowS, r.Plans[0].TimeForTargetHighS = 1794, 4314 // 29.9 min-71.9 min, as a 10M plan gave
+	out.Reset()
+	writeSummary(&out, r, false)
+	lines = strings.Split(strings.TrimRight(human.Wrap(out.String(), 80), "\n"), "\n")
+	for _, q := range r.Plans {
+		iv := planIntervalShort(q)
+		if !strings.Contains(strings.Join(lines, "\n"), "  "+iv+"\n") {
+			t.Errorf("interval %q is not on one line at 80 columns:\n%s", iv, strings.Join(lines, "\n"))
+		}
+	}
+	if len(lines) > 22 {
+		t.Errorf("summary of 3 volumes is %d lines at 80 columns:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
 }
