@@ -259,11 +259,22 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--plan-for %d: must be between 1 and %d", n, maxScale*100)
 		}
 	}
-	if c.TargetConversations < 1 || c.MonthlyConversations < 0 {
-		return fmt.Errorf("target conversations %d / monthly %d: must be positive", c.TargetConversations, c.MonthlyConversations)
+	if c.TargetConversations < 1 || c.TargetConversations > maxScale*100 {
+		return fmt.Errorf("--target-conversations %d: must be between 1 and %d", c.TargetConversations, maxScale*100)
 	}
-	if c.Delay < 0 || c.Timeout < 0 || c.MemoryLimit < 0 {
-		return fmt.Errorf("delay, timeout and memory limit cannot be negative")
+	if c.MonthlyConversations < 0 {
+		return fmt.Errorf("--monthly-conversations %d: cannot be negative", c.MonthlyConversations)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"delay", c.Delay}, {"timeout", c.Timeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s %v: cannot be negative", d.flag, d.v)
+		}
+	}
+	if c.MemoryLimit < 0 {
+		return fmt.Errorf("--memory-limit %d: cannot be negative", c.MemoryLimit)
 	}
 	return nil
 }

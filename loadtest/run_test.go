@@ -359,6 +359,15 @@ func TestParseFlags(t *testing.T) {
 		{"k at the smallest scale", func(c *Config) { c.Cluster.Algorithm, c.Cluster.K = "kmeans", 100 }, ""},
 		{"gogc below -1", func(c *Config) { c.GOGC = -5 }, "gogc -5"},
 		{"gogc off", func(c *Config) { c.GOGC = -1 }, ""},
+		// Each volume and duration error names its flag and value.
+		{"target 0", func(c *Config) { c.TargetConversations = 0 }, "--target-conversations 0: must be between 1 and 10000000000"},
+		{"target absurd", func(c *Config) { c.TargetConversations = 99999999999999 }, "--target-conversations 99999999999999: must be between 1 and"},
+		{"target at the bound", func(c *Config) { c.TargetConversations = maxScale * 100 }, ""},
+		{"monthly negative", func(c *Config) { c.MonthlyConversations = -1 }, "--monthly-conversations -1: cannot be negative"},
+		{"monthly none", func(c *Config) { c.MonthlyConversations = 0 }, ""},
+		{"timeout negative", func(c *Config) { c.Timeout = -time.Second }, "--timeout -1s: cannot be negative"},
+		{"delay negative", func(c *Config) { c.Delay = -time.Second }, "--delay -1s: cannot be negative"},
+		{"memory limit negative", func(c *Config) { c.MemoryLimit = -1 }, "--memory-limit -1: cannot be negative"},
 	} {
 		c := DefaultConfig()
 		tt.mutate(&c)
