@@ -154,15 +154,7 @@ func (sp stagePlan) div() float64 {
 // with fit.GrowthAtLeast, held to exponents of at least minExp (0 or 1:
 // free).
 func growthFit(results []measure.Scale, stage string, minExp float64, cpu bool) *fit.Fit {
-	ns := make([]float64, len(results))
-	ys := make([]float64, len(results))
-	for i := range results {
-		ns[i] = float64(results[i].Conversations)
-		ys[i] = results[i].Stages.Of(stage).WallS
-		if cpu {
-			ys[i] = results[i].Stages.Of(stage).CPUS
-		}
-	}
+	ns, ys := stageSeries(results, stage, cpu)
 	g, err := fit.GrowthAtLeast(stage+"_time", "s", ns, ys, minExp)
 	if err != nil {
 		return nil
@@ -170,14 +162,24 @@ func growthFit(results []measure.Scale, stage string, minExp float64, cpu bool) 
 	return g
 }
 
-// cpuFit fits a stage's CPU time over the scales with fit.Scaling.
-func cpuFit(results []measure.Scale, stage string) *fit.Fit {
-	ns := make([]float64, len(results))
-	ys := make([]float64, len(results))
+// stageSeries returns the scales' sizes and a stage's wall time there (cpu:
+// its CPU time).
+func stageSeries(results []measure.Scale, stage string, cpu bool) (ns, ys []float64) {
+	ns = make([]float64, len(results))
+	ys = make([]float64, len(results))
 	for i := range results {
 		ns[i] = float64(results[i].Conversations)
-		ys[i] = results[i].Stages.Of(stage).CPUS
+		ys[i] = results[i].Stages.Of(stage).WallS
+		if cpu {
+			ys[i] = results[i].Stages.Of(stage).CPUS
+		}
 	}
+	return ns, ys
+}
+
+// cpuFit fits a stage's CPU time over the scales with fit.Scaling.
+func cpuFit(results []measure.Scale, stage string) *fit.Fit {
+	ns, ys := stageSeries(results, stage, true)
 	c, err := fit.Scaling(stage+"_cpu", "s", ns, ys)
 	if err != nil {
 		return nil
@@ -188,15 +190,7 @@ func cpuFit(results []measure.Scale, stage string) *fit.Fit {
 // quadraticFit fits a stage's wall time (cpu: its CPU time) with
 // fit.Quadratic.
 func quadraticFit(results []measure.Scale, stage string, cpu bool) *fit.Fit {
-	ns := make([]float64, len(results))
-	ys := make([]float64, len(results))
-	for i := range results {
-		ns[i] = float64(results[i].Conversations)
-		ys[i] = results[i].Stages.Of(stage).WallS
-		if cpu {
-			ys[i] = results[i].Stages.Of(stage).CPUS
-		}
-	}
+	ns, ys := stageSeries(results, stage, cpu)
 	q, err := fit.Quadratic(stage+"_time", "s", ns, ys)
 	if err != nil {
 		return nil
