@@ -444,7 +444,7 @@ func TestStagesPlannedFromCPUTime(t *testing.T) {
 	if want := 21 / 1.8; rel(p.StageTimesAtTargetS["cluster"], want) > 1e-6 {
 		t.Errorf("cluster planned %v s, want %v (%s)", p.StageTimesAtTargetS["cluster"], want, p.StageModels["cluster"])
 	}
-	if m := p.StageModels["cluster"]; !strings.Contains(m, "of CPU time, ÷ 1.80") || !strings.Contains(m, "n²") {
+	if m := p.StageModels["cluster"]; !strings.Contains(m, "of CPU time ÷ 1.80") || !strings.Contains(m, "n²") {
 		t.Errorf("cluster model %q does not say it is the CPU time's quadratic over the parallelism", m)
 	}
 	// The waiting stage is planned from its wall time: 5 s at 10,000.

@@ -223,7 +223,7 @@ func planStages(results []measure.Scale, a *Analysis, g Goal) []stagePlan {
 		if par, ok := cpuPlanned(results, st); ok {
 			if c := cpuFit(results, st); c != nil {
 				f, sp.fit, sp.par = c, c, par
-				basis = fmt.Sprintf(", ÷ %.2f, the stage's parallelism (CPU / wall time, the most measured)", par)
+				basis = fmt.Sprintf(" ÷ %.2f (its parallelism, CPU / wall time, the most measured)", par)
 				unit = "CPU time"
 			}
 		}
