@@ -156,21 +156,16 @@ func GrowthAtLeast(metric, unit string, n, y []float64, minExp float64) (*Fit, e
 // linear part quadratically and plans high; this form keeps each part at
 // its own rate. A negative coefficient (noise) is set to 0 and the other
 // refitted alone. Exponent is 2, the growth the quadratic part reaches.
-// It needs two scales with different sizes.
+// It needs two scales with different sizes; as in Growth, a zero time
+// carries no information and is left out.
 func Quadratic(metric, unit string, n, y []float64) (*Fit, error) {
-	var xs, ys []float64
-	for i := range n {
-		if n[i] > 0 && !math.IsNaN(y[i]) && !math.IsInf(y[i], 0) {
-			xs = append(xs, n[i])
-			ys = append(ys, y[i])
-		}
+	// The other models (a growth fit held to n²) are kept beside it, for
+	// Describe and for comparison.
+	f, err := fitModels(metric, unit, n, y, true, 2)
+	if err != nil {
+		return nil, err
 	}
-	if len(xs) < 2 || distinct(xs) < 2 {
-		return nil, fmt.Errorf("fit %s: need at least two scales with different sizes, have %d", metric, distinct(xs))
-	}
-	f := &Fit{Metric: metric, Unit: unit, Points: len(xs), Model: "quadratic", Exponent: 2, xs: xs, ys: ys, relative: true, minExp: 2}
-	f.Intercept, f.Slope = leastSquares(xs, ys)
-	f.LinearR2 = rSquared(ys, func(i int) float64 { return f.Intercept + f.Slope*xs[i] })
+	xs, ys := f.xs, f.ys
 	var s11, s12, s22, b1, b2 float64 // normal equations of the basis [n, n²]
 	for i, x := range xs {
 		s11 += x * x
@@ -189,18 +184,7 @@ func Quadratic(metric, unit string, n, y []float64) (*Fit, error) {
 	}
 	f.QuadA, f.QuadB = a, b
 	f.QuadR2 = rSquared(ys, func(i int) float64 { return a*xs[i] + b*xs[i]*xs[i] })
-	var lx, ly []float64
-	for i := range xs {
-		if ys[i] > 0 {
-			lx = append(lx, math.Log(xs[i]))
-			ly = append(ly, math.Log(ys[i]))
-		}
-	}
-	if len(lx) >= 2 && distinct(lx) >= 2 {
-		la, pb := leastSquares(lx, ly)
-		f.PowerA, f.PowerB = math.Exp(la), pb
-		f.PowerR2 = rSquared(ys, func(i int) float64 { return f.PowerA * math.Pow(xs[i], pb) })
-	}
+	f.Model, f.Exponent = "quadratic", 2
 	return f, nil
 }
 

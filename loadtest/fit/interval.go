@@ -131,9 +131,11 @@ func (f *Fit) Interval(n, level float64) (lo, hi float64, ok bool) {
 		c := f.Predict(n)
 		lo, hi = c-h, c+h
 	case "quadratic":
-		// y/n = A + B·n is a line: its band, scaled back by n. The time per
-		// conversation is noisiest at the smallest scales, so the band is
-		// wide there and honest about it.
+		// y/n = A + B·n is a line in the time per conversation: the width
+		// is that line's band (its own least-squares fit, which weights
+		// every scale alike, so the scatter of the small scales widens it),
+		// scaled back by n and put around the fit's figure (least squares
+		// in y, which the large scales decide).
 		per := make([]float64, len(f.xs))
 		for i, x := range f.xs {
 			per[i] = f.ys[i] / x
