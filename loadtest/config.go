@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/cluster/hdbscan"
 	"github.com/kura-go/kura/embed/backend"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest/analysis"
 	"github.com/kura-go/kura/vecfile"
 )
@@ -193,10 +195,10 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("scale %d: need at least 2 conversations", s)
 		}
 		if s > maxScale {
-			return fmt.Errorf("scale %d: more than %d conversations is not a load test (a typo?)", s, maxScale)
+			return fmt.Errorf("scale %s: more than %s conversations is not a load test (a typo?)", human.Thousands(s), human.Thousands(maxScale))
 		}
 		if seen[s] {
-			return fmt.Errorf("scale %d given twice", s)
+			return fmt.Errorf("scale %s given twice", human.Thousands(s))
 		}
 		seen[s] = true
 	}
@@ -256,11 +258,11 @@ func (c *Config) Validate() error {
 	}
 	for _, n := range c.PlanFor {
 		if n < 1 || n > maxScale*100 {
-			return fmt.Errorf("--plan-for %d: must be between 1 and %d", n, maxScale*100)
+			return fmt.Errorf("--plan-for %d: must be between 1 and %s", n, human.Thousands(maxScale*100))
 		}
 	}
 	if c.TargetConversations < 1 || c.TargetConversations > maxScale*100 {
-		return fmt.Errorf("--target-conversations %d: must be between 1 and %d", c.TargetConversations, maxScale*100)
+		return fmt.Errorf("--target-conversations %d: must be between 1 and %s", c.TargetConversations, human.Thousands(maxScale*100))
 	}
 	if c.MonthlyConversations < 0 {
 		return fmt.Errorf("--monthly-conversations %d: cannot be negative", c.MonthlyConversations)
@@ -280,7 +282,8 @@ func (c *Config) Validate() error {
 }
 
 // ParseScales parses a comma-separated list of conversation counts such as
-// "100,250,1k,2000".
+// "100,250,1k,2000"; each is read as ParseCount reads it and must be
+// positive.
 func ParseScales(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
@@ -288,26 +291,42 @@ func ParseScales(s string) ([]int, error) {
 		if f == "" {
 			continue
 		}
-		mult := 1
-		switch {
-		case strings.HasSuffix(f, "k") || strings.HasSuffix(f, "K"):
-			mult, f = 1000, f[:len(f)-1]
-		case strings.HasSuffix(f, "m") || strings.HasSuffix(f, "M"):
-			mult, f = 1000000, f[:len(f)-1]
+		v, err := ParseCount(f)
+		if err == nil && v == 0 {
+			err = errors.New("want a positive whole number of conversations")
 		}
-		v, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("scale %q: want a positive whole number of conversations", f)
+		if err != nil {
+			return nil, fmt.Errorf("scale %q: %w", f, err)
 		}
-		if v > math.MaxInt/mult {
-			return nil, fmt.Errorf("scale %q: too large", f)
-		}
-		out = append(out, v*mult)
+		out = append(out, v)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no scales in %q", s)
 	}
 	return out, nil
+}
+
+// ParseCount parses one number of conversations as --scales writes them: a
+// whole number of 0 or more, with _ between digits allowed and a k or K
+// (thousand) or m or M (million) suffix: "100000", "100_000" and "100k"
+// are the same number. The error does not repeat s.
+func ParseCount(s string) (int, error) {
+	f := strings.TrimSpace(s)
+	mult := 1
+	switch {
+	case strings.HasSuffix(f, "k") || strings.HasSuffix(f, "K"):
+		mult, f = 1000, f[:len(f)-1]
+	case strings.HasSuffix(f, "m") || strings.HasSuffix(f, "M"):
+		mult, f = 1000000, f[:len(f)-1]
+	}
+	v, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+	if err != nil || v < 0 || strings.HasPrefix(f, "+") {
+		return 0, errors.New("want a whole number of conversations, such as 100000, 100_000, 100k or 1M")
+	}
+	if v > math.MaxInt/mult {
+		return 0, errors.New("too large")
+	}
+	return v * mult, nil
 }
 
 // ParseBytes parses a memory size: a number of bytes, or a number with a

@@ -287,6 +287,37 @@ func TestSchemaValidatorRejects(t *testing.T) {
 	}
 }
 
+// TestParseCount: --target-conversations, --plan-for and
+// --monthly-conversations take a number as --scales does.
+func TestParseCount(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+		err  string
+	}{
+		{"100000", 100000, ""},
+		{" 100_000 ", 100000, ""},
+		{"100k", 100000, ""},
+		{"100K", 100000, ""},
+		{"1M", 1000000, ""},
+		{"2m", 2000000, ""},
+		{"0", 0, ""}, // --monthly-conversations 0: no cost planned
+		{"", 0, "want a whole number"},
+		{"10,000", 0, "want a whole number"},
+		{"1.5M", 0, "want a whole number"},
+		{"-5", 0, "want a whole number"},
+		{"+5", 0, "want a whole number"},
+		{"k", 0, "want a whole number"},
+		{"100x", 0, "want a whole number"},
+		{"99999999999999999M", 0, "too large"},
+	} {
+		got, err := ParseCount(tt.in)
+		if got != tt.want || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("ParseCount(%q) = %d, %v; want %d, %q", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	if s, err := ParseScales("100, 250,1k,2K"); err != nil || !reflect.DeepEqual(s, []int{100, 250, 1000, 2000}) {
 		t.Errorf("ParseScales = %v, %v", s, err)
@@ -337,7 +368,7 @@ func TestParseFlags(t *testing.T) {
 		t.Error("duplicate scale accepted")
 	}
 	c.Scales = []int{100, maxScale + 1}
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "100000001") {
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "scale 100,000,001: more than 100,000,000") {
 		t.Errorf("scale over maxScale: %v", err)
 	}
 	if _, err := ParseScales("99999999999999999M"); err == nil {
@@ -360,7 +391,7 @@ func TestParseFlags(t *testing.T) {
 		{"gogc below -1", func(c *Config) { c.GOGC = -5 }, "gogc -5"},
 		{"gogc off", func(c *Config) { c.GOGC = -1 }, ""},
 		// Each volume and duration error names its flag and value.
-		{"target 0", func(c *Config) { c.TargetConversations = 0 }, "--target-conversations 0: must be between 1 and 10000000000"},
+		{"target 0", func(c *Config) { c.TargetConversations = 0 }, "--target-conversations 0: must be between 1 and 10,000,000,000"},
 		{"target absurd", func(c *Config) { c.TargetConversations = 99999999999999 }, "--target-conversations 99999999999999: must be between 1 and"},
 		{"target at the bound", func(c *Config) { c.TargetConversations = maxScale * 100 }, ""},
 		{"monthly negative", func(c *Config) { c.MonthlyConversations = -1 }, "--monthly-conversations -1: cannot be negative"},

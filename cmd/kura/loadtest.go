@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -108,9 +109,9 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	f.DurationVar(&lf.cfg.Delay, "delay", 0, "pause between scales (e.g. 60s, to let API rate limits recover)")
 	f.DurationVar(&lf.cfg.Timeout, "timeout", 0, "time limit per scale (0 = none); a scale over it is stopped and recorded as a failure")
 	f.StringVar(&lf.memoryLimit, "memory-limit", "", "skip scales whose predicted peak memory would exceed this (e.g. 2GiB = 2^30 bytes, 2GB = 10^9 bytes)")
-	f.IntVar(&lf.cfg.TargetConversations, "target-conversations", lf.cfg.TargetConversations, "production volume to plan RAM and time for")
-	f.IntSliceVar(&lf.cfg.PlanFor, "plan-for", nil, "more volumes to plan RAM, time and cost for, beside --target-conversations (repeatable or comma-separated)")
-	f.IntVar(&lf.cfg.MonthlyConversations, "monthly-conversations", lf.cfg.MonthlyConversations, "monthly volume to plan embedding cost for")
+	f.Var(countValue{&lf.cfg.TargetConversations}, "target-conversations", "production volume to plan RAM and time for (written as in --scales: 100000, 100_000, 100k)")
+	f.Var(countsValue{&lf.cfg.PlanFor}, "plan-for", "more volumes to plan RAM, time and cost for, beside --target-conversations (repeatable or comma-separated; 1M = 1000000)")
+	f.Var(countValue{&lf.cfg.MonthlyConversations}, "monthly-conversations", "monthly volume to plan embedding cost for (50k = 50000)")
 	f.StringVar(&lf.cfg.OutDir, "out", lf.cfg.OutDir, "directory for load_test_results_*.json and .csv; - writes no files (the results go to stdout in --format)")
 	f.StringVar(&lf.compare, "compare", "", "results JSON of an earlier run: exit non-zero if any metric got worse by more than --max-regression")
 	f.StringVar(&lf.maxRegression, "max-regression", lf.maxRegression, "regression threshold for --compare (time, memory, throughput, cost): a percentage such as 20% (a bare number must be a fraction below 1, e.g. 0.2)")
@@ -135,6 +136,60 @@ model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask 
 	lf.mon.addExport(f)
 	return cmd
 }
+
+// countValue is a flag holding a number of conversations, written as
+// --scales writes one (loadtest.ParseCount: 100000, 100_000, 100k, 1M); a
+// bad value is a usage error naming the flag.
+type countValue struct{ p *int }
+
+func (v countValue) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*v.p)
+}
+
+func (v countValue) Set(s string) error {
+	n, err := loadtest.ParseCount(s)
+	if err != nil {
+		return err
+	}
+	*v.p = n
+	return nil
+}
+
+func (v countValue) Type() string { return "count" }
+
+// countsValue is a repeatable flag holding numbers of conversations, each
+// given as countValue takes it, several at once separated by commas.
+type countsValue struct{ p *[]int }
+
+func (v countsValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	parts := make([]string, len(*v.p))
+	for i, n := range *v.p {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v countsValue) Set(s string) error {
+	for _, f := range strings.Split(s, ",") {
+		n, err := loadtest.ParseCount(f)
+		if err != nil {
+			if strings.Contains(s, ",") {
+				return fmt.Errorf("%q: %w", strings.TrimSpace(f), err)
+			}
+			return err
+		}
+		*v.p = append(*v.p, n)
+	}
+	return nil
+}
+
+func (v countsValue) Type() string { return "counts" }
 
 // llmConfig is the chat model of --pipeline full: the in-process mock with
 // --mock, the API at --llm-base-url, or none (offline LLM stages).

@@ -134,6 +134,63 @@ func TestLoadtestUsageErrors(t *testing.T) {
 	}
 }
 
+// --target-conversations, --plan-for and --monthly-conversations take
+// numbers as --scales does (100k, 1M, 100_000); a bad one is a usage error
+// naming the flag.
+func TestLoadtestVolumeFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args            []string
+		target, monthly int
+		planFor         []int
+		wantErr         string
+	}{
+		{args: nil, target: 10000, monthly: 50000},
+		{args: []string{"--plan-for", "100k"}, target: 10000, monthly: 50000, planFor: []int{100000}},
+		{args: []string{"--plan-for", "1M,250_000", "--plan-for", "2k"}, target: 10000, monthly: 50000, planFor: []int{1000000, 250000, 2000}},
+		{args: []string{"--target-conversations", "20k", "--monthly-conversations", "1_500"}, target: 20000, monthly: 1500},
+		{args: []string{"--monthly-conversations", "0"}, target: 10000},
+		{args: []string{"--plan-for", "100x"}, wantErr: `invalid argument "100x" for "--plan-for" flag: want a whole number of conversations`},
+		{args: []string{"--plan-for", "1M,1.5M"}, wantErr: `invalid argument "1M,1.5M" for "--plan-for" flag: "1.5M": want a whole number`},
+		{args: []string{"--target-conversations", "10,000"}, wantErr: `invalid argument "10,000" for "--target-conversations" flag`},
+		{args: []string{"--monthly-conversations", "-1"}, wantErr: `invalid argument "-1" for "--monthly-conversations" flag`},
+	} {
+		cmd := newLoadtestCmd()
+		err := cmd.Flags().Parse(tt.args)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: error %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tt.args, err)
+			continue
+		}
+		get := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
+		var planFor []string
+		for _, n := range tt.planFor {
+			planFor = append(planFor, strconv.Itoa(n))
+		}
+		if get("target-conversations") != strconv.Itoa(tt.target) || get("monthly-conversations") != strconv.Itoa(tt.monthly) ||
+			get("plan-for") != strings.Join(planFor, ",") {
+			t.Errorf("%v: target %s, monthly %s, plan for %q; want %d, %d, %v", tt.args,
+				get("target-conversations"), get("monthly-conversations"), get("plan-for"), tt.target, tt.monthly, tt.planFor)
+		}
+	}
+	// As a process: exit 2, the error names the flag, and a volume out of
+	// range too.
+	for _, tt := range []struct{ flag, value, want string }{
+		{"--plan-for", "100x", `for "--plan-for" flag`},
+		{"--plan-for", "0", "--plan-for 0: must be between 1 and 10,000,000,000"},
+		{"--target-conversations", "20B", `for "--target-conversations" flag`},
+	} {
+		_, _, err, code := execCLI(t, "loadtest", "--quiet", "--out", "-", "--scales", "100,200", tt.flag, tt.value).all()
+		if code != 2 || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s %s: exit %d, error %v; want exit 2 with %q", tt.flag, tt.value, code, err, tt.want)
+		}
+	}
+}
+
 // --vector-dtype is read as kura embed and kura run read it: an empty or
 // unknown value is a usage error naming the flag, before anything runs.
 func TestLoadtestVectorDTypeErrors(t *testing.T) {
