@@ -93,11 +93,11 @@ func (s *Server) embeddings(body []byte) (apiRequest, *requestError) {
 	if err := r.parseInput(raw.Input); err != nil {
 		return nil, err
 	}
-	// The limits are checked before the answer's latency starts; counting
-	// inputs that cannot break them waits for the answer, inside the
-	// latency (answer). A token is at least one byte, so a text of at most
-	// maxInputTokens bytes is within the input limit, and texts of at most
-	// maxRequestTokens bytes in all within the request's.
+	// The limits are checked before the answer is computed, so a request
+	// over them is answered at once; counting inputs that cannot break
+	// them waits for the answer (answer). A token is at least one byte, so
+	// a text of at most maxInputTokens bytes is within the input limit, and
+	// texts of at most maxRequestTokens bytes in all within the request's.
 	bound := 0
 	for i, t := range r.texts {
 		n := r.tokens[i]

@@ -19,6 +19,8 @@
 //
 // For POST /v1/embeddings and POST /v1/chat/completions the server:
 //
+//  0. starts the request's latency clock as the request arrives (its
+//     headers read, before its body is), as an API's latency is counted;
 //  1. draws the request's fault, jitter and malformation kind from the seeded stream;
 //  2. checks the API key when Config.APIKey is set (401);
 //  3. parses and validates the request as OpenAI does (400, 413);
@@ -28,8 +30,9 @@
 //     is held unanswered until the client gives up or the server shuts down;
 //  6. computes the answer (mangled when the request drew a malformed
 //     answer; skipped for an injected error), then waits what is left of
-//     Latency ± Jitter, so the time to answer is the latency however long
-//     the vectors took to compute (or that time, if longer);
+//     Latency ± Jitter since the request arrived, so the time to answer is
+//     the latency however long reading, checking and computing took (or
+//     that time, if longer);
 //  7. answers 500 for an injected error, else sends the answer.
 //
 // The fault rates are disjoint fractions of all API requests: with
@@ -107,8 +110,10 @@ const MaxBodyBytes = 64 << 20
 // Config sets the server's behaviour. The zero value is a fast, fault-free
 // server of 1536-dimensional hash vectors.
 type Config struct {
-	// Latency is the time to answer every request except 429s, which a rate
-	// limiter sends at once. It includes the time to compute the answer.
+	// Latency is the time to answer every request except 429s and other
+	// errors found in the request, which are sent at once. It is counted
+	// from the request's arrival (its headers read), so it includes reading
+	// and checking the request and computing the answer.
 	Latency time.Duration
 	// Jitter spreads the latency uniformly over [Latency-Jitter, Latency+Jitter]
 	// (clamped at zero), so the mean stays Latency.
@@ -148,7 +153,8 @@ type Config struct {
 	Model string
 	// CountTokens counts the tokens of a text; nil means cl100k_base.
 	CountTokens func(string) int
-	// Now is the rate limiter's clock; nil means time.Now. Tests inject one.
+	// Now is the server's clock: the rate limiter's, and the one each
+	// answer's latency is counted on; nil means time.Now. Tests inject one.
 	Now func() time.Time
 }
 
@@ -558,6 +564,10 @@ func badRequest(param, format string, a ...any) *requestError {
 
 // serveAPI runs the processing order documented in the package comment.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, parse func(body []byte) (apiRequest, *requestError)) {
+	// The latency is the time to answer, from the request's arrival: reading
+	// the body, checking it and computing the answer happen within it, as
+	// they do at a real API, so none of them adds to the configured latency.
+	start := s.now()
 	d := s.draw()
 	if !s.authorized(w, r) {
 		return
@@ -618,10 +628,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, parse func(bod
 			panic(http.ErrAbortHandler)
 		}
 	}
-	// The latency is the time to answer: the answer is computed first and
-	// the wait covers only what is left, so computing large vectors does not
-	// add to the configured latency.
-	start := time.Now()
 	var (
 		out  []byte
 		u    usage
@@ -631,7 +637,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, parse func(bod
 	if d.fault != faultError {
 		out, u, aerr = req.answer(r.Context(), bad, d.kind)
 	}
-	if wait := s.cfg.Latency + d.jitter - time.Since(start); wait > 0 {
+	if wait := s.cfg.Latency + d.jitter - s.now().Sub(start); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

@@ -691,6 +691,73 @@ func TestLatencyWaitCanceled(t *testing.T) {
 	}
 }
 
+// TestLatencyCountedFromArrival checks that an answer's latency is counted
+// from the request's arrival, before its body is read, as an API's is: a
+// body that takes the whole latency to come in is answered once it is read,
+// with no wait after it. Time is the injected clock's, which the body moves
+// on by the latency as it is read; no real time is measured or waited for.
+func TestLatencyCountedFromArrival(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		now   = time.Unix(1_700_000_000, 0)
+		order []string // "clock" for each reading of the clock, "read" for the body's first read
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := New(Config{Latency: time.Hour, Dims: 8, Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, "clock")
+		if order[0] == "read" {
+			// The latency started after the body was read, so the handler
+			// would wait the hour: stop it (the test fails below).
+			cancel()
+		}
+		return now
+	}})
+	mu.Lock()
+	order = nil // New reads the clock for the rate limiter
+	mu.Unlock()
+	body := &readHook{r: strings.NewReader(`{"model":"m","input":["a","b"]}`), first: func() {
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, "read")
+		now = now.Add(time.Hour) // the body takes the whole latency to arrive
+	}}
+	req := httptest.NewRequest("POST", "/v1/embeddings", body).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) < 2 || order[0] != "clock" || order[1] != "read" {
+		t.Errorf("clock and body reads in the order %v, want the latency's clock read before the body", order)
+	}
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d (%s), want 200 with no wait after the body", rec.Code, rec.Body)
+	}
+	var got struct {
+		Data []struct{ Embedding []float32 }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Data) != 2 || len(got.Data[0].Embedding) != 8 {
+		t.Errorf("answer %s (%v), want 2 vectors of 8", rec.Body, err)
+	}
+	if st := s.Stats(); st.OK != 1 || st.Canceled != 0 {
+		t.Errorf("stats %+v, want 1 ok", st)
+	}
+}
+
+// readHook is a reader that calls first before its first read.
+type readHook struct {
+	r     io.Reader
+	first func()
+	once  sync.Once
+}
+
+func (h *readHook) Read(p []byte) (int, error) {
+	h.once.Do(h.first)
+	return h.r.Read(p)
+}
+
 func TestStatsEndpoint(t *testing.T) {
 	s, base := start(t, Config{Seed: 3, RateLimitRate: 0.25, ErrorRate: 0.25, MalformedRate: 0.25})
 	texts := 0
