@@ -484,3 +484,59 @@ func TestCPUPlanned(t *testing.T) {
 		})
 	}
 }
+
+// The peak in parts: baseline + vectors (n × dims × 4) + the rest as
+// a·n^b fitted over the top two octaves. Exact data give the model back
+// to 1e-6 (the peaks are whole bytes); the upper end never falls below the line
+// through the peaks, which the --memory-limit guard reads; a rest that is
+// not positive at enough scales falls back to the peak-memory fit.
+func TestPredictMemoryInParts(t *testing.T) {
+	const base = 25 << 20
+	scales := func(dims int, rest func(n float64) float64) []measure.Scale {
+		var rs []measure.Scale
+		for _, n := range []int{100, 250, 500, 1000, 2000} {
+			v := float64(n) * float64(dims) * 4
+			rs = append(rs, measure.Scale{Conversations: n, Dims: dims, BaselineRSSBytes: base,
+				PeakRSSBytes: base + int64(v+rest(float64(n)))})
+		}
+		return rs
+	}
+	tests := []struct {
+		name   string
+		rs     []measure.Scale
+		n      int
+		want   float64 // 0: the parts model must not be used
+		wantB  float64
+		fitted string // "500..2,000" names the scales of the rest's fit
+	}{
+		{"sub-linear rest", scales(1024, func(n float64) float64 { return 3e5 * math.Pow(n, 0.6) }), 100000,
+			base + 1e5*1024*4 + 3e5*math.Pow(1e5, 0.6), 0.6, "500..2,000"},
+		{"linear rest", scales(384, func(n float64) float64 { return 4096 * n }), 1000000,
+			base + 1e6*384*4 + 4096*1e6, 1, "500..2,000"},
+		{"rest not positive", scales(1024, func(n float64) float64 { return -1 << 20 }), 10000, 0, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, ok := PredictMemory(tc.rs, tc.n)
+			if !ok {
+				t.Fatal("no prediction")
+			}
+			f := Analyze(tc.rs).Fit("peak_memory")
+			if tc.want == 0 {
+				if strings.Contains(m.Model, "vectors") {
+					t.Errorf("parts model used: %s", m.Model)
+				}
+				return
+			}
+			if rel(m.Bytes, tc.want) > 1e-6 || math.Abs(m.Exponent-tc.wantB) > 1e-6 {
+				t.Errorf("predicted %.0f (n^%.4f), want %.0f (n^%.2f): %s", m.Bytes, m.Exponent, tc.want, tc.wantB, m.Model)
+			}
+			if !strings.Contains(m.Model, tc.fitted) || !strings.Contains(m.Model, "vectors") {
+				t.Errorf("model %q does not name the vectors and the scales %s", m.Model, tc.fitted)
+			}
+			if lin := f.Intercept + f.Slope*float64(tc.n); m.High < lin*(1-1e-9) || m.Low > m.Bytes || m.High < m.Bytes {
+				t.Errorf("interval [%.0f, %.0f] around %.0f, line %.0f", m.Low, m.High, m.Bytes, lin)
+			}
+		})
+	}
+}
