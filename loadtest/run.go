@@ -130,7 +130,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		if reason := memoryCheck(res.Scales, scale, perRecord, cfg.MemoryLimit, available()); reason != "" {
 			res.Skipped = append(res.Skipped, Skipped{Scale: scale, Reason: reason})
-			fmt.Fprintf(log, "scale %d skipped: %s\n", scale, reason)
+			fmt.Fprintf(log, "scale %s skipped: %s\n", human.Thousands(scale), reason)
 			continue
 		}
 		if i > 0 && cfg.Delay > 0 {
@@ -148,16 +148,20 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			case ctx.Err() != nil:
 				f.Kind = "interrupted"
 				res.Interrupted = true
-				runErr = fmt.Errorf("scale %d: %w", scale, ErrInterrupted)
+				runErr = fmt.Errorf("scale %s: %w", human.Thousands(scale), ErrInterrupted)
 			case errors.Is(err, context.DeadlineExceeded):
 				f.Kind = "timeout"
-				runErr = fmt.Errorf("scale %d timed out after %s", scale, cfg.Timeout)
+				runErr = fmt.Errorf("scale %s timed out after %s", human.Thousands(scale), cfg.Timeout)
 			default:
-				runErr = fmt.Errorf("scale %d: %w", scale, err)
+				runErr = fmt.Errorf("scale %s: %w", human.Thousands(scale), err)
 			}
 			res.Failures = append(res.Failures, f)
-			fmt.Fprintf(log, "scale %d failed (%s): %v\n", scale, f.Kind, err)
-			reason := fmt.Sprintf("not run after scale %d failed (%s)", scale, f.Kind)
+			if f.Kind == "interrupted" {
+				fmt.Fprintf(log, "scale %s interrupted\n", human.Thousands(scale))
+			} else {
+				fmt.Fprintf(log, "scale %s failed (%s): %v\n", human.Thousands(scale), f.Kind, err)
+			}
+			reason := fmt.Sprintf("not run after scale %s failed (%s)", human.Thousands(scale), f.Kind)
 			if f.Kind == "interrupted" {
 				reason = "run interrupted"
 			}

@@ -91,7 +91,7 @@ func TestExitCodeInterrupted(t *testing.T) {
 	}
 	out := t.TempDir()
 	args, _ := json.Marshal([]string{"loadtest", "--embedder", "mock", "--mock-latency", "10s", "--batch-size", "100",
-		"--scales", "100,200", "--sample-size", "100", "--out", out})
+		"--scales", "1000,2000", "--sample-size", "100", "--out", out})
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+string(args))
 	stderr, err := cmd.StderrPipe()
@@ -117,5 +117,16 @@ func TestExitCodeInterrupted(t *testing.T) {
 	cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Errorf("exit %d after SIGINT, want 130; stderr:\n%s", code, strings.Join(seen, "\n"))
+	}
+	// What Ctrl-C prints names the scale as every other line does, with
+	// thousands separators, once as it happens and once at the end.
+	all := strings.Join(seen, "\n")
+	for _, want := range []string{"\nscale 1,000 interrupted\n", "\nkura: interrupted: scale 1,000 stopped; 0 of 2 scales completed"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "1000") || strings.Contains(all, "context canceled") {
+		t.Errorf("stderr has a scale without separators or the context's error:\n%s", all)
 	}
 }

@@ -309,7 +309,7 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 	}
 	stderr := cmd.ErrOrStderr()
 	if !cfg.Quiet {
-		fmt.Fprintln(stderr, human.Wrap(fmt.Sprintf("kura loadtest: embedder %s, clusterer %s, scales %v\n  (embedder %s)", kind, cfg.Cluster.Algorithm, cfg.Scales, why),
+		fmt.Fprintln(stderr, human.Wrap(fmt.Sprintf("kura loadtest: embedder %s, clusterer %s, scales %s\n  (embedder %s)", kind, cfg.Cluster.Algorithm, scaleList(cfg.Scales), why),
 			terminalWidth(os.Stderr)))
 	}
 	if err := checkServers(cmd.Context(), kind, &cfg); err != nil {
@@ -350,8 +350,13 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		// The failure was printed as it happened and is in the report:
 		// the closing line says so instead of repeating it.
 		f := res.Failures[len(res.Failures)-1]
-		if runErr.Error() == fmt.Sprintf("scale %d: %s", f.Scale, f.Error) {
-			runErr = fmt.Errorf("scale %d failed (%s, printed above); %d of %d scales completed", f.Scale, f.Kind, len(res.Scales), len(cfg.Scales))
+		scale := human.Thousands(f.Scale)
+		switch {
+		case f.Kind == "interrupted" && errors.Is(runErr, loadtest.ErrInterrupted):
+			// Printed after "kura: interrupted: ".
+			runErr = fmt.Errorf("scale %s stopped; %d of %d scales completed", scale, len(res.Scales), len(cfg.Scales))
+		case runErr.Error() == fmt.Sprintf("scale %s: %s", scale, f.Error):
+			runErr = fmt.Errorf("scale %s failed (%s, printed above); %d of %d scales completed", scale, f.Kind, len(res.Scales), len(cfg.Scales))
 		}
 	}
 	runErr = errors.Join(runErr, lf.mon.export(context.WithoutCancel(cmd.Context()), mon))
@@ -378,6 +383,18 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		runErr = errors.Join(runErr, cmp.Err())
 	}
 	return runErr
+}
+
+// scaleList writes scales for a person: "100, 250, 1,000 and 2,000".
+func scaleList(scales []int) string {
+	parts := make([]string, len(scales))
+	for i, n := range scales {
+		parts[i] = human.Thousands(n)
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // checkServers finds the local model (--embedder minilm), and connects once to the embedding API (--embedder openai) and

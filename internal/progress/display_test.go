@@ -42,7 +42,14 @@ func TestDisplayStatus(t *testing.T) {
 	}{
 		{&Display{head: "[2/3] 20,000", clock: "scale", stage: "embed", done: 5000, tot: 20000,
 			start: now.Add(-20 * time.Second), stageStart: now.Add(-10 * time.Second)},
-			"[2/3] 20,000 embed 5000/20000 25% 500/s ETA 30s | stage 10s, scale 20s"},
+			"[2/3] 20,000 embed 5,000/20,000 25% 500/s ETA 30s | stage 10s, scale 20s"},
+		{&Display{head: "[1/1] 1,000,000", clock: "scale", stage: "embed", done: 250000, tot: 1000000,
+			start: now.Add(-100 * time.Second), stageStart: now.Add(-100 * time.Second)},
+			"[1/1] 1,000,000 embed 250,000/1,000,000 25% 2,500/s ETA 5.0 min | stage 100s, scale 100s"},
+		// A tick read before the stage began: 0, not -0.00s.
+		{&Display{head: "[5/5] 2,000", clock: "scale", stage: "cluster",
+			start: now.Add(-time.Second), stageStart: now.Add(time.Millisecond)},
+			"[5/5] 2,000 cluster | stage 0.00s, scale 1.00s"},
 		{&Display{head: "embed", done: 20, tot: 20, start: now.Add(-10 * time.Second), stageStart: now.Add(-10 * time.Second)},
 			"embed 20/20 100% 2/s | 10s"},
 		{&Display{head: "[2/3] 20,000", wait: now.Add(42 * time.Second)},

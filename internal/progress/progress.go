@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -261,23 +262,25 @@ func (d *Display) status(now time.Time) string {
 	if d.stage != "" {
 		line += " " + d.stage
 	}
-	el := now.Sub(d.stageStart).Seconds()
+	// A clock tick read just before a stage began is earlier than the
+	// stage's start: its time is 0, not -0.00s.
+	el := max(now.Sub(d.stageStart).Seconds(), 0)
 	if d.tot > 0 {
-		line += fmt.Sprintf(" %d/%d %.0f%%", d.done, d.tot, 100*min(max(float64(d.done)/float64(d.tot), 0), 1))
+		line += fmt.Sprintf(" %s/%s %.0f%%", human.Thousands(int(d.done)), human.Thousands(int(d.tot)), 100*min(max(float64(d.done)/float64(d.tot), 0), 1))
 		if d.done > 0 && el > 0 {
 			rate := float64(d.done) / el
-			line += fmt.Sprintf(" %.0f/s", rate)
+			line += fmt.Sprintf(" %s/s", human.Thousands(int(math.Round(rate))))
 			if d.done < d.tot {
 				line += " ETA " + human.Duration(float64(d.tot-d.done)/rate)
 			}
 		}
 	} else if d.done > 0 {
-		line += fmt.Sprintf(" %d", d.done)
+		line += " " + human.Thousands(int(d.done))
 	}
 	if d.clock == "" {
 		return line + " | " + human.Duration(el)
 	}
-	return line + fmt.Sprintf(" | stage %s, %s %s", human.Duration(el), d.clock, human.Duration(now.Sub(d.start).Seconds()))
+	return line + fmt.Sprintf(" | stage %s, %s %s", human.Duration(el), d.clock, human.Duration(max(now.Sub(d.start).Seconds(), 0)))
 }
 
 func (d *Display) draw(now time.Time) {

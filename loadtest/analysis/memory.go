@@ -75,7 +75,7 @@ func predictMemory(done []measure.Scale, n int) (p MemoryPrediction, ok bool) {
 		perConv := w / float64(d.Conversations)
 		return MemoryPrediction{
 			Bytes:      float64(d.BaselineRSSBytes) + perConv*float64(n),
-			Model:      fmt.Sprintf("from one scale (%d): baseline RSS %s + working memory %s per 1,000 conversations, assumed proportional", d.Conversations, human.Bytes(float64(d.BaselineRSSBytes)), human.Bytes(perConv*1000)),
+			Model:      fmt.Sprintf("from one scale (%s): baseline RSS %s + working memory %s per 1,000 conversations, assumed proportional", human.Thousands(d.Conversations), human.Bytes(float64(d.BaselineRSSBytes)), human.Bytes(perConv*1000)),
 			Exponent:   1,
 			SlopePer1K: perConv * 1000,
 		}, true

@@ -479,7 +479,7 @@ func (p *Planning) noteExtrapolation(a *Analysis, g Goal) {
 	case p.Extrapolation > farExtrapolation:
 		p.Notes = append(p.Notes, farNote(p.Extrapolation, a.LastScale, g.Conversations))
 	case p.Extrapolation > 1:
-		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%d): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, a.LastScale))
+		p.Notes = append(p.Notes, fmt.Sprintf("the target is %.1f× the largest scale measured (%s): the figures are extrapolated; add a larger scale to confirm them", p.Extrapolation, human.Thousands(a.LastScale)))
 	}
 }
 

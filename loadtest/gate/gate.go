@@ -114,12 +114,12 @@ func Compare(old, cur *loadtest.Results, threshold float64) *Comparison {
 		}
 		seen[n.Conversations] = true
 		if o.Embedder != n.Embedder || o.Clusterer != n.Clusterer {
-			c.Notes = append(c.Notes, fmt.Sprintf("scale %d: compared across different setups (%s, %s vs %s, %s)",
-				n.Conversations, o.Embedder, o.Clusterer, n.Embedder, n.Clusterer))
+			c.Notes = append(c.Notes, fmt.Sprintf("scale %s: compared across different setups (%s, %s vs %s, %s)",
+				human.Thousands(n.Conversations), o.Embedder, o.Clusterer, n.Embedder, n.Clusterer))
 		}
 		if od, nd := o.Storage.DType(), n.Storage.DType(); od != nd {
-			c.Notes = append(c.Notes, fmt.Sprintf("scale %d: vectors stored as %s before, %s now: storage and the memory of the stages that read them differ by design",
-				n.Conversations, od, nd))
+			c.Notes = append(c.Notes, fmt.Sprintf("scale %s: vectors stored as %s before, %s now: storage and the memory of the stages that read them differ by design",
+				human.Thousands(n.Conversations), od, nd))
 		}
 		for _, ch := range c.compareScale(o, n) {
 			if ch.NotCompared == "" {
@@ -156,8 +156,8 @@ func (c *Comparison) compareScale(o, n *measure.Scale) []Change {
 		// Say so when the wall time alone would have failed the gate.
 		if basis != "wall" && o.TotalWallS > 0 && !tc.Regressed {
 			if w := (n.TotalWallS - o.TotalWallS) / o.TotalWallS; w > timeThr && n.TotalWallS-o.TotalWallS > TimeFloorS && tc.Worse <= timeThr {
-				c.Notes = append(c.Notes, fmt.Sprintf("scale %d: wall time %.1f%% worse (%.3f s -> %.3f s) but the CPU time of its CPU-bound stages %s: a busier machine, not gated",
-					scale, w*100, o.TotalWallS, n.TotalWallS, pct(tc.Worse)))
+				c.Notes = append(c.Notes, fmt.Sprintf("scale %s: wall time %.1f%% worse (%.3f s -> %.3f s) but the CPU time of its CPU-bound stages %s: a busier machine, not gated",
+					human.Thousands(scale), w*100, o.TotalWallS, n.TotalWallS, pct(tc.Worse)))
 			}
 		}
 	}
@@ -368,13 +368,13 @@ func (c *Comparison) Err() error {
 	}
 	var parts []string
 	for _, r := range c.Regressions {
-		parts = append(parts, fmt.Sprintf("%s at scale %d worse by %.1f%%", r.Metric, r.Scale, r.Worse*100))
+		parts = append(parts, fmt.Sprintf("%s at scale %s worse by %.1f%%", r.Metric, human.Thousands(r.Scale), r.Worse*100))
 	}
 	if c.NoneInCommon {
 		parts = append(parts, "no scale in common with the earlier run: nothing compared")
 	} else {
 		for _, n := range c.Missing {
-			parts = append(parts, fmt.Sprintf("scale %d of the earlier run did not complete in this one", n))
+			parts = append(parts, fmt.Sprintf("scale %s of the earlier run did not complete in this one", human.Thousands(n)))
 		}
 	}
 	if c.NothingCompared {
@@ -405,7 +405,7 @@ func (c *Comparison) Write(w io.Writer, oldPath string) {
 		fmt.Fprintf(w, "  scale %-6d %-20s %12s -> %-12s %s%s\n", ch.Scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), pct(ch.Worse), mark)
 	}
 	for _, n := range c.Missing {
-		fmt.Fprintf(w, "  MISSING scale %d: in the earlier run but not among this run's completed scales\n", n)
+		fmt.Fprintf(w, "  MISSING scale %s: in the earlier run but not among this run's completed scales\n", human.Thousands(n))
 	}
 	if c.NoneInCommon {
 		fmt.Fprintln(w, "  FAILED: no scale in common: nothing compared")

@@ -31,14 +31,14 @@ func TestCompare(t *testing.T) {
 		// at 100: time +10% does not.
 		{name: "regressions", old: old, cur: two(1.1, 13, 80<<20, 0.001),
 			wantRegs: []string{"time@1000", "memory@1000", "throughput@1000"},
-			wantErr:  []string{"time at scale 1000 worse by 30.0%", "memory at scale 1000 worse by 33.3%"}},
+			wantErr:  []string{"time at scale 1,000 worse by 30.0%", "memory at scale 1,000 worse by 33.3%"}},
 		{name: "cost, and a scale missing from the new run", old: old,
 			cur:      &loadtest.Results{Scales: []measure.Scale{measuretest.Scale(100, 1.0, 30<<20, 10<<20, 0.002)}},
 			wantRegs: []string{"cost@100"}, wantMissing: []int{1000},
-			wantErr: []string{"cost at scale 100 worse by 100.0%", "scale 1000 of the earlier run did not complete"}},
+			wantErr: []string{"cost at scale 100 worse by 100.0%", "scale 1,000 of the earlier run did not complete"}},
 		{name: "a missing scale alone fails", old: old,
 			cur:         &loadtest.Results{Scales: []measure.Scale{measuretest.Scale(100, 1.0, 30<<20, 10<<20, 0.001)}},
-			wantMissing: []int{1000}, wantErr: []string{"scale 1000 of the earlier run"}},
+			wantMissing: []int{1000}, wantErr: []string{"scale 1,000 of the earlier run"}},
 		{name: "no scale in common", old: old,
 			cur:         &loadtest.Results{Scales: []measure.Scale{measuretest.Scale(200, 1.0, 30<<20, 10<<20, 0.001)}},
 			wantMissing: []int{100, 1000}, wantNone: true, wantErr: []string{"no scale in common"}},
@@ -293,7 +293,7 @@ func TestCompareVectorDType(t *testing.T) {
 		old, cur string
 		want     string // a note containing it; "" for no note about dtypes
 	}{
-		{"float32", "float16", "scale 1000: vectors stored as float32 before, float16 now"},
+		{"float32", "float16", "scale 1,000: vectors stored as float32 before, float16 now"},
 		{"", "float16", "vectors stored as float32 before, float16 now"},
 		{"float16", "float32", "vectors stored as float16 before, float32 now"},
 		{"", "float32", ""},

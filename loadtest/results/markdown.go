@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest"
 )
 
@@ -42,10 +43,10 @@ func WriteMarkdown(w io.Writer, r *loadtest.Results) {
 			costSource(s.API), s.API.PriceModel, s.API.PricePerMillion)
 	}
 	for _, f := range r.Failures {
-		fmt.Fprintf(w, "\n**Failed** scale %d (%s): %s\n", f.Scale, f.Kind, f.Error)
+		fmt.Fprintf(w, "\n**Failed** scale %s (%s): %s\n", human.Thousands(f.Scale), f.Kind, f.Error)
 	}
 	for _, s := range r.Skipped {
-		fmt.Fprintf(w, "\nSkipped scale %d: %s\n", s.Scale, s.Reason)
+		fmt.Fprintf(w, "\nSkipped scale %s: %s\n", human.Thousands(s.Scale), s.Reason)
 	}
 	if r.Interrupted {
 		fmt.Fprintln(w, "\nThe run was interrupted; the results hold the scales completed before.")

@@ -48,10 +48,10 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 	writeTable(&t, r, width, opt.Wide)
 	var tail strings.Builder
 	for _, f := range r.Failures {
-		fmt.Fprintf(&tail, "FAILED scale %d (%s): %s\n", f.Scale, f.Kind, f.Error)
+		fmt.Fprintf(&tail, "FAILED scale %s (%s): %s\n", human.Thousands(f.Scale), f.Kind, f.Error)
 	}
 	for _, s := range r.Skipped {
-		fmt.Fprintf(&tail, "Skipped scale %d: %s\n", s.Scale, s.Reason)
+		fmt.Fprintf(&tail, "Skipped scale %s: %s\n", human.Thousands(s.Scale), s.Reason)
 	}
 	if r.Interrupted {
 		fmt.Fprintln(&tail, "The run was interrupted; the results hold the scales completed before.")
@@ -95,7 +95,7 @@ func label(name string) string {
 
 // writeAnalysis writes the scaling analysis as the guide shows it.
 func writeAnalysis(w io.Writer, a *analysis.Analysis) {
-	fmt.Fprintf(w, "Scaling analysis (%d -> %d conversations, %.1fx)\n", a.FirstScale, a.LastScale, a.ScaleRatio)
+	fmt.Fprintf(w, "Scaling analysis (%s -> %s conversations, %.1fx)\n", human.Thousands(a.FirstScale), human.Thousands(a.LastScale), a.ScaleRatio)
 	for _, r := range a.Ratios {
 		fmt.Fprintf(w, "  %-38s %6.2fx for %.1fx conversations  efficiency %5.2f  %s\n",
 			label(r.Metric)+":", r.Ratio, r.ScaleRatio, r.Efficiency, r.Verdict)
@@ -115,7 +115,7 @@ func writeAnalysis(w io.Writer, a *analysis.Analysis) {
 // writePlanning writes the production planning, each figure with the model
 // it comes from.
 func writePlanning(w io.Writer, p *analysis.Planning, a *analysis.Analysis, dtype string) {
-	fmt.Fprintf(w, "Production planning (from %d..%d conversations)\n", a.FirstScale, a.LastScale)
+	fmt.Fprintf(w, "Production planning (from %s..%s conversations)\n", human.Thousands(a.FirstScale), human.Thousands(a.LastScale))
 	fmt.Fprintf(w, "  For %s conversations, need ~%s RAM\n", human.Thousands(p.TargetConversations), human.Bytes(p.RAMBytes))
 	if p.MemoryModel != "" {
 		fmt.Fprintf(w, "    (peak memory: %s)\n", p.MemoryModel)
