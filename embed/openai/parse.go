@@ -130,10 +130,8 @@ func (c *Client) parse(body []byte, n int) ([][]float32, int64, error) {
 		case dims >= 0 && len(d.vec) != dims:
 			return nil, 0, &ResponseError{Msg: fmt.Sprintf("mixed dimensions: data[%d] has %d values, data[0] has %d", k, len(d.vec), dims)}
 		}
-		for j, x := range d.vec {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return nil, 0, &ResponseError{Msg: fmt.Sprintf("data[%d] (index %d): value %d is %v; a vector must be finite", k, i, j, x)}
-			}
+		if j := nonFinite(d.vec); j >= 0 {
+			return nil, 0, &ResponseError{Msg: fmt.Sprintf("data[%d] (index %d): value %d is %v; a vector must be finite", k, i, j, d.vec[j])}
 		}
 		dims = len(d.vec)
 		out[i] = d.vec
@@ -148,6 +146,18 @@ func (c *Client) parse(body []byte, n int) ([][]float32, int64, error) {
 		tokens = usage.total
 	}
 	return out, tokens, nil
+}
+
+// nonFinite returns the index of the first NaN or infinity in v, or -1: a
+// float32 whose exponent bits are all ones.
+func nonFinite(v []float32) int {
+	const exp = 0x7f800000
+	for i, x := range v {
+		if math.Float32bits(x)&exp == exp {
+			return i
+		}
+	}
+	return -1
 }
 
 type item struct {

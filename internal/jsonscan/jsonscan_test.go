@@ -105,3 +105,71 @@ func TestString(t *testing.T) {
 		}
 	}
 }
+
+// skipStringBytewise is SkipString one byte at a time, the reference for
+// its eight-byte steps.
+func skipStringBytewise(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, true
+		case c == '\\':
+			j++
+		case c < 0x20:
+			return j, false
+		}
+	}
+	return len(b), false
+}
+
+// TestSkipString checks SkipString against the byte-by-byte reference with
+// every special byte (quote, backslash, each control character, and bytes
+// either side of them) at every position of strings long enough for the
+// eight-byte steps, and truncated copies of them.
+func TestSkipString(t *testing.T) {
+	specials := []byte{'"', '\\', 0x00, 0x01, 0x0a, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff}
+	check := func(b []byte) {
+		t.Helper()
+		want, ok := skipStringBytewise(b, 0)
+		got, err := SkipString(b, 0)
+		switch {
+		case ok && (err != nil || got != want):
+			t.Fatalf("SkipString(%q) = %d, %v; want %d", b, got, err, want)
+		case !ok && err == nil:
+			t.Fatalf("SkipString(%q) = %d; want an error at %d", b, got, want)
+		case !ok && err.Off != want:
+			t.Fatalf("SkipString(%q): error at %d (%v); want at %d", b, err.Off, err, want)
+		}
+	}
+	for n := 0; n < 40; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, c := range specials {
+				b := []byte(`"` + strings.Repeat("QUJD", 10)[:n] + `"tail`)
+				b[1+pos] = c
+				for cut := 0; cut <= len(b); cut++ {
+					check(b[:cut])
+				}
+			}
+		}
+	}
+	// Two specials in one eight-byte word, and escapes that end a word.
+	for _, s := range []string{`"abcdefg\"hijklmnop"`, `"abcdefgh\\"x`, `"abcdefg\\\"hijklm"`, `"a\"b\\c\/d\b\f\n\r\tefghijkl"`, "\"abcdefghijklmno\x7f\xc3\xa9\"", `"` + strings.Repeat("A", 8200) + `"`} {
+		check([]byte(s))
+	}
+}
+
+func FuzzSkipString(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"abcdefgh\"ijklmnop"`, "\"abcdefgh\x01\"", `"abcdefghijklmnop`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			return
+		}
+		want, ok := skipStringBytewise(b, 0)
+		got, err := SkipString(b, 0)
+		if ok != (err == nil) || ok && got != want || !ok && err.Off != want {
+			t.Fatalf("SkipString(%q) = %d, %v; reference %d, %v", b, got, err, want, ok)
+		}
+	})
+}
