@@ -153,12 +153,12 @@ func vectorBytes(n, dims int) float64 { return float64(n) * float64(dims) * 4 }
 // at 100..250 conversations the rest is 3-5 MiB, the size of those steps,
 // and its growth there says nothing about growth beyond. Measured on the
 // recorded runs (loadtest/testdata/planning): 10,000 exact -12..-16%,
-// 10,000 approximate -5..0%, 100,000 -2..+8%; 1,000,000 (PCA path) -9%.
+// 10,000 approximate -5..0%, 100,000 -2..+8%; 1,000,000 (PCA path) -10%.
 //
 // The interval's upper end is at least the line through the peaks, so the
 // --memory-limit guard, which reads it, stays where it was: the line
-// over-states memory here, it does not under-state it. ok is false when the
-// rest is not positive at two or more of the scales fitted (vectors not
+// over-states memory here, it does not under-state it. ok is false when
+// fewer than three sizes have a positive rest (vectors not
 // all resident, or an in-process run whose baseline hides the work).
 func predictParts(done []measure.Scale, lin *fit.Fit, x float64) (MemoryPrediction, bool) {
 	largest := done[0]
@@ -170,20 +170,24 @@ func predictParts(done []measure.Scale, lin *fit.Fit, x float64) (MemoryPredicti
 			return MemoryPrediction{}, false
 		}
 	}
-	pick := func(from int) (ns, rest []float64) {
+	// pick returns the scales of at least from conversations with a
+	// positive rest, and whether they are three or more distinct sizes.
+	pick := func(from int) (ns, rest []float64, enough bool) {
+		var sel []measure.Scale
 		for _, d := range done {
 			r := float64(d.PeakRSSBytes-d.BaselineRSSBytes) - vectorBytes(d.Conversations, d.Dims)
 			if d.Conversations >= from && r > 0 {
 				ns, rest = append(ns, float64(d.Conversations)), append(rest, r)
+				sel = append(sel, d)
 			}
 		}
-		return ns, rest
+		return ns, rest, len(distinctScales(sel)) >= 3
 	}
-	ns, rest := pick(largest.Conversations / 4)
-	if distinct(ns) < 3 {
-		ns, rest = pick(0)
+	ns, rest, enough := pick(largest.Conversations / 4)
+	if !enough {
+		ns, rest, enough = pick(0)
 	}
-	if distinct(ns) < 3 {
+	if !enough {
 		return MemoryPrediction{}, false
 	}
 	w, err := fit.Scaling("working_memory_besides_vectors", "bytes", ns, rest)
@@ -205,7 +209,7 @@ func predictParts(done []measure.Scale, lin *fit.Fit, x float64) (MemoryPredicti
 	// freedom, and their band spans two orders of magnitude at 50×),
 	// widened to hold the figure above and the line's.
 	p.Low, p.High = p.Bytes, p.Bytes
-	if ns, rest := pick(0); distinct(ns) >= 3 {
+	if ns, rest, enough := pick(0); enough {
 		if all, err := fit.Scaling("working_memory_besides_vectors", "bytes", ns, rest); err == nil {
 			all.Model = "power"
 			if lo, hi, ok := all.Interval(x, fit.IntervalLevel); ok {
@@ -215,13 +219,4 @@ func predictParts(done []measure.Scale, lin *fit.Fit, x float64) (MemoryPredicti
 	}
 	p.High = max(p.High, nonNeg(lin.Intercept+lin.Slope*x))
 	return p, true
-}
-
-// distinct counts the different values in v.
-func distinct(v []float64) int {
-	seen := map[float64]bool{}
-	for _, x := range v {
-		seen[x] = true
-	}
-	return len(seen)
 }
