@@ -10,6 +10,7 @@ import (
 
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
+	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/spf13/cobra"
@@ -115,6 +116,12 @@ counts on stderr.`,
 				c.Embedder = e
 			default:
 				return usageErrorf("--embedder must be mock, hash or minilm, not %q", embedder)
+			}
+			// The token table (about 7 ms to load) is loaded before the
+			// server says it is listening, not while it answers the first
+			// requests.
+			if err := tokens.Init(); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			s, base, err := mockapi.Start(ctx, addr, c)

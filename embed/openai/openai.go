@@ -361,6 +361,7 @@ func (c *Client) embedBatch(ctx context.Context, b embed.Batch) ([][]float32, er
 			vecs, tokens, err = c.parse(data, n)
 			return err
 		},
+		Transient: true, // parse copies what it keeps (vectors, messages)
 		Malformed: func(msg string) error {
 			return &ResponseError{Msg: fmt.Sprintf("%s (the cap for %d inputs; Config.MaxResponseBytes sets it)", msg, n)}
 		},

@@ -25,7 +25,8 @@ import (
 // response of 50 vectors of 1,536 floats is about 1 MB of number text, and
 // this takes a fraction of the CPU time of encoding/json (BenchmarkParse;
 // figures in docs/PERFORMANCE.md). Only valid JSON is accepted: values of
-// no interest are checked with json.Valid.
+// no interest are checked with json.Valid. Nothing returned refers to body,
+// whose buffer is used again for later answers (httpapi.Call.Transient).
 func (c *Client) parse(body []byte, n int) ([][]float32, int64, error) {
 	var data []item
 	var haveData bool

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -169,6 +170,11 @@ type Call struct {
 	// Counts, when not nil, counts this call's attempts (beside the
 	// Caller's).
 	Counts *Counts
+	// Transient says that Parse keeps no part of the body once it has
+	// returned (it copies what it keeps): the body's buffer is then used
+	// again for later answers, which saves allocating and clearing a
+	// buffer of the answer's size while the request's slot is held.
+	Transient bool
 	// Where names the request in log lines ("inputs 1-50").
 	Where string
 }
@@ -289,7 +295,14 @@ func (c *Caller) attempt(ctx context.Context, body []byte, call Call) error {
 	if !ok {
 		limit = maxErrorBody
 	}
-	data, err := ReadBody(resp, limit)
+	var data []byte
+	if ok && call.Transient {
+		bp := getBody()
+		defer func() { putBody(bp, data) }() // after Parse
+		data, err = readBody(resp, limit, *bp)
+	} else {
+		data, err = ReadBody(resp, limit)
+	}
 	if err != nil {
 		var tl *TooLargeError
 		switch {
@@ -318,6 +331,27 @@ func (c *Caller) attempt(ctx context.Context, body []byte, call Call) error {
 		return newAPIError(resp, data, c.Hints, c.Secrets)
 	}
 	return call.Parse(data)
+}
+
+// bodies holds answer buffers for calls whose Parse keeps nothing of the
+// body (Call.Transient), for the next answer to be read into.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 16 << 20
+
+func getBody() *[]byte { return bodies.Get().(*[]byte) }
+
+// putBody returns the buffer to the pool, keeping the larger of the one it
+// held and the one the answer was read into.
+func putBody(bp *[]byte, data []byte) {
+	if cap(data) > cap(*bp) {
+		*bp = data
+	}
+	if cap(*bp) <= maxPooledBody {
+		*bp = (*bp)[:0]
+		bodies.Put(bp)
+	}
 }
 
 // statusOf is the HTTP status of an attempt's outcome: 200 for a success

@@ -1,13 +1,18 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,6 +169,66 @@ func TestCallerDo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCallerDoTransient checks that calls whose Parse keeps nothing
+// (Call.Transient), whose answer buffers are used again, each see exactly
+// their own body: answers longer and shorter than the one before, with and
+// without Content-Length, gzip-encoded, an unusable one retried, and
+// several calls at once.
+func TestCallerDoTransient(t *testing.T) {
+	answer := func(i int) string { // answer i, of lengths from 1 byte to 200 kB
+		return fmt.Sprintf("%d:%s.", i, strings.Repeat(string(rune('a'+i%26)), (i*7919)%200_000))
+	}
+	var spoilt sync.Map // answers sent unusable once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, _ := io.ReadAll(r.Body)
+		i, _ := strconv.Atoi(string(q))
+		body := answer(i)
+		if _, done := spoilt.LoadOrStore(i, true); !done && i%5 == 0 {
+			body = "unusable " + body // retried
+		}
+		switch i % 3 {
+		case 0: // Content-Length
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			io.WriteString(w, body)
+		case 1: // chunked
+			w.(http.Flusher).Flush()
+			io.WriteString(w, body)
+		case 2:
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			io.WriteString(zw, body)
+			zw.Close()
+		}
+	}))
+	defer srv.Close()
+	retry, err := Retry{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}.Defaults(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Caller{URL: srv.URL, Client: NewClient(4), Retry: retry, Sem: make(chan struct{}, 4)}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < 60; i += 4 {
+				var got string
+				err := c.Do(context.Background(), Call{Body: []byte(strconv.Itoa(i)), Limit: 1 << 20, Transient: true, Parse: func(b []byte) error {
+					if bytes.HasPrefix(b, []byte("unusable ")) {
+						return badAnswer{}
+					}
+					got = string(b)
+					return nil
+				}})
+				if err != nil {
+					t.Errorf("call %d: %v", i, err)
+				} else if want := answer(i); got != want {
+					t.Errorf("call %d parsed %d bytes starting %.20q, want %d starting %.20q", i, len(got), got, len(want), want)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // TestCallerDoCancel: cancelling the context ends a call waiting for an

@@ -145,6 +145,12 @@ func (e *TooLargeError) Error() string {
 // that is known and under the cap, else grown by doubling. The caller closes
 // resp.Body.
 func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
+	return readBody(resp, limit, nil)
+}
+
+// readBody is ReadBody into buf when it is large enough (its contents are
+// overwritten), else into a new buffer.
+func readBody(resp *http.Response, limit int64, buf []byte) ([]byte, error) {
 	wire := &capReader{r: resp.Body, left: limit}
 	var r io.Reader = wire
 	gz := false
@@ -167,7 +173,10 @@ func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
 	if n := resp.ContentLength; n > 0 && !gz {
 		size = min(n, limit) + 1 // +1: reading EOF needs no second buffer
 	}
-	buf := make([]byte, 0, size)
+	if int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
+	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
