@@ -385,16 +385,14 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 	return runErr
 }
 
-// scaleList writes scales for a person: "100, 250, 1,000 and 2,000".
+// scaleList writes scales for a person: "100 250 1,000 2,000" (spaces
+// between them, as commas are the thousands separators).
 func scaleList(scales []int) string {
 	parts := make([]string, len(scales))
 	for i, n := range scales {
 		parts[i] = human.Thousands(n)
 	}
-	if len(parts) < 2 {
-		return strings.Join(parts, "")
-	}
-	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	return strings.Join(parts, " ")
 }
 
 // checkServers finds the local model (--embedder minilm), and connects once to the embedding API (--embedder openai) and
