@@ -39,6 +39,9 @@ type Runner struct {
 	Env Environment
 	// Log receives worker log lines and per-scale summary lines; nil = discard.
 	Log io.Writer
+	// Width gives the width in columns that Log's per-scale lines are
+	// kept within; nil = 80.
+	Width func() int
 	// Progress draws the live display; nil = none.
 	Progress *progress.Display
 	// Available returns the memory available for a scale (bytes, 0 =
@@ -173,13 +176,11 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			r.OnScale(sr)
 		}
 		if !cfg.Quiet {
-			reduced := ""
-			if st, ok := sr.Stages.Lookup(measure.Reduce); ok {
-				reduced = ", reduce " + human.Duration(st.WallS)
+			width := 80
+			if r.Width != nil {
+				width = r.Width()
 			}
-			fmt.Fprintf(log, "scale %s: %s (embed %s%s, cluster %s), peak %s, %d clusters\n",
-				human.Thousands(sr.Conversations), human.Duration(sr.TotalWallS), human.Duration(sr.Stages.Of(measure.Embed).WallS), reduced,
-				human.Duration(sr.Stages.Of(measure.Cluster).WallS), human.Bytes(float64(sr.PeakRSSBytes)), sr.Clusters)
+			fmt.Fprintln(log, scaleLine(sr, width))
 		}
 		if i < len(cfg.Scales)-1 {
 			r.checkpoint(res, &cfg, log)
@@ -205,6 +206,24 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 		res.Planning.Notes = append(res.Planning.Notes, pinned)
 	}
 	return res, runErr
+}
+
+// scaleLine says how a scale went, on one line when it fits width:
+// "scale 2,000: 0.57s (embed 0.12s, cluster 0.33s), peak 48 MiB, 13
+// clusters"; else (a reduce stage, large figures) the stages' times go on
+// a line of their own under it.
+func scaleLine(sr *measure.Scale, width int) string {
+	stages := "embed " + human.Duration(sr.Stages.Of(measure.Embed).WallS)
+	if st, ok := sr.Stages.Lookup(measure.Reduce); ok {
+		stages += ", reduce " + human.Duration(st.WallS)
+	}
+	stages += ", cluster " + human.Duration(sr.Stages.Of(measure.Cluster).WallS)
+	head := fmt.Sprintf("scale %s: %s", human.Thousands(sr.Conversations), human.Duration(sr.TotalWallS))
+	tail := fmt.Sprintf("peak %s, %d clusters", human.Bytes(float64(sr.PeakRSSBytes)), sr.Clusters)
+	if line := head + " (" + stages + "), " + tail; len(line) <= width {
+		return line
+	}
+	return human.Wrap(head+", "+tail+"\n  "+stages, width)
 }
 
 // tempPrefix starts the names of the scales' temporary directories

@@ -327,6 +327,7 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 		},
 		Env:      loadtest.DetectEnvironment(ver, commit),
 		Log:      stderr,
+		Width:    func() int { return terminalWidth(os.Stderr) },
 		Progress: newLoadtestDisplay(stderr, cfg.Quiet),
 	}
 	// The results are saved after each scale, so that a run killed later

@@ -395,7 +395,7 @@ func TestLoadtestTerminal80(t *testing.T) {
 // the texts embedded of a 20-conversation scale ("embed 5/20 25% ...").
 var (
 	progressScale = regexp.MustCompile(`scale ([0-9.]+)s$`)
-	scaleDone     = regexp.MustCompile(`^scale [0-9,]+: ([0-9.]+)s `)
+	scaleDone     = regexp.MustCompile(`^scale [0-9,]+: ([0-9.]+)s[ ,]`)
 	embedCount    = regexp.MustCompile(` embed ([0-9]+)/20 `)
 )
 
