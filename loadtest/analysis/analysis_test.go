@@ -460,24 +460,30 @@ func TestCPUPlanned(t *testing.T) {
 	stage := func(wall, cpu float64) measure.Scale {
 		return measure.Scale{Conversations: 1, Stages: measure.Stages{{Name: measure.Cluster, WallS: wall, CPUS: cpu}}}
 	}
+	// may wait (an API, the disk) or only computes (StageInfo.Computes).
+	mayWait := measure.StageInfo{Name: measure.Cluster}
+	computes := measure.StageInfo{Name: measure.Cluster, Computes: true}
 	tests := []struct {
 		name    string
+		stage   measure.StageInfo
 		rs      []measure.Scale
 		wantOK  bool
 		wantPar float64
 	}{
-		{"the most parallelism among stages of 50 ms or more", []measure.Scale{stage(0.01, 0.03), stage(0.1, 0.15), stage(0.2, 0.36), stage(0.4, 0.6)}, true, 1.8},
-		{"all short: the largest scale's", []measure.Scale{stage(0.01, 0.012), stage(0.02, 0.03)}, true, 1.5},
-		{"never below 1", []measure.Scale{stage(0.1, 0.09), stage(0.2, 0.17)}, true, 1},
-		{"waiting at the largest scale", []measure.Scale{stage(0.1, 0.15), stage(1, 0.2)}, false, 0},
-		{"not measured", []measure.Scale{stage(0, 0), stage(1, 1)}, false, 0},
+		{"the most parallelism among stages of 50 ms or more", mayWait, []measure.Scale{stage(0.01, 0.03), stage(0.1, 0.15), stage(0.2, 0.36), stage(0.4, 0.6)}, true, 1.8},
+		{"all short: the largest scale's", mayWait, []measure.Scale{stage(0.01, 0.012), stage(0.02, 0.03)}, true, 1.5},
+		{"never below 1", mayWait, []measure.Scale{stage(0.1, 0.09), stage(0.2, 0.17)}, true, 1},
+		{"waiting at the largest scale", mayWait, []measure.Scale{stage(0.1, 0.15), stage(1, 0.2)}, false, 0},
+		{"a computing stage on a busy machine", computes, []measure.Scale{stage(0.1, 0.15), stage(0.44, 0.23)}, true, 1.5},
+		{"a computing stage starved at every scale", computes, []measure.Scale{stage(0.1, 0.05), stage(0.44, 0.23)}, true, 1},
+		{"not measured", computes, []measure.Scale{stage(0, 0), stage(1, 1)}, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for i := range tt.rs {
 				tt.rs[i].Conversations = 100 * (i + 1)
 			}
-			par, ok := cpuPlanned(tt.rs, measure.Cluster)
+			par, ok := cpuPlanned(tt.rs, tt.stage)
 			if ok != tt.wantOK || (ok && rel(par, tt.wantPar) > 1e-9) {
 				t.Errorf("cpuPlanned = %v, %v; want %v, %v", par, ok, tt.wantPar, tt.wantOK)
 			}

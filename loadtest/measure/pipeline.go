@@ -19,6 +19,11 @@ type StageInfo struct {
 	// time is planned with the linear fit whatever the best fit over a few
 	// noisy points says.
 	Linear bool
+	// Computes marks a stage that only computes (no API, no disk): its
+	// time is planned from its CPU time even when its CPU time is a small
+	// share of its wall time, which here means the machine was busy, not
+	// that the stage waited.
+	Computes bool
 	// Ratios puts the stage's time, CPU time and memory in the first-versus-
 	// last scaling analysis (the others' time is fitted, not compared).
 	Ratios bool
@@ -31,8 +36,8 @@ var Pipeline = []StageInfo{
 	{Name: Embed, Does: "texts to vectors", Linear: true, Ratios: true},
 	// Reduce runs only with --reduce umap or pca; a scale without it has
 	// no reduce stage (and the analysis and planning leave it out).
-	{Name: Reduce, Does: "vectors to fewer dimensions (UMAP or PCA)", Ratios: true},
-	{Name: Cluster, Does: "vectors to labels", Ratios: true},
+	{Name: Reduce, Does: "vectors to fewer dimensions (UMAP or PCA)", Computes: true, Ratios: true},
+	{Name: Cluster, Does: "vectors to labels", Computes: true, Ratios: true},
 	{Name: Write, Does: "results as JSONL, Parquet and .npy", Linear: true},
 }
 
