@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -339,5 +340,20 @@ func TestChatJSONModeSchemaInPrompt(t *testing.T) {
 	}
 	if _, ok := v.(map[string]any)["summary"]; !ok {
 		t.Errorf("answer %s has no summary: the schema in the prompt was not used", *r.Choices[0].Message.Content)
+	}
+}
+
+// TestValidName checks the hand-written name check against OpenAI's
+// pattern, ^[a-zA-Z0-9_-]{1,64}$.
+func TestValidName(t *testing.T) {
+	re := regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	names := []string{"", "a", "get_weather", "Summary-v2", strings.Repeat("x", 64), strings.Repeat("x", 65), "a b", "a.b", "é", "a\n", "\na", "-", "_", "9"}
+	for c := 0; c < 256; c++ {
+		names = append(names, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)}))
+	}
+	for _, n := range names {
+		if got, want := validName(n), re.MatchString(n); got != want {
+			t.Errorf("validName(%q) = %v, the pattern says %v", n, got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kura-go/kura/loadtest"
@@ -28,9 +29,12 @@ func asset(name string) string {
 	return string(b)
 }
 
-var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
-	"count": Count,
-}).Parse(asset("report.html")))
+// page is parsed on first use, not at every kura start.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html").Funcs(template.FuncMap{
+		"count": Count,
+	}).Parse(asset("report.html")))
+})
 
 // Model is what a page of charts draws: one or more runs.
 type Model struct {
@@ -73,7 +77,7 @@ func Render(w io.Writer, inputs []Input, opts Options) error {
 		}
 	}
 	var buf bytes.Buffer
-	err := page.Execute(&buf, map[string]any{
+	err := page().Execute(&buf, map[string]any{
 		"Title":     opts.Title,
 		"Version":   nonEmpty(opts.Version, "dev"),
 		"Generated": opts.Now.UTC().Format("2006-01-02 15:04:05 UTC"),

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -231,7 +232,7 @@ func TestRemoveStaleTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Abort()
-	if !staleTemp.MatchString(filepath.Base(f.File.Name())) {
+	if pid, ok := staleTempPID(filepath.Base(f.File.Name())); !ok || pid != strconv.Itoa(os.Getpid()) {
 		t.Fatalf("Create's temporary %s is not in the pattern RemoveStaleTemps removes", f.File.Name())
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -299,4 +300,37 @@ func TestWriteNew(t *testing.T) {
 		t.Error("WriteNew into a missing directory succeeded")
 	}
 	assertOnly(t, dir, "results.json")
+}
+
+// TestStaleTempPID checks the hand-written matcher against the regular
+// expression it replaced, on the names Create makes and on near misses
+// built from their parts.
+func TestStaleTempPID(t *testing.T) {
+	re := regexp.MustCompile(`^\..+\.pid([0-9]{1,10})-[0-9]+\.tmp$`)
+	parts := []string{"", ".", "a", "v", ".npy", ".pid", "pid", "1", "12345", "12345678901", "-", "-7", ".tmp", "tmp", "\n", "\r", "é", ".pid1", "-x"}
+	var names []string
+	var build func(prefix string, depth int)
+	build = func(prefix string, depth int) {
+		names = append(names, prefix)
+		if depth == 0 {
+			return
+		}
+		for _, p := range parts {
+			build(prefix+p, depth-1)
+		}
+	}
+	build("", 4)
+	names = append(names, ".stats.json.pid4242-1.tmp", ".a.pid1.pid2-3.tmp", ".x.pid1234567890-99.tmp", ".x.pid12345678901-9.tmp",
+		".x\n.pid1-2.tmp", "..pid1-2.tmp", ".pid1-2.tmp", ".x.pid-2.tmp", ".x.pid1-.tmp", ".x.pid1-2.tmp\n", "x.x.pid1-2.tmp")
+	for _, name := range names {
+		var want string
+		m := re.FindStringSubmatch(name)
+		if m != nil {
+			want = m[1]
+		}
+		got, ok := staleTempPID(name)
+		if ok != (m != nil) || got != want {
+			t.Fatalf("staleTempPID(%q) = %q, %v; the expression gives %q, %v", name, got, ok, want, m != nil)
+		}
+	}
 }
