@@ -35,7 +35,7 @@ func TestPinSearch(t *testing.T) {
 			if cfg.Cluster.Search != tt.want || (said != "") != tt.said {
 				t.Errorf("search %q, said %q; want %q, said=%v", cfg.Cluster.Search, said, tt.want, tt.said)
 			}
-			if tt.said && !strings.Contains(said, "pinned to approximate") {
+			if tt.said && !strings.HasPrefix(said, "HDBSCAN's approximate search (auto: exact at ") {
 				t.Errorf("message %q", said)
 			}
 		})
@@ -59,6 +59,17 @@ func TestPlanForGivesAPlanPerVolume(t *testing.T) {
 	}
 	if res.Config.Cluster.Search != "approximate" {
 		t.Errorf("the results' config says neighbour search %q, but the run was pinned to approximate", res.Config.Cluster.Search)
+	}
+	// Said once, as a note of the planning.
+	said := 0
+	for _, n := range res.Planning.Notes {
+		if strings.HasPrefix(n, "every scale ran HDBSCAN's approximate search (auto: exact at ") &&
+			strings.HasSuffix(n, ", approximate at 1,000,000; one fit cannot plan both; --neighbor-search)") {
+			said++
+		}
+	}
+	if said != 1 {
+		t.Errorf("notes %q: want the pinned search said once", res.Planning.Notes)
 	}
 	if res.Plans[1].TimeForTargetS <= res.Plans[0].TimeForTargetS {
 		t.Errorf("1,000,000 planned at %.1f s, 50,000 at %.1f s", res.Plans[1].TimeForTargetS, res.Plans[0].TimeForTargetS)

@@ -111,17 +111,21 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	slog.Debug("baseline loaded", "source", res.Baseline.Source, "records", res.Baseline.Records, "clusters", res.Baseline.Clusters)
 
+	// What the run changed in the clusterer is said once in full, as a
+	// note of the planning (the summary, --details, the JSON); the log
+	// gives a short line as it starts.
 	var pinned string
 	if auto := autoReduce(&cfg); auto != "" {
-		slog.Info(auto)
+		slog.Info("every scale clusters a PCA of the vectors", "dims", cfg.Cluster.Reduce.Dims)
 		pinned = auto
 	}
 	if pin := pinSearch(&cfg); pin != "" {
-		slog.Info(pin)
-		pinned = strings.TrimPrefix(pinned+"; "+pin, "; ")
+		slog.Info("HDBSCAN's neighbour search pinned", "to", cfg.Cluster.Search)
+		pinned = strings.TrimPrefix(pinned+" and "+pin, " and ")
 	}
 	if pinned != "" {
 		res.Config.Cluster = cfg.Cluster // the results say what ran
+		pinned = "every scale ran " + pinned
 	}
 	var runErr error
 	for i, scale := range cfg.Scales {
@@ -263,8 +267,10 @@ func (r *Runner) checkpoint(res *Results, cfg *Config, log io.Writer) {
 // at the volumes planned for (auto goes approximate above 16 dimensions from
 // 20,000 points): scales measured on the exact O(n²) path cannot plan a run
 // that takes the approximate one, nor the other way round. Every scale then
-// runs the path of the largest volume planned for. It returns what it did in
-// words, or "" when nothing needed fixing. The vector length is the
+// runs the path of the largest volume planned for. It returns what every
+// scale then runs, as words to follow "every scale ran " ("HDBSCAN's
+// approximate search (auto: ...)"), or "" when nothing needed
+// fixing. The vector length is the
 // embedder's when set, else taken as above 16, as for every embedder kura
 // ships.
 func pinSearch(cfg *Config) string {
@@ -286,7 +292,7 @@ func pinSearch(cfg *Config) string {
 		return ""
 	}
 	c.Search = large
-	return fmt.Sprintf("HDBSCAN's neighbour search is pinned to %s at every scale: auto would take the %s path at %s conversations and the %s path at %s, and one cannot plan the other (--neighbor-search to choose)",
+	return fmt.Sprintf("HDBSCAN's %s search (auto: %s at %s, %s at %s; one fit cannot plan both; --neighbor-search)",
 		large, small, human.Thousands(cfg.Scales[0]), large, human.Thousands(top))
 }
 
@@ -310,7 +316,8 @@ const (
 // every scale has more conversations than AutoReduceDims and the
 // largest volume is at least AutoReduceFrom. Every scale then reduces, so
 // that the small scales measure and plan what the large ones run. It
-// returns what it did in words, or "".
+// returns what every scale then runs, as words to follow "every scale ran "
+// ("PCA to 32 dims (auto from ...)"), or "".
 func autoReduce(cfg *Config) string {
 	c := &cfg.Cluster
 	if !cfg.AutoReduce || c.Reduces() || len(cfg.Scales) == 0 || cfg.Pipeline == PipelineFull {
@@ -325,8 +332,8 @@ func autoReduce(cfg *Config) string {
 		return ""
 	}
 	c.Reduce = reduce.Spec{Method: reduce.MethodPCA, Dims: AutoReduceDims, Metric: knn.Euclidean, Seed: uint64(c.Seed)}
-	return fmt.Sprintf("the vectors are reduced by PCA to %d dimensions before clustering at every scale, as for any run measuring or planning %s conversations or more (here %s); --reduce none to cluster the full vectors",
-		AutoReduceDims, human.Thousands(AutoReduceFrom), human.Thousands(top))
+	return fmt.Sprintf("PCA to %d dims (auto from %s conversations; --reduce none: off)",
+		AutoReduceDims, human.Thousands(AutoReduceFrom))
 }
 
 // largestVolume is the largest number of conversations the run measures or
