@@ -556,12 +556,13 @@ func newLoadtestWorkerCmd() *cobra.Command {
 }
 
 // workerLogHandler logs warnings and errors only, in the format of
-// --log-format (text or json).
+// --log-format (text, without the time as the parent's, or json).
 func workerLogHandler(w io.Writer, format string) slog.Handler {
 	opts := &slog.HandlerOptions{Level: slog.LevelWarn}
 	if strings.EqualFold(format, "json") {
 		return slog.NewJSONHandler(w, opts)
 	}
+	opts.ReplaceAttr = dropTime
 	return slog.NewTextHandler(w, opts)
 }
 

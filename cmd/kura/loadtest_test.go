@@ -294,7 +294,7 @@ func TestLoadtestWorkerArgs(t *testing.T) {
 			t.Errorf("%v: worker args %q, want %q", tt.flags, got, tt.want)
 		}
 	}
-	for _, tt := range []struct{ format, want string }{{"json", `{"time":`}, {"text", "time="}, {"", "time="}} {
+	for _, tt := range []struct{ format, want string }{{"json", `{"time":`}, {"text", "level=WARN msg=hello"}, {"", "level=WARN msg=hello"}} {
 		var b bytes.Buffer
 		h := workerLogHandler(&b, tt.format)
 		slog.New(h).Warn("hello")

@@ -65,7 +65,7 @@ to tell you what it costs in memory, time, storage and API money at any scale.`,
 		},
 	}
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log debug messages to stderr")
-	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text (level=INFO msg=...; with --verbose each line starts with its time) or json")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if s := suggestFlag(c, err.Error()); s != "" {
 			err = fmt.Errorf("%w; did you mean %s?", err, s)
@@ -151,6 +151,9 @@ func setupLogging(w io.Writer, g globalFlags, quiet bool) error {
 	var h slog.Handler
 	switch strings.ToLower(g.logFormat) {
 	case "text":
+		if !g.verbose {
+			opts.ReplaceAttr = dropTime
+		}
 		h = slog.NewTextHandler(w, opts)
 	case "json":
 		h = slog.NewJSONHandler(w, opts)
@@ -159,6 +162,16 @@ func setupLogging(w io.Writer, g globalFlags, quiet bool) error {
 	}
 	slog.SetDefault(slog.New(h))
 	return nil
+}
+
+// dropTime leaves the time out of the text log a person reads (a line
+// then fits 80 columns: "level=INFO msg=..."); --verbose and --log-format
+// json keep it.
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 {
+		return slog.Attr{}
+	}
+	return a
 }
 
 // terminalWidth returns the width in columns that output to f is laid out

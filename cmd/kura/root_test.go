@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// The text log a person reads leaves the time out, so that a line fits 80
+// columns; --verbose and json keep it.
+func TestSetupLoggingTime(t *testing.T) {
+	defer slog.SetDefault(slog.Default())
+	for _, tt := range []struct {
+		g     globalFlags
+		quiet bool
+		want  string // the line's start; "" = nothing logged
+	}{
+		{globalFlags{logFormat: "text"}, false, `level=INFO msg="every scale clusters a PCA of the vectors" dims=32`},
+		{globalFlags{logFormat: "TEXT"}, false, `level=INFO msg=`},
+		{globalFlags{logFormat: "text", verbose: true}, false, `time=`},
+		{globalFlags{logFormat: "json"}, false, `{"time":`},
+		{globalFlags{logFormat: "text"}, true, ""},
+	} {
+		var b bytes.Buffer
+		if err := setupLogging(&b, tt.g, tt.quiet); err != nil {
+			t.Fatal(err)
+		}
+		slog.Info("every scale clusters a PCA of the vectors", "dims", 32)
+		got := b.String()
+		if tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%+v quiet=%v: logged %q, want it to start %q", tt.g, tt.quiet, got, tt.want)
+		}
+	}
+}
