@@ -233,3 +233,32 @@ func TestRepeatFixtureSchema(t *testing.T) {
 		t.Error("the fixture has no spread")
 	}
 }
+
+// docs/loadtest-schema.md lists the CSV's columns as the header has them,
+// in order.
+func TestSchemaDocListsCSVColumns(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "loadtest-schema.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## CSV\n")
+	if !ok {
+		t.Fatal("docs/loadtest-schema.md has no CSV section")
+	}
+	_, block, ok := strings.Cut(section, "```\n")
+	if ok {
+		block, _, ok = strings.Cut(block, "```")
+	}
+	if !ok {
+		t.Fatal("the CSV section has no code block listing the columns")
+	}
+	var listed []string
+	for _, f := range strings.Split(block, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			listed = append(listed, f)
+		}
+	}
+	if !reflect.DeepEqual(listed, csvHeader) {
+		t.Errorf("the docs list the columns\n%v\nthe header is\n%v", listed, csvHeader)
+	}
+}
