@@ -61,30 +61,35 @@ func newLoadtestCmd() *cobra.Command {
 	lf := &loadtestFlags{cfg: loadtest.DefaultConfig(), scales: "100,250,500,1000,2000", maxRegression: "20%", format: "text"}
 	cmd := &cobra.Command{
 		Use:   "loadtest",
-		Short: "Load-test the embedding and clustering pipeline: memory, time, storage and cost per scale",
-		Long: `loadtest runs the embedding and clustering pipeline at several scales (numbers of
-conversations), each in a fresh process, and measures memory (peak RSS overall and
-per stage), time (load, embed, cluster, write), storage (JSONL, Parquet, .npy),
-API requests, retries, tokens and cost, and cluster quality against the baseline's
-clusters. It prints a performance table, the scaling analysis (efficiency =
-conversation ratio / metric ratio; 1.0 is linear, above 1 better) and production
-planning fitted over all scales, and writes load_test_results_YYYYMMDD_HHMMSS.json
-and .csv to --out.
+		Short: "Load-test the pipeline: memory, time, storage, cost per scale",
+		Long: `loadtest runs the embedding and clustering pipeline at several scales (numbers
+of conversations), each in a fresh process, and measures memory (peak RSS
+overall and per stage), time (load, embed, cluster, write), storage (JSONL,
+Parquet, .npy), API requests, retries, tokens and cost, and cluster quality
+against the baseline's clusters. It prints a performance table, the scaling
+analysis (efficiency = conversation ratio / metric ratio; 1.0 is linear, above
+1 better) and production planning fitted over all scales, and writes
+load_test_results_YYYYMMDD_HHMMSS.json and .csv to --out.
 
 Without --data the baseline is the built-in sample corpus; scales above the
 baseline's size are reached with new, distinct records that keep its cluster
-structure. With no flags it runs offline (the hash embedder, or minilm when a local
-model is installed); OPENAI_API_KEY alone never makes it call the paid API: ask with
---embedder openai, and the run prints its cost estimate first. See docs/loadtest.md.`,
-		Example: `  # Offline, built-in data, scales 100..2000
+structure. With no flags it runs offline (the hash embedder, or minilm when a
+local model is installed); OPENAI_API_KEY alone never makes it call the paid
+API: ask with --embedder openai, and the run prints its cost estimate first.
+See docs/loadtest.md.`,
+		Example: `  # Offline, built-in data, scales 100..2,000
   kura loadtest
+
+  # Also plan RAM, time and cost for 100,000 and 1,000,000 conversations
+  kura loadtest --plan-for 100k,1M
 
   # Your Kura checkpoint, mock embeddings (no API calls, the guide's MOCK_MODE)
   kura loadtest --data ./checkpoints --mock
 
   # Rehearse against the fake API with latency and rate limits
   kura mock-api --addr 127.0.0.1:8089 --latency 100ms --rate-limit-rate 0.2 &
-  OPENAI_API_KEY=dummy kura loadtest --embedder openai --base-url http://127.0.0.1:8089/v1
+  OPENAI_API_KEY=dummy kura loadtest --embedder openai \
+      --base-url http://127.0.0.1:8089/v1
 
   # CI gate: fail if time, memory, throughput or cost got >20% worse
   kura loadtest --embedder hash --compare baseline.json --max-regression 20%`,

@@ -90,7 +90,22 @@ to tell you what it costs in memory, time, storage and API money at any scale.`,
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	wrapArgs(root)
+	wrapFlagUsages(root)
 	return root
+}
+
+// wrapFlagUsages makes every command's help wrap its flags' descriptions
+// within the width of the terminal (80 columns when stdout is not one):
+// cobra's default template prints each on one line, up to 250 columns.
+func wrapFlagUsages(root *cobra.Command) {
+	cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string {
+		return fs.FlagUsagesWrapped(terminalWidth(os.Stdout) - 1)
+	})
+	t := root.UsageTemplate()
+	for _, set := range []string{"LocalFlags", "InheritedFlags"} {
+		t = strings.ReplaceAll(t, "{{."+set+".FlagUsages", "{{wrappedFlagUsages ."+set)
+	}
+	root.SetUsageTemplate(t)
 }
 
 // suggestFlag returns the flag of c closest to the unknown one that msg

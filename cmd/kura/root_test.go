@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,33 @@ func TestSetupLoggingTime(t *testing.T) {
 		got := b.String()
 		if tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
 			t.Errorf("%+v quiet=%v: logged %q, want it to start %q", tt.g, tt.quiet, got, tt.want)
+		}
+	}
+}
+
+// Help fits the terminal: every command's flag descriptions are wrapped
+// within $COLUMNS, and kura loadtest's help fits whole.
+func TestHelpFitsWidth(t *testing.T) {
+	for _, width := range []int{80, 100} {
+		t.Setenv("COLUMNS", strconv.Itoa(width))
+		for _, c := range newRootCmd().Commands() {
+			if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
+				continue
+			}
+			out, _, err, code := execCLI(t, c.Name(), "--help").all()
+			if code != 0 {
+				t.Fatalf("%s --help: exit %d: %v", c.Name(), code, err)
+			}
+			inFlags := false
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasSuffix(l, "Flags:") {
+					inFlags = true
+					continue
+				}
+				if len(l) > width && (inFlags || c.Name() == "loadtest") {
+					t.Errorf("kura %s --help at %d columns: %d columns: %q", c.Name(), width, len(l), l)
+				}
+			}
 		}
 	}
 }
