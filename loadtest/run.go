@@ -25,6 +25,7 @@ import (
 	"github.com/kura-go/kura/loadtest/analysis"
 	"github.com/kura-go/kura/loadtest/measure"
 	"github.com/kura-go/kura/reduce"
+	"github.com/kura-go/kura/vecfile"
 )
 
 // Runner runs a load test: one scale after another, each in a fresh child
@@ -47,6 +48,10 @@ type Runner struct {
 	// Available returns the memory available for a scale (bytes, 0 =
 	// unknown), checked before each scale; nil = MemAvailable.
 	Available func() int64
+	// DiskFree returns the bytes free on the file system of a directory
+	// (0 = unknown), checked before each scale against what the scale
+	// will write there; nil = procstat.DiskFree.
+	DiskFree func(dir string) int64
 	// Checkpoint, when not nil, is given the results so far (marked
 	// Incomplete, with the analysis of the scales done) after each scale
 	// that completes, fails or is skipped, so that they can be saved
@@ -109,6 +114,19 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	if available == nil {
 		available = procstat.MemAvailable
 	}
+	// Each scale writes under scratch (see runScale).
+	scratch := cfg.KeepArtifacts
+	if scratch == "" {
+		scratch = os.TempDir()
+	}
+	diskFree := r.DiskFree
+	if diskFree == nil {
+		diskFree = procstat.DiskFree
+	}
+	dt, err := cfg.vectorDType()
+	if err != nil {
+		return nil, err
+	}
 	slog.Debug("baseline loaded", "source", res.Baseline.Source, "records", res.Baseline.Records, "clusters", res.Baseline.Clusters)
 
 	// What the run changed in the clusterer is said once in full, as a
@@ -135,7 +153,19 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			skipRest(res, cfg.Scales[i:], "run interrupted before this scale")
 			break
 		}
-		if reason := memoryCheck(res.Scales, scale, perRecord, cfg.MemoryLimit, available()); reason != "" {
+		dims := cfg.Embedder.ExpectedDims()
+		if k := len(res.Scales); k > 0 {
+			dims = res.Scales[k-1].Dims
+		}
+		var anonVector float64
+		if dt != vecfile.Float32 {
+			anonVector = float64(dims) * 4
+		}
+		reason := memoryCheck(res.Scales, scale, perRecord, anonVector, cfg.MemoryLimit, available())
+		if reason == "" {
+			reason = diskCheck(scale, perRecord, dims, dt.Size(), scratch, diskFree(scratch))
+		}
+		if reason != "" {
 			res.Skipped = append(res.Skipped, Skipped{Scale: scale, Reason: reason})
 			fmt.Fprintf(log, "scale %s skipped: %s\n", human.Thousands(scale), reason)
 			continue

@@ -258,6 +258,55 @@ func TestRunTimeoutAndMemoryLimit(t *testing.T) {
 	}
 }
 
+// A scale that would not fit on the disk is skipped before it writes
+// anything, saying what it needs and what is free; the scales before it
+// keep their results and analysis.
+func TestRunSkipsAScaleTheDiskCannotHold(t *testing.T) {
+	cfg := testConfig(t)
+	var asked []string
+	free := []int64{1 << 40, 1 << 40, 4 << 10} // the disk fills up before the third scale
+	r := &Runner{Toolkit: testToolkit(), DiskFree: func(dir string) int64 {
+		asked = append(asked, dir)
+		return free[len(asked)-1]
+	}}
+	res, _, err := runAndWrite(t, context.Background(), r, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Scales) != 2 || len(res.Skipped) != 1 || res.Skipped[0].Scale != 120 || res.Analysis == nil {
+		t.Fatalf("scales %d, skipped %+v, analysis %v", len(res.Scales), res.Skipped, res.Analysis != nil)
+	}
+	if why := res.Skipped[0].Reason; !strings.Contains(why, "vectors") || !strings.Contains(why, "has 4 KiB free") {
+		t.Errorf("reason %q", why)
+	}
+	if len(asked) != 3 || asked[0] != os.TempDir() {
+		t.Errorf("free space asked for %q, want the temporary directory before each scale", asked)
+	}
+}
+
+func TestDiskCheck(t *testing.T) {
+	tests := []struct {
+		name       string
+		n, dims    int
+		valueBytes int
+		free       int64
+		want       string // "" = may run
+	}{
+		{"unknown free space", 10_000_000, 1024, 4, 0, ""},
+		{"fits", 10_000, 1024, 4, 100 << 20, ""},
+		// 10,000 × (1,024 × 4 + 2.2 × 1,000) = 63 MB.
+		{"does not fit", 10_000, 1024, 4, 50 << 20, "it writes about 60 MiB under /scratch (vectors 39 MiB (10,000 × 1024 dims × 4 bytes), records and results 21 MiB), and that file system has 50 MiB free"},
+		{"float16 halves the vectors", 10_000, 1024, 2, 50 << 20, ""},
+		{"dims unknown: the records", 100_000, 0, 4, 100 << 20, "(records and results 210 MiB)"},
+	}
+	for _, tt := range tests {
+		got := diskCheck(tt.n, 1000, tt.dims, tt.valueBytes, "/scratch", tt.free)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestSchemaValidatorRejects(t *testing.T) {
 	cfg := testConfig(t)
 	res, _, err := runAndWrite(t, context.Background(), &Runner{Toolkit: testToolkit()}, cfg)
@@ -513,29 +562,33 @@ func TestMemoryCheck(t *testing.T) {
 		name             string
 		done             []measure.Scale
 		n                int
+		anon             float64 // bytes per vector outside a file (float16 converted)
 		limit, available int64
 		want             string // "" = may run
 	}{
-		{"no limit, unknown memory", nil, 1000, 0, 0, ""},
-		{"records under the limit", nil, 1000, 1 << 20, 0, ""},                                       // 1000 × 500 B
-		{"records over the limit", nil, 10000, 1 << 20, 0, "its records alone take about 4.8 MiB"},   // 5,000,000 B
-		{"records over available", nil, 10000, 0, 1 << 20, "more than the 1.0 MiB this machine has"}, //
+		{"no limit, unknown memory", nil, 1000, 0, 0, 0, ""},
+		// 10,000,000 float16 vectors of 1,024 dims become 38 GiB of float32.
+		{"float16 vectors over available", nil, 10_000_000, 4096, 0, 24 << 30, "its records and its vectors converted to float32 take about 42.8 GiB ((500 bytes + 4 KiB) × 10,000,000)"},
+		{"float16 vectors that fit", nil, 10_000, 4096, 0, 24 << 30, ""},
+		{"records under the limit", nil, 1000, 0, 1 << 20, 0, ""},                                       // 1000 × 500 B
+		{"records over the limit", nil, 10000, 0, 1 << 20, 0, "its records alone take about 4.8 MiB"},   // 5,000,000 B
+		{"records over available", nil, 10000, 0, 0, 1 << 20, "more than the 1.0 MiB this machine has"}, //
 		// One scale's working memory is not extrapolated (it skipped scales
 		// that fitted): only the records count.
-		{"one scale: not extrapolated", one, 2000, 35 << 20, 0, ""},
-		{"one scale: its peak over the limit", one, 2000, 25 << 20, 0, "the peak already measured at 1,000 conversations is 30 MiB"},
+		{"one scale: not extrapolated", one, 2000, 0, 35 << 20, 0, ""},
+		{"one scale: its peak over the limit", one, 2000, 0, 25 << 20, 0, "the peak already measured at 1,000 conversations is 30 MiB"},
 		// Two scales: the line, plus 25%: 30 + 10 per 1,000 → 50 MiB at
 		// 3,000, 62.5 with the margin.
-		{"two scales: line plus margin", two, 3000, 60 << 20, 0, "predicted peak memory 50 MiB, plus a 25% margin (two scales) 62 MiB"},
-		{"two scales: under the limit", two, 3000, 64 << 20, 0, ""},
+		{"two scales: line plus margin", two, 3000, 0, 60 << 20, 0, "predicted peak memory 50 MiB, plus a 25% margin (two scales) 62 MiB"},
+		{"two scales: under the limit", two, 3000, 0, 64 << 20, 0, ""},
 		// Three scales: the upper end of the prediction interval.
-		{"three scales: interval", three, 4000, 40 << 20, 0, "upper end of its 90% prediction interval"},
+		{"three scales: interval", three, 4000, 0, 40 << 20, 0, "upper end of its 90% prediction interval"},
 		// Two noisy scales whose line slopes down never predict less than
 		// the peak already measured.
-		{"negative slope", falling, 3000, 36 << 20, 0, "raised to the peak measured at 1,000 conversations (30 MiB)"},
+		{"negative slope", falling, 3000, 0, 36 << 20, 0, "raised to the peak measured at 1,000 conversations (30 MiB)"},
 	}
 	for _, tt := range tests {
-		got := memoryCheck(tt.done, tt.n, 500, tt.limit, tt.available)
+		got := memoryCheck(tt.done, tt.n, 500, tt.anon, tt.limit, tt.available)
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}

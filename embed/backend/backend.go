@@ -194,6 +194,31 @@ func Choose(s Spec) (kind, why string, err error) {
 	return "hash", "auto: no local model installed (kura models pull " + minilm.DefaultModel + ")" + keyNote, nil
 }
 
+// ExpectedDims is the vector length the backend s chooses will produce, as
+// far as it is known before any text is embedded: Dims when set, else the
+// backend's default (hash 1024, mock 1536, minilm 384 for its default
+// model, openai the model's when kura knows it); 0 when unknown.
+func (s Spec) ExpectedDims() int {
+	if s.Dims > 0 {
+		return s.Dims
+	}
+	kind, _, err := Choose(s)
+	if err != nil {
+		return 0
+	}
+	switch kind {
+	case "hash":
+		return hash.DefaultDims
+	case "mock":
+		return mock.New(mock.Options{Model: s.APIModel()}).Dims()
+	case "minilm":
+		return 384 // all-MiniLM-L6-v2, minilm.DefaultModel
+	case "openai":
+		return openai.ModelDims(s.APIModel())
+	}
+	return 0
+}
+
 // APIModel is the API model name used by openai and mock, and the one
 // whose price estimates what the texts would cost through the API.
 func (s Spec) APIModel() string {

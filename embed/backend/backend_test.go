@@ -247,3 +247,29 @@ func TestPrices(t *testing.T) {
 		t.Errorf("price 1e308 in the file: %v; want ErrInvalid naming the file and value", err)
 	}
 }
+
+func TestExpectedDims(t *testing.T) {
+	isolate(t)
+	tests := []struct {
+		name string
+		edit func(*Spec)
+		want int
+	}{
+		{"auto without a model: hash", nil, 1024},
+		{"dims given", func(s *Spec) { s.Dims = 256 }, 256},
+		{"mock: text-embedding-3-small's", func(s *Spec) { s.Mock = true }, 1536},
+		{"openai, known model", func(s *Spec) { s.Kind, s.Model = "openai", "text-embedding-3-large" }, 3072},
+		{"openai, unknown model", func(s *Spec) { s.Kind, s.Model = "openai", "nomic-embed-text" }, 0},
+		{"minilm", func(s *Spec) { s.Kind = "minilm" }, 384},
+		{"invalid kind", func(s *Spec) { s.Kind = "bert" }, 0},
+	}
+	for _, tt := range tests {
+		s := DefaultSpec()
+		if tt.edit != nil {
+			tt.edit(&s)
+		}
+		if got := s.ExpectedDims(); got != tt.want {
+			t.Errorf("%s: ExpectedDims() = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -138,6 +138,10 @@ var knownDims = map[string]int{
 	"text-embedding-ada-002": 1536,
 }
 
+// ModelDims returns the default vector length of an OpenAI embedding
+// model, 0 when it is not one kura knows.
+func ModelDims(model string) int { return knownDims[model] }
+
 // New checks the configuration and returns a client. It sends nothing.
 func New(c Config) (*Client, error) {
 	if c.BaseURL == "" {

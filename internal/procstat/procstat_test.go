@@ -2,8 +2,12 @@ package procstat
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -66,5 +70,34 @@ func TestReadMachine(t *testing.T) {
 	m := ReadMachine()
 	if m.TotalMemory <= 0 || m.AvailableBytes <= 0 || m.AvailableBytes > m.TotalMemory || m.CPUModel == "" {
 		t.Errorf("machine %+v: want positive memory, available <= total, a CPU model", m)
+	}
+}
+
+// DiskFree agrees with df's figure for the test's directory to within
+// what other processes write meanwhile (1 GiB), and says 0 for a
+// directory that does not exist.
+func TestDiskFree(t *testing.T) {
+	dir := t.TempDir()
+	got := DiskFree(dir)
+	if runtime.GOOS != "linux" {
+		if got != 0 {
+			t.Errorf("DiskFree = %d off Linux, want 0", got)
+		}
+		return
+	}
+	out, err := exec.Command("df", "-B1", "--output=avail", dir).Output()
+	if err != nil {
+		t.Skipf("df: %v", err)
+	}
+	f := strings.Fields(string(out))
+	want, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	if err != nil {
+		t.Fatalf("df output %q: %v", out, err)
+	}
+	if d := got - want; d < -1<<30 || d > 1<<30 {
+		t.Errorf("DiskFree(%s) = %d, df says %d", dir, got, want)
+	}
+	if got := DiskFree(filepath.Join(dir, "missing")); got != 0 {
+		t.Errorf("DiskFree of a missing directory = %d, want 0", got)
 	}
 }
