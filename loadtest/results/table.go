@@ -35,7 +35,7 @@ func count(v float64) string { return strconv.FormatInt(int64(v), 10) }
 // --repeat, the time and memory cells are "median (min-max)" over the runs.
 func tableColumns(r *loadtest.Results) []column {
 	cols := []column{
-		{header: "Scale", metric: "conversations", format: count},
+		{header: "Scale", metric: "conversations", format: func(v float64) string { return human.Thousands(int(v)) }},
 		{header: "Time s", metric: "total_time", spread: "total_time", format: human.Seconds},
 	}
 	cols = append(cols,
