@@ -95,17 +95,48 @@ to tell you what it costs in memory, time, storage and API money at any scale.`,
 }
 
 // wrapFlagUsages makes every command's help wrap its flags' descriptions
-// within the width of the terminal (80 columns when stdout is not one):
-// cobra's default template prints each on one line, up to 250 columns.
+// and its subcommands' one-line summaries within the width of the terminal
+// (80 columns when stdout is not one): cobra's default template prints
+// each on one line, up to 250 columns.
 func wrapFlagUsages(root *cobra.Command) {
 	cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string {
 		return fs.FlagUsagesWrapped(terminalWidth(os.Stdout) - 1)
+	})
+	cobra.AddTemplateFunc("wrappedShort", func(c *cobra.Command) string {
+		// The summary starts after "  NAME " padded to the longest name.
+		indent := 2 + c.NamePadding() + 1
+		return hang(c.Short, terminalWidth(os.Stdout)-1-indent, indent)
 	})
 	t := root.UsageTemplate()
 	for _, set := range []string{"LocalFlags", "InheritedFlags"} {
 		t = strings.ReplaceAll(t, "{{."+set+".FlagUsages", "{{wrappedFlagUsages ."+set)
 	}
+	t = strings.ReplaceAll(t, "{{rpad .Name .NamePadding }} {{.Short}}", "{{rpad .Name .NamePadding }} {{wrappedShort .}}")
 	root.SetUsageTemplate(t)
+}
+
+// hang breaks s at spaces into lines of at most width bytes (a longer
+// word stays whole), every line after the first indented by indent spaces.
+func hang(s string, width, indent int) string {
+	if width < 20 {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case n+1+len(w) > width:
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 // suggestFlag returns the flag of c closest to the unknown one that msg

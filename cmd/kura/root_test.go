@@ -10,6 +10,23 @@ import (
 
 // The text log a person reads leaves the time out, so that a line fits 80
 // columns; --verbose and json keep it.
+func TestHang(t *testing.T) {
+	for _, tt := range []struct {
+		s             string
+		width, indent int
+		want          string
+	}{
+		{"Run Kura's pipeline: summaries, clusters, names", 30, 4, "Run Kura's pipeline:\n    summaries, clusters, names"},
+		{"short", 30, 4, "short"},
+		{"a https://a.very.long.example/url/that/does/not/fit b", 20, 2, "a\n  https://a.very.long.example/url/that/does/not/fit\n  b"},
+		{"too narrow to wrap", 10, 2, "too narrow to wrap"},
+	} {
+		if got := hang(tt.s, tt.width, tt.indent); got != tt.want {
+			t.Errorf("hang(%q, %d, %d) = %q, want %q", tt.s, tt.width, tt.indent, got, tt.want)
+		}
+	}
+}
+
 func TestSetupLoggingTime(t *testing.T) {
 	defer slog.SetDefault(slog.Default())
 	for _, tt := range []struct {
@@ -35,11 +52,20 @@ func TestSetupLoggingTime(t *testing.T) {
 	}
 }
 
-// Help fits the terminal: every command's flag descriptions are wrapped
-// within $COLUMNS, and kura loadtest's help fits whole.
+// Help fits the terminal: every command's flag descriptions and the list
+// of commands are wrapped within $COLUMNS, and kura loadtest's help fits
+// whole.
 func TestHelpFitsWidth(t *testing.T) {
 	for _, width := range []int{80, 100} {
 		t.Setenv("COLUMNS", strconv.Itoa(width))
+		out, _, _, _ := execCLI(t, "--help").all()
+		inCommands := false
+		for _, l := range strings.Split(out, "\n") {
+			inCommands = inCommands && l != "" || l == "Available Commands:"
+			if inCommands && len(l) > width {
+				t.Errorf("kura --help at %d columns: %d columns: %q", width, len(l), l)
+			}
+		}
 		for _, c := range newRootCmd().Commands() {
 			if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
 				continue
