@@ -41,9 +41,10 @@ type Planning struct {
 	// was measured (two scales, or stages too short to time).
 	TimeExponent float64 `json:"time_exponent"`
 	TimeModel    string  `json:"time_model"`
-	// StageExponents is the fitted growth exponent of each stage whose
-	// exponent was measured (see StageModels); stages planned as linear are
-	// left out.
+	// StageExponents is the growth exponent at the target of each stage
+	// planned with a fitted growth law (see StageModels): how its planned
+	// time grows from half the target to the target. Stages planned as
+	// linear are left out.
 	StageExponents map[string]float64 `json:"stage_exponents,omitempty"`
 	// StageModels says how each stage's time was planned, and
 	// StageTimesAtTargetS what each contributes at the target.
@@ -419,7 +420,14 @@ func (p *Planning) planTime(results []measure.Scale, stages []stagePlan, target 
 		p.StageModels[sp.name] = sp.model
 		p.StageTimesAtTargetS[sp.name] = sp.at(target)
 		if !sp.linear {
-			p.StageExponents[sp.name] = sp.exponent
+			// The growth at the target, from half of it to it: a
+			// quadratic fit's form says 2, but its linear part still
+			// weighs there (1.8 at 10,000 on the default scales).
+			e := sp.exponent
+			if t, h := sp.at(target), sp.at(target/2); t > 0 && h > 0 {
+				e = math.Log(t/h) / math.Ln2
+			}
+			p.StageExponents[sp.name] = e
 			measured = true
 		}
 		parts = append(parts, sp.name+": "+sp.model)
