@@ -34,22 +34,25 @@ func newClusterCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster --in VECTORS --out LABELS",
 		Short: "Cluster vectors (.npy or .f32) with HDBSCAN or K-means",
-		Long: `cluster reads vectors from a .npy file (float32, float16 or float64, 2-D) or a raw
-little-endian float32 file (.f32, with --dims), clusters them, and writes one
-label per line (-1 = noise). A one-line summary goes to stderr.`,
+		Long: `cluster reads vectors from a .npy file (float32, float16 or float64, 2-D) or
+a raw little-endian float32 file (.f32, with --dims), clusters them, and
+writes one label per line (-1 = noise). A one-line summary goes to stderr.`,
 		Example: `  # HDBSCAN with Kura's defaults (min_cluster_size 10)
   kura cluster --in embeddings.npy --out labels.txt
 
   # HDBSCAN with probabilities, outlier scores and the condensed tree
-  kura cluster --in embeddings.npy --out labels.txt --probabilities probs.txt \
-      --outlier-scores glosh.txt --tree tree.json --min-cluster-size 15 --metric cosine
+  kura cluster --in embeddings.npy --out labels.txt \
+      --probabilities probs.txt --outlier-scores glosh.txt --tree tree.json \
+      --min-cluster-size 15 --metric cosine
 
   # UMAP to 5 dimensions first (cosine, n_neighbors 50), as BERTopic does
-  kura cluster --in embeddings.npy --out labels.txt --reduce umap --reduce-dims 5 \
-      --reduce-metric cosine --reduce-neighbors 50 --min-cluster-size 100 --min-samples 10
+  kura cluster --in embeddings.npy --out labels.txt \
+      --reduce umap --reduce-dims 5 --reduce-metric cosine \
+      --reduce-neighbors 50 --min-cluster-size 100 --min-samples 10
 
   # K-means with Kura's k = ceil(N/10)
-  kura cluster --in vectors.f32 --dims 384 --algorithm kmeans --items-per-cluster 10 --out labels.txt`,
+  kura cluster --in vectors.f32 --dims 384 --out labels.txt \
+      --algorithm kmeans --items-per-cluster 10`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCluster(cmd, &f) },
 	}

@@ -59,7 +59,8 @@ records are skipped, logged (first 20) and counted.`,
   kura convert ./checkpoints ./checkpoints-parquet
 
   # A Claude.ai or ChatGPT data export to a Kura conversations file
-  kura convert ~/Downloads/chatgpt/conversations.json ./checkpoints/conversations.jsonl`,
+  kura convert ~/Downloads/chatgpt/conversations.json \
+      ./checkpoints/conversations.jsonl`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runConvert(cmd, args[0], args[1], f)

@@ -55,9 +55,10 @@ vectors reads both.
 Input: Kura summaries or conversations as JSONL or Parquet, conversations
 exported as a JSON array (Kura's conversations.json, a Claude.ai or a ChatGPT
 data export, told by content or by --input-format, read one conversation at a
-time), or plain text with one text per line (.txt). A summary is embedded as its own fields (summary,
-request, task, topic, languages, assistant errors; never chat_id or metadata);
-a conversation as its messages, "role: content" per line.
+time), or plain text with one text per line (.txt). A summary is embedded as
+its own fields (summary, request, task, topic, languages, assistant errors;
+never chat_id or metadata); a conversation as its messages, "role: content"
+per line.
 
 Progress goes to stderr: one line redrawn in place on a terminal, else a
 line every 5 s. The closing line (stdout) gives the count, time,
@@ -77,17 +78,20 @@ before the extension (v.partial.npy), which the error names.`,
   kura embed --in checkpoints/summaries.jsonl --out vectors.npy --embedder hash
 
   # OpenAI (reads OPENAI_API_KEY), 5 requests of 50 texts in flight
-  kura embed --in summaries.jsonl --out vectors.npy --embedder openai --model text-embedding-3-small
+  kura embed --in summaries.jsonl --out vectors.npy \
+      --embedder openai --model text-embedding-3-small
 
   # Rehearse against a local fake API with latency and rate limits
   kura mock-api --latency 100ms --rate-limit-rate 0.3 &
-  kura embed --in summaries.jsonl --out v.npy --embedder openai --base-url http://127.0.0.1:8089/v1
+  kura embed --in summaries.jsonl --out v.npy \
+      --embedder openai --base-url http://127.0.0.1:8089/v1
 
   # No API calls at all: deterministic vectors, API-equivalent accounting
   kura embed --in texts.txt --out v.npy --mock --stats-json stats.json
 
   # Half the storage
-  kura embed --in summaries.jsonl --out vectors.npy --embedder hash --vector-dtype float16`,
+  kura embed --in summaries.jsonl --out vectors.npy \
+      --embedder hash --vector-dtype float16`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runEmbed(cmd, &f) },
 	}

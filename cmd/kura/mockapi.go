@@ -83,7 +83,8 @@ counts on stderr.`,
   kura mock-api --addr 127.0.0.1:0 --rate-limit-rate 0.3 --retry-after 1
 
   # Point a client at it
-  curl -s localhost:8089/v1/embeddings -d '{"model":"text-embedding-3-small","input":["hello"]}'
+  curl -s localhost:8089/v1/embeddings \
+      -d '{"model":"text-embedding-3-small","input":["hello"]}'
   curl -s localhost:8089/stats`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

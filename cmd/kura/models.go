@@ -23,8 +23,8 @@ in pure Go: BERT sentence-transformers models such as all-MiniLM-L6-v2.
 
 Models are kept in kura's cache, $KURA_CACHE_DIR/models or
 os.UserCacheDir()/kura/models/ORG/NAME (~/.cache/kura/models on Linux).
-Models already in the Hugging Face cache ($HF_HOME/hub, ~/.cache/huggingface/hub)
-are found too.`,
+Models already in the Hugging Face cache ($HF_HOME/hub,
+~/.cache/huggingface/hub) are found too.`,
 		Example: `  # Download all-MiniLM-L6-v2 (about 90 MB) and use it
   kura models pull sentence-transformers/all-MiniLM-L6-v2
   kura embed --embedder minilm ...
@@ -47,10 +47,10 @@ func newModelsPullCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pull [ORG/NAME]",
 		Short: "Download a sentence-embedding model from the Hugging Face hub",
-		Long: `pull downloads a BERT sentence-transformers model from the Hugging Face hub into
-kura's model cache (default: ` + minilm.DefaultModel + `): config.json,
-model.safetensors, the tokenizer files and the sentence-transformers
-configuration.
+		Long: `pull downloads a BERT sentence-transformers model from the Hugging Face hub
+into kura's model cache (default: ` + minilm.DefaultModel + `):
+config.json, model.safetensors, the tokenizer files and the
+sentence-transformers configuration.
 
 Every file is checked against the hub's checksum (SHA-256 for the weights).
 An interrupted download resumes where it stopped when the command is run
@@ -60,7 +60,8 @@ HF_ENDPOINT sets the hub's address (default https://huggingface.co, e.g. a
 mirror); HF_TOKEN is sent as a bearer token for private or gated models.`,
 		Example: `  kura models pull sentence-transformers/all-MiniLM-L6-v2
   kura models pull BAAI/bge-small-en-v1.5 --revision main
-  HF_ENDPOINT=https://hf-mirror.example kura models pull --cache-dir /srv/models`,
+  HF_ENDPOINT=https://hf-mirror.example \
+      kura models pull --cache-dir /srv/models`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			repo := minilm.DefaultModel

@@ -26,18 +26,19 @@ func newReduceCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reduce --in VECTORS --out REDUCED",
 		Short: "Reduce vectors to a few dimensions with UMAP or PCA",
-		Long: `reduce reads vectors from a .npy file (float32, float16 or float64, 2-D) or a raw
-little-endian float32 file (.f32, with --dims) and writes their UMAP embedding
-or their principal-component scores as a float32 .npy (or .f32) matrix, one
-row per input row. A float32 input file is memory-mapped, not copied; a
-float16 one is read into memory as float32 (twice the file's size).
+		Long: `reduce reads vectors from a .npy file (float32, float16 or float64, 2-D) or
+a raw little-endian float32 file (.f32, with --dims) and writes their UMAP
+embedding or their principal-component scores as a float32 .npy (or .f32)
+matrix, one row per input row. A float32 input file is memory-mapped, not
+copied; a float16 one is read into memory as float32 (twice the file's size).
 
 UMAP follows umap-learn (n_neighbors 15, min_dist 0.1, spectral
 initialisation, 500 epochs up to 10,000 rows, else 200) on an approximate
 k-nearest-neighbour graph; the result is the same for a seed whatever
 --workers is. PCA centres the data and uses a randomised SVD.`,
 		Example: `  # UMAP to 5 dimensions before clustering (as BERTopic does)
-  kura reduce --in embeddings.npy --out reduced.npy --components 5 --metric cosine
+  kura reduce --in embeddings.npy --out reduced.npy \
+      --components 5 --metric cosine
 
   # A 2-D map
   kura reduce --in embeddings.npy --out map.npy --components 2

@@ -25,7 +25,8 @@ to the plan's target, and the scaling analysis and plan in words. Several files
 are overlaid for comparison. The page embeds its chart library and data, so it
 opens offline and loads nothing from the network.`,
 		Example: `  kura report load_test_results_20261205_180654.json -o report.html
-  kura report before/load_test_results_*.json after/load_test_results_*.json -o compare.html`,
+  kura report before/load_test_results_*.json \
+      after/load_test_results_*.json -o compare.html`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {

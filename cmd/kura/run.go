@@ -83,10 +83,12 @@ A closing table gives each stage's time, LLM calls, tokens and cost.`,
 
   # Rehearse the LLM paths for free
   kura mock-api --addr 127.0.0.1:8089 &
-  kura run --data ./conversations.jsonl --out ./run --llm-base-url http://127.0.0.1:8089/v1
+  kura run --data ./conversations.jsonl --out ./run \
+      --llm-base-url http://127.0.0.1:8089/v1
 
   # With OpenAI (reads OPENAI_API_KEY because --llm-base-url is given)
-  kura run --data ./checkpoints --summarizer llm --llm-base-url https://api.openai.com/v1 --llm-model gpt-4o-mini`,
+  kura run --data ./checkpoints --summarizer llm \
+      --llm-base-url https://api.openai.com/v1 --llm-model gpt-4o-mini`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, &f) },
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/progress"
 	"github.com/kura-go/kura/sample"
 	"github.com/spf13/cobra"
@@ -21,17 +22,17 @@ func newSampleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sample",
 		Short: "Write the built-in synthetic sample corpus as a Kura checkpoint directory",
-		Long: fmt.Sprintf(`sample writes a synthetic corpus of chat conversations on %d realistic assistant
-topics (coding help, travel planning, cooking, health questions, math tutoring,
-legal questions and more) as a Kura checkpoint directory:
+		Long: fmt.Sprintf(`sample writes a synthetic corpus of chat conversations on %d realistic
+assistant topics (coding help, travel planning, cooking, health questions,
+math tutoring, legal questions and more) as a Kura checkpoint directory:
 
   conversations.jsonl  the conversations (2 to 6 messages each)
   summaries.jsonl      one Kura summary per conversation (embedding null)
   clusters.jsonl       one cluster per topic with its chat ids: the ground truth
 
 The corpus is deterministic for a seed, and no two summaries are identical up
-to at least %d conversations per topic. It is written in constant memory, so
-a million conversations take well under a minute.`, sample.NumTopics(), sample.MinCapacity),
+to at least %s conversations per topic. It is written in constant memory,
+so a million conversations take well under a minute.`, sample.NumTopics(), human.Thousands(sample.MinCapacity)),
 		Example: `  # 1000 conversations on all topics in ./kura-sample
   kura sample
 
