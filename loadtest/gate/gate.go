@@ -349,10 +349,11 @@ func perMin(n int, s float64) float64 {
 }
 
 func pct(v float64) string {
-	if v < 0 {
-		return fmt.Sprintf("%.1f%% better", -v*100)
+	r := math.Round(v*1000) / 10
+	if r < 0 {
+		return fmt.Sprintf("%.1f%% better", -r)
 	}
-	return fmt.Sprintf("%.1f%% worse", v*100)
+	return fmt.Sprintf("%.1f%% worse", math.Abs(r)) // not "-0.0% worse"
 }
 
 // Failed reports whether the gate fails: a regression, a scale of the old
@@ -386,13 +387,20 @@ func (c *Comparison) Err() error {
 // Write writes the comparison as a table.
 func (c *Comparison) Write(w io.Writer, oldPath string) {
 	fmt.Fprintf(w, "Comparison with %s (regression threshold %.0f%%)\n", oldPath, c.Threshold*100)
+	// Scales are written as the sentences write them (1,000), padded to
+	// the widest so that the columns line up.
+	sw := 0
 	for _, ch := range c.Changes {
+		sw = max(sw, len(human.Thousands(ch.Scale)))
+	}
+	for _, ch := range c.Changes {
+		scale := human.Thousands(ch.Scale)
 		name := ch.Metric
 		if ch.Basis != "" {
 			name += " (" + ch.Basis + ")"
 		}
 		if ch.NotCompared != "" {
-			fmt.Fprintf(w, "  scale %-6d %-20s %12s -> %-12s NOT COMPARED: %s\n", ch.Scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), ch.NotCompared)
+			fmt.Fprintf(w, "  scale %-*s %-20s %12s -> %-12s NOT COMPARED: %s\n", sw, scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), ch.NotCompared)
 			continue
 		}
 		mark := ""
@@ -402,7 +410,7 @@ func (c *Comparison) Write(w io.Writer, oldPath string) {
 		if ch.Threshold > c.Threshold+1e-9 {
 			mark += fmt.Sprintf("  (threshold %.0f%% with the noise)", ch.Threshold*100)
 		}
-		fmt.Fprintf(w, "  scale %-6d %-20s %12s -> %-12s %s%s\n", ch.Scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), pct(ch.Worse), mark)
+		fmt.Fprintf(w, "  scale %-*s %-20s %12s -> %-12s %s%s\n", sw, scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), pct(ch.Worse), mark)
 	}
 	for _, n := range c.Missing {
 		fmt.Fprintf(w, "  MISSING scale %s: in the earlier run but not among this run's completed scales\n", human.Thousands(n))
@@ -416,8 +424,10 @@ func (c *Comparison) Write(w io.Writer, oldPath string) {
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
-	fmt.Fprintf(w, "  (time: CPU time of stages that kept the CPU busy, wall time of those that waited; its threshold grows by %.0f%%/√(seconds × repeats)\n"+
-		"   or the repeats' spread; changes under %.0f ms of that time, %s of memory or $%s are noise and never fail the gate)\n",
+	fmt.Fprintf(w, "  (time: CPU time of stages that kept the CPU busy, wall time of those that\n"+
+		"   waited; its threshold grows by %.0f%%/√(seconds × repeats) or the repeats'\n"+
+		"   spread; changes under %.0f ms of that time, %s of memory or $%s\n"+
+		"   are noise and never fail the gate)\n",
 		NoiseAt1S*100, TimeFloorS*1000, human.Bytes(measure.MemoryNoiseBytes), human.USD(costFloorUSD))
 }
 
@@ -428,7 +438,7 @@ func fmtMetric(name string, v float64) string {
 	case "memory":
 		return human.Bytes(v)
 	case "throughput":
-		return fmt.Sprintf("%.0f/min", v)
+		return human.Thousands(int(math.Round(v))) + "/min"
 	default:
 		return "$" + human.USD(v)
 	}
@@ -450,17 +460,17 @@ func Check(r *loadtest.Results) error {
 				continue
 			}
 			if v, ok := m.Value(s); ok && (v < 0 || math.IsNaN(v) || math.IsInf(v, 0)) {
-				return fmt.Errorf("scales[%d] (scale %d): %s is %v: want a number >= 0", i, s.Conversations, m.JSON, v)
+				return fmt.Errorf("scales[%d] (scale %s): %s is %v: want a number >= 0", i, human.Thousands(s.Conversations), m.JSON, v)
 			}
 		}
 		for k, v := range s.RepeatWallS {
 			if !(v >= 0) || math.IsInf(v, 0) {
-				return fmt.Errorf("scales[%d] (scale %d): repeat_wall_s[%d] is %v: want a number >= 0", i, s.Conversations, k, v)
+				return fmt.Errorf("scales[%d] (scale %s): repeat_wall_s[%d] is %v: want a number >= 0", i, human.Thousands(s.Conversations), k, v)
 			}
 		}
 		for k, v := range s.RepeatPeakRSSBytes {
 			if v < 0 {
-				return fmt.Errorf("scales[%d] (scale %d): repeat_peak_rss_bytes[%d] is %v: want a number >= 0", i, s.Conversations, k, v)
+				return fmt.Errorf("scales[%d] (scale %s): repeat_peak_rss_bytes[%d] is %v: want a number >= 0", i, human.Thousands(s.Conversations), k, v)
 			}
 		}
 	}

@@ -252,7 +252,7 @@ func TestCheck(t *testing.T) {
 		want string // "" = valid
 	}{
 		{"valid", func(s *measure.Scale) {}, ""},
-		{"negative total time", func(s *measure.Scale) { s.TotalWallS = -1 }, "scales[0] (scale 1000): total_wall_s is -1"},
+		{"negative total time", func(s *measure.Scale) { s.TotalWallS = -1 }, "scales[0] (scale 1,000): total_wall_s is -1"},
 		{"negative memory", func(s *measure.Scale) { s.PeakRSSBytes = -5 }, "peak_rss_bytes is -5"},
 		{"negative stage CPU", func(s *measure.Scale) { s.Stages[0].CPUS = -0.5 }, "stages.embed.cpu_s is -0.5"},
 		{"negative cost", func(s *measure.Scale) { s.API.EstimatedCostUSD = -1 }, "api.estimated_cost_usd is -1"},
@@ -302,6 +302,48 @@ func TestCompareVectorDType(t *testing.T) {
 		notes := strings.Join(Compare(with(c.old), with(c.cur), 0.2).Notes, "\n")
 		if c.want == "" && strings.Contains(notes, "vectors stored") || c.want != "" && !strings.Contains(notes, c.want) {
 			t.Errorf("%q -> %q: notes %q, want %q", c.old, c.cur, notes, c.want)
+		}
+	}
+}
+
+// TestWriteTable checks the comparison table as printed: scales written
+// as the sentences write them (1,000), padded so the columns line up.
+func TestWriteTable(t *testing.T) {
+	run := func(t1000 float64, m1000 int64) *loadtest.Results {
+		return &loadtest.Results{Scales: []measure.Scale{measuretest.Scale(100, 1, 30<<20, 10<<20, 0.001), measuretest.Scale(1000, t1000, m1000, 10<<20, 0.01)}}
+	}
+	c := Compare(run(10, 60<<20), run(13, 80<<20), 0.2)
+	var out bytes.Buffer
+	c.Write(&out, "old.json")
+	want := `Comparison with old.json (regression threshold 20%)
+  scale 100   time (wall)               1.000 s -> 1.000 s      0.0% worse  (threshold 40% with the noise)
+  scale 100   memory                     30 MiB -> 30 MiB       0.0% worse
+  scale 100   throughput (wall)       6,000/min -> 6,000/min    0.0% worse  (threshold 40% with the noise)
+  scale 100   cost                      $0.0010 -> $0.0010      0.0% worse
+  scale 1,000 time (wall)              10.000 s -> 13.000 s     30.0% worse  REGRESSION  (threshold 26% with the noise)
+  scale 1,000 memory                     60 MiB -> 80 MiB       33.3% worse  REGRESSION
+  scale 1,000 throughput (wall)       6,000/min -> 4,615/min    23.1% worse  REGRESSION  (threshold 26% with the noise)
+  scale 1,000 cost                      $0.0100 -> $0.0100      0.0% worse
+  (time: CPU time of stages that kept the CPU busy, wall time of those that
+   waited; its threshold grows by 20%/√(seconds × repeats) or the repeats'
+   spread; changes under 50 ms of that time, 1.0 MiB of memory or $0.000001
+   are noise and never fail the gate)
+`
+	if got := out.String(); got != want {
+		t.Errorf("table:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestPct(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{0.3, "30.0% worse"}, {-0.25, "25.0% better"}, {0, "0.0% worse"},
+		{-1e-12, "0.0% worse"}, {-0.0004, "0.0% worse"}, {-0.0006, "0.1% better"},
+	} {
+		if got := pct(tt.v); got != tt.want {
+			t.Errorf("pct(%v) = %q, want %q", tt.v, got, tt.want)
 		}
 	}
 }
