@@ -50,6 +50,13 @@ func TestWrap(t *testing.T) {
 		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bb", 20, "aaaaaaaaaaaaaaaaaaaa\n  aaaaaaaaaa bb"},
 		{"a\n\nb c", 20, "a\n\nb c"},
 		{"trailing   ", 20, "trailing"},
+		// A flag and its value stay together when the line can break
+		// elsewhere; a flag followed by a flag, or by punctuation, does not.
+		{"PCA to 32 dims (--reduce none: off)", 28, "PCA to 32 dims\n  (--reduce none: off)"},
+		{"aaaa bbbb --plan-for 100k,1M", 24, "aaaa bbbb\n  --plan-for 100k,1M"},
+		{"aaaa bbbb cc --quiet --wide", 24, "aaaa bbbb cc --quiet\n  --wide"},
+		{"aaaa bbbb (--details) cccc", 24, "aaaa bbbb (--details)\n  cccc"},
+		{"--plan-for 100k,1M,10M,100M", 20, "--plan-for\n  100k,1M,10M,100M"},
 	}
 	for _, tt := range tests {
 		got := Wrap(tt.in, tt.width)

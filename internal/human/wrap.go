@@ -5,7 +5,8 @@ import "strings"
 // Wrap breaks every line of text that is longer than width bytes at spaces,
 // so that no line is longer than width. A continuation line is indented two
 // spaces more than the line it continues; a word longer than the room left
-// is cut. Width is counted in bytes, so a line with multi-byte characters is
+// is cut. A flag and its value ("--reduce none") are kept on one line when
+// the line can break elsewhere. Width is counted in bytes, so a line with multi-byte characters is
 // broken early rather than late. Width below 20 is taken as 20.
 func Wrap(text string, width int) string {
 	width = max(width, 20)
@@ -30,7 +31,7 @@ func wrapLine(line string, width int) string {
 	var out []string
 	cur := line
 	for len(cur) > width {
-		cut := strings.LastIndexByte(cur[:width+1], ' ')
+		cut := lastBreak(cur, width, len(indent))
 		if cut <= len(indent) || strings.TrimSpace(cur[:cut]) == "" {
 			cut = width // one word longer than the room: cut it
 		}
@@ -38,4 +39,35 @@ func wrapLine(line string, width int) string {
 		cur = indent + strings.TrimLeft(cur[cut:], " ")
 	}
 	return strings.Join(append(out, cur), "\n")
+}
+
+// lastBreak returns the index of the last space in s[:width+1] after the
+// first indent bytes that a line may break at: not one between a flag and
+// its value ("--reduce none", "--plan-for 100k"), unless there is no other.
+// It returns -1 when s[:width+1] has no space.
+func lastBreak(s string, width, indent int) int {
+	last := strings.LastIndexByte(s[:width+1], ' ')
+	for i := last; i > indent; i = strings.LastIndexByte(s[:i], ' ') {
+		if !joinsFlagValue(s, i) {
+			return i
+		}
+	}
+	return last
+}
+
+// joinsFlagValue reports whether the space at s[i] comes after a long flag
+// (--name, perhaps after an opening bracket or quote, nothing after it)
+// and before a word that is not a flag.
+func joinsFlagValue(s string, i int) bool {
+	word := strings.TrimLeft(s[strings.LastIndexByte(s[:i], ' ')+1:i], "('\"`")
+	name, ok := strings.CutPrefix(word, "--")
+	if !ok || name == "" || i+1 >= len(s) || s[i+1] == ' ' || s[i+1] == '-' {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
