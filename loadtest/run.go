@@ -270,7 +270,7 @@ const tempPrefix = "kura-loadtest-"
 func removeStaleTemps() {
 	removed, err := pidtemp.RemoveStale("", tempPrefix)
 	for _, d := range removed {
-		slog.Info("removed the temporary directory of a load test that was killed", "dir", d)
+		slog.Info("removed a killed load test's temporary directory", "dir", d)
 	}
 	if err != nil {
 		slog.Warn("removing the temporary directories of killed load tests", "err", err)

@@ -464,12 +464,12 @@ func removeStaleTemps(out string) {
 			continue
 		}
 		if pidtemp.Dead(pid) && os.Remove(m) == nil {
-			slog.Info("removed the temporary output of an embed run that was killed", "file", m, "pid", pid)
+			slog.Info("removed a killed run's temporary output", "pid", pid, "file", m)
 		}
 	}
 	// --stats-json's, when it was killed while writing it.
 	if removed, _ := outfile.RemoveStaleTemps(filepath.Dir(out)); len(removed) > 0 {
-		slog.Info("removed the temporary files of a run that was killed", "files", removed)
+		slog.Info("removed a killed run's temporary files", "files", removed)
 	}
 }
 

@@ -104,8 +104,29 @@ func TestEmbedRemovesStaleTemps(t *testing.T) {
 	for _, p := range []string{stale, live, staleStats} {
 		os.WriteFile(p, []byte("\x93NUMPY half a file"), 0o644)
 	}
-	if _, err := execCLI(t, "embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--mock", "--dims", "4").outErr(); err != nil {
+	_, stderr, err, _ := execCLI(t, "embed", "--in", in, "--out", filepath.Join(dir, "v.npy"), "--mock", "--dims", "4").all()
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Each removal is said in a line that fits 80 columns but for the
+	// path, which comes last.
+	said := 0
+	for _, l := range strings.Split(stderr, "\n") {
+		if !strings.Contains(l, "msg=\"removed") {
+			continue
+		}
+		said++
+		for _, p := range []string{stale, staleStats} {
+			if short, ok := strings.CutSuffix(l, p); ok && len(short) > 80 {
+				t.Errorf("%d columns before the path: %q", len(short), l)
+			}
+			if strings.Contains(l, p) && !strings.HasSuffix(l, p) && !strings.HasSuffix(l, p+"]") {
+				t.Errorf("the path is not at the end: %q", l)
+			}
+		}
+	}
+	if said != 2 {
+		t.Errorf("%d lines say what was removed, want 2:\n%s", said, stderr)
 	}
 	for _, p := range []string{stale, staleStats} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {

@@ -88,7 +88,7 @@ func (w *Writer) claim(t time.Time, jsonDoc, csvDoc []byte) error {
 	// A run killed while it replaced its files left a temporary file.
 	removed, _ := outfile.RemoveStaleTemps(w.Dir)
 	for _, f := range removed {
-		slog.Info("removed the temporary file of a load test that was killed while writing", "file", f)
+		slog.Info("removed a killed load test's temporary file", "file", f)
 	}
 	base := filepath.Join(w.Dir, fileStem(t))
 	for k := 1; k <= 10000; k++ {
