@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/kura-go/kura/cluster"
 	"github.com/kura-go/kura/cluster/hdbscan"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/reduce"
@@ -184,8 +186,11 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	if f.spec.Reduces() {
 		dims = fmt.Sprintf("%d dims, reduced by %s from %d", f.spec.Reduce.Dims, f.spec.Reduce.Method, d)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "clustered %d points (%s) with %s: %d clusters, %d noise, %.3fs, peak memory %.1f MB\n",
-		n, dims, f.spec.Algorithm, len(clusters), noise, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
+	// Peak memory in MiB, labelled so (it said "MB"), counts as the load
+	// test writes them, within the terminal's width.
+	fmt.Fprintln(cmd.ErrOrStderr(), human.Wrap(fmt.Sprintf("clustered %s points (%s) with %s: %s clusters, %s noise, %.3fs, peak memory %s",
+		human.Thousands(n), dims, f.spec.Algorithm, human.Thousands(len(clusters)), human.Thousands(noise), time.Since(start).Seconds(), human.Bytes(float64(ps.PeakRSS))),
+		terminalWidth(os.Stderr)))
 	return nil
 }
 

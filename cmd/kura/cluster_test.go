@@ -157,3 +157,41 @@ func TestClusterOutputs(t *testing.T) {
 		t.Errorf("directory holds %d entries after the runs, want 3 (no temporary files left)", len(ents))
 	}
 }
+
+// TestSummaryLines checks the lines kura cluster and kura reduce end with:
+// peak memory in binary units labelled so (they said "MB" for MiB), counts
+// with thousands separators, within $COLUMNS.
+func TestSummaryLines(t *testing.T) {
+	t.Setenv("COLUMNS", "60")
+	dir := t.TempDir()
+	const n = 1200
+	vecs := make([]float32, 0, 2*n)
+	for i := range n {
+		vecs = append(vecs, float32(i%3)*100+float32(i%40)*0.01, float32(i%7)*0.01)
+	}
+	in := filepath.Join(dir, "v.npy")
+	if err := vecfile.Write(in, vecs, n, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cluster", "--in", in, "--out", filepath.Join(dir, "l.txt"), "--algorithm", "kmeans", "--k", "3"}, "clustered 1,200 points (2 dims) with kmeans: 3 clusters, 0 noise, "},
+		{[]string{"reduce", "--in", in, "--out", filepath.Join(dir, "r.npy"), "--method", "pca", "--components", "1"}, "reduced 1,200 vectors from 2 to 1 dimensions with pca: "},
+	} {
+		_, stderr, err, _ := execCLI(t, tt.args...).all()
+		if err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		said := strings.Join(strings.Fields(stderr), " ")
+		if !strings.Contains(said, tt.want) || !strings.Contains(said, "peak memory ") || !strings.Contains(said, "iB") || strings.Contains(said, " MB") {
+			t.Errorf("%s said %q, want %q... peak memory N MiB", tt.args[0], stderr, tt.want)
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+			if len(l) > 60 {
+				t.Errorf("%s: %d columns at 60: %q", tt.args[0], len(l), l)
+			}
+		}
+	}
+}

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/procstat"
 	"github.com/kura-go/kura/internal/progress"
@@ -126,7 +128,8 @@ func runReduce(cmd *cobra.Command, f *reduceFlags) error {
 		return err
 	}
 	ps, _ := procstat.Read()
-	fmt.Fprintf(cmd.ErrOrStderr(), "reduced %d vectors from %d to %d dimensions with %s: %.3fs, peak memory %.1f MB\n",
-		n, d, f.components, f.method, time.Since(start).Seconds(), float64(ps.PeakRSS)/(1<<20))
+	fmt.Fprintln(cmd.ErrOrStderr(), human.Wrap(fmt.Sprintf("reduced %s vectors from %d to %d dimensions with %s: %.3fs, peak memory %s",
+		human.Thousands(n), d, f.components, f.method, time.Since(start).Seconds(), human.Bytes(float64(ps.PeakRSS))),
+		terminalWidth(os.Stderr)))
 	return nil
 }

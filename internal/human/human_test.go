@@ -57,6 +57,10 @@ func TestWrap(t *testing.T) {
 		{"aaaa bbbb cc --quiet --wide", 24, "aaaa bbbb cc --quiet\n  --wide"},
 		{"aaaa bbbb (--details) cccc", 24, "aaaa bbbb (--details)\n  cccc"},
 		{"--plan-for 100k,1M,10M,100M", 20, "--plan-for\n  100k,1M,10M,100M"},
+		// A number and its unit stay together too.
+		{"aaaa bbbb cccc dd 20 MiB", 20, "aaaa bbbb cccc dd\n  20 MiB"},
+		{"aaaa bbbb cccc, 1.2 GiB)", 20, "aaaa bbbb cccc,\n  1.2 GiB)"},
+		{"aaaa bbbb cccc dd 20 cats", 20, "aaaa bbbb cccc dd 20\n  cats"},
 	}
 	for _, tt := range tests {
 		got := Wrap(tt.in, tt.width)

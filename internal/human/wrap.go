@@ -5,8 +5,8 @@ import "strings"
 // Wrap breaks every line of text that is longer than width bytes at spaces,
 // so that no line is longer than width. A continuation line is indented two
 // spaces more than the line it continues; a word longer than the room left
-// is cut. A flag and its value ("--reduce none") are kept on one line when
-// the line can break elsewhere. Width is counted in bytes, so a line with multi-byte characters is
+// is cut. A flag and its value ("--reduce none") and a number and its unit
+// ("20 MiB") are kept on one line when the line can break elsewhere. Width is counted in bytes, so a line with multi-byte characters is
 // broken early rather than late. Width below 20 is taken as 20.
 func Wrap(text string, width int) string {
 	width = max(width, 20)
@@ -43,12 +43,13 @@ func wrapLine(line string, width int) string {
 
 // lastBreak returns the index of the last space in s[:width+1] after the
 // first indent bytes that a line may break at: not one between a flag and
-// its value ("--reduce none", "--plan-for 100k"), unless there is no other.
+// its value ("--reduce none", "--plan-for 100k") or a number and its unit
+// ("20 MiB"), unless there is no other.
 // It returns -1 when s[:width+1] has no space.
 func lastBreak(s string, width, indent int) int {
 	last := strings.LastIndexByte(s[:width+1], ' ')
 	for i := last; i > indent; i = strings.LastIndexByte(s[:i], ' ') {
-		if !joinsFlagValue(s, i) {
+		if !joinsFlagValue(s, i) && !joinsNumberUnit(s, i) {
 			return i
 		}
 	}
@@ -70,4 +71,22 @@ func joinsFlagValue(s string, i int) bool {
 		}
 	}
 	return true
+}
+
+// units are the units Bytes, Duration and kura's other figures write
+// after a number.
+var units = map[string]bool{"bytes": true, "KiB": true, "MiB": true, "GiB": true, "TiB": true,
+	"ms": true, "s": true, "min": true, "h": true, "dims": true}
+
+// joinsNumberUnit reports whether the space at s[i] comes after a number
+// and before its unit ("20 MiB", "12.5 min,").
+func joinsNumberUnit(s string, i int) bool {
+	if i == 0 || s[i-1] < '0' || s[i-1] > '9' {
+		return false
+	}
+	next := s[i+1:]
+	if j := strings.IndexByte(next, ' '); j >= 0 {
+		next = next[:j]
+	}
+	return units[strings.TrimRight(next, ",;:.)")]
 }
