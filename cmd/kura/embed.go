@@ -21,6 +21,7 @@ import (
 	"github.com/kura-go/kura/embed/openai"
 	"github.com/kura-go/kura/embed/tokens"
 	"github.com/kura-go/kura/ingest"
+	"github.com/kura-go/kura/internal/gcfloor"
 	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/internal/pidtemp"
@@ -130,7 +131,16 @@ type embedStats struct {
 	APICostUSD *float64 `json:"api_cost_usd,omitempty"`
 }
 
+// embedGCFloor is the memory below which kura embed does not collect
+// garbage (internal/gcfloor). An API run reaches its working set (texts
+// read, requests and answers in flight) in its first tenth of a second;
+// growing the heap there from the runtime's 4 MB start took four or more
+// collections while the first requests were being prepared and sent. It
+// is about the memory such a run holds at its steady state anyway.
+const embedGCFloor = 24 << 20
+
 func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
+	gcfloor.Set(embedGCFloor)
 	if f.in == "" || f.out == "" {
 		return usageErrorf("--in and --out are required")
 	}
