@@ -280,7 +280,7 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 			st.APICostUSD = &c
 		}
 	}
-	fmt.Fprintln(cmd.OutOrStdout(), closingLine(&st))
+	fmt.Fprintln(cmd.OutOrStdout(), human.Wrap(closingLine(&st), terminalWidth(os.Stdout)))
 	if f.statsJSON != "" {
 		b, err := json.MarshalIndent(st, "", "  ")
 		if err != nil { // e.g. a cost that overflowed to +Inf: say so, write nothing
@@ -296,14 +296,15 @@ func runEmbed(cmd *cobra.Command, f *embedCmdFlags) error {
 func closingLine(st *embedStats) string {
 	u := st.Usage
 	var b strings.Builder
-	fmt.Fprintf(&b, "embedded %d texts in %.2fs (%.0f texts/s) with %s, %d dims: %d requests, %d retries (%d rate-limited, %d errors), %d tokens",
-		st.Texts, st.Seconds, st.TextsPerSecond, st.Embedder, st.Dims, u.Requests, u.Retries, u.RateLimited, u.Errors, u.Tokens)
+	k := func(n int64) string { return human.Thousands(int(n)) }
+	fmt.Fprintf(&b, "embedded %s texts in %.2fs (%s texts/s) with %s, %d dims: %s requests, %s retries (%s rate-limited, %s errors), %s tokens",
+		human.Thousands(st.Texts), st.Seconds, human.Thousands(int(st.TextsPerSecond+0.5)), st.Embedder, st.Dims, k(u.Requests), k(u.Retries), k(u.RateLimited), k(u.Errors), k(u.Tokens))
 	if u.Truncated > 0 {
-		fmt.Fprintf(&b, " (%d inputs truncated)", u.Truncated)
+		fmt.Fprintf(&b, " (%s inputs truncated)", k(u.Truncated))
 	}
 	fmt.Fprintf(&b, ", cost $%.4f", u.CostUSD)
 	if st.APICostUSD != nil {
-		fmt.Fprintf(&b, " (with %s via the API: %d tokens, $%.4f)", st.APIModel, st.APITokens, *st.APICostUSD)
+		fmt.Fprintf(&b, " (with %s via the API: %s tokens, $%.4f)", st.APIModel, k(st.APITokens), *st.APICostUSD)
 	}
 	fmt.Fprintf(&b, " -> %s", st.Output)
 	if st.VectorDType != "" && st.VectorDType != vecfile.Float32.String() {

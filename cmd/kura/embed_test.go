@@ -20,6 +20,7 @@ import (
 )
 
 func TestEmbedCommandTextMock(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "texts.txt")
 	lines := []string{"first text", "second text", "a third, longer text about clustering"}
@@ -42,6 +43,13 @@ func TestEmbedCommandTextMock(t *testing.T) {
 			t.Errorf("row %d is not the mock vector of %q", i, s)
 		}
 	}
+	// The closing line is wrapped within the width (80 in a test).
+	for _, l := range strings.Split(stdout, "\n") {
+		if len(l) > 80 {
+			t.Errorf("closing line over 80 columns: %q", l)
+		}
+	}
+	stdout = strings.Join(strings.Fields(stdout), " ")
 	if !strings.Contains(stdout, "embedded 3 texts in") || !strings.Contains(stdout, "with mock:text-embedding-3-small, 8 dims: 2 requests, 0 retries") ||
 		!strings.Contains(stdout, "cost $0.0000 (with text-embedding-3-small via the API: 11 tokens, $0.0000) -> "+out) {
 		t.Errorf("closing line %q", stdout)
@@ -71,8 +79,9 @@ func TestEmbedCommandSummariesHash(t *testing.T) {
 	if err != nil || rows != 1000 || cols != 256 {
 		t.Fatalf("%dx%d, %v; want 1000x256", rows, cols, err)
 	}
-	if !strings.Contains(stdout, "embedded 1000 texts") || !strings.Contains(stdout, "with hash, 256 dims") ||
-		!strings.Contains(stdout, "with text-embedding-3-small via the API: 135797 tokens, $0.0027") {
+	stdout = strings.Join(strings.Fields(stdout), " ")
+	if !strings.Contains(stdout, "embedded 1,000 texts") || !strings.Contains(stdout, "with hash, 256 dims") ||
+		!strings.Contains(stdout, "with text-embedding-3-small via the API: 135,797 tokens, $0.0027") {
 		t.Errorf("closing line %q", stdout)
 	}
 }
@@ -507,7 +516,7 @@ func TestEmbedCommandFloat16(t *testing.T) {
 		}
 		m.Close()
 	}
-	if strings.Contains(f32.stdout, "(float") || !strings.Contains(f16.stdout, "-> "+f16.out+" (float16, ") {
+	if strings.Contains(f32.stdout, "(float") || !strings.Contains(strings.Join(strings.Fields(f16.stdout), " "), "-> "+f16.out+" (float16, ") {
 		t.Errorf("closing lines:\n%s\n%s", f32.stdout, f16.stdout)
 	}
 	x, _, _, err := vecfile.Read(f32.out, 0)
