@@ -299,6 +299,21 @@ func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error)
 	}
 	out := make([][]float32, len(texts))
 	nbatches := (len(texts) + c.c.BatchSize - 1) / c.c.BatchSize
+	if nbatches <= 1 {
+		// One request's worth, as embed.Stream hands it (RequestShape):
+		// sent from the caller's goroutine, not handed to a worker. (The
+		// API's token limits may still cut it in two, sent one after the
+		// other.)
+		for b := range embed.Batches(texts, c.c.BatchSize, c.c.Limits) {
+			vecs, err := c.embedBatch(ctx, b)
+			if err != nil {
+				return nil, err
+			}
+			copy(out[b.Offset:], vecs)
+			embed.ReportProgress(ctx, len(vecs))
+		}
+		return out, nil
+	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
