@@ -384,8 +384,13 @@ func runLoadtest(cmd *cobra.Command, lf *loadtestFlags) error {
 	}
 	if old != nil {
 		cmp := gate.Compare(old, res, threshold)
+		// The table's rows end with their marks (REGRESSION, a widened
+		// threshold), which go on a line of their own when the row does
+		// not fit.
+		var t strings.Builder
+		cmp.Write(&t, lf.compare)
 		fmt.Fprintln(info)
-		cmp.Write(info, lf.compare)
+		io.WriteString(info, human.Wrap(t.String(), opt.Width))
 		runErr = errors.Join(runErr, cmp.Err())
 	}
 	return runErr

@@ -17,6 +17,7 @@ import (
 )
 
 func TestLoadtestCommand(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
 	dir := t.TempDir()
 	common := []string{"loadtest", "--in-process", "--quiet", "--embedder", "hash", "--dims", "128",
 		"--sample-size", "60", "--sample-topics", "3", "--clusterer", "kmeans", "--k", "3", "--out", dir}
@@ -97,6 +98,13 @@ func TestLoadtestCommand(t *testing.T) {
 	out, _, err, code = execCLI(t, append(common, "--scales", "30,60", "--out", t.TempDir(), "--compare", old, "--max-regression", "20%")...).all()
 	if code != 1 || err == nil || !strings.Contains(err.Error(), "cost at scale 30 worse by 100.0%") || !strings.Contains(out, "REGRESSION") {
 		t.Errorf("regression gate: exit %d, %v\n%s", code, err, out)
+	}
+	// The comparison fits the width (80 when stdout is not a terminal).
+	_, table, _ := strings.Cut(out, "Comparison with")
+	for _, l := range strings.Split(table, "\n") {
+		if len(l) > 80 {
+			t.Errorf("comparison line of %d columns: %q", len(l), l)
+		}
 	}
 }
 

@@ -413,7 +413,7 @@ func (c *Comparison) Write(w io.Writer, oldPath string) {
 		fmt.Fprintf(w, "  scale %-*s %-20s %12s -> %-12s %s%s\n", sw, scale, name, fmtMetric(ch.Metric, ch.Old), fmtMetric(ch.Metric, ch.New), pct(ch.Worse), mark)
 	}
 	for _, n := range c.Missing {
-		fmt.Fprintf(w, "  MISSING scale %s: in the earlier run but not among this run's completed scales\n", human.Thousands(n))
+		fmt.Fprintf(w, "  MISSING scale %s: in the earlier run, not completed in this one\n", human.Thousands(n))
 	}
 	if c.NoneInCommon {
 		fmt.Fprintln(w, "  FAILED: no scale in common: nothing compared")
