@@ -115,7 +115,7 @@ type Options struct {
 // StageStats is what one stage did and spent.
 type StageStats struct {
 	Stage   string  `json:"stage"`
-	Status  string  `json:"status"` // "ran", "resumed" or "skipped"
+	Status  string  `json:"status"` // "ran", "resumed", "skipped", "failed" or "stopped" (interrupted)
 	Reason  string  `json:"reason"` // why it ran, or why it was skipped
 	Items   int     `json:"items"`  // conversations, summaries or clusters handled
 	Seconds float64 `json:"seconds"`
@@ -439,6 +439,12 @@ func (r *runner) runStage(ctx context.Context, s stage) error {
 	if after, perr := procstat.Read(); perr == nil {
 		st.CPUSeconds = (after.CPU - before.CPU).Seconds()
 		st.PeakRSSBytes = after.PeakRSS
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		st.Status = "stopped" // the closing table said "ran" of a stage cut short
+	case err != nil:
+		st.Status = "failed"
 	}
 	r.res.Stages = append(r.res.Stages, st)
 	if r.o.OnStage != nil {

@@ -373,8 +373,13 @@ func TestResumeAfterInterruptedSummaries(t *testing.T) {
 	model := &cancelAfter{ChatModel: cl, n: 50, cancel: cancel}
 	opts := Options{Data: conv, Out: out, LLM: model, NoCache: true, Embedder: hashEmbedder(256), Map: MapOptions{Skip: true},
 		Name: NameOptions{Method: "keywords"}, Hierarchy: HierarchyOptions{Method: "agglomerative"}}
-	if _, err := Run(ctx, opts); !errors.Is(err, context.Canceled) {
+	res, err := Run(ctx, opts)
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: err %v, want context.Canceled", err)
+	}
+	// The closing table says the stage was cut short (it said "ran").
+	if s := stageOf(t, res, StageSummarise); s.Status != "stopped" {
+		t.Errorf("interrupted stage's status %q, want stopped", s.Status)
 	}
 	done, err := readPartial(partialPath(out))
 	if err != nil {
@@ -388,7 +393,7 @@ func TestResumeAfterInterruptedSummaries(t *testing.T) {
 	// returned: count from when the server's total has settled.
 	before := settledChatCompletions(srv)
 	opts.LLM = cl
-	res, err := Run(context.Background(), opts)
+	res, err = Run(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -708,4 +713,19 @@ func settledChatCompletions(srv *mockapi.Server) int64 {
 		last = n
 	}
 	return last
+}
+
+// A stage that fails is reported as failed, not as ran.
+func TestFailedStageStatus(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "conversations.jsonl")
+	if err := os.WriteFile(path, []byte(`{"chat_id":"a","summary":"x"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{Data: path, Out: t.TempDir(), Embedder: hashEmbedder(8)})
+	if err == nil || !strings.Contains(err.Error(), "conversations.jsonl:1") {
+		t.Fatalf("err %v, want one naming conversations.jsonl:1", err)
+	}
+	if s := stageOf(t, res, StageSummarise); s.Status != "failed" {
+		t.Errorf("failed stage's status %q, want failed", s.Status)
+	}
 }
