@@ -59,7 +59,15 @@ func printError(w io.Writer, cmd *cobra.Command, err error, interrupted bool) {
 	case err == nil || errors.As(err, &re):
 		return
 	case interrupted:
-		fmt.Fprintf(w, "kura: interrupted: %v\n", err)
+		// Where it stopped, without Go's "context canceled" (the load
+		// test's errors leave it out too).
+		msg := strings.TrimSuffix(err.Error(), context.Canceled.Error())
+		msg = strings.TrimSuffix(strings.TrimSuffix(msg, " "), ":")
+		if msg == "" {
+			fmt.Fprintln(w, "kura: interrupted")
+		} else {
+			fmt.Fprintf(w, "kura: interrupted: %s\n", msg)
+		}
 		return
 	}
 	fmt.Fprintf(w, "kura: %v\n", err)

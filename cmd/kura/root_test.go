@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -89,6 +92,26 @@ func TestHelpFitsWidth(t *testing.T) {
 					t.Errorf("%s --help at %d columns: %d columns: %q", name, width, len(l), l)
 				}
 			}
+		}
+	}
+}
+
+// An interruption is said with where it stopped, without Go's "context
+// canceled".
+func TestPrintErrorInterrupted(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("reduce: k-NN graph: %w", context.Canceled), "kura: interrupted: reduce: k-NN graph\n"},
+		{fmt.Errorf("embedding texts 1-20000: %w", context.Canceled), "kura: interrupted: embedding texts 1-20000\n"},
+		{context.Canceled, "kura: interrupted\n"},
+		{errors.New("scale 1,000 stopped; 0 of 2 scales completed"), "kura: interrupted: scale 1,000 stopped; 0 of 2 scales completed\n"},
+	} {
+		var b bytes.Buffer
+		printError(&b, nil, tt.err, true)
+		if b.String() != tt.want {
+			t.Errorf("printError(%v) = %q, want %q", tt.err, b.String(), tt.want)
 		}
 	}
 }
