@@ -1,8 +1,11 @@
 package report
 
 import (
+	"fmt"
+
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/loadtest"
+	"github.com/kura-go/kura/loadtest/gate"
 )
 
 // Load reads results files (load_test_results_*.json) for Render. The first
@@ -13,6 +16,11 @@ func Load(paths []string) ([]Input, error) {
 		res, err := loadtest.LoadResults(p)
 		if err != nil {
 			return nil, err
+		}
+		// A number no measurement can have (a negative time) would be
+		// drawn as if measured: refuse it, as kura loadtest --compare does.
+		if err := gate.Check(res); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		out = append(out, Input{Path: p, Results: res})
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,6 +166,16 @@ func TestLoadErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("Load(%s) error = %v, want one naming the file", p, err)
 		}
+	}
+	// A number no measurement can have is refused with the file, scale
+	// and field (it was drawn as if measured).
+	neg := filepath.Join(t.TempDir(), "neg.json")
+	doc := `{"schema_version": 2, "scales": [{"scale": 30, "conversations": 30, "total_wall_s": -1}]}`
+	if err := os.WriteFile(neg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load([]string{neg}); err == nil || !strings.Contains(err.Error(), neg+": scales[0] (scale 30): total_wall_s is -1") {
+		t.Errorf("Load(negative time) error = %v", err)
 	}
 }
 
