@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/report"
 )
@@ -47,11 +48,17 @@ opens offline and loads nothing from the network.`,
 			if err := report.WriteFile(out, inputs, opts); err != nil {
 				return err
 			}
-			size := int64(-1)
+			// "wrote r.html (142 KiB; 2 runs: a.json, b.json)" within the
+			// terminal's width (it was one line of "145115 bytes; 2 run(s)").
+			size := ""
 			if fi, err := os.Stat(out); err == nil {
-				size = fi.Size()
+				size = human.Bytes(float64(fi.Size())) + "; "
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%d bytes; %d run(s): %s)\n", out, size, len(inputs), strings.Join(args, ", "))
+			runs := "1 run"
+			if len(inputs) != 1 {
+				runs = human.Thousands(len(inputs)) + " runs"
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), human.Wrap(fmt.Sprintf("wrote %s (%s%s: %s)", out, size, runs, strings.Join(args, ", ")), terminalWidth(os.Stderr)))
 			return nil
 		},
 	}

@@ -12,9 +12,19 @@ func TestReportCommand(t *testing.T) {
 	in1 := filepath.Join("..", "..", "report", "testdata", "run_100-500.json")
 	in2 := filepath.Join("..", "..", "report", "testdata", "run_100-10000.json")
 	out := filepath.Join(dir, "r.html")
-	_, errText, code := execCLI(t, "report", in1, in2, "-o", out).text()
+	t.Setenv("COLUMNS", "80")
+	_, stderr, err, code := execCLI(t, "report", in1, in2, "-o", out).all()
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errText)
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	// What it wrote, in binary units, within the width.
+	if said := strings.Join(strings.Fields(stderr), " "); !strings.HasPrefix(said, "wrote "+out+" (") || !strings.Contains(said, " KiB; 2 runs: "+in1+", "+in2+")") {
+		t.Errorf("stderr %q", stderr)
+	}
+	for _, l := range strings.Split(stderr, "\n") {
+		if len(l) > 80 {
+			t.Errorf("%d columns: %q", len(l), l)
+		}
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
