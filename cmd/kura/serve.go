@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,6 +37,9 @@ files directly inside DIR. The page and its scripts are built into kura.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" {
 				return usageErrorf("--dir is required")
+			}
+			if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+				return usageErrorf("--dir %s: no such directory", dir)
 			}
 			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 				return usageErrorf("--dir %s: not a directory", dir)

@@ -18,7 +18,7 @@ func TestServeUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve"}, "--dir is required"},
-		{[]string{"serve", "--dir", filepath.Join(dir, "missing")}, "not a directory"},
+		{[]string{"serve", "--dir", filepath.Join(dir, "missing")}, "missing: no such directory"},
 		{[]string{"serve", "--dir", writeCLIFile(t, dir, "f.jsonl", "")}, "not a directory"},
 		{[]string{"serve", "--dir", dir, "extra"}, "unknown command"},
 	}
