@@ -125,8 +125,10 @@ func optimize(ctx context.Context, g *graph, emb []float32, dim int, p layout) e
 	return nil
 }
 
-// maxDims is the largest output dimension UMAP supports.
-const maxDims = 64
+// MaxDims is the largest output dimension UMAP supports.
+const MaxDims = 64
+
+const maxDims = MaxDims
 
 func sqDist(a, b []float32) float32 {
 	b = b[:len(a)]

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -81,6 +82,9 @@ func runReduce(cmd *cobra.Command, f *reduceFlags) error {
 	}
 	f.up.Metric, f.up.NComponents = m, f.components
 	if f.method == reduce.MethodUMAP {
+		if err := checkUMAPFlags(f); err != nil {
+			return err
+		}
 		if err := f.up.Validate(); err != nil {
 			return &usageError{err}
 		}
@@ -131,5 +135,27 @@ func runReduce(cmd *cobra.Command, f *reduceFlags) error {
 	fmt.Fprintln(cmd.ErrOrStderr(), human.Wrap(fmt.Sprintf("reduced %s vectors from %d to %d dimensions with %s: %.3fs, peak memory %s",
 		human.Thousands(n), d, f.components, f.method, time.Since(start).Seconds(), human.Bytes(float64(ps.PeakRSS))),
 		terminalWidth(os.Stderr)))
+	return nil
+}
+
+// checkUMAPFlags names the flag of a UMAP parameter out of range (the
+// parameters' own check names their Go fields: "UMAP NComponents must be
+// between 1 and 64").
+func checkUMAPFlags(f *reduceFlags) error {
+	p := f.up
+	switch {
+	case f.components < 1 || f.components > reduce.MaxDims:
+		return usageErrorf("--components must be between 1 and %d for UMAP, not %d", reduce.MaxDims, f.components)
+	case p.NNeighbors < 2:
+		return usageErrorf("--n-neighbors must be at least 2, not %d", p.NNeighbors)
+	case !(p.Spread > 0) || math.IsInf(p.Spread, 0):
+		return usageErrorf("--spread must be positive, not %g", p.Spread)
+	case !(p.MinDist >= 0) || p.MinDist > p.Spread:
+		return usageErrorf("--min-dist must be between 0 and --spread (%g), not %g", p.Spread, p.MinDist)
+	case p.Epochs < 0:
+		return usageErrorf("--epochs must be 0 (automatic) or more, not %d", p.Epochs)
+	case p.Init != reduce.InitSpectral && p.Init != reduce.InitPCA && p.Init != reduce.InitRandom:
+		return usageErrorf("--init must be spectral, pca or random, not %q", p.Init)
+	}
 	return nil
 }
