@@ -262,7 +262,9 @@ func (r *runner) setup() error {
 		return usageError{err}
 	}
 	fi, err := os.Stat(o.Data)
-	if err != nil {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return fmt.Errorf("data %s: %w", o.Data, pe.Err) // not "data: stat PATH: ..."
+	} else if err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
 	if fi.IsDir() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -617,6 +618,15 @@ func TestOptionErrors(t *testing.T) {
 		if _, err := Run(context.Background(), tc.o); !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: err %v, want a usage error", tc.name, err)
 		}
+	}
+}
+
+// Data that does not exist is named as given, and is an fs.ErrNotExist.
+func TestMissingData(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	_, err := Run(context.Background(), Options{Data: missing, Out: t.TempDir(), Embedder: hashEmbedder(8)})
+	if err == nil || err.Error() != "data "+missing+": no such file or directory" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("err %v", err)
 	}
 }
 
