@@ -415,7 +415,7 @@ func (r *runner) runStage(ctx context.Context, s stage) error {
 		if prev.Stats != nil {
 			st.Items = prev.Stats.Items
 		}
-		r.log.Info("stage skipped", "stage", s.name, "why", st.Reason)
+		r.log.Info("skipped", "stage", s.name, "why", st.Reason)
 		r.res.Stages = append(r.res.Stages, st)
 		if r.o.OnStage != nil {
 			r.o.OnStage(st)
@@ -423,7 +423,7 @@ func (r *runner) runStage(ctx context.Context, s stage) error {
 		return nil
 	}
 	st.Status, st.Reason = "ran", why
-	r.log.Info("stage running", "stage", s.name, "why", why)
+	r.log.Info("running", "stage", s.name, "why", why)
 	r.man.Stages[s.name] = &StageManifest{Fingerprint: fp, Params: s.params, Inputs: inputs}
 	if err := r.man.write(r.o.Out); err != nil {
 		return err

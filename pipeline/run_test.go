@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -617,6 +619,35 @@ func TestOptionErrors(t *testing.T) {
 	} {
 		if _, err := Run(context.Background(), tc.o); !errors.Is(err, ErrUsage) {
 			t.Errorf("%s: err %v, want a usage error", tc.name, err)
+		}
+	}
+}
+
+// What a run logs about its stages fits 80 columns as kura prints it
+// (level=INFO msg=skipped stage=hierarchy why="inputs and parameters
+// unchanged"; "stage skipped" made it 84).
+func TestStageLogFits80(t *testing.T) {
+	conv, _ := writeSample(t, 40, 2)
+	var b bytes.Buffer
+	noTime := func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}
+	opts := Options{Data: conv, Out: t.TempDir(), Embedder: hashEmbedder(8), Map: MapOptions{Skip: true},
+		Logger: slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: noTime}))}
+	for range 2 {
+		if _, err := Run(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(b.String(), "msg=skipped stage=hierarchy") {
+		t.Fatalf("no stage skipped on the rerun:\n%s", b.String())
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.Contains(l, " stage=") && len(l) > 80 {
+			t.Errorf("%d columns: %q", len(l), l)
 		}
 	}
 }
