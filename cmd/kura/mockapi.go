@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/spf13/cobra"
@@ -138,9 +140,12 @@ counts on stderr.`,
 			slog.Debug("shutting down")
 			werr := s.Wait()
 			st := s.Stats()
-			fmt.Fprintf(cmd.ErrOrStderr(), "kura mock-api: %d requests: %d ok, %d rate-limited (%d injected, %d rpm, %d tpm), %d server errors, %d timeouts, %d malformed, %d bad requests, %d canceled; %d inputs, %d tokens\n",
-				st.Requests, st.OK, st.RateLimited, st.RateLimitedInjected, st.RateLimitedRPM, st.RateLimitedTPM,
-				st.ServerErrors, st.Timeouts, st.Malformed, st.BadRequests, st.Canceled, st.Inputs, st.Tokens)
+			// The final counts, with thousands separators, within the
+			// terminal's width (one line of 172 columns before).
+			k := func(n int64) string { return human.Thousands(int(n)) }
+			fmt.Fprintln(cmd.ErrOrStderr(), human.Wrap(fmt.Sprintf("kura mock-api: %s requests: %s ok, %s rate-limited (%s injected, %s rpm, %s tpm), %s server errors, %s timeouts, %s malformed, %s bad requests, %s canceled; %s inputs, %s tokens",
+				k(st.Requests), k(st.OK), k(st.RateLimited), k(st.RateLimitedInjected), k(st.RateLimitedRPM), k(st.RateLimitedTPM),
+				k(st.ServerErrors), k(st.Timeouts), k(st.Malformed), k(st.BadRequests), k(st.Canceled), k(st.Inputs), k(st.Tokens)), terminalWidth(os.Stderr)))
 			if statsJSON != "" {
 				b, err := json.MarshalIndent(st, "", "  ")
 				if err != nil {

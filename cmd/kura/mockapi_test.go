@@ -31,6 +31,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestMockAPICommand(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
 	statsFile := filepath.Join(t.TempDir(), "stats.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -76,8 +77,14 @@ func TestMockAPICommand(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("command did not stop after cancel")
 	}
-	if !strings.Contains(errb.String(), "kura mock-api: 1 requests: 1 ok") {
+	_, counts, _ := strings.Cut(errb.String(), "kura mock-api: ")
+	if !strings.HasPrefix(counts, "1 requests: 1 ok") || !strings.Contains(strings.Join(strings.Fields(counts), " "), "; 2 inputs, ") {
 		t.Errorf("stderr %q, want the final counts", errb.String())
+	}
+	for _, l := range strings.Split("kura mock-api: "+counts, "\n") {
+		if len(l) > 80 {
+			t.Errorf("final counts: %d columns: %q", len(l), l)
+		}
 	}
 	b, err := os.ReadFile(statsFile)
 	if err != nil {
