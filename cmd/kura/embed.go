@@ -297,14 +297,16 @@ func closingLine(st *embedStats) string {
 	u := st.Usage
 	var b strings.Builder
 	k := func(n int64) string { return human.Thousands(int(n)) }
-	fmt.Fprintf(&b, "embedded %s texts in %.2fs (%s texts/s) with %s, %d dims: %s requests, %s retries (%s rate-limited, %s errors), %s tokens",
-		human.Thousands(st.Texts), st.Seconds, human.Thousands(int(st.TextsPerSecond+0.5)), st.Embedder, st.Dims, k(u.Requests), k(u.Retries), k(u.RateLimited), k(u.Errors), k(u.Tokens))
+	c := human.Count
+	fmt.Fprintf(&b, "embedded %s in %.2fs (%s texts/s) with %s, %d dims: %s, %s (%s rate-limited, %s), %s",
+		c(int64(st.Texts), "text", "texts"), st.Seconds, human.Thousands(int(st.TextsPerSecond+0.5)), st.Embedder, st.Dims,
+		c(u.Requests, "request", "requests"), c(u.Retries, "retry", "retries"), k(u.RateLimited), c(u.Errors, "error", "errors"), c(u.Tokens, "token", "tokens"))
 	if u.Truncated > 0 {
-		fmt.Fprintf(&b, " (%s inputs truncated)", k(u.Truncated))
+		fmt.Fprintf(&b, " (%s truncated)", c(u.Truncated, "input", "inputs"))
 	}
 	fmt.Fprintf(&b, ", cost $%.4f", u.CostUSD)
 	if st.APICostUSD != nil {
-		fmt.Fprintf(&b, " (with %s via the API: %s tokens, $%.4f)", st.APIModel, k(st.APITokens), *st.APICostUSD)
+		fmt.Fprintf(&b, " (with %s via the API: %s, $%.4f)", st.APIModel, c(st.APITokens, "token", "tokens"), *st.APICostUSD)
 	}
 	fmt.Fprintf(&b, " -> %s", st.Output)
 	if st.VectorDType != "" && st.VectorDType != vecfile.Float32.String() {

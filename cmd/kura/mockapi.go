@@ -142,10 +142,11 @@ counts on stderr.`,
 			st := s.Stats()
 			// The final counts, with thousands separators, within the
 			// terminal's width (one line of 172 columns before).
-			k := func(n int64) string { return human.Thousands(int(n)) }
-			fmt.Fprintln(cmd.ErrOrStderr(), human.Wrap(fmt.Sprintf("kura mock-api: %s requests: %s ok, %s rate-limited (%s injected, %s rpm, %s tpm), %s server errors, %s timeouts, %s malformed, %s bad requests, %s canceled; %s inputs, %s tokens",
-				k(st.Requests), k(st.OK), k(st.RateLimited), k(st.RateLimitedInjected), k(st.RateLimitedRPM), k(st.RateLimitedTPM),
-				k(st.ServerErrors), k(st.Timeouts), k(st.Malformed), k(st.BadRequests), k(st.Canceled), k(st.Inputs), k(st.Tokens)), terminalWidth(os.Stderr)))
+			k, c := func(n int64) string { return human.Thousands(int(n)) }, human.Count
+			fmt.Fprintln(cmd.ErrOrStderr(), human.Wrap(fmt.Sprintf("kura mock-api: %s: %s ok, %s rate-limited (%s injected, %s rpm, %s tpm), %s, %s, %s malformed, %s, %s canceled; %s, %s",
+				c(st.Requests, "request", "requests"), k(st.OK), k(st.RateLimited), k(st.RateLimitedInjected), k(st.RateLimitedRPM), k(st.RateLimitedTPM),
+				c(st.ServerErrors, "server error", "server errors"), c(st.Timeouts, "timeout", "timeouts"), k(st.Malformed), c(st.BadRequests, "bad request", "bad requests"),
+				k(st.Canceled), c(st.Inputs, "input", "inputs"), c(st.Tokens, "token", "tokens")), terminalWidth(os.Stderr)))
 			if statsJSON != "" {
 				b, err := json.MarshalIndent(st, "", "  ")
 				if err != nil {

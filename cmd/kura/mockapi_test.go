@@ -78,7 +78,7 @@ func TestMockAPICommand(t *testing.T) {
 		t.Fatal("command did not stop after cancel")
 	}
 	_, counts, _ := strings.Cut(errb.String(), "kura mock-api: ")
-	if !strings.HasPrefix(counts, "1 requests: 1 ok") || !strings.Contains(strings.Join(strings.Fields(counts), " "), "; 2 inputs, ") {
+	if !strings.HasPrefix(counts, "1 request: 1 ok") || !strings.Contains(strings.Join(strings.Fields(counts), " "), "; 2 inputs, ") {
 		t.Errorf("stderr %q, want the final counts", errb.String())
 	}
 	for _, l := range strings.Split("kura mock-api: "+counts, "\n") {

@@ -41,6 +41,16 @@ func Thousands(n int) string {
 	return b.String()
 }
 
+// Count formats n with thousands separators and the noun in the number
+// n takes: Count(1, "request", "requests") is "1 request", Count(1200,
+// ...) "1,200 requests".
+func Count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return Thousands(int(n)) + " " + many
+}
+
 // Duration formats seconds in the largest unit that keeps a readable
 // number: "4.80s", "95s", "12.5 min", "3.1 h".
 func Duration(s float64) string {

@@ -74,3 +74,14 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{{0, "0 retries"}, {1, "1 retry"}, {2, "2 retries"}, {38002, "38,002 retries"}} {
+		if got := Count(tt.n, "retry", "retries"); got != tt.want {
+			t.Errorf("Count(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
