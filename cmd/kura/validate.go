@@ -15,6 +15,7 @@ import (
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/ingest"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/parallel"
 )
 
@@ -196,7 +197,7 @@ func runValidate(cmd *cobra.Command, args []string, f validateFlags) error {
 	t := validateTally{totals: map[conversation.Kind]int{}, byDir: map[string][]*conversation.Report{}}
 	t.warnings, t.numWarnings = dirWarnings, len(dirWarnings)
 	for i, tg := range targets {
-		fmt.Fprintln(out, t.add(tg, reports[i], formats[i]))
+		fmt.Fprintln(out, t.add(tg, reports[i], formats[i])) // one line a file, for grep
 	}
 	var consistency []string
 	for _, d := range t.dirs {
@@ -255,15 +256,15 @@ func (t *validateTally) add(tg target, rep *conversation.Report, format ingest.F
 		t.byDir[tg.dir] = append(t.byDir[tg.dir], rep)
 	}
 	t.totals[tg.kind] += rep.Records
-	line := fmt.Sprintf("%s: %d %s", tg.path, rep.Records, rep.Kind.Label())
+	line := fmt.Sprintf("%s: %s %s", tg.path, human.Thousands(rep.Records), rep.Kind.Label())
 	if isExport(format) {
 		line += " (" + format.Describe() + ")"
 	}
 	if rep.Skipped > 0 {
-		line += fmt.Sprintf(", %d invalid skipped", rep.Skipped)
+		line += fmt.Sprintf(", %s invalid skipped", human.Thousands(rep.Skipped))
 	}
 	if rep.NumProblems > 0 {
-		line += fmt.Sprintf(", %d problem(s)", rep.NumProblems)
+		line += fmt.Sprintf(", %s problem(s)", human.Thousands(rep.NumProblems))
 	}
 	for _, p := range rep.Problems {
 		t.problems = append(t.problems, p.Error())
@@ -285,18 +286,21 @@ func (t *validateTally) summary(out io.Writer) error {
 	var parts []string
 	for _, k := range conversation.Kinds {
 		if n, ok := t.totals[k]; ok {
-			parts = append(parts, fmt.Sprintf("%d %s", n, k.Label()))
+			parts = append(parts, fmt.Sprintf("%s %s", human.Thousands(n), k.Label()))
 		}
 	}
 	summary := "total: " + strings.Join(parts, ", ")
 	if t.numSkipped > 0 {
-		summary += fmt.Sprintf("; %d invalid record(s) skipped", t.numSkipped)
+		summary += fmt.Sprintf("; %s invalid record(s) skipped", human.Thousands(t.numSkipped))
 	}
+	// Counts with thousands separators, within the terminal's width (the
+	// line for a whole checkpoint was 88 columns).
+	width := terminalWidth(os.Stdout)
 	if t.numProblems == 0 {
-		fmt.Fprintln(out, summary+"; no problems")
+		fmt.Fprintln(out, human.Wrap(summary+"; no problems", width))
 		return nil
 	}
-	fmt.Fprintf(out, "%s; %d problem(s)\n", summary, t.numProblems)
+	fmt.Fprintln(out, human.Wrap(fmt.Sprintf("%s; %s problem(s)", summary, human.Thousands(t.numProblems)), width))
 	return fmt.Errorf("%d problem(s) found", t.numProblems)
 }
 

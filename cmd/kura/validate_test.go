@@ -10,12 +10,13 @@ import (
 )
 
 func TestValidateMTBench(t *testing.T) {
+	t.Setenv("COLUMNS", "80") // the total is wrapped within it
 	dir := refdata.Path(t, "data/kura-mtbench")
 	out, errText, code := execCLI(t, "validate", dir).text()
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errText, out)
 	}
-	want := "total: 1000 conversations, 1000 summaries, 13 clusters, 19 meta clusters, 19 projected clusters; no problems\n"
+	want := "total: 1,000 conversations, 1,000 summaries, 13 clusters, 19 meta clusters,\n  19 projected clusters; no problems\n"
 	if !strings.HasSuffix(out, want) {
 		t.Errorf("output:\n%s\nwant it to end with\n%s", out, want)
 	}
