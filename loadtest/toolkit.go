@@ -8,6 +8,7 @@ import (
 	"github.com/kura-go/kura/embed"
 	"github.com/kura-go/kura/embed/backend"
 	"github.com/kura-go/kura/embed/tokens"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/loadtest/scaledata"
 	"github.com/kura-go/kura/reduce"
 )
@@ -85,7 +86,7 @@ func loadBaseline(ctx context.Context, tk *Toolkit, c *Config) (*scaledata.Basel
 		sample = func(ctx context.Context) (*scaledata.Baseline, error) {
 			b, err := tk.Sample(ctx, c.SampleConversations, c.SampleTopics, c.Seed)
 			if err == nil && b.Source == "" {
-				b.Source = fmt.Sprintf("built-in sample corpus (%d conversations, %d topics, seed %d)", c.SampleConversations, c.SampleTopics, c.Seed)
+				b.Source = fmt.Sprintf("built-in sample corpus (%s conversations, %d topics, seed %d)", human.Thousands(c.SampleConversations), c.SampleTopics, c.Seed)
 			}
 			return b, err
 		}

@@ -3,7 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
-	"strconv"
+	"math"
 	"strings"
 
 	"github.com/kura-go/kura/internal/human"
@@ -28,7 +28,8 @@ type column struct {
 	spread string
 }
 
-func count(v float64) string { return strconv.FormatInt(int64(v), 10) }
+// count writes a count as the rest of the report does: 1,234.
+func count(v float64) string { return human.Thousands(int(v)) }
 
 // tableColumns are the guide's columns, the time of each stage of the
 // pipeline (from measure.Pipeline), then the API and cluster counts. With
@@ -41,7 +42,7 @@ func tableColumns(r *loadtest.Results) []column {
 	cols = append(cols,
 		column{header: "Peak MiB", metric: "peak_memory", spread: "peak_memory", format: func(v float64) string { return fmt.Sprintf("%.1f", v/mib) }},
 		column{header: "Disk MiB", metric: "storage", rank: 1, format: func(v float64) string { return fmt.Sprintf("%.2f", v/mib) }},
-		column{header: "conv/min", metric: "throughput", rank: 2, format: func(v float64) string { return fmt.Sprintf("%.0f", v) }},
+		column{header: "conv/min", metric: "throughput", rank: 2, format: func(v float64) string { return human.Thousands(int(math.Round(v))) }},
 		column{header: "Cost $", metric: "estimated_cost", rank: 1, format: human.USD},
 	)
 	for _, st := range measure.Pipeline {
