@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/kura-go/kura/conversation"
+	"github.com/kura-go/kura/internal/human"
 )
 
 // Tree is a cluster hierarchy ready to show.
@@ -91,13 +92,17 @@ func (t *Tree) Render(w io.Writer, o RenderOptions) {
 	if o.Width <= 0 {
 		o.Width = 80
 	}
-	fmt.Fprintf(w, "%d conversations in %d clusters (%d base clusters, %d at the top)\n", t.Total, t.Clusters, t.Base, len(t.Roots))
+	k := human.Thousands
+	fmt.Fprintf(w, "%s conversations in %s clusters (%s base clusters, %s at the top)\n", k(t.Total), k(t.Clusters), k(t.Base), k(len(t.Roots)))
 	biggest := 1
 	for _, r := range t.Roots {
 		biggest = max(biggest, r.Count())
 	}
 	const barCells = 10
-	right := 1 + 7 + 1 + 6 + 1 + barCells // " count share bar"
+	// Counts with thousands separators, in a column as wide as the total's
+	// (at least 7).
+	cw := max(7, len(k(t.Total)))
+	right := 1 + cw + 1 + 6 + 1 + barCells // " count share bar"
 	var walk func(ns []*TreeNode, prefix string, depth int)
 	walk = func(ns []*TreeNode, prefix string, depth int) {
 		for i, n := range ns {
@@ -119,8 +124,8 @@ func (t *Tree) Render(w io.Writer, o RenderOptions) {
 			if t.Total > 0 {
 				share = 100 * float64(n.Count()) / float64(t.Total)
 			}
-			line := fmt.Sprintf("%s%s%s%s %7d %5.1f%% %s", prefix, branch, name, strings.Repeat(" ", max(0, pad)),
-				n.Count(), share, bar(float64(n.Count())/float64(biggest), barCells))
+			line := fmt.Sprintf("%s%s%s%s %*s %5.1f%% %s", prefix, branch, name, strings.Repeat(" ", max(0, pad)),
+				cw, k(n.Count()), share, bar(float64(n.Count())/float64(biggest), barCells))
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
 			if o.Depth == 0 || depth+1 < o.Depth {
 				walk(n.Children, prefix+more, depth+1)

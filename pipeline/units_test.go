@@ -176,6 +176,31 @@ func TestTreeRender(t *testing.T) {
 	}
 }
 
+// Counts are written with thousands separators, and a tree of a million
+// conversations still fits the width.
+func TestTreeRenderThousands(t *testing.T) {
+	big := make([]string, 1_200_000) // the same id: only the count matters here
+	tr, err := BuildTree([]conversation.Cluster{
+		{ID: "a", Name: "A large topic", ChatIDs: big},
+		{ID: "b", Name: "A small topic", ChatIDs: big[:1500]},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	tr.Render(&b, RenderOptions{Width: 60})
+	out := b.String()
+	if !strings.HasPrefix(out, "1,201,500 conversations in 2 clusters") || !strings.Contains(out, "A large topic") ||
+		!strings.Contains(out, " 1,200,000  99.9% ") || !strings.Contains(out, "     1,500   0.1% ") {
+		t.Errorf("tree:\n%s", out)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n")[1:] {
+		if displayWidth(l) > 60 {
+			t.Errorf("line of %d columns: %q", displayWidth(l), l)
+		}
+	}
+}
+
 // BenchmarkAverageLinkage: the offline hierarchy's cost for k base clusters
 // (centroids of 384 dimensions).
 func BenchmarkAverageLinkage(b *testing.B) {

@@ -39,7 +39,7 @@ func TestRunMTBenchOffline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("tree: exit %d: %s", code, errText)
 	}
-	if !strings.HasPrefix(tree, "1000 conversations in ") {
+	if !strings.HasPrefix(tree, "1,000 conversations in ") {
 		t.Errorf("tree:\n%s", tree)
 	}
 	for _, line := range strings.Split(strings.TrimRight(tree, "\n"), "\n") {
