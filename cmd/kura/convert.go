@@ -10,6 +10,7 @@ import (
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/ingest"
+	"github.com/kura-go/kura/internal/human"
 )
 
 func init() { register(newConvertCmd) }
@@ -158,10 +159,10 @@ func runConvert(cmd *cobra.Command, in, out string, f convertFlags) error {
 			return err
 		}
 		totalSkipped += skipped
-		line := fmt.Sprintf("%s: %d %s (%s -> %s)", outs[i], n, j.kind.Label(),
+		line := fmt.Sprintf("%s: %s %s (%s -> %s)", outs[i], human.Thousands(n), j.kind.Label(),
 			conversation.FormatOf(j.path), conversation.FormatOf(outs[i]))
 		if skipped > 0 {
-			line += fmt.Sprintf(", %d invalid skipped", skipped)
+			line += fmt.Sprintf(", %s invalid skipped", human.Thousands(skipped))
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), line)
 	}
@@ -190,12 +191,12 @@ func convertExport(cmd *cobra.Command, in, out string, format ingest.Format, ski
 	if err != nil {
 		return err
 	}
-	line := fmt.Sprintf("%s: %d conversations (%s -> %s)", out, st.Conversations, got.Describe(), conversation.FormatOf(out))
+	line := fmt.Sprintf("%s: %s conversations (%s -> %s)", out, human.Thousands(st.Conversations), got.Describe(), conversation.FormatOf(out))
 	if st.Skipped > 0 {
-		line += fmt.Sprintf(", %d invalid skipped", st.Skipped)
+		line += fmt.Sprintf(", %s invalid skipped", human.Thousands(st.Skipped))
 	}
 	if st.Dropped > 0 {
-		line += fmt.Sprintf(", %d messages left out (system, tool, hidden or empty)", st.Dropped)
+		line += fmt.Sprintf(", %s messages left out (system, tool, hidden or empty)", human.Thousands(st.Dropped))
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), line)
 	if logged > maxLogged {

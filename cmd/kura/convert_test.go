@@ -23,7 +23,7 @@ func TestConvertMTBenchDir(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("convert back: exit %d %s\n%s", code, errText, out)
 	}
-	if !strings.Contains(out, filepath.Join(back, "summaries.jsonl")+": 1000 summaries (parquet -> jsonl)") {
+	if !strings.Contains(out, filepath.Join(back, "summaries.jsonl")+": 1,000 summaries (parquet -> jsonl)") {
 		t.Errorf("output:\n%s", out)
 	}
 	for _, name := range []string{"conversations", "summaries", "clusters", "meta_clusters", "dimensionality"} {
