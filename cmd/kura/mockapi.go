@@ -132,10 +132,28 @@ counts on stderr.`,
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), base)
-			slog.Info("mock API listening", "url", base, "stats", strings.TrimSuffix(base, "/v1")+"/stats",
-				"embedder", embedderName(c.Embedder), "latency", c.Latency, "jitter", c.Jitter, "rpm", c.RPM, "tpm", c.TPM,
-				"rate_limit_rate", c.RateLimitRate, "error_rate", c.ErrorRate, "timeout_rate", c.TimeoutRate,
-				"malformed_rate", c.MalformedRate, "seed", c.Seed)
+			// Three short lines, the simulation's settings only when set
+			// (one line of every setting was over 200 columns).
+			slog.Info("mock API listening", "url", base, "embedder", embedderName(c.Embedder))
+			slog.Info("its counts", "url", strings.TrimSuffix(base, "/v1")+"/stats")
+			var set []any
+			for _, a := range []struct {
+				name string
+				v    any
+				on   bool
+			}{
+				{"latency", c.Latency, c.Latency > 0}, {"jitter", c.Jitter, c.Jitter > 0},
+				{"rpm", c.RPM, c.RPM > 0}, {"tpm", c.TPM, c.TPM > 0},
+				{"rate_limit_rate", c.RateLimitRate, c.RateLimitRate > 0}, {"error_rate", c.ErrorRate, c.ErrorRate > 0},
+				{"timeout_rate", c.TimeoutRate, c.TimeoutRate > 0}, {"malformed_rate", c.MalformedRate, c.MalformedRate > 0},
+			} {
+				if a.on {
+					set = append(set, a.name, a.v)
+				}
+			}
+			if len(set) > 0 {
+				slog.Info("it simulates", append(set, "seed", c.Seed)...)
+			}
 			<-ctx.Done()
 			slog.Debug("shutting down")
 			werr := s.Wait()

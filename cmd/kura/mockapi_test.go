@@ -81,6 +81,17 @@ func TestMockAPICommand(t *testing.T) {
 	if !strings.HasPrefix(counts, "1 request: 1 ok") || !strings.Contains(strings.Join(strings.Fields(counts), " "), "; 2 inputs, ") {
 		t.Errorf("stderr %q, want the final counts", errb.String())
 	}
+	// What it logs as it starts: short lines, the settings given.
+	for _, want := range []string{`msg="mock API listening" url=http://127.0.0.1:`, `msg="its counts" url=http://127.0.0.1:`, `msg="it simulates" rpm=1000 seed=`} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+	for _, l := range strings.Split(errb.String(), "\n") {
+		if strings.HasPrefix(l, "level=INFO") && len(l) > 80 {
+			t.Errorf("%d columns: %q", len(l), l)
+		}
+	}
 	for _, l := range strings.Split("kura mock-api: "+counts, "\n") {
 		if len(l) > 80 {
 			t.Errorf("final counts: %d columns: %q", len(l), l)
