@@ -296,6 +296,7 @@ func BuildStream(ctx context.Context, s Spec, corpus func(yield func(string)) er
 		return nil, Choice{}, err
 	}
 	kind, why, err := Choose(s)
+	endpoint := "" // an API embedder's
 	if err != nil {
 		return nil, Choice{}, err
 	}
@@ -352,10 +353,16 @@ func BuildStream(ctx context.Context, s Spec, corpus func(yield func(string)) er
 			slog.Warn("no price known for this model; cost will show as 0 (set --price-per-million or --prices)", "model", c.Model())
 		}
 		e = c
-		why += ", endpoint " + c.Endpoint()
+		endpoint = c.Endpoint()
 	default:
 		return nil, Choice{}, errors.New("backend: unreachable embedder kind " + kind)
 	}
-	slog.Info("embedder", "name", e.Name(), "dims", e.Dims(), "why", why)
-	return e, Choice{Kind: kind, Why: why}, nil
+	if endpoint == "" {
+		slog.Info("embedder", "name", e.Name(), "dims", e.Dims(), "why", why)
+		return e, Choice{Kind: kind, Why: why}, nil
+	}
+	// The endpoint last, as its own attribute (the line was 139 columns
+	// with it inside why).
+	slog.Info("embedder", "name", e.Name(), "dims", e.Dims(), "why", why, "endpoint", endpoint)
+	return e, Choice{Kind: kind, Why: why + ", endpoint " + endpoint}, nil
 }

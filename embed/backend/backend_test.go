@@ -1,9 +1,11 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,5 +273,30 @@ func TestExpectedDims(t *testing.T) {
 		if got := s.ExpectedDims(); got != tt.want {
 			t.Errorf("%s: ExpectedDims() = %d, want %d", tt.name, got, tt.want)
 		}
+	}
+}
+
+// An API embedder's endpoint is logged last, as its own attribute (it was
+// inside why, making a line of 139 columns), and kept in the choice's why.
+func TestBuildLogsEndpointLast(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "sk-x")
+	var b bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&b, nil)))
+	s := DefaultSpec()
+	s.Kind, s.BaseURL = "openai", "http://127.0.0.1:1/v1"
+	e, c, err := Build(context.Background(), s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl, ok := e.(interface{ Close() error }); ok {
+		defer cl.Close()
+	}
+	line := strings.TrimSpace(b.String())
+	if !strings.Contains(line, `why="--embedder openai" endpoint=http://127.0.0.1:1/v1/embeddings`) || !strings.HasSuffix(line, "endpoint=http://127.0.0.1:1/v1/embeddings") {
+		t.Errorf("logged %q", line)
+	}
+	if !strings.HasSuffix(c.Why, ", endpoint http://127.0.0.1:1/v1/embeddings") {
+		t.Errorf("choice's why %q", c.Why)
 	}
 }
