@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/kura-go/kura/internal/human"
 )
 
 // Pooled is implemented by embedders that send texts in requests of at most
@@ -175,7 +177,7 @@ func StreamFeed(ctx context.Context, e Embedder, in *Feed, chunk int, progress f
 					progress(rest)
 				}
 			} else {
-				err = fmt.Errorf("embedding texts %d-%d: %w", lo+1, hi, err)
+				err = fmt.Errorf("embedding texts %s-%s: %w", human.Thousands(lo+1), human.Thousands(hi), err)
 			}
 			ch <- result{lo, v, err}
 		}()

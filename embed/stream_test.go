@@ -100,6 +100,7 @@ func TestStream(t *testing.T) {
 		{"dims unknown before the first answer", 12, 4, &fakeEmbedder{dims: 0}, 3, "", 3},
 		{"progress from the embedder", 12, 4, &fakeEmbedder{dims: 3, reportPer: 2}, 3, "", 3},
 		{"embedder error names the texts", 12, 4, &fakeEmbedder{dims: 3, failOn: "t9"}, 0, "embedding texts 9-12: boom", 0},
+		{"the texts with thousands separators", 2400, 1000, &fakeEmbedder{dims: 3, failOn: "t1500"}, 0, "embedding texts 1,001-2,000: boom", 0},
 		{"inconsistent dims", 12, 4, &fakeEmbedder{vecDims: func(s string) int { return 3 + len(s)/3 }}, 0, "4-dimensional vector for text 11 after 3-dimensional ones", 0},
 		{"empty vector", 3, 4, &fakeEmbedder{vecDims: func(string) int { return 0 }}, 0, "vector of 0 dimensions for text 1", 0},
 	}

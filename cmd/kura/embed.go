@@ -72,9 +72,10 @@ read) stops the run after at most one request per --concurrency, with the
 file and line. Other embedders read the whole input first.
 
 --out appears only once every text is embedded. If embedding stops part way
-(an API error, Ctrl-C), the exit status is 1 and the vectors of the first
-texts, done so far, are kept in a valid file named like --out with ".partial"
-before the extension (v.partial.npy), which the error names.`,
+(an API error, Ctrl-C), the exit status is 1 (130 after Ctrl-C) and the
+vectors of the first texts, done so far, are kept in a valid file named like
+--out with ".partial" before the extension (v.partial.npy), which the error
+names.`,
 		Example: `  # Offline, with the weights-free hash embedder
   kura embed --in checkpoints/summaries.jsonl --out vectors.npy --embedder hash
 
@@ -378,9 +379,9 @@ func embedToFile(ctx context.Context, e embed.Embedder, feed *embed.Feed, out st
 		if cerr := closeVectors(); cerr == nil && rows > 0 && outfile.Move(tmp, partial) == nil {
 			of := "" // the count of texts, when the input was read to its end
 			if texts, complete, ferr := feed.Texts(); complete && ferr == nil {
-				of = fmt.Sprintf(" of %d", len(texts))
+				of = " of " + human.Thousands(len(texts))
 			}
-			return 0, fmt.Errorf("%w; the first %d%s vectors (texts 1-%d) are kept in %s", err, rows, of, rows, partial)
+			return 0, fmt.Errorf("%w; the first %s%s vectors (texts 1-%s) are kept in %s", err, human.Thousands(rows), of, human.Thousands(rows), partial)
 		}
 		os.Remove(tmp)
 		return 0, err
