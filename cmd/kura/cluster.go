@@ -165,7 +165,7 @@ func runCluster(cmd *cobra.Command, f *clusterFlags) error {
 	}
 	res, err := cluster.Run(cmd.Context(), f.spec, x, n, d)
 	if err != nil {
-		return fmt.Errorf("%s: %w", f.in, err)
+		return fmt.Errorf("clustering %s: %w", f.in, err) // Ctrl-C: "kura: interrupted: clustering v.npy"
 	}
 	if kr := res.KMeans; kr != nil {
 		slog.Debug("kmeans", "k", f.spec.KMeans(n).K, "inertia", kr.Inertia, "iterations", kr.Iterations, "converged", kr.Converged)

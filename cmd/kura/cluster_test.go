@@ -60,7 +60,7 @@ func TestClusterCommand(t *testing.T) {
 		{"bad algorithm", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "dbscan"}, 2, "hdbscan or kmeans"},
 		{"items per cluster 0", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--items-per-cluster", "0"}, 2, "--items-per-cluster must be at least 1"},
 		{"NaN tolerance", []string{"cluster", "--in", goodPath, "--out", out, "--algorithm", "kmeans", "--tol", "NaN"}, 1, "tolerance NaN"},
-		{"NaN", []string{"cluster", "--in", nanPath, "--out", out}, 1, "NaN"},
+		{"NaN", []string{"cluster", "--in", nanPath, "--out", out}, 1, "clustering " + nanPath + ": hdbscan: invalid input: row 2, column 1: value NaN"},
 		{"wrong dims for .f32", []string{"cluster", "--in", oddPath, "--dims", "2", "--out", out}, 1, "odd.f32"},
 		{"empty file", []string{"cluster", "--in", emptyPath, "--out", out}, 1, "empty.npy"},
 		{"reduce umap", []string{"cluster", "--in", goodPath, "--out", out, "--reduce", "umap", "--reduce-dims", "2", "--reduce-neighbors", "10"}, 0, ""},
