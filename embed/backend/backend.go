@@ -196,8 +196,9 @@ func Choose(s Spec) (kind, why string, err error) {
 
 // ExpectedDims is the vector length the backend s chooses will produce, as
 // far as it is known before any text is embedded: Dims when set, else the
-// backend's default (hash 1024, mock 1536, minilm 384 for its default
-// model, openai the model's when kura knows it); 0 when unknown.
+// backend's default (hash 1024, mock 1536, minilm the installed model's,
+// read from its config.json, or 384 for the default model when none is
+// installed, openai the model's when kura knows it); 0 when unknown.
 func (s Spec) ExpectedDims() int {
 	if s.Dims > 0 {
 		return s.Dims
@@ -212,7 +213,10 @@ func (s Spec) ExpectedDims() int {
 	case "mock":
 		return mock.New(mock.Options{Model: s.APIModel()}).Dims()
 	case "minilm":
-		return 384 // all-MiniLM-L6-v2, minilm.DefaultModel
+		if d, err := minilm.ModelDims(s.ModelDir); err == nil {
+			return d
+		}
+		return minilm.DefaultDims
 	case "openai":
 		return openai.ModelDims(s.APIModel())
 	}

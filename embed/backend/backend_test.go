@@ -262,7 +262,9 @@ func TestExpectedDims(t *testing.T) {
 		{"mock: text-embedding-3-small's", func(s *Spec) { s.Mock = true }, 1536},
 		{"openai, known model", func(s *Spec) { s.Kind, s.Model = "openai", "text-embedding-3-large" }, 3072},
 		{"openai, unknown model", func(s *Spec) { s.Kind, s.Model = "openai", "nomic-embed-text" }, 0},
-		{"minilm", func(s *Spec) { s.Kind = "minilm" }, 384},
+		{"minilm, none installed: the default model's", func(s *Spec) { s.Kind = "minilm" }, 384},
+		{"minilm, the model in --model-dir: its config.json's", func(s *Spec) { s.Kind, s.ModelDir = "minilm", modelFixture }, 32},
+		{"auto, a model in --model-dir: its config.json's", func(s *Spec) { s.ModelDir = modelFixture }, 32},
 		{"invalid kind", func(s *Spec) { s.Kind = "bert" }, 0},
 	}
 	for _, tt := range tests {

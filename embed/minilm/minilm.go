@@ -26,6 +26,9 @@ import (
 // DefaultModel is the model FindModel looks for in the caches.
 const DefaultModel = "sentence-transformers/all-MiniLM-L6-v2"
 
+// DefaultDims is the vector length of DefaultModel.
+const DefaultDims = 384
+
 // Options configures New.
 type Options struct {
 	// ModelDir is a model folder; "" means FindModel("").
@@ -111,6 +114,20 @@ func (e *Embedder) Dir() string { return e.dir }
 
 // Dims returns the embedding size (384 for all-MiniLM-L6-v2).
 func (e *Embedder) Dims() int { return e.model.Dims() }
+
+// ModelDims returns the embedding size of the model FindModel(dir) finds,
+// read from its config.json without loading the weights.
+func ModelDims(dir string) (int, error) {
+	d, err := FindModel(dir)
+	if err != nil {
+		return 0, err
+	}
+	c, err := bert.ReadConfig(filepath.Join(d, "config.json"))
+	if err != nil {
+		return 0, fmt.Errorf("minilm: %w", err)
+	}
+	return c.HiddenSize, nil
+}
 
 // MaxSeqLength returns the truncation length in tokens.
 func (e *Embedder) MaxSeqLength() int { return e.sc.MaxSeqLength }

@@ -191,3 +191,22 @@ func TestNameFromManifest(t *testing.T) {
 		t.Errorf("Name %q, want minilm:test-org/tiny", e.Name())
 	}
 }
+
+// ModelDims reads the embedding size from the model's config.json, as the
+// loaded model reports it, and fails as FindModel does without a model.
+func TestModelDims(t *testing.T) {
+	d, err := ModelDims(fixture)
+	if err != nil || d != 32 {
+		t.Fatalf("ModelDims(%s) = %d, %v; want 32 (bert-tiny's hidden_size)", fixture, d, err)
+	}
+	e, err := New(Options{ModelDir: fixture, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Dims() != d {
+		t.Errorf("ModelDims %d, the loaded model's Dims %d", d, e.Dims())
+	}
+	if _, err := ModelDims(t.TempDir()); err == nil {
+		t.Error("ModelDims of a folder without a model: no error")
+	}
+}
