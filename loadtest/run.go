@@ -127,6 +127,9 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The vector length before the first scale has measured it (finding it
+	// may read a model's config.json: once per run, not per scale).
+	dims := cfg.Embedder.ExpectedDims()
 	slog.Debug("baseline loaded", "source", res.Baseline.Source, "records", res.Baseline.Records, "clusters", res.Baseline.Clusters)
 
 	// What the run changed in the clusterer is said once in full, as a
@@ -153,13 +156,12 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (*Results, error) {
 			skipRest(res, cfg.Scales[i:], "run interrupted before this scale")
 			break
 		}
-		dims := cfg.Embedder.ExpectedDims()
 		if k := len(res.Scales); k > 0 {
 			dims = res.Scales[k-1].Dims
 		}
 		var anonVector float64
 		if dt != vecfile.Float32 {
-			anonVector = float64(dims) * 4
+			anonVector = float64(dims * vecfile.Float32.Size())
 		}
 		reason := memoryCheck(res.Scales, scale, perRecord, anonVector, cfg.MemoryLimit, available())
 		if reason == "" {
