@@ -85,16 +85,14 @@ func predictMemory(done []measure.Scale, n int) (p MemoryPrediction, ok bool) {
 		return p, false
 	}
 	x := float64(n)
-	if len(distinctScales(done)) >= 3 {
-		if p, ok := predictParts(done, f, x); ok {
-			return p, true
-		}
-	}
 	if len(distinctScales(done)) < 3 {
 		// Any curve passes through two points: the line is the only
 		// honest reading of them.
 		return MemoryPrediction{Bytes: nonNeg(f.Intercept + f.Slope*x), Exponent: 1, SlopePer1K: f.Slope * 1000,
 			Model: fmt.Sprintf("linear through the two scales: %s + %s per 1,000 conversations", human.Bytes(f.Intercept), human.Bytes(f.Slope*1000))}, true
+	}
+	if p, ok := predictParts(done, f, x); ok {
+		return p, true
 	}
 	p = MemoryPrediction{Bytes: nonNeg(f.Predict(x)), Model: f.Describe(), Exponent: f.Exponent, SlopePer1K: f.Slope * 1000}
 	if lo, hi, ok := f.Interval(x, fit.IntervalLevel); ok {
@@ -183,14 +181,21 @@ func predictParts(done []measure.Scale, lin *fit.Fit, x float64) (MemoryPredicti
 		}
 		return ns, rest, len(distinctScales(sel)) >= 3
 	}
-	ns, rest, enough := pick(largest.Conversations / 4)
-	if !enough {
-		ns, rest, enough = pick(0)
-	}
+	// Every scale with a positive rest gives the interval (below), and the
+	// figure when the top octaves have fewer than three sizes.
+	allNs, allRest, enough := pick(0)
 	if !enough {
 		return MemoryPrediction{}, false
 	}
-	w, err := fit.Scaling("working_memory_besides_vectors", "bytes", ns, rest)
+	all, err := fit.Scaling("working_memory_besides_vectors", "bytes", allNs, allRest)
+	if err != nil {
+		all = nil
+	}
+	w, ns := all, allNs
+	if topNs, topRest, top := pick(largest.Conversations / 4); top {
+		w, err = fit.Scaling("working_memory_besides_vectors", "bytes", topNs, topRest)
+		ns = topNs
+	}
 	if err != nil || w.PowerA <= 0 || math.IsNaN(w.PowerB) {
 		return MemoryPrediction{}, false
 	}
@@ -209,12 +214,11 @@ func predictParts(done []measure.Scale, lin *fit.Fit, x float64) (MemoryPredicti
 	// freedom, and their band spans two orders of magnitude at 50×),
 	// widened to hold the figure above and the line's.
 	p.Low, p.High = p.Bytes, p.Bytes
-	if ns, rest, enough := pick(0); enough {
-		if all, err := fit.Scaling("working_memory_besides_vectors", "bytes", ns, rest); err == nil {
-			all.Model = "power"
-			if lo, hi, ok := all.Interval(x, fit.IntervalLevel); ok {
-				p.Low, p.High = min(p.Low, base+vec+lo), max(p.High, base+vec+hi)
-			}
+	if all != nil {
+		band := *all
+		band.Model = "power"
+		if lo, hi, ok := band.Interval(x, fit.IntervalLevel); ok {
+			p.Low, p.High = min(p.Low, base+vec+lo), max(p.High, base+vec+hi)
 		}
 	}
 	p.High = max(p.High, nonNeg(lin.Intercept+lin.Slope*x))
