@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/agnivade/levenshtein"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -105,7 +106,7 @@ func wrapFlagUsages(root *cobra.Command) {
 	cobra.AddTemplateFunc("wrappedShort", func(c *cobra.Command) string {
 		// The summary starts after "  NAME " padded to the longest name.
 		indent := 2 + c.NamePadding() + 1
-		return hang(c.Short, terminalWidth(os.Stdout)-1-indent, indent)
+		return human.Hang(c.Short, terminalWidth(os.Stdout)-1-indent, indent)
 	})
 	t := root.UsageTemplate()
 	for _, set := range []string{"LocalFlags", "InheritedFlags"} {
@@ -113,30 +114,6 @@ func wrapFlagUsages(root *cobra.Command) {
 	}
 	t = strings.ReplaceAll(t, "{{rpad .Name .NamePadding }} {{.Short}}", "{{rpad .Name .NamePadding }} {{wrappedShort .}}")
 	root.SetUsageTemplate(t)
-}
-
-// hang breaks s at spaces into lines of at most width bytes (a longer
-// word stays whole), every line after the first indented by indent spaces.
-func hang(s string, width, indent int) string {
-	if width < 20 {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for i, w := range strings.Fields(s) {
-		switch {
-		case i == 0:
-		case n+1+len(w) > width:
-			b.WriteString("\n" + strings.Repeat(" ", indent))
-			n = 0
-		default:
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(w)
-		n += len(w)
-	}
-	return b.String()
 }
 
 // suggestFlag returns the flag of c closest to the unknown one that msg

@@ -13,23 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func TestHang(t *testing.T) {
-	for _, tt := range []struct {
-		s             string
-		width, indent int
-		want          string
-	}{
-		{"Run Kura's pipeline: summaries, clusters, names", 30, 4, "Run Kura's pipeline:\n    summaries, clusters, names"},
-		{"short", 30, 4, "short"},
-		{"a https://a.very.long.example/url/that/does/not/fit b", 20, 2, "a\n  https://a.very.long.example/url/that/does/not/fit\n  b"},
-		{"too narrow to wrap", 10, 2, "too narrow to wrap"},
-	} {
-		if got := hang(tt.s, tt.width, tt.indent); got != tt.want {
-			t.Errorf("hang(%q, %d, %d) = %q, want %q", tt.s, tt.width, tt.indent, got, tt.want)
-		}
-	}
-}
-
 // The text log a person reads leaves the time out, so that a line fits 80
 // columns; --verbose and json keep it.
 func TestSetupLoggingTime(t *testing.T) {

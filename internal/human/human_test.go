@@ -85,3 +85,20 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestHang(t *testing.T) {
+	for _, tt := range []struct {
+		s             string
+		width, indent int
+		want          string
+	}{
+		{"Run Kura's pipeline: summaries, clusters, names", 30, 4, "Run Kura's pipeline:\n    summaries, clusters, names"},
+		{"short", 30, 4, "short"},
+		{"a https://a.very.long.example/url/that/does/not/fit b", 20, 2, "a\n  https://a.very.long.example/url/that/does/not/fit\n  b"},
+		{"too narrow to wrap", 10, 2, "too narrow to wrap"},
+	} {
+		if got := Hang(tt.s, tt.width, tt.indent); got != tt.want {
+			t.Errorf("Hang(%q, %d, %d) = %q, want %q", tt.s, tt.width, tt.indent, got, tt.want)
+		}
+	}
+}

@@ -90,3 +90,29 @@ func joinsNumberUnit(s string, i int) bool {
 	}
 	return units[strings.TrimRight(next, ",;:.)")]
 }
+
+// Hang breaks s at spaces into lines of at most width bytes (a longer
+// word stays whole), every line after the first indented by indent spaces: text that
+// follows something already on its first line, such as a command's summary
+// beside its name in kura --help. Width below 20 leaves s on one line.
+func Hang(s string, width, indent int) string {
+	if width < 20 {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case n+1+len(w) > width:
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}
