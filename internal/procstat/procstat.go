@@ -1,5 +1,7 @@
-// Package procstat reads this process's memory and CPU accounting from the
-// kernel: resident set size now and at its peak, and CPU time used.
+// Package procstat reads what the kernel accounts of this process and its
+// machine: the process's resident set size now and at its peak and its CPU
+// time used (Read), the machine's CPUs and memory (ReadMachine,
+// MemAvailable), and the disk space free under a directory (DiskFree).
 package procstat
 
 import (
