@@ -72,8 +72,11 @@ const recordCopies = 2.2
 // perRecord each) and its vectors (dims × valueBytes each) under dir,
 // whose file system has free bytes left (0 = unknown: no check). With dims
 // unknown (0) only the records are counted. At 10,000 conversations of the
-// built-in corpus with the hash embedder the estimate is 62.3 MB, and the
-// scale's directory held 62.4 MB.
+// built-in corpus with the hash embedder the estimate is 62.3 MB (10^6
+// bytes: vectors 40,960,000 + 2.2 × the input's summaries.jsonl of
+// 9,694,063), and the scale's directory held 62.4 MB (kura loadtest
+// --scales 10000 --keep-artifacts DIR; du -sb DIR/scale-10000: 62,386,748
+// bytes; 6 Dec 2026).
 func diskCheck(n int, perRecord float64, dims, valueBytes int, dir string, free int64) string {
 	if free <= 0 {
 		return ""
