@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -41,30 +40,20 @@ func Create(path string) (*File, error) {
 }
 
 // staleTempPID returns the PID in the name of a temporary file Create
-// makes, .NAME.pidPID-N.tmp (NAME any characters but a newline, PID of 1
-// to 10 digits, N of at least one), and whether name is one. It is written
-// out rather than a regular expression, whose compilation took 0.6 ms of
-// every kura start.
-func staleTempPID(name string) (string, bool) {
+// makes, .NAME.pidPID-N.tmp (NAME any characters but a newline, PID as
+// pidtemp.PID reads it, N of at least one digit), and whether name is one.
+// It is written out rather than a regular expression, whose compilation
+// took 0.6 ms of every kura start.
+func staleTempPID(name string) (int, bool) {
 	rest, ok := strings.CutSuffix(name, ".tmp")
-	if !ok {
-		return "", false
+	i := strings.LastIndex(rest, ".pid")
+	if !ok || i < 2 || rest[0] != '.' || strings.IndexByte(rest[:i], '\n') >= 0 {
+		return 0, false
 	}
-	dash := strings.LastIndexByte(rest, '-')
-	if dash < 0 || !allDigits(rest[dash+1:]) {
-		return "", false
+	if _, n, _ := strings.Cut(rest[i:], "-"); !allDigits(n) {
+		return 0, false
 	}
-	rest = rest[:dash]
-	i := len(rest)
-	for i > 0 && rest[i-1] >= '0' && rest[i-1] <= '9' {
-		i--
-	}
-	pid := rest[i:]
-	rest, ok = strings.CutSuffix(rest[:i], ".pid")
-	if !ok || len(pid) < 1 || len(pid) > 10 || len(rest) < 2 || rest[0] != '.' || strings.IndexByte(rest, '\n') >= 0 {
-		return "", false
-	}
-	return pid, true
+	return pidtemp.PID(rest[i+1:], "")
 }
 
 func allDigits(s string) bool {
@@ -85,14 +74,7 @@ func RemoveStaleTemps(dir string) ([]string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	return pidtemp.RemoveStaleFunc(dir, func(name string) (int, bool) {
-		m, ok := staleTempPID(name)
-		if !ok {
-			return 0, false
-		}
-		pid, err := strconv.Atoi(m)
-		return pid, err == nil && pid > 0
-	})
+	return pidtemp.RemoveStaleFunc(dir, staleTempPID)
 }
 
 // Path returns the final path of the file.

@@ -232,7 +232,7 @@ func TestRemoveStaleTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Abort()
-	if pid, ok := staleTempPID(filepath.Base(f.File.Name())); !ok || pid != strconv.Itoa(os.Getpid()) {
+	if pid, ok := staleTempPID(filepath.Base(f.File.Name())); !ok || pid != os.Getpid() {
 		t.Fatalf("Create's temporary %s is not in the pattern RemoveStaleTemps removes", f.File.Name())
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -323,14 +323,20 @@ func TestStaleTempPID(t *testing.T) {
 	names = append(names, ".stats.json.pid4242-1.tmp", ".a.pid1.pid2-3.tmp", ".x.pid1234567890-99.tmp", ".x.pid12345678901-9.tmp",
 		".x\n.pid1-2.tmp", "..pid1-2.tmp", ".pid1-2.tmp", ".x.pid-2.tmp", ".x.pid1-.tmp", ".x.pid1-2.tmp\n", "x.x.pid1-2.tmp")
 	for _, name := range names {
-		var want string
+		// The expression's match, read as a PID as RemoveStaleTemps
+		// read it: a positive number.
+		var want int
 		m := re.FindStringSubmatch(name)
 		if m != nil {
-			want = m[1]
+			want, _ = strconv.Atoi(m[1])
+		}
+		wantOK := want > 0
+		if !wantOK {
+			want = 0
 		}
 		got, ok := staleTempPID(name)
-		if ok != (m != nil) || got != want {
-			t.Fatalf("staleTempPID(%q) = %q, %v; the expression gives %q, %v", name, got, ok, want, m != nil)
+		if ok != wantOK || got != want {
+			t.Fatalf("staleTempPID(%q) = %d, %v; the expression gives %v (%d)", name, got, ok, m, want)
 		}
 	}
 }
