@@ -6,8 +6,9 @@ import "strings"
 // so that no line is longer than width. A continuation line is indented two
 // spaces more than the line it continues; a word longer than the room left
 // is cut. A flag and its value ("--reduce none") and a number and its unit
-// ("20 MiB") are kept on one line when the line can break elsewhere. Width is counted in bytes, so a line with multi-byte characters is
-// broken early rather than late. Width below 20 is taken as 20.
+// ("20 MiB") are kept on one line when the line can break elsewhere. Width
+// is counted in bytes, so a line with multi-byte characters is broken early
+// rather than late. Width below 20 is taken as 20.
 func Wrap(text string, width int) string {
 	width = max(width, 20)
 	var b strings.Builder
