@@ -423,9 +423,9 @@ func (p *Planning) planTime(results []measure.Scale, stages []stagePlan, target 
 			// The growth at the target, from half of it to it: a
 			// quadratic fit's form says 2, but its linear part still
 			// weighs there (1.8 at 10,000 on the default scales).
-			e := sp.exponent
-			if t, h := sp.at(target), sp.at(target/2); t > 0 && h > 0 {
-				e = math.Log(t/h) / math.Ln2
+			e, ok := growthAt(sp.at, target)
+			if !ok {
+				e = sp.exponent
 			}
 			p.StageExponents[sp.name] = e
 			measured = true
@@ -441,8 +441,8 @@ func (p *Planning) planTime(results []measure.Scale, stages []stagePlan, target 
 	}
 	// The effective exponent at the target: how the planned time grows
 	// from half the target to the target.
-	if half := timeAt(target / 2); measured && half > 0 && p.TimeForTargetS > 0 {
-		p.TimeExponent = math.Log(p.TimeForTargetS/half) / math.Ln2
+	if e, ok := growthAt(timeAt, target); measured && ok {
+		p.TimeExponent = e
 	}
 	if p.TimeForTargetS > 0 {
 		p.ThroughputAtTarget = target / p.TimeForTargetS * 60
@@ -450,6 +450,16 @@ func (p *Planning) planTime(results []measure.Scale, stages []stagePlan, target 
 	if len(distinctScales(results)) < 3 {
 		p.Notes = append(p.Notes, "only two scales: time and memory are planned as linear between them, and no growth exponent is claimed; run three or more scales to measure one")
 	}
+}
+
+// growthAt is how f grows from n/2 to n, as the exponent e of f ∝ n^e
+// there: log2(f(n) / f(n/2)). ok is false when either is not positive.
+func growthAt(f func(float64) float64, n float64) (e float64, ok bool) {
+	t, h := f(n), f(n/2)
+	if t <= 0 || h <= 0 {
+		return 0, false
+	}
+	return math.Log(t/h) / math.Ln2, true
 }
 
 // sumIntervals adds the stages' prediction intervals at n (a cautious
