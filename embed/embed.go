@@ -13,6 +13,10 @@ type Embedder interface {
 	Dims() int
 	// Embed returns len(texts) vectors of length Dims(). It may split the batch
 	// into requests and run them concurrently; it honours ctx cancellation.
+	// When it stops part way (an error, ctx cancelled) it may return, with
+	// the error, len(texts) entries holding the vectors of the texts it
+	// finished and nil for the others: Stream keeps the leading finished
+	// ones, so that an interrupted call's work up to there is not lost.
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 

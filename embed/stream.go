@@ -48,7 +48,11 @@ const poolDepth = 4
 // batch by batch from embedders that report progress (see WithProgress) and
 // per call otherwise; it may be called from several goroutines at once.
 // On the first error the calls still running are cancelled and awaited, and
-// nothing after the failed piece reaches sink.
+// nothing after the failed piece reaches sink, but the vectors the failed
+// piece's call finished before its first unfinished text (see Embedder.Embed)
+// do: after an interrupt (ctx cancelled) sink has received the longest run
+// of texts from the first that were embedded in time, whatever the size of
+// the pieces.
 func Stream(ctx context.Context, e Embedder, texts []string, chunk int, progress func(done int), sink func(lo int, vecs [][]float32) error) (dims int, err error) {
 	return StreamFeed(ctx, e, FeedOf(texts), chunk, progress, sink)
 }
@@ -177,6 +181,8 @@ func StreamFeed(ctx context.Context, e Embedder, in *Feed, chunk int, progress f
 					progress(rest)
 				}
 			} else {
+				// What an interrupted call finished: its leading vectors.
+				v = v[:donePrefix(v, hi-lo)]
 				err = fmt.Errorf("embedding texts %s-%s: %w", human.Thousands(lo+1), human.Thousands(hi), err)
 			}
 			ch <- result{lo, v, err}
@@ -197,6 +203,22 @@ func StreamFeed(ctx context.Context, e Embedder, in *Feed, chunk int, progress f
 			(closed || started < wave && next+piece <= len(texts)) {
 			launch()
 		}
+	}
+	// deliver checks the vectors of texts[lo:lo+len(vecs)] (one length for
+	// all) and hands them to sink.
+	deliver := func(lo int, vecs [][]float32) error {
+		for i, v := range vecs {
+			if dims == 0 {
+				if len(v) == 0 || len(v) > MaxDims {
+					return fmt.Errorf("%s returned a vector of %d dimensions for text %d", e.Name(), len(v), lo+i+1)
+				}
+				dims = len(v)
+			}
+			if len(v) != dims {
+				return fmt.Errorf("%s returned a %d-dimensional vector for text %d after %d-dimensional ones", e.Name(), len(v), lo+i+1, dims)
+			}
+		}
+		return sink(lo, vecs)
 	}
 	fill()
 	for len(pending) > 0 || !closed {
@@ -227,27 +249,36 @@ func StreamFeed(ctx context.Context, e Embedder, in *Feed, chunk int, progress f
 		pending[0] = nil
 		pending = pending[1:]
 		if r.err != nil {
+			// The vectors finished before the failure follow those
+			// written: keep them too (deliver's own error is secondary).
+			if len(r.vecs) > 0 {
+				deliver(r.lo, r.vecs)
+			}
 			return 0, r.err
 		}
 		// The head piece is done: the next one starts before its vectors
 		// are checked and written, so the pool stays full meanwhile.
 		fill()
-		for i, v := range r.vecs {
-			if dims == 0 {
-				if len(v) == 0 || len(v) > MaxDims {
-					return 0, fmt.Errorf("%s returned a vector of %d dimensions for text %d", e.Name(), len(v), r.lo+i+1)
-				}
-				dims = len(v)
-			}
-			if len(v) != dims {
-				return 0, fmt.Errorf("%s returned a %d-dimensional vector for text %d after %d-dimensional ones", e.Name(), len(v), r.lo+i+1, dims)
-			}
-		}
-		if err := sink(r.lo, r.vecs); err != nil {
+		if err := deliver(r.lo, r.vecs); err != nil {
 			return 0, err
 		}
 	}
 	return dims, nil
+}
+
+// donePrefix returns how many of vecs, an interrupted Embed call's answer
+// for n texts, are finished before the first unfinished (nil) one: 0 when
+// the answer is not one entry per text.
+func donePrefix(vecs [][]float32, n int) int {
+	if len(vecs) != n {
+		return 0
+	}
+	for i, v := range vecs {
+		if v == nil {
+			return i
+		}
+	}
+	return n
 }
 
 // streamShape returns the texts per Embed call and the most calls started

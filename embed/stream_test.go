@@ -461,3 +461,80 @@ func TestStreamFeedCanceledWhileWaiting(t *testing.T) {
 		}
 	}
 }
+
+// interruptedEmbedder embeds texts "tN" one at a time without looking at
+// ctx, except at text t<stopAt>: there it cancels the run and returns what
+// it finished, as a local embedder interrupted part way does (see
+// Embedder.Embed). hole, if not 0, is a text it skips (left nil) before.
+type interruptedEmbedder struct {
+	stopAt, hole int
+	cancel       context.CancelFunc
+	short        bool // return only the finished vectors, not one entry per text
+}
+
+func (f *interruptedEmbedder) Name() string { return "interrupted" }
+func (f *interruptedEmbedder) Dims() int    { return 2 }
+func (f *interruptedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		var n int
+		fmt.Sscanf(t, "t%d", &n)
+		if n == f.stopAt {
+			f.cancel()
+			if f.short {
+				out = out[:i]
+			}
+			return out, context.Cause(ctx)
+		}
+		if n != f.hole || f.hole == 0 {
+			out[i] = []float32{float32(n), 1}
+		}
+	}
+	return out, nil
+}
+
+// TestStreamKeepsInterruptedPrefix: when a local embedder's call is
+// interrupted part way, sink still receives the texts it finished from the
+// first up to its first unfinished one, whatever the pieces' size, and the
+// error is the interruption.
+func TestStreamKeepsInterruptedPrefix(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		n, chunk  int
+		e         interruptedEmbedder
+		wantTexts int // the vectors sink receives: those of texts 0 .. wantTexts-1
+	}{
+		{"one piece", 20, 20000, interruptedEmbedder{stopAt: 7}, 7},
+		{"in the third piece", 20, 5, interruptedEmbedder{stopAt: 12}, 12},
+		{"at a piece's start", 20, 5, interruptedEmbedder{stopAt: 10}, 10},
+		{"at the first text", 20, 20000, interruptedEmbedder{stopAt: 0}, 0},
+		{"a text left undone before", 20, 20000, interruptedEmbedder{stopAt: 15, hole: 4}, 4},
+		{"not one entry per text: nothing kept", 20, 5, interruptedEmbedder{stopAt: 12, short: true}, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			e := tt.e
+			e.cancel = cancel
+			var got [][]float32
+			_, err := Stream(ctx, &e, texts(tt.n), tt.chunk, nil, func(lo int, vecs [][]float32) error {
+				if lo != len(got) {
+					t.Errorf("sink at %d, want %d (out of order)", lo, len(got))
+				}
+				got = append(got, vecs...)
+				return nil
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			if len(got) != tt.wantTexts {
+				t.Fatalf("sink received %d vectors, want %d", len(got), tt.wantTexts)
+			}
+			for i, v := range got {
+				if v[0] != float32(i) {
+					t.Fatalf("vector %d is text %v's", i, v[0])
+				}
+			}
+		})
+	}
+}

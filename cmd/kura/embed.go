@@ -75,7 +75,9 @@ file and line. Other embedders read the whole input first.
 (an API error, Ctrl-C), the exit status is 1 (130 after Ctrl-C) and the
 vectors of the first texts, done so far, are kept in a valid file named like
 --out with ".partial" before the extension (v.partial.npy), which the error
-names.`,
+names: every text from the first up to the first one not yet embedded, with
+any embedder, also within a --chunk. (minilm runs a chunk's texts shortest
+first, so that run from the first text can be shorter than the count done.)`,
 		Example: `  # Offline, with the weights-free hash embedder
   kura embed --in checkpoints/summaries.jsonl --out vectors.npy --embedder hash
 

@@ -3,17 +3,22 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kura-go/kura/conversation"
 	"github.com/kura-go/kura/embed"
+	"github.com/kura-go/kura/embed/hash"
 	"github.com/kura-go/kura/embed/mock"
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/refdata"
 	"github.com/kura-go/kura/mockapi"
 	"github.com/kura-go/kura/vecfile"
@@ -576,5 +581,78 @@ func TestEmbedToFileFloat16Range(t *testing.T) {
 	// float32 holds the same vectors.
 	if _, err := embedToFile(context.Background(), hugeEmbedder{5}, embed.FeedOf(texts), out, vecfile.Float32, 2, func(int) {}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEmbedToFileInterruptedLocal: a local embedder (hash) interrupted part
+// way keeps the texts it finished, from the first up to the first one not
+// done, in the .partial file: exactly the rows of a complete run, and the
+// error names them. The interrupt comes from the progress callback once at
+// least stopAfter texts are reported done (no timing involved).
+func TestEmbedToFileInterruptedLocal(t *testing.T) {
+	const n = 5000
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("text %d about topic %d and word %d", i, i%17, i%101)
+	}
+	e := hash.New(hash.Options{Dims: 32})
+	e.Fit(texts)
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.npy")
+	if _, err := embedToFile(context.Background(), e, embed.FeedOf(texts), full, vecfile.Float32, 20000, func(int) {}); err != nil {
+		t.Fatal(err)
+	}
+	want, _, _, err := vecfile.Read(full, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name             string
+		chunk, stopAfter int
+		minRows          int // -1: every text reported done (one call: what it finished is a run from the first)
+	}{
+		// The defect: with all texts in one call, Ctrl-C kept nothing.
+		{"all in one call", 20000, 2000, -1},
+		// Two calls of 1,500 run at once; past 3,000 texts reported the
+		// third has started, so the first was complete.
+		{"in the third call", 1500, 4000, 1500},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var done, reported atomic.Int64
+			out := filepath.Join(dir, fmt.Sprintf("v%d.npy", tt.chunk))
+			partial := filepath.Join(dir, fmt.Sprintf("v%d.partial.npy", tt.chunk))
+			_, err := embedToFile(ctx, e, embed.FeedOf(texts), out, vecfile.Float32, tt.chunk, func(k int) {
+				if d := done.Add(int64(k)); d >= int64(tt.stopAfter) && reported.CompareAndSwap(0, d) {
+					cancel()
+				}
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			got, rows, d, rerr := vecfile.Read(partial, 0)
+			if rerr != nil || d != 32 {
+				t.Fatalf("%s: %v, %d dims", partial, rerr, d)
+			}
+			minRows := tt.minRows
+			if minRows < 0 {
+				minRows = int(reported.Load())
+			}
+			if rows < minRows || rows >= n {
+				t.Fatalf("%d rows kept; want at least %d, fewer than %d", rows, minRows, n)
+			}
+			msg := fmt.Sprintf("the first %s of 5,000 vectors (texts 1-%s) are kept in %s", human.Thousands(rows), human.Thousands(rows), partial)
+			if !strings.Contains(err.Error(), msg) {
+				t.Errorf("error %q, want it to say %q", err, msg)
+			}
+			if !slices.Equal(got, want[:rows*32]) {
+				t.Errorf("the %d rows kept differ from a complete run's first ones", rows)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s exists after an interrupted run", out)
+			}
+			t.Logf("interrupted at %d texts reported: %d rows kept; %v", reported.Load(), rows, err)
+		})
 	}
 }

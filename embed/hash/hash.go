@@ -146,7 +146,9 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 		embed.ReportProgress(ctx, hi-lo)
 	})
 	if err != nil {
-		return nil, err
+		// Interrupted: the texts finished are a run from the first (For
+		// claims chunks in order and finishes those it claimed).
+		return out, err
 	}
 	e.inputs.Add(int64(len(texts)))
 	return out, nil

@@ -187,10 +187,11 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 		}
 		vecs, err := e.model.Embed(ctx, batch, opts)
 		if err != nil {
+			// out holds the texts of the batches run so far (see embed.Embedder).
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("minilm: %w", context.Cause(ctx))
+				return out, fmt.Errorf("minilm: %w", context.Cause(ctx))
 			}
-			return nil, fmt.Errorf("minilm: %w", err)
+			return out, fmt.Errorf("minilm: %w", err)
 		}
 		for j, i := range idx {
 			out[i] = vecs[j]

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -208,5 +209,46 @@ func TestModelDims(t *testing.T) {
 	}
 	if _, err := ModelDims(t.TempDir()); err == nil {
 		t.Error("ModelDims of a folder without a model: no error")
+	}
+}
+
+// TestEmbedInterruptedKeepsDone: interrupted after some batches, Embed
+// returns with the error the vectors of the texts it finished (the same as
+// an uninterrupted call's) and nil for the others, as embed.Stream expects.
+// The texts grow in length, so the shortest-first order is the input order.
+func TestEmbedInterruptedKeepsDone(t *testing.T) {
+	e, err := New(Options{ModelDir: fixture, BatchSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for i := range 12 {
+		texts = append(texts, strings.Repeat("bread ", i+1))
+	}
+	want, err := e.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := 0
+	got, err := e.Embed(embed.WithProgress(ctx, func(n int) {
+		if done += n; done >= 4 {
+			cancel()
+		}
+	}), texts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if len(got) != len(texts) {
+		t.Fatalf("%d entries for %d texts", len(got), len(texts))
+	}
+	for i, v := range got {
+		switch {
+		case i < done && !slices.Equal(v, want[i]):
+			t.Errorf("text %d: vector differs from an uninterrupted call's", i)
+		case i >= done && v != nil:
+			t.Errorf("text %d: a vector after the %d reported done", i, done)
+		}
 	}
 }

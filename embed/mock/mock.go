@@ -123,7 +123,8 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mock embedder: %w", err)
+		// out holds the texts of the requests answered (see embed.Embedder).
+		return out, fmt.Errorf("mock embedder: %w", err)
 	}
 	return out, nil
 }
