@@ -131,17 +131,15 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	out := make([][]float32, len(texts))
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	// Term-frequency maps are reused per worker.
+	// Term-frequency scratch space is reused per worker.
 	workers := runtime.GOMAXPROCS(0)
-	tfs := make([]map[uint64]feature, workers)
-	accs := make([][]float64, workers)
+	scratch := make([]*termFreq, workers)
 	err := parallel.For(ctx, len(texts), 64, workers, func(w, lo, hi int) {
-		if tfs[w] == nil {
-			tfs[w] = make(map[uint64]feature)
-			accs[w] = make([]float64, e.o.Dims)
+		if scratch[w] == nil {
+			scratch[w] = &termFreq{index: make(map[uint64]int32), acc: make([]float64, e.o.Dims)}
 		}
 		for i := lo; i < hi; i++ {
-			out[i] = e.vector(texts[i], tfs[w], accs[w])
+			out[i] = e.vector(texts[i], scratch[w])
 		}
 		embed.ReportProgress(ctx, hi-lo)
 	})
@@ -155,25 +153,43 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 }
 
 type feature struct {
+	h      uint64
 	count  int
 	bigram bool
 }
 
-// vector embeds one text; tf is scratch space. Callers hold e.mu.RLock.
-func (e *Embedder) vector(text string, tf map[uint64]feature, acc []float64) []float32 {
-	clear(tf)
+// termFreq is one text's features, in the order of their first occurrence,
+// and scratch space for its vector.
+type termFreq struct {
+	index map[uint64]int32 // a feature's place in feats
+	feats []feature
+	acc   []float64
+}
+
+// vector embeds one text. Its features are summed in the order they occur
+// in it (not a map's), so that a text's vector is the same bits in every
+// run. Callers hold e.mu.RLock.
+func (e *Embedder) vector(text string, tf *termFreq) []float32 {
+	clear(tf.index)
+	tf.feats = tf.feats[:0]
 	e.features(text, func(h uint64, bigram bool) {
-		f := tf[h]
-		f.count++
-		f.bigram = bigram
-		tf[h] = f
+		k, ok := tf.index[h]
+		if !ok {
+			k = int32(len(tf.feats))
+			tf.index[h] = k
+			tf.feats = append(tf.feats, feature{h: h})
+		}
+		tf.feats[k].count++
+		tf.feats[k].bigram = bigram
 	})
 	v := make([]float32, e.o.Dims)
-	if len(tf) == 0 {
+	if len(tf.feats) == 0 {
 		return v
 	}
+	acc := tf.acc
 	clear(acc)
-	for h, f := range tf {
+	for _, f := range tf.feats {
+		h := f.h
 		w := 1 + math.Log(float64(f.count))
 		if e.docs > 0 {
 			w *= math.Log(float64(1+e.docs)/float64(1+e.df[h])) + 1
