@@ -57,10 +57,16 @@ func TestWrap(t *testing.T) {
 		{"aaaa bbbb cc --quiet --wide", 24, "aaaa bbbb cc --quiet\n  --wide"},
 		{"aaaa bbbb (--details) cccc", 24, "aaaa bbbb (--details)\n  cccc"},
 		{"--plan-for 100k,1M,10M,100M", 20, "--plan-for\n  100k,1M,10M,100M"},
-		// A number and its unit stay together too.
+		// A number stays with its unit, or with what it counts.
 		{"aaaa bbbb cccc dd 20 MiB", 20, "aaaa bbbb cccc dd\n  20 MiB"},
 		{"aaaa bbbb cccc, 1.2 GiB)", 20, "aaaa bbbb cccc,\n  1.2 GiB)"},
-		{"aaaa bbbb cccc dd 20 cats", 20, "aaaa bbbb cccc dd 20\n  cats"},
+		{"aaaa bbbb cccc dd 20 cats", 20, "aaaa bbbb cccc dd\n  20 cats"},
+		{"aaaa bbbb, 1,000 cats", 20, "aaaa bbbb,\n  1,000 cats"},
+		// Before anything but a plain word it may end a line.
+		{"aaaa bbbb at 50,000 (text-embedding)", 20, "aaaa bbbb at 50,000\n  (text-embedding)"},
+		{"aaaa law n^1.53 R²=0.7", 20, "aaaa law n^1.53\n  R²=0.7"},
+		// Not when the number is the line's only break.
+		{"aaaaaaaaaaaaaaaaaa20 cats", 20, "aaaaaaaaaaaaaaaaaa20\n  cats"},
 	}
 	for _, tt := range tests {
 		got := Wrap(tt.in, tt.width)

@@ -5,8 +5,9 @@ import "strings"
 // Wrap breaks every line of text that is longer than width bytes at spaces,
 // so that no line is longer than width. A continuation line is indented two
 // spaces more than the line it continues; a word longer than the room left
-// is cut. A flag and its value ("--reduce none") and a number and its unit
-// ("20 MiB") are kept on one line when the line can break elsewhere. Width
+// is cut. A flag and its value ("--reduce none") and a number and the word
+// after it ("20 MiB", "19 clusters") are kept on one line when the line can
+// break elsewhere. Width
 // is counted in bytes, so a line with multi-byte characters is broken early
 // rather than late. Width below 20 is taken as 20.
 func Wrap(text string, width int) string {
@@ -44,8 +45,8 @@ func wrapLine(line string, width int) string {
 
 // lastBreak returns the index of the last space in s[:width+1] after the
 // first indent bytes that a line may break at: not one between a flag and
-// its value ("--reduce none", "--plan-for 100k") or a number and its unit
-// ("20 MiB"), unless there is no other.
+// its value ("--reduce none", "--plan-for 100k") or after a number ("20
+// MiB", "19 projected"), unless there is no other.
 // It returns -1 when s[:width+1] has no space.
 func lastBreak(s string, width, indent int) int {
 	last := strings.LastIndexByte(s[:width+1], ' ')
@@ -80,7 +81,10 @@ var units = map[string]bool{"bytes": true, "KiB": true, "MiB": true, "GiB": true
 	"ms": true, "s": true, "min": true, "h": true, "dims": true}
 
 // joinsNumberUnit reports whether the space at s[i] comes after a number
-// and before its unit ("20 MiB", "12.5 min,").
+// and before its unit or the word it counts ("20 MiB", "12.5 min,", "19
+// projected clusters"): a plain word of letters, perhaps with closing
+// punctuation. A number before anything else ("(time", "R²=0.7") may end
+// a line.
 func joinsNumberUnit(s string, i int) bool {
 	if i == 0 || s[i-1] < '0' || s[i-1] > '9' {
 		return false
@@ -89,7 +93,16 @@ func joinsNumberUnit(s string, i int) bool {
 	if j := strings.IndexByte(next, ' '); j >= 0 {
 		next = next[:j]
 	}
-	return units[strings.TrimRight(next, ",;:.)")]
+	next = strings.TrimRight(next, ",;:.)")
+	if next == "" || units[next] {
+		return next != ""
+	}
+	for _, c := range next {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // Hang breaks s at spaces into lines of at most width bytes (a longer
