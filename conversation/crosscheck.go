@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/kura-go/kura/internal/human"
 )
 
 func (rep *Report) collect(rec any) {
@@ -77,13 +79,14 @@ func CrossCheck(reports []*Report) []*RecordError {
 		}
 	}
 	var out []*RecordError
-	add := func(r *Report, bad []string, what string) {
+	// add reports bad under the noun phrase for one and for many.
+	add := func(r *Report, bad []string, one, many string) {
 		if len(bad) == 0 {
 			return
 		}
 		ex := bad[:min(3, len(bad))]
 		out = append(out, &RecordError{File: r.Path,
-			Msg: fmt.Sprintf("%d %s (e.g. %s)", len(bad), what, strings.Join(quoteAll(ex), ", "))})
+			Msg: fmt.Sprintf("%s (e.g. %s)", human.Count(int64(len(bad)), one, many), strings.Join(quoteAll(ex), ", "))})
 	}
 	for _, k := range []Kind{Conversations, Summaries, Clusters, MetaClusters, Dimensionality} {
 		r := byKind[k]
@@ -91,11 +94,11 @@ func CrossCheck(reports []*Report) []*RecordError {
 			continue
 		}
 		_, dups := sortedSet(r.refs.ids)
-		name := "chat ids"
+		name := "chat id"
 		if k != Conversations && k != Summaries {
-			name = "cluster ids"
+			name = "cluster id"
 		}
-		add(r, dups, "duplicate "+name)
+		add(r, dups, "duplicate "+name, "duplicate "+name+"s")
 	}
 	var known []string // sorted chat ids that clusters and summaries may refer to
 	knownFrom := ""
@@ -104,7 +107,7 @@ func CrossCheck(reports []*Report) []*RecordError {
 		knownFrom = c.Path
 	}
 	if s := byKind[Summaries]; s != nil && known != nil {
-		add(s, missing(s.refs.ids, known), "summaries of chat ids not in "+knownFrom)
+		add(s, missing(s.refs.ids, known), "summary of a chat id not in "+knownFrom, "summaries of chat ids not in "+knownFrom)
 	}
 	if s := byKind[Summaries]; s != nil {
 		known, _ = sortedSet(s.refs.ids)
@@ -124,9 +127,9 @@ func CrossCheck(reports []*Report) []*RecordError {
 		}
 		if known != nil {
 			members, _ := sortedSet(r.refs.members)
-			add(r, missing(members, known), "chat ids listed by clusters but not in "+knownFrom)
+			add(r, missing(members, known), "chat id listed by clusters but not in "+knownFrom, "chat ids listed by clusters but not in "+knownFrom)
 		}
-		add(r, missing(r.refs.parents, clusterIDs), "parent ids that name no cluster of the checkpoint")
+		add(r, missing(r.refs.parents, clusterIDs), "parent id that names no cluster of the checkpoint", "parent ids that name no cluster of the checkpoint")
 	}
 	return out
 }

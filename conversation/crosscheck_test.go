@@ -63,10 +63,10 @@ func TestCrossCheck(t *testing.T) {
 	write("meta_clusters.jsonl", cl("m1", "", "a", "b"))
 	got := crossCheckDir(t, dir)
 	want := []string{
-		c + `: 1 duplicate chat ids (e.g. "a")`,
-		s + `: 1 summaries of chat ids not in ` + c + ` (e.g. "z")`,
-		k + `: 1 chat ids listed by clusters but not in ` + s + ` (e.g. "y")`,
-		k + `: 1 parent ids that name no cluster of the checkpoint (e.g. "nope")`,
+		c + `: 1 duplicate chat id (e.g. "a")`,
+		s + `: 1 summary of a chat id not in ` + c + ` (e.g. "z")`,
+		k + `: 1 chat id listed by clusters but not in ` + s + ` (e.g. "y")`,
+		k + `: 1 parent id that names no cluster of the checkpoint (e.g. "nope")`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

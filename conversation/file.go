@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kura-go/kura/internal/human"
 	"github.com/kura-go/kura/internal/outfile"
 )
 
@@ -58,16 +59,17 @@ var Kinds = []Kind{Conversations, Summaries, Clusters, MetaClusters, Dimensional
 // that checking and converting a file of the kind reads.
 type kindInfo struct {
 	name, label string
+	one         string // label for a count of one ("meta cluster")
 	check       func(ctx context.Context, path string, kind Kind, opts CheckOptions) (*Report, error)
 	convert     func(ctx context.Context, in, out string, opts ReadOptions) (written, skipped int, err error)
 }
 
 var kinds = [...]kindInfo{
-	Conversations:  {"conversations", "conversations", checkFile[Conversation], convertFile[Conversation]},
-	Summaries:      {"summaries", "summaries", checkFile[ConversationSummary], convertFile[ConversationSummary]},
-	Clusters:       {"clusters", "clusters", checkFile[Cluster], convertFile[Cluster]},
-	MetaClusters:   {"meta_clusters", "meta clusters", checkFile[Cluster], convertFile[Cluster]},
-	Dimensionality: {"dimensionality", "projected clusters", checkFile[ProjectedCluster], convertFile[ProjectedCluster]},
+	Conversations:  {"conversations", "conversations", "conversation", checkFile[Conversation], convertFile[Conversation]},
+	Summaries:      {"summaries", "summaries", "summary", checkFile[ConversationSummary], convertFile[ConversationSummary]},
+	Clusters:       {"clusters", "clusters", "cluster", checkFile[Cluster], convertFile[Cluster]},
+	MetaClusters:   {"meta_clusters", "meta clusters", "meta cluster", checkFile[Cluster], convertFile[Cluster]},
+	Dimensionality: {"dimensionality", "projected clusters", "projected cluster", checkFile[ProjectedCluster], convertFile[ProjectedCluster]},
 }
 
 func (k Kind) info() (kindInfo, bool) {
@@ -92,6 +94,16 @@ func (k Kind) Label() string {
 		return ki.label
 	}
 	return k.String()
+}
+
+// Count returns n with thousands separators and the kind's noun in the
+// number n takes: "1 cluster", "2 clusters", "1,200 meta clusters".
+func (k Kind) Count(n int) string {
+	one := k.String()
+	if ki, ok := k.info(); ok {
+		one = ki.one
+	}
+	return human.Count(int64(n), one, k.Label())
 }
 
 // ParseKind parses a kind name: conversations, summaries, clusters,

@@ -159,7 +159,7 @@ func runConvert(cmd *cobra.Command, in, out string, f convertFlags) error {
 			return err
 		}
 		totalSkipped += skipped
-		line := fmt.Sprintf("%s: %s %s (%s -> %s)", outs[i], human.Thousands(n), j.kind.Label(),
+		line := fmt.Sprintf("%s: %s (%s -> %s)", outs[i], j.kind.Count(n),
 			conversation.FormatOf(j.path), conversation.FormatOf(outs[i]))
 		if skipped > 0 {
 			line += fmt.Sprintf(", %s invalid skipped", human.Thousands(skipped))
@@ -191,7 +191,7 @@ func convertExport(cmd *cobra.Command, in, out string, format ingest.Format, ski
 	if err != nil {
 		return err
 	}
-	line := fmt.Sprintf("%s: %s conversations (%s -> %s)", out, human.Thousands(st.Conversations), got.Describe(), conversation.FormatOf(out))
+	line := fmt.Sprintf("%s: %s (%s -> %s)", out, conversation.Conversations.Count(st.Conversations), got.Describe(), conversation.FormatOf(out))
 	if st.Skipped > 0 {
 		line += fmt.Sprintf(", %s invalid skipped", human.Thousands(st.Skipped))
 	}

@@ -56,7 +56,7 @@ func TestConvertFile(t *testing.T) {
 	}
 
 	stdout, errText, code := execCLI(t, "convert", "--skip-invalid", in, out).text()
-	if code != 0 || !strings.Contains(stdout, out+": 1 clusters (jsonl -> parquet), 1 invalid skipped") {
+	if code != 0 || !strings.Contains(stdout, out+": 1 cluster (jsonl -> parquet), 1 invalid skipped") {
 		t.Errorf("--skip-invalid: exit %d %s\n%s", code, errText, stdout)
 	}
 	back := filepath.Join(dir, "back.jsonl")
@@ -111,7 +111,7 @@ func TestConvertExport(t *testing.T) {
 		t.Errorf("output written after a failure: %v", err)
 	}
 	stdout, errText, code = execCLI(t, "convert", "--skip-invalid", broken, pq).text()
-	if code != 0 || stdout != pq+": 1 conversations (Claude.ai export -> parquet), 1 invalid skipped\n" {
+	if code != 0 || stdout != pq+": 1 conversation (Claude.ai export -> parquet), 1 invalid skipped\n" {
 		t.Errorf("--skip-invalid: exit %d (%s): %s", code, errText, stdout)
 	}
 }

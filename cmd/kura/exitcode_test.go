@@ -56,7 +56,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad mock-api value", []string{"mock-api", "--rpm", "-1"}, 2, "rpm must not be negative"},
 		{"bad log format", []string{"version", "--log-format", "xml"}, 2, "text or json"},
 		{"unwritable output", []string{"embed", "--in", text, "--out", "/proc/v.npy", "--mock"}, 2, "/proc"},
-		{"invalid records", []string{"validate", badRecords}, 1, "problem(s) found"},
+		{"invalid records", []string{"validate", badRecords}, 1, "problem found"},
 		{"unreachable API", []string{"loadtest", "--quiet", "--embedder", "openai", "--base-url", closed, "--scales", "100,200", "--out", "-"}, 1, "is unreachable"},
 	}
 	for _, tt := range tests {

@@ -256,7 +256,7 @@ func (t *validateTally) add(tg target, rep *conversation.Report, format ingest.F
 		t.byDir[tg.dir] = append(t.byDir[tg.dir], rep)
 	}
 	t.totals[tg.kind] += rep.Records
-	line := fmt.Sprintf("%s: %s %s", tg.path, human.Thousands(rep.Records), rep.Kind.Label())
+	line := fmt.Sprintf("%s: %s", tg.path, rep.Kind.Count(rep.Records))
 	if isExport(format) {
 		line += " (" + format.Describe() + ")"
 	}
@@ -264,7 +264,7 @@ func (t *validateTally) add(tg target, rep *conversation.Report, format ingest.F
 		line += fmt.Sprintf(", %s invalid skipped", human.Thousands(rep.Skipped))
 	}
 	if rep.NumProblems > 0 {
-		line += fmt.Sprintf(", %s problem(s)", human.Thousands(rep.NumProblems))
+		line += ", " + human.Count(int64(rep.NumProblems), "problem", "problems")
 	}
 	for _, p := range rep.Problems {
 		t.problems = append(t.problems, p.Error())
@@ -286,12 +286,12 @@ func (t *validateTally) summary(out io.Writer) error {
 	var parts []string
 	for _, k := range conversation.Kinds {
 		if n, ok := t.totals[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s %s", human.Thousands(n), k.Label()))
+			parts = append(parts, k.Count(n))
 		}
 	}
 	summary := "total: " + strings.Join(parts, ", ")
 	if t.numSkipped > 0 {
-		summary += fmt.Sprintf("; %s invalid record(s) skipped", human.Thousands(t.numSkipped))
+		summary += "; " + human.Count(int64(t.numSkipped), "invalid record", "invalid records") + " skipped"
 	}
 	// Counts with thousands separators, within the terminal's width (the
 	// line for a whole checkpoint was 88 columns).
@@ -300,8 +300,9 @@ func (t *validateTally) summary(out io.Writer) error {
 		fmt.Fprintln(out, human.Wrap(summary+"; no problems", width))
 		return nil
 	}
-	fmt.Fprintln(out, human.Wrap(fmt.Sprintf("%s; %s problem(s)", summary, human.Thousands(t.numProblems)), width))
-	return fmt.Errorf("%d problem(s) found", t.numProblems)
+	problems := human.Count(int64(t.numProblems), "problem", "problems")
+	fmt.Fprintln(out, human.Wrap(summary+"; "+problems, width))
+	return fmt.Errorf("%s found", problems)
 }
 
 // printList prints up to max of items (of total) under a heading.

@@ -44,14 +44,14 @@ func TestValidateProblems(t *testing.T) {
 	empty := writeCLIFile(t, dir, "export.jsonl", "")
 
 	out, errText, code := execCLI(t, "validate", dir).text()
-	if code != 1 || errText != "1 problem(s) found" {
-		t.Errorf("exit %d (%s), want 1 (1 problem(s) found)", code, errText)
+	if code != 1 || errText != "1 problem found" {
+		t.Errorf("exit %d (%s), want 1 (1 problem found)", code, errText)
 	}
 	for _, want := range []string{
-		summaries + ": 2 summaries, 1 problem(s)\n",
-		clusters + ": 1 clusters\n",
+		summaries + ": 2 summaries, 1 problem\n",
+		clusters + ": 1 cluster\n",
 		"problems (1):\n  " + summaries + ":2: field chat_id: expected string, got number 3\n",
-		"total: 2 summaries, 1 clusters; 1 problem(s)\n",
+		"total: 2 summaries, 1 cluster; 1 problem\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output:\n%s\nwant it to contain\n%s", out, want)
@@ -66,7 +66,7 @@ func TestValidateProblems(t *testing.T) {
 	for _, want := range []string{
 		summaries + ": 2 summaries, 1 invalid skipped\n",
 		"skipped invalid records (1):\n  " + summaries + ":2: field chat_id: expected string, got number 3\n",
-		"total: 2 summaries; 1 invalid record(s) skipped; no problems\n",
+		"total: 2 summaries; 1 invalid record skipped; no problems\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--skip-invalid output:\n%s\nwant it to contain\n%s", out, want)
@@ -101,7 +101,7 @@ func TestValidateUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d %q, want %d and %q", tc.args, code, errText, tc.code, tc.want)
 		}
 	}
-	if out, errText, code := execCLI(t, "validate", "--type", "summaries", odd).text(); code != 0 || !strings.Contains(out, "1 summaries") {
+	if out, errText, code := execCLI(t, "validate", "--type", "summaries", odd).text(); code != 0 || !strings.Contains(out, "1 summary") {
 		t.Errorf("--type summaries: exit %d %s\n%s", code, errText, out)
 	}
 }
@@ -112,7 +112,7 @@ func TestValidateConsistencyWarnings(t *testing.T) {
 	clusters := writeCLIFile(t, dir, "clusters.jsonl", strings.Replace(cliGoodCluster, `["c1"]`, `["c1","ghost"]`, 1)+"\n")
 	out, errText, code := execCLI(t, "validate", dir).text()
 	want := "consistency warnings (between the files of a checkpoint) (1):\n  " + clusters +
-		`: 1 chat ids listed by clusters but not in ` + filepath.Join(dir, "summaries.jsonl") + ` (e.g. "ghost")` + "\n"
+		`: 1 chat id listed by clusters but not in ` + filepath.Join(dir, "summaries.jsonl") + ` (e.g. "ghost")` + "\n"
 	if code != 0 || !strings.Contains(out, want) {
 		t.Errorf("exit %d %s\n%s\nwant it to contain\n%s", code, errText, out, want)
 	}
@@ -153,7 +153,7 @@ func TestValidateExports(t *testing.T) {
 	for _, want := range []string{
 		summaries + ": 2 summaries\n",
 		dump + ": 3 conversations (Kura conversations.json)\n",
-		summaries + `: 1 summaries of chat ids not in ` + dump + ` (e.g. "c1")`,
+		summaries + `: 1 summary of a chat id not in ` + dump + ` (e.g. "c1")`,
 		"total: 3 conversations, 2 summaries; no problems\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -165,11 +165,11 @@ func TestValidateExports(t *testing.T) {
 	broken := writeCLIFile(t, dir, "broken.json", `[{"uuid":"a","created_at":"2024-01-01T00:00:00Z","chat_messages":[]},`+
 		`{"uuid":"b","created_at":"2024-01-01T00:00:00Z","chat_messages":[{"sender":7}]},{"uuid":"c"`)
 	out, errText, code = execCLI(t, "validate", broken).text()
-	if code != 1 || errText != "2 problem(s) found" {
+	if code != 1 || errText != "2 problems found" {
 		t.Errorf("broken: exit %d (%s), want 1", code, errText)
 	}
 	for _, want := range []string{
-		broken + ": 1 conversations (Claude.ai export), 2 problem(s)\n",
+		broken + ": 1 conversation (Claude.ai export), 2 problems\n",
 		"  " + broken + ": conversation 2 (byte 70): field chat_messages.sender: expected string, got number\n",
 		"  " + broken + ": conversation 3 (byte 150): truncated: the input ends inside conversation 3; the file was probably cut short\n",
 	} {
