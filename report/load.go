@@ -17,10 +17,8 @@ func Load(paths []string) ([]Input, error) {
 		if err != nil {
 			return nil, err
 		}
-		// A number no measurement can have (a negative time) would be
-		// drawn as if measured: refuse it, as kura loadtest --compare does.
-		if err := gate.Check(res); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+		if err := checkMeasured(p, res); err != nil {
+			return nil, err
 		}
 		out = append(out, Input{Path: p, Results: res})
 	}
@@ -28,9 +26,27 @@ func Load(paths []string) ([]Input, error) {
 }
 
 // Decode reads the contents of a results file named name, with the same
-// checks as loadtest.LoadResults (for callers that open files themselves).
+// checks as Load (for callers that open files themselves, such as the
+// kura serve dashboard).
 func Decode(name string, data []byte) (*loadtest.Results, error) {
-	return loadtest.DecodeResults(name, data)
+	res, err := loadtest.DecodeResults(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMeasured(name, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// checkMeasured refuses results with a number no measurement can have (a
+// negative time), which would be drawn as if measured, naming the file,
+// scale and field, as kura loadtest --compare does (gate.Check).
+func checkMeasured(name string, res *loadtest.Results) error {
+	if err := gate.Check(res); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 // Runs builds the chart model of decoded results (for pages that draw the

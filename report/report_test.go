@@ -179,6 +179,37 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// TestDecodeImpossible: Decode (kura serve's reader) refuses what Load
+// refuses, with the same message naming the file, scale and field.
+func TestDecodeImpossible(t *testing.T) {
+	for _, tt := range []struct{ name, scale, want string }{
+		{"negative time", `{"scale": 30, "conversations": 30, "total_wall_s": -1}`, "r.json: scales[0] (scale 30): total_wall_s is -1: want a number >= 0"},
+		{"negative memory", `{"scale": 30, "conversations": 30, "peak_rss_bytes": -5}`, "r.json: scales[0] (scale 30): peak_rss_bytes is -5: want a number >= 0"},
+		{"no conversations", `{"scale": 30, "conversations": 0}`, "r.json: scales[0]: conversations is 0: want a positive number"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := `{"schema_version": 2, "scales": [` + tt.scale + `]}`
+			if _, err := Decode("r.json", []byte(doc)); err == nil || err.Error() != tt.want {
+				t.Errorf("Decode error = %v, want %q", err, tt.want)
+			}
+			path := filepath.Join(t.TempDir(), "r.json")
+			if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Load([]string{path}); err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+				t.Errorf("Load error = %v, want one ending %q", err, tt.want)
+			}
+		})
+	}
+	good, err := os.ReadFile("testdata/run_100-500.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode("run_100-500.json", good); err != nil {
+		t.Errorf("Decode(measured run) = %v", err)
+	}
+}
+
 func TestNumJSON(t *testing.T) {
 	b, err := json.Marshal([]Num{1.5, Num(math.NaN()), Num(math.Inf(1)), 0})
 	if err != nil || string(b) != "[1.5,null,null,0]" {

@@ -294,6 +294,38 @@ func TestBrokenFiles(t *testing.T) {
 	}
 }
 
+// TestImpossibleResults: a results file with a number no measurement can
+// have is refused as kura report refuses it (file, scale and field), listed
+// among the problems like any other unreadable results file, and the good
+// runs are still charted.
+func TestImpossibleResults(t *testing.T) {
+	for _, tt := range []struct{ name, scale, want string }{
+		{"negative time", `{"scale": 30, "conversations": 30, "total_wall_s": -1}`, "scales[0] (scale 30): total_wall_s is -1: want a number >= 0"},
+		{"negative memory", `{"scale": 30, "conversations": 30, "peak_rss_bytes": -5}`, "scales[0] (scale 30): peak_rss_bytes is -5: want a number >= 0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bad := "load_test_results_20260101_000000.json"
+			write(t, filepath.Join(dir, bad), `{"schema_version": 2, "scales": [`+tt.scale+`]}`)
+			good, err := os.ReadFile("../report/testdata/run_100-500.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(dir, "load_test_results_20260101_000001.json"), string(good))
+			ts := newTestServer(t, dir)
+			var lt struct {
+				Runs     []json.RawMessage
+				Problems []fileProblems
+			}
+			getJSON(t, ts, "/api/loadtest", &lt)
+			if len(lt.Runs) != 1 || len(lt.Problems) != 1 || lt.Problems[0].File != bad ||
+				len(lt.Problems[0].Problems) != 1 || lt.Problems[0].Problems[0] != bad+": "+tt.want {
+				t.Errorf("loadtest: %d runs, problems %+v; want the good run and %q", len(lt.Runs), lt.Problems, bad+": "+tt.want)
+			}
+		})
+	}
+}
+
 func TestMapModes(t *testing.T) {
 	t.Run("coordinates file", func(t *testing.T) {
 		dir := t.TempDir()
