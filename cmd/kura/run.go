@@ -305,7 +305,7 @@ func retriesFlag(n int) int {
 // printStages prints the closing table: one row per stage, then the total,
 // then why each stage ran or was skipped.
 func printStages(w io.Writer, res *pipeline.Result) {
-	fmt.Fprintf(w, "\n%-9s %-7s %6s %8s %8s %6s %10s %10s %8s\n", "stage", "status", "items", "time (s)", "peak MiB", "calls", "in tokens", "out tokens", "cost $")
+	fmt.Fprintf(w, "%-9s %-7s %6s %8s %8s %6s %10s %10s %8s\n", "stage", "status", "items", "time (s)", "peak MiB", "calls", "in tokens", "out tokens", "cost $")
 	row := func(s pipeline.StageStats) {
 		peak := "-"
 		if s.PeakRSSBytes > 0 && s.Status != "skipped" {

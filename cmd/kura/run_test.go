@@ -27,6 +27,9 @@ func TestRunMTBenchOffline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errText)
 	}
+	if !strings.HasPrefix(stdout, "stage ") {
+		t.Errorf("stdout does not start with the table's header:\n%q", stdout)
+	}
 	for _, s := range []string{"summarise", "embed", "cluster", "name", "hierarchy", "map", "total"} {
 		if !strings.Contains(stdout, "\n"+s+" ") {
 			t.Errorf("closing table lacks %s:\n%s", s, stdout)
@@ -213,5 +216,43 @@ func TestRunFloat16Vectors(t *testing.T) {
 	m.Close()
 	if _, errText, code := execCLI(t, "validate", out).text(); code != 0 {
 		t.Fatalf("validate: exit %d: %s", code, errText)
+	}
+}
+
+// TestPrintStages: the closing table starts at its header (stdout began
+// with a blank line), one row per stage, then the total, then the reasons.
+func TestPrintStages(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		stages []pipeline.StageStats
+		want   []string // lines, in order
+	}{
+		{"one stage", []pipeline.StageStats{
+			{Stage: "summarise", Status: "ran", Reason: "no summaries yet", Items: 3, Seconds: 1.5, PeakRSSBytes: 2 << 20, Calls: 3},
+		}, []string{
+			"stage     status   items time (s) peak MiB  calls  in tokens out tokens   cost $",
+			"summarise ran          3     1.50      2.0      3          0          0   0.0000",
+			"total                  3     1.50      2.0      3          0          0   0.0000",
+			"  summarise: no summaries yet",
+		}},
+		{"skipped stage, cache and retries", []pipeline.StageStats{
+			{Stage: "summarise", Status: "skipped", Reason: "summaries up to date", Items: 2},
+			{Stage: "embed", Status: "ran", Reason: "new summaries", Items: 2, Seconds: 0.25, CacheHits: 1, Retries: 2},
+		}, []string{
+			"stage     status   items time (s) peak MiB  calls  in tokens out tokens   cost $",
+			"summarise skipped      2     0.00        -      0          0          0   0.0000",
+			"embed     ran          2     0.25        -      0          0          0   0.0000",
+			"total                  2     0.25        -      0          0          0   0.0000",
+			"  summarise: summaries up to date",
+			"  embed: new summaries; 1 from the cache; 2 retries",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			printStages(&b, &pipeline.Result{Stages: tt.stages})
+			if want := strings.Join(tt.want, "\n") + "\n"; b.String() != want {
+				t.Errorf("printStages =\n%s\nwant\n%s", b.String(), want)
+			}
+		})
 	}
 }
