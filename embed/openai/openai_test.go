@@ -427,7 +427,7 @@ func TestDimsChangeBetweenResponses(t *testing.T) {
 	// mismatch. Which answer counts as the earlier one is the one parsed
 	// first: a spare worker sends the next request while an answer is
 	// parsed, so the short second answer can be parsed before the first
-	// (seen in 1 of 47 package runs). Which input the failing batch
+	// (seen once, in a go test -race -count=1 ./... run). Which input the failing batch
 	// carried depends on which worker took which batch.
 	want := regexp.MustCompile(`inputs ([1-3])-([1-3]): server returned (3|8)-dimensional vectors, want (8|3) \(the length of earlier responses\)`)
 	m := want.FindStringSubmatch(fmt.Sprint(err))
