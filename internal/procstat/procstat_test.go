@@ -74,8 +74,8 @@ func TestReadMachine(t *testing.T) {
 }
 
 // DiskFree agrees with df's figure for the test's directory to within
-// what other processes write meanwhile (1 GiB), and says 0 for a
-// directory that does not exist.
+// what other processes write meanwhile (1 GiB), for a directory not made
+// yet too (its nearest existing parent's), and says 0 under a file.
 func TestDiskFree(t *testing.T) {
 	dir := t.TempDir()
 	got := DiskFree(dir)
@@ -97,7 +97,16 @@ func TestDiskFree(t *testing.T) {
 	if d := got - want; d < -1<<30 || d > 1<<30 {
 		t.Errorf("DiskFree(%s) = %d, df says %d", dir, got, want)
 	}
-	if got := DiskFree(filepath.Join(dir, "missing")); got != 0 {
-		t.Errorf("DiskFree of a missing directory = %d, want 0", got)
+	// A directory not made yet is measured where it will be made.
+	if missing := DiskFree(filepath.Join(dir, "not", "yet")); missing-want < -1<<30 || missing-want > 1<<30 {
+		t.Errorf("DiskFree of a directory not made yet = %d, df says %d for its parent", missing, want)
+	}
+	// A path under a file is not a directory that can be made: unknown.
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := DiskFree(filepath.Join(file, "x")); got != 0 {
+		t.Errorf("DiskFree under a file = %d, want 0", got)
 	}
 }
