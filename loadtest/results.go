@@ -81,6 +81,16 @@ type Failure struct {
 	Error string `json:"error"`
 }
 
+// Why says in words what stopped the scale, for the reports: its error,
+// except for an interrupted scale, whose error is only the context's
+// ("context canceled") and says less than that.
+func (f Failure) Why() string {
+	if f.Kind == "interrupted" {
+		return "stopped part way by an interrupt (Ctrl-C or a signal)"
+	}
+	return f.Error
+}
+
 // Skipped records a scale that was not run, and why.
 type Skipped struct {
 	Scale  int    `json:"scale"`

@@ -43,7 +43,7 @@ func WriteMarkdown(w io.Writer, r *loadtest.Results) {
 			costSource(s.API), s.API.PriceModel, s.API.PricePerMillion)
 	}
 	for _, f := range r.Failures {
-		fmt.Fprintf(w, "\n**Failed** scale %s (%s): %s\n", human.Thousands(f.Scale), f.Kind, f.Error)
+		fmt.Fprintf(w, "\n**Failed** scale %s (%s): %s\n", human.Thousands(f.Scale), f.Kind, f.Why())
 	}
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "\nSkipped scale %s: %s\n", human.Thousands(s.Scale), s.Reason)

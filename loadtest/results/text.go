@@ -48,7 +48,7 @@ func WriteReport(w io.Writer, r *loadtest.Results, opt Options) {
 	writeTable(&t, r, width, opt.Wide)
 	var tail strings.Builder
 	for _, f := range r.Failures {
-		fmt.Fprintf(&tail, "FAILED scale %s (%s): %s\n", human.Thousands(f.Scale), f.Kind, f.Error)
+		fmt.Fprintf(&tail, "FAILED scale %s (%s): %s\n", human.Thousands(f.Scale), f.Kind, f.Why())
 	}
 	for _, s := range r.Skipped {
 		fmt.Fprintf(&tail, "Skipped scale %s: %s\n", human.Thousands(s.Scale), s.Reason)
