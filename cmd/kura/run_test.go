@@ -172,6 +172,14 @@ func TestRunKilledDuringSummariesResumes(t *testing.T) {
 	if len(kept) < 30 || len(kept) >= 300 {
 		t.Fatalf("%d summaries appended before the kill, want 30..299", len(kept))
 	}
+	// The killed run's requests in flight (up to --llm-concurrency) are
+	// still being answered or dropped by the server: count from when they
+	// are done, or one of them lands in the rerun's count.
+	for deadline := time.Now().Add(10 * time.Second); srv.Stats().InFlight > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests of the killed run still in flight after 10 s", srv.Stats().InFlight)
+		}
+	}
 	before := srv.Stats().OK
 	stdout, errText, code := execCLI(t, args...).text()
 	if code != 0 {
